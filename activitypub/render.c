@@ -1,0 +1,244 @@
+/*
+ * render.c — see render.h.  References: Mastodon's app/lib/webfinger.rb,
+ * app/services/activitypub/process_account_service.rb (what it reads from
+ * an actor), NodeInfo 2.1 schema, RFC 6415 §3 (host-meta), FEP-2c59
+ * (the `webfinger` actor property).
+ */
+#include "render.h"
+#include "buf.h"
+#include "timeutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define RENDER_LIMIT (1024 * 1024)
+
+/* Serializes and frees j. */
+static char *dump(json_t *j)
+{
+	char *s;
+
+	if (j == NULL)
+		return NULL;
+	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return s;
+}
+
+bool ap_webfinger_matches(const struct ap_site *site, const char *resource)
+{
+	const char *at;
+	size_t hl = strlen(site->cfg.handle);
+
+	if (strcmp(resource, site->actor_id) == 0)
+		return true;
+	if (strncasecmp(resource, "acct:", 5) == 0)
+		resource += 5;
+	if (resource[0] == '@') /* "@blog@host", as users type it */
+		resource++;
+	at = strchr(resource, '@');
+	if (at == NULL || (size_t)(at - resource) != hl)
+		return false;
+	return strncasecmp(resource, site->cfg.handle, hl) == 0 &&
+	       strcasecmp(at + 1, site->cfg.host) == 0;
+}
+
+char *ap_webfinger_render(const struct ap_site *site)
+{
+	char subject[512];
+
+	snprintf(subject, sizeof(subject), "acct:%s", site->acct);
+	/* Mastodon needs `subject` and a `self` link whose type is exactly
+	 * application/activity+json and whose href is the actor id byte for
+	 * byte (app/lib/webfinger.rb:34-46). */
+	return dump(json_pack("{s:s, s:[s,s], s:[{s:s,s:s,s:s},{s:s,s:s,s:s}]}", "subject",
+			      subject, "aliases", site->actor_id, site->cfg.blog_url, "links",
+			      "rel", "self", "type", AP_CONTENT_TYPE, "href", site->actor_id, "rel",
+			      "http://webfinger.net/rel/profile-page", "type", "text/html", "href",
+			      site->cfg.blog_url));
+}
+
+/* Escapes the five XML special characters. */
+static enum bb_rc xml_escape(struct buf *b, const char *s)
+{
+	enum bb_rc rc = BB_OK;
+
+	for (; *s && rc == BB_OK; s++) {
+		switch (*s) {
+		case '&': rc = buf_puts(b, "&amp;"); break;
+		case '<': rc = buf_puts(b, "&lt;"); break;
+		case '>': rc = buf_puts(b, "&gt;"); break;
+		case '"': rc = buf_puts(b, "&quot;"); break;
+		case '\'': rc = buf_puts(b, "&apos;"); break;
+		default: rc = buf_append(b, s, 1); break;
+		}
+	}
+	return rc;
+}
+
+char *ap_host_meta_render(const struct ap_site *site)
+{
+	struct buf b;
+
+	buf_init(&b, RENDER_LIMIT);
+	/* Mastodon looks for //xmlns:Link[@rel="lrdd"], so the XRD namespace
+	 * must be the default one (app/lib/webfinger.rb:96). */
+	if (buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			 "<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n"
+			 "  <Link rel=\"lrdd\" type=\"application/jrd+json\" template=\"") != BB_OK ||
+	    xml_escape(&b, site->cfg.base_url) != BB_OK ||
+	    buf_puts(&b, AP_PATH_WEBFINGER "?resource={uri}\"/>\n</XRD>\n") != BB_OK) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+char *ap_nodeinfo_links_render(const struct ap_site *site)
+{
+	char href[1024];
+
+	snprintf(href, sizeof(href), "%s%s", site->cfg.base_url, AP_PATH_NODEINFO);
+	return dump(json_pack("{s:[{s:s,s:s}]}", "links", "rel",
+			      "http://nodeinfo.diaspora.software/ns/schema/2.1", "href", href));
+}
+
+char *ap_nodeinfo_render(const struct ap_site *site, int64_t local_posts)
+{
+	return dump(json_pack(
+	    "{s:s, s:{s:s,s:s}, s:[s], s:{s:[s,s],s:[]}, s:b,"
+	    " s:{s:{s:i,s:i,s:i}, s:I}, s:{s:s}}",
+	    "version", "2.1", "software", "name", "blogbridge", "version",
+	    site->cfg.software_version, "protocols", "activitypub", "services", "inbound",
+	    "atom1.0", "rss2.0", "outbound", "openRegistrations", 0, "usage", "users", "total", 1,
+	    "activeMonth", 1, "activeHalfyear", 1, "localPosts", (json_int_t)local_posts,
+	    "metadata", "nodeName", site->cfg.name));
+}
+
+/* Wraps plain text in <p>, escaped; HTML (anything with a tag) as is. */
+static char *summary_html(const char *summary)
+{
+	struct buf b;
+
+	if (strchr(summary, '<') != NULL || summary[0] == '\0')
+		return strdup(summary);
+	buf_init(&b, RENDER_LIMIT);
+	if (buf_puts(&b, "<p>") != BB_OK || xml_escape(&b, summary) != BB_OK ||
+	    buf_puts(&b, "</p>") != BB_OK) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+/* The media type of an image URL from its extension, or NULL. */
+static const char *image_media_type(const char *url)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {{".png", "image/png"},   {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
+		     {".gif", "image/gif"},   {".webp", "image/webp"}, {".avif", "image/avif"},
+		     {".svg", "image/svg+xml"}};
+	size_t ul = strcspn(url, "?#");
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		size_t el = strlen(types[i].ext);
+		if (ul >= el && strncasecmp(url + ul - el, types[i].ext, el) == 0)
+			return types[i].type;
+	}
+	return NULL;
+}
+
+static json_t *actor_context(void)
+{
+	return json_pack("[s,s,s,{s:s,s:s,s:s,s:s}]", AP_CONTEXT_AS, "https://w3id.org/security/v1",
+			 "https://purl.archive.org/socialweb/webfinger",
+			 "manuallyApprovesFollowers", "as:manuallyApprovesFollowers", "toot",
+			 "http://joinmastodon.org/ns#", "discoverable", "toot:discoverable",
+			 "indexable", "toot:indexable");
+}
+
+char *ap_actor_render(const struct ap_site *site)
+{
+	char published[TIME_RFC3339_LEN];
+	char *summary = summary_html(site->cfg.summary);
+	json_t *actor = NULL;
+
+	if (summary == NULL)
+		return NULL;
+	time_rfc3339(site->cfg.published, published);
+	actor = json_pack(
+	    "{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s},"
+	    " s:b, s:b, s:b, s:s, s:{s:s,s:s,s:s}}",
+	    "@context", actor_context(), "id", site->actor_id, "type", "Person",
+	    "preferredUsername", site->cfg.handle, "webfinger", site->acct, "name",
+	    site->cfg.name, "summary", summary, "url", site->cfg.blog_url, "inbox", site->inbox,
+	    "outbox", site->outbox, "followers", site->followers, "following", site->following,
+	    "endpoints", "sharedInbox", site->shared_inbox,
+	    /* Mastodon treats absent discoverable/indexable as false
+	     * (process_account_service.rb:253-254); it always waits for our
+	     * Accept whatever manuallyApprovesFollowers says. */
+	    "manuallyApprovesFollowers", 0, "discoverable", 1, "indexable", 1, "published",
+	    published, "publicKey", "id", site->key_id, "owner", site->actor_id, "publicKeyPem",
+	    site->cfg.public_key_pem);
+	free(summary);
+	if (actor == NULL)
+		return NULL;
+	if (site->cfg.icon) {
+		/* An Image object: a bare string would be dereferenced as an
+		 * ActivityPub object (process_account_service.rb:357-360). */
+		const char *mt = image_media_type(site->cfg.icon);
+		json_t *icon = json_pack("{s:s, s:s}", "type", "Image", "url", site->cfg.icon);
+		if (icon == NULL || (mt && json_object_set_new(icon, "mediaType", json_string(mt)))) {
+			json_decref(icon);
+			json_decref(actor);
+			return NULL;
+		}
+		if (json_object_set_new(actor, "icon", icon) != 0) {
+			json_decref(actor);
+			return NULL;
+		}
+	}
+	return dump(actor);
+}
+
+char *ap_collection_render(const char *id, int64_t total)
+{
+	char first[2048];
+
+	snprintf(first, sizeof(first), "%s?page=1", id);
+	return dump(json_pack("{s:s, s:s, s:s, s:I, s:s}", "@context", AP_CONTEXT_AS, "id", id,
+			      "type", "OrderedCollection", "totalItems", (json_int_t)total, "first",
+			      first));
+}
+
+char *ap_collection_page_render(const char *id, int64_t total, int64_t page,
+				const char *const *items, size_t count, bool has_next)
+{
+	char self[2048], next[2048];
+	json_t *j, *arr = json_array();
+
+	if (arr == NULL)
+		return NULL;
+	for (size_t i = 0; i < count; i++) {
+		if (json_array_append_new(arr, json_string(items[i])) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	snprintf(self, sizeof(self), "%s?page=%lld", id, (long long)page);
+	j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "@context", AP_CONTEXT_AS, "id", self,
+		      "type", "OrderedCollectionPage", "partOf", id, "totalItems",
+		      (json_int_t)total, "orderedItems", arr);
+	if (j && has_next) {
+		snprintf(next, sizeof(next), "%s?page=%lld", id, (long long)page + 1);
+		if (json_object_set_new(j, "next", json_string(next)) != 0) {
+			json_decref(j);
+			return NULL;
+		}
+	}
+	return dump(j);
+}

@@ -1,0 +1,41 @@
+/*
+ * render.h — the JSON (and XRD) documents that make the blog discoverable
+ * and followable: WebFinger (RFC 7033), host-meta (RFC 6415), NodeInfo 2.1,
+ * the actor, and OrderedCollections.
+ *
+ * Every function returns a new NUL-terminated string the caller frees, or
+ * NULL when out of memory.  The shapes follow what Mastodon reads (see the
+ * comments at each field); Mastodon does no JSON-LD processing of actors, so
+ * the compact term names are what matter.
+ */
+#ifndef BB_AP_RENDER_H
+#define BB_AP_RENDER_H
+
+#include "site.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Items per collection page. */
+#define AP_COLLECTION_PAGE_SIZE 40
+
+/* True when a WebFinger `resource` names our actor: acct:HANDLE@HOST
+ * (case-insensitive, with or without "acct:"), or the actor id itself. */
+bool ap_webfinger_matches(const struct ap_site *site, const char *resource);
+
+char *ap_webfinger_render(const struct ap_site *site);
+char *ap_host_meta_render(const struct ap_site *site);
+char *ap_nodeinfo_links_render(const struct ap_site *site);
+char *ap_nodeinfo_render(const struct ap_site *site, int64_t local_posts);
+char *ap_actor_render(const struct ap_site *site);
+
+/* An OrderedCollection with totalItems and a `first` page link (Mastodon
+ * marks a collection without `first` as hidden). */
+char *ap_collection_render(const char *id, int64_t total);
+
+/* Page `page` (from 1) of the collection id, with the given item ids;
+ * `has_next` adds a `next` link. */
+char *ap_collection_page_render(const char *id, int64_t total, int64_t page,
+				const char *const *items, size_t count, bool has_next);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * app.c — see app.h.
+ */
+#include "app.h"
+#include "log.h"
+#include "render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void store_tls_close(void *p)
+{
+	store_close(p);
+}
+
+enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
+{
+	struct app *app = NULL;
+	struct store *st = NULL;
+	struct ap_site_config sc;
+	bool created = false;
+	time_t published = 0;
+	enum bb_rc rc;
+
+	*out = NULL;
+	app = calloc(1, sizeof(*app));
+	if (app == NULL) {
+		config_free(cfg);
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	}
+	app->cfg = cfg;
+	if (pthread_key_create(&app->store_tls, store_tls_close) != 0) {
+		rc = err_set(e, BB_ERR_NOMEM, "cannot create thread-local storage");
+		goto out;
+	}
+	app->store_tls_ready = true;
+	rc = key_load_or_create(cfg->key_path, &app->key, &created, e);
+	if (rc != BB_OK)
+		goto out;
+	if (created)
+		log_info("created the actor key %s", cfg->key_path);
+	st = app_store(app, e);
+	if (st == NULL) {
+		rc = e->code;
+		goto out;
+	}
+	rc = store_actor_published(st, &published, e);
+	if (rc != BB_OK)
+		goto out;
+	sc = (struct ap_site_config){
+	    .base_url = cfg->base_url,
+	    .host = cfg->host,
+	    .handle = cfg->handle,
+	    .name = cfg->name,
+	    .summary = cfg->summary,
+	    .blog_url = cfg->url,
+	    .icon = cfg->icon,
+	    .language = cfg->language,
+	    .public_key_pem = key_public_pem(app->key),
+	    .software_version = BB_VERSION,
+	    .published = published,
+	};
+	rc = ap_site_init(&app->site, &sc, e);
+	if (rc != BB_OK)
+		goto out;
+	app->actor_json = ap_actor_render(&app->site);
+	app->webfinger_json = ap_webfinger_render(&app->site);
+	app->host_meta_xml = ap_host_meta_render(&app->site);
+	app->nodeinfo_links_json = ap_nodeinfo_links_render(&app->site);
+	if (!app->actor_json || !app->webfinger_json || !app->host_meta_xml ||
+	    !app->nodeinfo_links_json) {
+		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	*out = app;
+	app = NULL;
+out:
+	app_free(app);
+	return rc;
+}
+
+void app_free(struct app *app)
+{
+	if (app == NULL)
+		return;
+	if (app->store_tls_ready) {
+		/* The destructor runs only for other threads as they exit; the
+		 * calling thread's connection is closed here. */
+		store_close(pthread_getspecific(app->store_tls));
+		pthread_setspecific(app->store_tls, NULL);
+		pthread_key_delete(app->store_tls);
+	}
+	free(app->actor_json);
+	free(app->webfinger_json);
+	free(app->host_meta_xml);
+	free(app->nodeinfo_links_json);
+	ap_site_free(&app->site);
+	key_free(app->key);
+	config_free(app->cfg);
+	free(app);
+}
+
+struct store *app_store(struct app *app, struct err *e)
+{
+	struct store *st = pthread_getspecific(app->store_tls);
+
+	if (st != NULL)
+		return st;
+	if (store_open(app->cfg->database, &st, e) != BB_OK)
+		return NULL;
+	if (pthread_setspecific(app->store_tls, st) != 0) {
+		store_close(st);
+		err_set(e, BB_ERR_NOMEM, "cannot keep the store connection");
+		return NULL;
+	}
+	return st;
+}

@@ -1,0 +1,83 @@
+/*
+ * config.h — bridge.conf, parsed once into a typed struct.
+ *
+ * The file is INI: `[section]`, `key = value`, full-line comments starting
+ * with `#` or `;`, and trailing comments where `#` or `;` follows
+ * whitespace.  A value may be wrapped in double quotes to keep a `#` or
+ * leading/trailing spaces.  Unknown sections and keys, duplicate keys and bad
+ * values are errors, each reported as "FILE:LINE: message".  Relative paths
+ * (feed, database, key) are resolved against the directory of the file, so
+ * the bridge behaves the same whatever its working directory.
+ */
+#ifndef BB_CONFIG_H
+#define BB_CONFIG_H
+
+#include "err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+enum config_object_type { CONFIG_OBJECT_NOTE, CONFIG_OBJECT_ARTICLE };
+enum config_note_content { CONFIG_NOTE_FULL, CONFIG_NOTE_EXCERPT };
+enum config_moderation { CONFIG_MODERATION_MANUAL, CONFIG_MODERATION_AUTO };
+
+#define CONFIG_MAX_ERRORS 32
+#define CONFIG_LINE_MAX 4096
+#define CONFIG_ERROR_MAX (BB_ERR_MSG_MAX + 192) /* a message with its FILE:LINE: */
+
+struct config {
+	char *path; /* the file, as given */
+
+	/* [site] */
+	char *base_url; /* normalized origin, no trailing slash */
+	char *host;     /* host of base_url, with ":port" when not the default */
+	char *handle;
+	char *name;
+	char *summary;
+	char *url;  /* the blog's home page */
+	char *icon; /* NULL when unset */
+	char *feed; /* a URL, or a path resolved against the config's folder */
+	bool feed_is_url;
+	unsigned poll_interval; /* seconds */
+	enum config_object_type object_type;
+	enum config_note_content note_content;
+	char *language; /* NULL when unset */
+
+	/* [server] */
+	char *listen; /* as written */
+	struct sockaddr_storage listen_addr;
+	socklen_t listen_addrlen;
+
+	/* [store] */
+	char *database;
+
+	/* [federation] */
+	char *key_path;
+	bool allow_private_addresses;
+	char **blocked_domains; /* lower-case, NULL-terminated */
+	size_t blocked_domains_count;
+
+	/* [comments] */
+	enum config_moderation moderation;
+
+	/* [admin] */
+	char *password_hash; /* NULL when unset */
+};
+
+/* Every error found in one file, in line order. */
+struct config_errors {
+	size_t count;
+	char line[CONFIG_MAX_ERRORS][CONFIG_ERROR_MAX]; /* "FILE:LINE: message" */
+};
+
+/* Reads and validates path.  On success *out owns a new config (free with
+ * config_free).  On BB_ERR_CONFIG, errs lists what is wrong (at least one
+ * line) and *out is NULL; BB_ERR_IO when the file cannot be read. */
+enum bb_rc config_load(const char *path, struct config **out, struct config_errors *errs)
+    BB_MUST_CHECK;
+
+void config_free(struct config *cfg);
+
+#endif

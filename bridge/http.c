@@ -1,0 +1,220 @@
+/*
+ * http.c — libmicrohttpd glue: one callback turns each request into a
+ * `struct http_request`, asks the routes for a response, and sends it.
+ */
+#include "http.h"
+#include "log.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Limits on what a client may hold open. */
+#define HTTP_CONNECTION_LIMIT 1024
+#define HTTP_CONNECTION_TIMEOUT_S 30
+#define HTTP_THREADS_MAX 16
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct app *app;
+};
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_query(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void response_body_clear(struct http_response *res)
+{
+	if (res->body_owned)
+		free(res->body);
+	res->body = NULL;
+	res->body_len = 0;
+	res->body_owned = false;
+}
+
+void http_respond_borrowed(struct http_response *res, unsigned status, const char *type,
+			   const char *body)
+{
+	response_body_clear(res);
+	res->status = status;
+	res->content_type = type;
+	res->body = (char *)body;
+	res->body_len = body ? strlen(body) : 0;
+}
+
+void http_respond_owned(struct http_response *res, unsigned status, const char *type,
+			char *body)
+{
+	if (body == NULL) {
+		http_respond_error(res, 500, "out of memory");
+		return;
+	}
+	http_respond_borrowed(res, status, type, body);
+	res->body_owned = true;
+}
+
+void http_respond_error(struct http_response *res, unsigned status, const char *message)
+{
+	json_t *j = json_pack("{s:s}", "error", message);
+	char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	response_body_clear(res);
+	res->status = status;
+	res->content_type = "application/json";
+	if (body) {
+		res->body = body;
+		res->body_len = strlen(body);
+		res->body_owned = true;
+	}
+}
+
+void http_respond_redirect(struct http_response *res, const char *url)
+{
+	response_body_clear(res);
+	free(res->location);
+	res->location = strdup(url);
+	if (res->location == NULL) {
+		http_respond_error(res, 500, "out of memory");
+		return;
+	}
+	res->status = 302;
+	res->content_type = NULL;
+}
+
+unsigned http_status_for(enum bb_rc rc)
+{
+	switch (rc) {
+	case BB_OK: return 200;
+	case BB_ERR_INVALID:
+	case BB_ERR_USAGE: return 400;
+	case BB_ERR_NOTFOUND: return 404;
+	case BB_ERR_LIMIT: return 413;
+	case BB_ERR_BUSY: return 503;
+	default: return 500;
+	}
+}
+
+static enum http_method method_of(const char *m)
+{
+	if (strcmp(m, "GET") == 0)
+		return HTTP_GET;
+	if (strcmp(m, "HEAD") == 0)
+		return HTTP_HEAD;
+	if (strcmp(m, "POST") == 0)
+		return HTTP_POST;
+	return HTTP_OTHER;
+}
+
+/* Sends res; returns MHD's verdict. */
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *res)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	bool ok = true;
+
+	r = MHD_create_response_from_buffer(res->body_len, res->body,
+					    res->body_owned ? MHD_RESPMEM_MUST_FREE
+							    : MHD_RESPMEM_PERSISTENT);
+	if (r == NULL) {
+		response_body_clear(res);
+		return MHD_NO;
+	}
+	res->body_owned = false; /* MHD frees it now */
+	if (res->content_type)
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type) ==
+		      MHD_YES;
+	if (res->location)
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, res->location) == MHD_YES;
+	if (res->vary_accept)
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept") == MHD_YES;
+	if (res->cors)
+		ok &= MHD_add_response_header(r, "Access-Control-Allow-Origin", "*") == MHD_YES;
+	if (res->allow)
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow) == MHD_YES;
+	ret = ok ? MHD_queue_response(conn, res->status, r) : MHD_NO;
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct http_request req = {0};
+	struct http_response res = {0};
+	enum MHD_Result ret;
+
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	(void)con_cls;
+	req.app = srv->app;
+	req.conn = conn;
+	req.method = method_of(method);
+	req.path = url;
+	res.status = 500;
+	routes_dispatch(&req, &res);
+	log_debug("%s %s -> %u", method, url, res.status);
+	ret = send_response(conn, &res);
+	free(res.location);
+	return ret;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_warn("http: %s", line);
+}
+
+enum bb_rc http_server_start(struct app *app, struct http_server **out, struct err *e)
+{
+	struct http_server *srv;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = ncpu < 1 ? 1 : ncpu > HTTP_THREADS_MAX ? HTTP_THREADS_MAX : (unsigned)ncpu;
+
+	*out = NULL;
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	srv->app = app;
+	if (app->cfg->listen_addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* The logger must be the first option to catch every message. */
+	srv->daemon = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR,
+	    (const struct sockaddr *)&app->cfg->listen_addr, MHD_OPTION_THREAD_POOL_SIZE,
+	    threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+	if (srv->daemon == NULL) {
+		free(srv);
+		return err_set(e, BB_ERR_IO, "cannot listen on %s (in use, or not an address here?)",
+			       app->cfg->listen);
+	}
+	*out = srv;
+	return BB_OK;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
+}

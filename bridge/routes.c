@@ -1,0 +1,237 @@
+/*
+ * routes.c — what each URL answers.  A table maps paths to handlers and the
+ * methods they take; a known path asked with another method gets 405 with
+ * Allow, an unknown path 404.
+ */
+#include "accept.h"
+#include "http.h"
+#include "log.h"
+#include "render.h"
+#include "store.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JRD_TYPE "application/jrd+json"
+#define NODEINFO_TYPE \
+	"application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\""
+/* Collections are paged; a page number beyond this is refused. */
+#define PAGE_MAX 1000000
+
+typedef void (*route_fn)(struct http_request *req, struct http_response *res);
+
+struct route {
+	const char *path;
+	unsigned methods;
+	const char *allow; /* for 405 */
+	route_fn fn;
+};
+
+/* Reports a store failure as the one HTTP status it maps to. */
+static void respond_store_error(struct http_response *res, const struct err *e)
+{
+	log_error("%s", e->msg);
+	http_respond_error(res, http_status_for(e->code), "temporarily unavailable");
+}
+
+/* Content negotiation for documents that also have a page on the blog:
+ * returns true when the handler should serve JSON; otherwise res holds the
+ * redirect or the 406. */
+static bool negotiate_json(struct http_request *req, struct http_response *res,
+			   const char *html_url)
+{
+	res->vary_accept = true;
+	switch (accept_negotiate(http_request_header(req, "Accept"))) {
+	case ACCEPT_ACTIVITY_JSON: return true;
+	case ACCEPT_HTML: http_respond_redirect(res, html_url); return false;
+	case ACCEPT_NONE:
+	default:
+		http_respond_error(res, 406, "this resource is application/activity+json");
+		return false;
+	}
+}
+
+/* Parses ?page=N; *page is 0 without the parameter.  False on a bad value. */
+static bool page_param(struct http_request *req, long *page)
+{
+	const char *v = http_request_query(req, "page");
+	char *end;
+
+	*page = 0;
+	if (v == NULL)
+		return true;
+	errno = 0;
+	*page = strtol(v, &end, 10);
+	return errno == 0 && end != v && *end == '\0' && *page >= 1 && *page <= PAGE_MAX;
+}
+
+static void route_webfinger(struct http_request *req, struct http_response *res)
+{
+	const char *resource = http_request_query(req, "resource");
+
+	res->cors = true;
+	if (resource == NULL || resource[0] == '\0') {
+		http_respond_error(res, 400, "the resource parameter is required");
+		return;
+	}
+	if (!ap_webfinger_matches(&req->app->site, resource)) {
+		http_respond_error(res, 404, "no such account here");
+		return;
+	}
+	http_respond_borrowed(res, 200, JRD_TYPE, req->app->webfinger_json);
+}
+
+static void route_host_meta(struct http_request *req, struct http_response *res)
+{
+	res->cors = true;
+	http_respond_borrowed(res, 200, "application/xrd+xml; charset=utf-8",
+			      req->app->host_meta_xml);
+}
+
+static void route_nodeinfo_links(struct http_request *req, struct http_response *res)
+{
+	res->cors = true;
+	http_respond_borrowed(res, 200, "application/json", req->app->nodeinfo_links_json);
+}
+
+static void route_nodeinfo(struct http_request *req, struct http_response *res)
+{
+	res->cors = true;
+	/* Posts arrive with feed intake; until then the bridge has none. */
+	http_respond_owned(res, 200, NODEINFO_TYPE, ap_nodeinfo_render(&req->app->site, 0));
+}
+
+static void route_actor(struct http_request *req, struct http_response *res)
+{
+	if (!negotiate_json(req, res, req->app->site.cfg.blog_url))
+		return;
+	res->cors = true;
+	http_respond_borrowed(res, 200, AP_CONTENT_TYPE, req->app->actor_json);
+}
+
+/* Walk state for a page of follower ids. */
+struct id_page {
+	char **ids;
+	size_t count;
+};
+
+static int collect_follower(const struct store_follower *f, void *arg)
+{
+	struct id_page *p = arg;
+
+	p->ids[p->count] = strdup(f->actor);
+	if (p->ids[p->count] == NULL)
+		return 1;
+	p->count++;
+	return 0;
+}
+
+static void route_followers(struct http_request *req, struct http_response *res)
+{
+	struct err e = {0};
+	struct store *st;
+	struct id_page page = {0};
+	int64_t total = 0;
+	long n;
+	bool has_next;
+
+	if (!negotiate_json(req, res, req->app->site.cfg.blog_url))
+		return;
+	res->cors = true;
+	if (!page_param(req, &n)) {
+		http_respond_error(res, 400, "page must be a number from 1");
+		return;
+	}
+	st = app_store(req->app, &e);
+	if (st == NULL || store_follower_count(st, &total, &e) != BB_OK) {
+		respond_store_error(res, &e);
+		return;
+	}
+	if (n == 0) {
+		http_respond_owned(res, 200, AP_CONTENT_TYPE,
+				   ap_collection_render(req->app->site.followers, total));
+		return;
+	}
+	/* One more than a page tells whether there is a next one. */
+	page.ids = calloc(AP_COLLECTION_PAGE_SIZE + 1, sizeof(*page.ids));
+	if (page.ids == NULL) {
+		http_respond_error(res, 500, "out of memory");
+		return;
+	}
+	if (store_follower_each(st, (int64_t)(n - 1) * AP_COLLECTION_PAGE_SIZE,
+				AP_COLLECTION_PAGE_SIZE + 1, collect_follower, &page, &e) != BB_OK) {
+		respond_store_error(res, &e);
+		goto out;
+	}
+	has_next = page.count > AP_COLLECTION_PAGE_SIZE;
+	http_respond_owned(res, 200, AP_CONTENT_TYPE,
+			   ap_collection_page_render(req->app->site.followers, total, n,
+						     (const char *const *)page.ids,
+						     has_next ? AP_COLLECTION_PAGE_SIZE : page.count,
+						     has_next));
+out:
+	for (size_t i = 0; i < page.count; i++)
+		free(page.ids[i]);
+	free(page.ids);
+}
+
+/* A collection that is empty for now (the outbox fills with feed intake;
+ * the blog follows no one). */
+static void empty_collection(struct http_request *req, struct http_response *res,
+			     const char *id)
+{
+	long n;
+
+	if (!negotiate_json(req, res, req->app->site.cfg.blog_url))
+		return;
+	res->cors = true;
+	if (!page_param(req, &n)) {
+		http_respond_error(res, 400, "page must be a number from 1");
+		return;
+	}
+	if (n == 0)
+		http_respond_owned(res, 200, AP_CONTENT_TYPE, ap_collection_render(id, 0));
+	else
+		http_respond_owned(res, 200, AP_CONTENT_TYPE,
+				   ap_collection_page_render(id, 0, n, NULL, 0, false));
+}
+
+static void route_outbox(struct http_request *req, struct http_response *res)
+{
+	empty_collection(req, res, req->app->site.outbox);
+}
+
+static void route_following(struct http_request *req, struct http_response *res)
+{
+	empty_collection(req, res, req->app->site.following);
+}
+
+#define GET_HEAD (HTTP_GET | HTTP_HEAD)
+
+static const struct route routes[] = {
+	{AP_PATH_WEBFINGER, GET_HEAD, "GET, HEAD", route_webfinger},
+	{AP_PATH_HOST_META, GET_HEAD, "GET, HEAD", route_host_meta},
+	{AP_PATH_NODEINFO_WELL_KNOWN, GET_HEAD, "GET, HEAD", route_nodeinfo_links},
+	{AP_PATH_NODEINFO, GET_HEAD, "GET, HEAD", route_nodeinfo},
+	{AP_PATH_ACTOR, GET_HEAD, "GET, HEAD", route_actor},
+	{AP_PATH_OUTBOX, GET_HEAD, "GET, HEAD", route_outbox},
+	{AP_PATH_FOLLOWERS, GET_HEAD, "GET, HEAD", route_followers},
+	{AP_PATH_FOLLOWING, GET_HEAD, "GET, HEAD", route_following},
+};
+
+void routes_dispatch(struct http_request *req, struct http_response *res)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (strcmp(routes[i].path, req->path) != 0)
+			continue;
+		if (!(routes[i].methods & req->method)) {
+			res->allow = routes[i].allow;
+			http_respond_error(res, 405, "method not allowed");
+			return;
+		}
+		routes[i].fn(req, res);
+		return;
+	}
+	http_respond_error(res, 404, "not found");
+}

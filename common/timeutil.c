@@ -1,0 +1,160 @@
+/*
+ * timeutil.c — see timeutil.h.  Parsing is by hand rather than strptime(3)
+ * because strptime depends on the locale and accepts loose input.
+ */
+#include "timeutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const wdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+				     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+void time_rfc3339(time_t t, char out[TIME_RFC3339_LEN])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 || tm.tm_year > 8099) {
+		memcpy(out, "1970-01-01T00:00:00Z", TIME_RFC3339_LEN);
+		return;
+	}
+	/* The year range above keeps this within TIME_RFC3339_LEN. */
+	if (strftime(out, TIME_RFC3339_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		memcpy(out, "1970-01-01T00:00:00Z", TIME_RFC3339_LEN);
+}
+
+void time_imf_fixdate(time_t t, char out[TIME_IMF_LEN])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 || tm.tm_year > 8099) {
+		memcpy(out, "Thu, 01 Jan 1970 00:00:00 GMT", TIME_IMF_LEN);
+		return;
+	}
+	char tmp[64]; /* roomy enough that the compiler can prove no truncation */
+
+	snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT", wdays[tm.tm_wday],
+		 tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+		 tm.tm_sec);
+	memcpy(out, tmp, TIME_IMF_LEN - 1);
+	out[TIME_IMF_LEN - 1] = '\0';
+}
+
+/* Reads exactly n decimal digits. */
+static bool digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		char c = (*p)[i];
+		if (c < '0' || c > '9')
+			return false;
+		v = v * 10 + (c - '0');
+	}
+	*p += n;
+	*out = v;
+	return true;
+}
+
+static bool expect(const char **p, char c)
+{
+	if (**p != c)
+		return false;
+	(*p)++;
+	return true;
+}
+
+static bool tm_valid(const struct tm *tm)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	return tm->tm_mon >= 0 && tm->tm_mon < 12 && tm->tm_mday >= 1 &&
+	       tm->tm_mday <= mdays[tm->tm_mon] && tm->tm_hour <= 23 && tm->tm_min <= 59 &&
+	       tm->tm_sec <= 60;
+}
+
+bool time_parse_rfc3339(const char *s, time_t *out)
+{
+	struct tm tm = {0};
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	const char *p = s;
+
+	if (!digits(&p, 4, &y) || !expect(&p, '-') || !digits(&p, 2, &mo) ||
+	    !expect(&p, '-') || !digits(&p, 2, &d))
+		return false;
+	if (*p != 'T' && *p != 't' && *p != ' ')
+		return false;
+	p++;
+	if (!digits(&p, 2, &h) || !expect(&p, ':') || !digits(&p, 2, &mi) ||
+	    !expect(&p, ':') || !digits(&p, 2, &sec))
+		return false;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p == '+' ? 1 : -1;
+		p++;
+		if (!digits(&p, 2, &oh) || !expect(&p, ':') || !digits(&p, 2, &om) || oh > 23 ||
+		    om > 59)
+			return false;
+	} else {
+		return false;
+	}
+	if (*p != '\0')
+		return false;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if (!tm_valid(&tm))
+		return false;
+	*out = timegm(&tm) - sign * (oh * 3600 + om * 60);
+	return true;
+}
+
+bool time_parse_imf_fixdate(const char *s, time_t *out)
+{
+	struct tm tm = {0};
+	int d, y, h, mi, sec, mon = -1, wday = -1;
+	const char *p = s;
+	time_t t;
+
+	for (int i = 0; i < 7; i++)
+		if (strncmp(p, wdays[i], 3) == 0)
+			wday = i;
+	if (wday < 0)
+		return false;
+	p += 3;
+	if (!expect(&p, ',') || !expect(&p, ' ') || !digits(&p, 2, &d) || !expect(&p, ' '))
+		return false;
+	for (int i = 0; i < 12; i++)
+		if (strncmp(p, months[i], 3) == 0)
+			mon = i;
+	if (mon < 0)
+		return false;
+	p += 3;
+	if (!expect(&p, ' ') || !digits(&p, 4, &y) || !expect(&p, ' ') || !digits(&p, 2, &h) ||
+	    !expect(&p, ':') || !digits(&p, 2, &mi) || !expect(&p, ':') ||
+	    !digits(&p, 2, &sec) || strcmp(p, " GMT") != 0)
+		return false;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mon;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if (!tm_valid(&tm))
+		return false;
+	t = timegm(&tm);
+	*out = t;
+	return true;
+}
