@@ -118,12 +118,13 @@ char *ap_nodeinfo_render(const struct ap_site *site, int64_t local_posts)
 	    "metadata", "nodeName", site->cfg.name));
 }
 
-/* Wraps plain text in <p>, escaped; HTML (anything with a tag) as is. */
+/* Wraps plain text in <p>, escaped; HTML as is.  Text counts as HTML when
+ * it has a closing tag or a <br>: "Life & <times>" stays text. */
 static char *summary_html(const char *summary)
 {
 	struct buf b;
 
-	if (strchr(summary, '<') != NULL || summary[0] == '\0')
+	if (summary[0] == '\0' || strstr(summary, "</") != NULL || strcasestr(summary, "<br"))
 		return strdup(summary);
 	buf_init(&b, RENDER_LIMIT);
 	if (buf_puts(&b, "<p>") != BB_OK || xml_escape(&b, summary) != BB_OK ||

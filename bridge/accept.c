@@ -38,7 +38,9 @@ static int parse_q(const char *s, size_t len)
 
 static void consider(struct pref *p, enum spec spec, int q)
 {
-	if (spec > p->spec) {
+	/* The most specific range decides; among equally specific ones (the
+	 * three JSON types), the most welcome. */
+	if (spec > p->spec || (spec == p->spec && q > p->q)) {
 		p->spec = spec;
 		p->q = q;
 	}

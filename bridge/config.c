@@ -85,7 +85,7 @@ static bool parse_http_url(const char *value, bool origin_only, char **norm, cha
 	if (curl_url_set(u, CURLUPART_URL, value, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		msgf(msg, n, "'%s' is not a valid URL", value);
+		msgf(msg, n, "'%s' is not a valid http(s) URL", value);
 		goto out;
 	}
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {

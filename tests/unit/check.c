@@ -1,7 +1,6 @@
 /*
  * check.c — see check.h.
  */
-#define _GNU_SOURCE
 #include "check.h"
 
 #include <errno.h>

@@ -1,4 +1,345 @@
+/*
+ * test_config.c — bridge.conf parsing: every key read into the typed
+ * struct, defaults, relative paths, and each error path reported with its
+ * file and line.
+ */
 #include "check.h"
-static void t_todo(void) { CHECK(0); }
-static const struct check_case cases[] = {{"todo", t_todo}};
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *good_conf =
+    "# a full configuration\n"
+    "[site]\n"
+    "base_url = https://Blog.Example:443/   # trailing comment\n"
+    "handle = blog\n"
+    "name = Climb to the Stars\n"
+    "summary = \"Posts about C# ; and # more\"\n"
+    "url = https://blog.example/home/\n"
+    "icon = https://blog.example/avatar.png\n"
+    "feed = feeds/feed.xml\n"
+    "poll_interval = 60\n"
+    "object_type = article\n"
+    "note_content = excerpt\n"
+    "language = fr-CH\n"
+    "\n"
+    "[server]\n"
+    "listen = [::1]:9090\n"
+    "[store]\n"
+    "; semicolon comment\n"
+    "database = /var/lib/blogbridge/bridge.db\n"
+    "[federation]\n"
+    "key = keys/actor.pem\n"
+    "allow_private_addresses = yes\n"
+    "blocked_domains = Spam.Example, bad.example ,x.y\n"
+    "[comments]\n"
+    "moderation = auto\n"
+    "[admin]\n"
+    "password_hash = $argon2id$v=19$abc\n";
+
+/* Loads text written as dir/bridge.conf; returns the config or NULL. */
+static struct config *load_text(const char *dir, const char *text, struct config_errors *errs,
+				enum bb_rc *rc_out)
+{
+	char *path = check_write_file(dir, "bridge.conf", text);
+	struct config *cfg = NULL;
+	enum bb_rc rc = config_load(path, &cfg, errs);
+
+	if (rc_out)
+		*rc_out = rc;
+	free(path);
+	return cfg;
+}
+
+static void t_every_key(void)
+{
+	const char *dir = check_tmpdir();
+	struct config_errors errs;
+	struct config *cfg = load_text(dir, good_conf, &errs, NULL);
+	char expect[512];
+	char addr[INET6_ADDRSTRLEN];
+	const struct sockaddr_in6 *sin6;
+
+	CHECK(cfg != NULL);
+	if (cfg == NULL) {
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "    %s\n", errs.line[i]);
+		return;
+	}
+	CHECK_STR(cfg->base_url, "https://blog.example");
+	CHECK_STR(cfg->host, "blog.example");
+	CHECK_STR(cfg->handle, "blog");
+	CHECK_STR(cfg->name, "Climb to the Stars");
+	CHECK_STR(cfg->summary, "Posts about C# ; and # more");
+	CHECK_STR(cfg->url, "https://blog.example/home/");
+	CHECK_STR(cfg->icon, "https://blog.example/avatar.png");
+	snprintf(expect, sizeof(expect), "%s/feeds/feed.xml", dir);
+	CHECK_STR(cfg->feed, expect);
+	CHECK(!cfg->feed_is_url);
+	CHECK_INT(cfg->poll_interval, 60);
+	CHECK_INT(cfg->object_type, CONFIG_OBJECT_ARTICLE);
+	CHECK_INT(cfg->note_content, CONFIG_NOTE_EXCERPT);
+	CHECK_STR(cfg->language, "fr-CH");
+	CHECK_STR(cfg->listen, "[::1]:9090");
+	CHECK_INT(cfg->listen_addr.ss_family, AF_INET6);
+	sin6 = (const struct sockaddr_in6 *)&cfg->listen_addr;
+	CHECK_INT(ntohs(sin6->sin6_port), 9090);
+	CHECK_STR(inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr)), "::1");
+	CHECK_STR(cfg->database, "/var/lib/blogbridge/bridge.db");
+	snprintf(expect, sizeof(expect), "%s/keys/actor.pem", dir);
+	CHECK_STR(cfg->key_path, expect);
+	CHECK(cfg->allow_private_addresses);
+	CHECK_INT(cfg->blocked_domains_count, 3);
+	if (cfg->blocked_domains_count == 3) {
+		CHECK_STR(cfg->blocked_domains[0], "spam.example");
+		CHECK_STR(cfg->blocked_domains[1], "bad.example");
+		CHECK_STR(cfg->blocked_domains[2], "x.y");
+		CHECK(cfg->blocked_domains[3] == NULL);
+	}
+	CHECK_INT(cfg->moderation, CONFIG_MODERATION_AUTO);
+	CHECK_STR(cfg->password_hash, "$argon2id$v=19$abc");
+	config_free(cfg);
+	check_tmpdir_remove(dir);
+}
+
+static void t_defaults(void)
+{
+	const char *dir = check_tmpdir();
+	struct config_errors errs;
+	struct config *cfg = load_text(dir,
+				       "[site]\nbase_url = http://localhost:8080\nhandle = b_log.x\n"
+				       "feed = https://blog.example/feed/\n",
+				       &errs, NULL);
+	char expect[512];
+	const struct sockaddr_in *sin;
+
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	CHECK_STR(cfg->host, "localhost:8080");
+	CHECK_STR(cfg->name, "b_log.x");
+	CHECK_STR(cfg->summary, "");
+	/* The blog's home page defaults to the origin of an http(s) feed. */
+	CHECK_STR(cfg->url, "https://blog.example/");
+	CHECK(cfg->feed_is_url);
+	CHECK(cfg->icon == NULL);
+	CHECK(cfg->language == NULL);
+	CHECK(cfg->password_hash == NULL);
+	CHECK_INT(cfg->poll_interval, 300);
+	CHECK_INT(cfg->object_type, CONFIG_OBJECT_NOTE);
+	CHECK_INT(cfg->note_content, CONFIG_NOTE_FULL);
+	CHECK_INT(cfg->moderation, CONFIG_MODERATION_MANUAL);
+	CHECK(!cfg->allow_private_addresses);
+	CHECK_INT(cfg->blocked_domains_count, 0);
+	CHECK_STR(cfg->listen, "127.0.0.1:8080");
+	sin = (const struct sockaddr_in *)&cfg->listen_addr;
+	CHECK_INT(sin->sin_family, AF_INET);
+	CHECK_INT(ntohs(sin->sin_port), 8080);
+	CHECK_INT(ntohl(sin->sin_addr.s_addr), 0x7f000001);
+	snprintf(expect, sizeof(expect), "%s/data/bridge.db", dir);
+	CHECK_STR(cfg->database, expect);
+	snprintf(expect, sizeof(expect), "%s/data/actor.pem", dir);
+	CHECK_STR(cfg->key_path, expect);
+	config_free(cfg);
+
+	/* A local feed: the home page falls back to the bridge itself. */
+	cfg = load_text(dir, "[site]\nbase_url = http://localhost\nhandle = blog\nfeed = f.xml\n",
+			&errs, NULL);
+	CHECK(cfg != NULL);
+	if (cfg) {
+		CHECK_STR(cfg->url, "http://localhost/");
+		CHECK_STR(cfg->host, "localhost");
+	}
+	config_free(cfg);
+	check_tmpdir_remove(dir);
+}
+
+/* One bad line in an otherwise good file: exactly one error, naming the
+ * file and line. */
+static void expect_error(const char *body, unsigned line, const char *message)
+{
+	const char *dir = check_tmpdir();
+	char text[4096], expect[1024];
+	struct config_errors errs;
+	enum bb_rc rc;
+	struct config *cfg;
+
+	snprintf(text, sizeof(text),
+		 "[site]\nbase_url = http://localhost:8080\nhandle = blog\nfeed = f.xml\n%s",
+		 body);
+	cfg = load_text(dir, text, &errs, &rc);
+	CHECK(cfg == NULL);
+	CHECK_INT(rc, BB_ERR_CONFIG);
+	CHECK_INT(errs.count, 1);
+	if (line)
+		snprintf(expect, sizeof(expect), "%s/bridge.conf:%u: %s", dir, line, message);
+	else
+		snprintf(expect, sizeof(expect), "%s/bridge.conf: %s", dir, message);
+	if (errs.count >= 1)
+		CHECK_STR(errs.line[0], expect);
+	config_free(cfg);
+	check_tmpdir_remove(dir);
+}
+
+static void t_errors(void)
+{
+	expect_error("[server]\nlistn = 127.0.0.1:80\n", 6, "unknown key 'listn' in [server]");
+	expect_error("[sever]\nlisten = 1.2.3.4:80\n", 5, "unknown section '[sever]'");
+	expect_error("[server\n", 5, "malformed section header '[server'");
+	expect_error("[store]\ndatabase\n", 6, "expected 'key = value', got 'database'");
+	expect_error("handle = other\n", 5, "duplicate key 'handle' (first set on line 3)");
+	expect_error("[server]\nlisten = 127.0.0.1:99999\n", 6,
+		     "listen '127.0.0.1:99999': port must be a number from 1 to 65535");
+	expect_error("[server]\nlisten = 127.0.0.1:http\n", 6,
+		     "listen '127.0.0.1:http': port must be a number from 1 to 65535");
+	expect_error("[server]\nlisten = 8080\n", 6,
+		     "listen '8080' must be ADDRESS:PORT, e.g. 127.0.0.1:8080");
+	expect_error("[server]\nlisten = example.com:80\n", 6,
+		     "listen 'example.com:80': 'example.com' is not an IPv4 address");
+	expect_error("[server]\nlisten = [::1:80\n", 6, "listen '[::1:80' must be [IPv6]:PORT");
+	expect_error("[store]\ndatabase =\n", 6, "a path is required");
+	expect_error("[federation]\nallow_private_addresses = maybe\n", 6,
+		     "allow_private_addresses 'maybe' must be true or false");
+	expect_error("[federation]\nblocked_domains = ok.example, bad domain\n", 6,
+		     "blocked_domains: 'bad domain' is not a domain name");
+	expect_error("[federation]\nblocked_domains = a..b\n", 6,
+		     "blocked_domains: 'a..b' is not a domain name");
+	expect_error("[comments]\nmoderation = later\n", 6,
+		     "moderation 'later' must be manual or auto");
+	expect_error("poll_interval = 5\n", 5,
+		     "poll_interval '5' must be a number of seconds from 10 to 604800");
+	expect_error("poll_interval = -300\n", 5,
+		     "poll_interval '-300' must be a number of seconds from 10 to 604800");
+	expect_error("poll_interval = 30s\n", 5,
+		     "poll_interval '30s' must be a number of seconds from 10 to 604800");
+	expect_error("object_type = page\n", 5, "object_type 'page' must be note or article");
+	expect_error("note_content = all\n", 5, "note_content 'all' must be full or excerpt");
+	expect_error("language = french!\n", 5,
+		     "language 'french!' is not a BCP 47 tag such as fr or en-GB");
+	expect_error("language = f\n", 5, "language 'f' is not a BCP 47 tag such as fr or en-GB");
+	expect_error("icon = ftp://x/a.png\n", 5, "'ftp://x/a.png' must be an http or https URL");
+	expect_error("icon = not a url\n", 5, "'not a url' is not a valid http(s) URL");
+	expect_error("url = https://user:pw@blog.example/\n", 5,
+		     "'https://user:pw@blog.example/' must not contain a user name");
+	expect_error("summary = \"unterminated\n", 5, "unterminated quoted value for 'summary'");
+	expect_error("[admin]\n[server]\nlisten=1.2.3.4:80\nlisten=1.2.3.4:81\n", 8,
+		     "duplicate key 'listen' (first set on line 7)");
+}
+
+/* Errors in the [site] keys, which the helper above already sets. */
+static void expect_site_error(const char *base_url, const char *handle, const char *feed,
+			      unsigned line, const char *message)
+{
+	const char *dir = check_tmpdir();
+	char text[2048], expect[1024];
+	struct config_errors errs;
+	struct config *cfg;
+
+	snprintf(text, sizeof(text), "[site]\nbase_url = %s\nhandle = %s\nfeed = %s\n", base_url,
+		 handle, feed);
+	cfg = load_text(dir, text, &errs, NULL);
+	CHECK(cfg == NULL);
+	snprintf(expect, sizeof(expect), "%s/bridge.conf:%u: %s", dir, line, message);
+	CHECK_INT(errs.count, 1);
+	if (errs.count >= 1)
+		CHECK_STR(errs.line[0], expect);
+	config_free(cfg);
+	check_tmpdir_remove(dir);
+}
+
+static void t_site_errors(void)
+{
+	expect_site_error("https://blog.example/bridge", "blog", "f.xml", 2,
+			  "'https://blog.example/bridge' must be an origin (scheme://host[:port]) "
+			  "without a path");
+	expect_site_error("https://blog.example/?x=1", "blog", "f.xml", 2,
+			  "'https://blog.example/?x=1' must be an origin without query or fragment");
+	expect_site_error("blog.example", "blog", "f.xml", 2,
+			  "'blog.example' is not a valid http(s) URL");
+	expect_site_error("https://blog.example:99999", "blog", "f.xml", 2,
+			  "'https://blog.example:99999' is not a valid http(s) URL");
+	expect_site_error("https://blog.example", "blog!", "f.xml", 3,
+			  "handle 'blog!' may hold only letters, digits and _ (with . or - between "
+			  "them)");
+	expect_site_error("https://blog.example", "-blog", "f.xml", 3,
+			  "handle '-blog' may hold only letters, digits and _ (with . or - between "
+			  "them)");
+	expect_site_error("https://blog.example", "blog.", "f.xml", 3,
+			  "handle 'blog.' may hold only letters, digits and _ (with . or - between "
+			  "them)");
+	expect_site_error("https://blog.example", "blog", "ftp://x/feed", 4,
+			  "feed 'ftp://x/feed' must be an http(s) URL or a file path");
+	expect_site_error("https://blog.example", "blog", "", 4, "missing value for 'feed'");
+}
+
+static void t_missing_and_many(void)
+{
+	const char *dir = check_tmpdir();
+	struct config_errors errs;
+	char expect[1024];
+	struct config *cfg;
+	enum bb_rc rc;
+
+	/* Required keys absent: reported without a line, in table order. */
+	cfg = load_text(dir, "# empty\n", &errs, &rc);
+	CHECK(cfg == NULL);
+	CHECK_INT(rc, BB_ERR_CONFIG);
+	CHECK_INT(errs.count, 3);
+	snprintf(expect, sizeof(expect), "%s/bridge.conf: missing required key 'base_url' in [site]",
+		 dir);
+	CHECK_STR(errs.line[0], expect);
+	snprintf(expect, sizeof(expect), "%s/bridge.conf: missing required key 'feed' in [site]",
+		 dir);
+	CHECK_STR(errs.line[2], expect);
+
+	/* Every error of a file, each with its line. */
+	cfg = load_text(dir,
+			"base_url = x\n[site]\nhandle = blog\nfeed = f\nbase_url = http://h\n"
+			"colour = blue\n[server]\nlisten = nowhere\n",
+			&errs, &rc);
+	CHECK(cfg == NULL);
+	CHECK_INT(errs.count, 3);
+	snprintf(expect, sizeof(expect), "%s/bridge.conf:1: key 'base_url' before any [section]",
+		 dir);
+	CHECK_STR(errs.line[0], expect);
+	snprintf(expect, sizeof(expect), "%s/bridge.conf:6: unknown key 'colour' in [site]", dir);
+	CHECK_STR(errs.line[1], expect);
+	snprintf(expect, sizeof(expect),
+		 "%s/bridge.conf:8: listen 'nowhere' must be ADDRESS:PORT, e.g. 127.0.0.1:8080", dir);
+	CHECK_STR(errs.line[2], expect);
+
+	/* A file that cannot be read. */
+	snprintf(expect, sizeof(expect), "%s/none.conf", dir);
+	rc = config_load(expect, &cfg, &errs);
+	CHECK_INT(rc, BB_ERR_IO);
+	CHECK(cfg == NULL);
+	CHECK_INT(errs.count, 1);
+	CHECK(check_contains(errs.line[0], "none.conf: cannot open: No such file or directory"));
+	check_tmpdir_remove(dir);
+}
+
+static void t_shipped_conf(void)
+{
+	struct config_errors errs;
+	struct config *cfg = NULL;
+
+	CHECK_INT(config_load(BB_SOURCE_DIR "/bridge.conf", &cfg, &errs), BB_OK);
+	if (cfg == NULL)
+		return;
+	CHECK_STR(cfg->base_url, "http://localhost:8080");
+	CHECK_STR(cfg->host, "localhost:8080");
+	CHECK_STR(cfg->handle, "blog");
+	CHECK_STR(cfg->feed, BB_SOURCE_DIR "/demo/blog-feed.xml");
+	config_free(cfg);
+}
+
+static const struct check_case cases[] = {
+	{"every_key", t_every_key},     {"defaults", t_defaults},
+	{"errors", t_errors},           {"site_errors", t_site_errors},
+	{"missing_and_many", t_missing_and_many}, {"shipped_conf", t_shipped_conf},
+};
+
 CHECK_MAIN(cases)
