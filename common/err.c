@@ -42,6 +42,9 @@ const char *err_code_name(enum bb_rc code)
 		[BB_ERR_UNSAFE] = "unsafe",
 		[BB_ERR_STORE] = "store",
 		[BB_ERR_BUSY] = "busy",
+		[BB_ERR_AUTH] = "auth",
+		[BB_ERR_FORBIDDEN] = "forbidden",
+		[BB_ERR_TEMPFAIL] = "tempfail",
 	};
 
 	if ((size_t)code >= sizeof(names) / sizeof(names[0]) || !names[code])

@@ -28,6 +28,9 @@ enum bb_rc {
 	BB_ERR_UNSAFE,   /* refused for safety (key file mode, private address) */
 	BB_ERR_STORE,    /* database failure */
 	BB_ERR_BUSY,     /* database locked beyond the busy timeout */
+	BB_ERR_AUTH,     /* missing or bad signature: the sender must prove who it is */
+	BB_ERR_FORBIDDEN, /* proven, but not allowed (blocked domain, wrong actor) */
+	BB_ERR_TEMPFAIL, /* a remote peer failed in a way worth retrying */
 };
 
 #define BB_ERR_MSG_MAX 320

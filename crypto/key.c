@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/bio.h>
+#include <openssl/decoder.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -213,4 +214,149 @@ void key_free(struct key *k)
 	EVP_PKEY_free(k->pkey);
 	free(k->public_pem);
 	free(k);
+}
+
+enum bb_rc key_sign_rsa_sha256(const struct key *k, const void *data, size_t len,
+			       unsigned char **sig, size_t *siglen, struct err *e)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char *out = NULL;
+	size_t outlen = 0;
+	enum bb_rc rc = BB_OK;
+
+	*sig = NULL;
+	*siglen = 0;
+	if (ctx == NULL)
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||
+	    EVP_DigestSign(ctx, NULL, &outlen, data, len) != 1) {
+		rc = err_set(e, BB_ERR_CRYPTO, "cannot sign");
+		goto out;
+	}
+	out = malloc(outlen);
+	if (out == NULL) {
+		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (EVP_DigestSign(ctx, out, &outlen, data, len) != 1) {
+		rc = err_set(e, BB_ERR_CRYPTO, "cannot sign");
+		goto out;
+	}
+	*sig = out;
+	*siglen = outlen;
+	out = NULL;
+out:
+	free(out);
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+struct pubkey {
+	EVP_PKEY *pkey;
+	enum pubkey_type type;
+};
+
+static enum bb_rc pubkey_wrap(EVP_PKEY *pkey, struct pubkey **out, struct err *e)
+{
+	struct pubkey *pk;
+	int id = EVP_PKEY_get_base_id(pkey);
+
+	/* Remote keys: 1024 bits at least, as old servers still publish them
+	 * (Mastodon accepts any size); our own key is 2048. */
+	if (id == EVP_PKEY_RSA && EVP_PKEY_get_bits(pkey) < 1024) {
+		int bits = EVP_PKEY_get_bits(pkey);
+		EVP_PKEY_free(pkey);
+		return err_set(e, BB_ERR_CRYPTO, "RSA key of %d bits is too weak", bits);
+	}
+	if (id != EVP_PKEY_RSA && id != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(pkey);
+		return err_set(e, BB_ERR_CRYPTO, "unsupported public key type");
+	}
+	pk = calloc(1, sizeof(*pk));
+	if (pk == NULL) {
+		EVP_PKEY_free(pkey);
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	}
+	pk->pkey = pkey;
+	pk->type = id == EVP_PKEY_RSA ? PUBKEY_RSA : PUBKEY_ED25519;
+	*out = pk;
+	return BB_OK;
+}
+
+enum bb_rc pubkey_from_pem(const char *pem, struct pubkey **out, struct err *e)
+{
+	OSSL_DECODER_CTX *dctx;
+	EVP_PKEY *pkey = NULL;
+	const unsigned char *data = (const unsigned char *)pem;
+	size_t len = strlen(pem);
+
+	*out = NULL;
+	/* The decoder takes SPKI ("BEGIN PUBLIC KEY") and PKCS#1 ("BEGIN RSA
+	 * PUBLIC KEY", which some servers publish) alike. */
+	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", NULL, NULL, EVP_PKEY_PUBLIC_KEY, NULL,
+					     NULL);
+	if (dctx == NULL)
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	if (OSSL_DECODER_from_data(dctx, &data, &len) != 1) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	OSSL_DECODER_CTX_free(dctx);
+	if (pkey == NULL)
+		return err_set(e, BB_ERR_CRYPTO, "not a PEM public key");
+	return pubkey_wrap(pkey, out, e);
+}
+
+enum bb_rc pubkey_from_key(const struct key *k, struct pubkey **out, struct err *e)
+{
+	return pubkey_from_pem(k->public_pem, out, e);
+}
+
+enum pubkey_type pubkey_type_of(const struct pubkey *pk)
+{
+	return pk->type;
+}
+
+enum bb_rc pubkey_verify(const struct pubkey *pk, enum pubkey_alg alg, const void *data,
+			 size_t len, const unsigned char *sig, size_t siglen, struct err *e)
+{
+	EVP_MD_CTX *ctx = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	const EVP_MD *md = NULL;
+	enum bb_rc rc = BB_OK;
+	int r;
+
+	if ((alg == PUBKEY_ALG_ED25519) != (pk->type == PUBKEY_ED25519))
+		return err_set(e, BB_ERR_AUTH, "signature algorithm does not match the key type");
+	if (alg == PUBKEY_ALG_RSA_V1_5_SHA256)
+		md = EVP_sha256();
+	else if (alg == PUBKEY_ALG_RSA_PSS_SHA512)
+		md = EVP_sha512();
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL)
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	if (EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pk->pkey) != 1) {
+		rc = err_set(e, BB_ERR_CRYPTO, "cannot start verification");
+		goto out;
+	}
+	if (alg == PUBKEY_ALG_RSA_PSS_SHA512 &&
+	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 64) != 1)) {
+		rc = err_set(e, BB_ERR_CRYPTO, "cannot set RSA-PSS parameters");
+		goto out;
+	}
+	r = EVP_DigestVerify(ctx, sig, siglen, data, len);
+	if (r != 1)
+		rc = err_set(e, BB_ERR_AUTH, "signature does not verify with the key");
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+void pubkey_free(struct pubkey *pk)
+{
+	if (pk == NULL)
+		return;
+	EVP_PKEY_free(pk->pkey);
+	free(pk);
 }

@@ -35,4 +35,40 @@ const char *key_public_pem(const struct key *k);
 
 void key_free(struct key *k);
 
+/* Signs data with the private key: RSASSA-PKCS1-v1_5 with SHA-256, the one
+ * algorithm every Mastodon verifies.  *sig is a new buffer of *siglen
+ * bytes. */
+enum bb_rc key_sign_rsa_sha256(const struct key *k, const void *data, size_t len,
+			       unsigned char **sig, size_t *siglen, struct err *e) BB_MUST_CHECK;
+
+/* A remote actor's public key: RSA (2048 bits or more) or Ed25519. */
+struct pubkey;
+
+enum pubkey_type { PUBKEY_RSA, PUBKEY_ED25519 };
+
+/* Parses an SPKI PEM ("BEGIN PUBLIC KEY"; "BEGIN RSA PUBLIC KEY" too).
+ * BB_ERR_CRYPTO for anything else or a weak key. */
+enum bb_rc pubkey_from_pem(const char *pem, struct pubkey **out, struct err *e) BB_MUST_CHECK;
+
+/* The public half of our own key (for tests and self-checks). */
+enum bb_rc pubkey_from_key(const struct key *k, struct pubkey **out, struct err *e)
+    BB_MUST_CHECK;
+
+enum pubkey_type pubkey_type_of(const struct pubkey *pk);
+
+/* Signature algorithms a verifier may be asked for. */
+enum pubkey_alg {
+	PUBKEY_ALG_RSA_V1_5_SHA256, /* draft-cavage rsa-sha256/hs2019; RFC 9421 rsa-v1_5-sha256 */
+	PUBKEY_ALG_RSA_PSS_SHA512,  /* RFC 9421 rsa-pss-sha512 */
+	PUBKEY_ALG_ED25519,         /* RFC 9421 ed25519 */
+};
+
+/* Verifies sig over data.  BB_OK when valid; BB_ERR_AUTH when not (or the
+ * algorithm does not fit the key); BB_ERR_CRYPTO on an OpenSSL failure. */
+enum bb_rc pubkey_verify(const struct pubkey *pk, enum pubkey_alg alg, const void *data,
+			 size_t len, const unsigned char *sig, size_t siglen, struct err *e)
+    BB_MUST_CHECK;
+
+void pubkey_free(struct pubkey *pk);
+
 #endif
