@@ -68,7 +68,12 @@ static bool expect(const char **p, char c)
 static bool tm_valid(const struct tm *tm)
 {
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y = tm->tm_year + 1900;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
+	/* Feb 29 only in leap years: timegm would roll it to Mar 1. */
+	if (tm->tm_mon == 1 && tm->tm_mday == 29 && !leap)
+		return false;
 	return tm->tm_mon >= 0 && tm->tm_mon < 12 && tm->tm_mday >= 1 &&
 	       tm->tm_mday <= mdays[tm->tm_mon] && tm->tm_hour <= 23 && tm->tm_min <= 59 &&
 	       tm->tm_sec <= 60;
@@ -155,6 +160,9 @@ bool time_parse_imf_fixdate(const char *s, time_t *out)
 	if (!tm_valid(&tm))
 		return false;
 	t = timegm(&tm);
+	/* timegm sets tm_wday; the name given must be that day's. */
+	if (tm.tm_wday != wday)
+		return false;
 	*out = t;
 	return true;
 }

@@ -72,6 +72,15 @@ static enum bb_rc key_wrap(EVP_PKEY *pkey, struct key **out, struct err *e)
 	return BB_OK;
 }
 
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
 enum bb_rc key_load(const char *path, struct key **out, struct err *e)
 {
 	struct stat sb;
@@ -119,7 +128,9 @@ enum bb_rc key_load(const char *path, struct key **out, struct err *e)
 		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	/* A passphrase callback that gives none: an encrypted key fails
+	 * here instead of OpenSSL prompting on the terminal. */
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	if (pkey == NULL) {
 		rc = err_set(e, BB_ERR_CRYPTO, "key %s: not a PEM private key", path);
 		goto out;

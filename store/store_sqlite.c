@@ -46,7 +46,10 @@ int store_schema_latest(void)
 /* Maps a SQLite result to our error, with the operation named. */
 static enum bb_rc db_fail(struct store *st, int src, const char *what, struct err *e)
 {
-	enum bb_rc code = (src == SQLITE_BUSY || src == SQLITE_LOCKED) ? BB_ERR_BUSY : BB_ERR_STORE;
+	/* Extended result codes are on: compare the primary code. */
+	int primary = src & 0xff;
+	enum bb_rc code =
+	    (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? BB_ERR_BUSY : BB_ERR_STORE;
 
 	return err_set(e, code, "database: %s: %s", what, sqlite3_errmsg(st->db));
 }
@@ -155,10 +158,23 @@ enum bb_rc store_open(const char *database, struct store **out, struct err *e)
 		goto out;
 	}
 	/* WAL lets readers (the HTTP threads, CLI commands) run while one
-	 * writer commits; synchronous=FULL makes each commit durable before
-	 * we answer 202 for it. */
+	 * writer commits.  Switching a new file to WAL needs an exclusive
+	 * lock, and SQLite answers SQLITE_BUSY at once, without the busy
+	 * handler, when another process is switching it too: retry within
+	 * the busy timeout. */
+	for (int waited = 0;; waited += 10) {
+		src = sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+		if ((src & 0xff) != SQLITE_BUSY || waited >= STORE_BUSY_TIMEOUT_MS)
+			break;
+		sqlite3_sleep(10);
+	}
+	if (src != SQLITE_OK) {
+		rc = db_fail(st, src, "configure", e);
+		goto out;
+	}
+	/* synchronous=FULL makes each commit durable before we answer 202
+	 * for it. */
 	rc = exec(st,
-		  "PRAGMA journal_mode = WAL;"
 		  "PRAGMA synchronous = FULL;"
 		  "PRAGMA foreign_keys = ON;",
 		  "configure", e);

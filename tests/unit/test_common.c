@@ -1,4 +1,510 @@
+/*
+ * test_common.c — unit tests for common/: the two time formats (known values
+ * computed independently with `date -u -d @N`, round trips, and rejection of
+ * malformed dates), the bounded buffer, the file-system helpers and the
+ * error type.
+ */
 #include "check.h"
-static void t_todo(void) { CHECK(0); }
-static const struct check_case cases[] = {{"todo", t_todo}};
+
+#include "buf.h"
+#include "err.h"
+#include "fsutil.h"
+#include "timeutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A time and its two renderings, from `date -u -d @N '+%FT%TZ'` and
+ * `date -u -d @N '+%a, %d %b %Y %T GMT'`. */
+struct known_time {
+	time_t t;
+	const char *rfc3339;
+	const char *imf;
+};
+
+static const struct known_time known_times[] = {
+	{0, "1970-01-01T00:00:00Z", "Thu, 01 Jan 1970 00:00:00 GMT"},
+	{951782400, "2000-02-29T00:00:00Z", "Tue, 29 Feb 2000 00:00:00 GMT"},
+	{1700000000, "2023-11-14T22:13:20Z", "Tue, 14 Nov 2023 22:13:20 GMT"},
+	{1784966400, "2026-07-25T08:00:00Z", "Sat, 25 Jul 2026 08:00:00 GMT"},
+	{2147483647, "2038-01-19T03:14:07Z", "Tue, 19 Jan 2038 03:14:07 GMT"},
+	{4102444799, "2099-12-31T23:59:59Z", "Thu, 31 Dec 2099 23:59:59 GMT"},
+};
+
+#define KNOWN_COUNT (sizeof(known_times) / sizeof(known_times[0]))
+
+static void t_time_format_known(void)
+{
+	char r[TIME_RFC3339_LEN], m[TIME_IMF_LEN];
+
+	for (size_t i = 0; i < KNOWN_COUNT; i++) {
+		time_rfc3339(known_times[i].t, r);
+		time_imf_fixdate(known_times[i].t, m);
+		CHECK_STR(r, known_times[i].rfc3339);
+		CHECK_STR(m, known_times[i].imf);
+		CHECK_INT(strlen(r), TIME_RFC3339_LEN - 1);
+		CHECK_INT(strlen(m), TIME_IMF_LEN - 1);
+	}
+}
+
+static void t_time_parse_known(void)
+{
+	for (size_t i = 0; i < KNOWN_COUNT; i++) {
+		time_t a = -1, b = -1;
+
+		CHECK(time_parse_rfc3339(known_times[i].rfc3339, &a));
+		CHECK_INT(a, known_times[i].t);
+		CHECK(time_parse_imf_fixdate(known_times[i].imf, &b));
+		CHECK_INT(b, known_times[i].t);
+	}
+}
+
+static void t_time_round_trip(void)
+{
+	char r[TIME_RFC3339_LEN], m[TIME_IMF_LEN];
+
+	/* Steps that are not multiples of a day, minute or second pattern. */
+	for (time_t t = 0; t < 4102444800; t += 86400 * 37 + 3600 * 5 + 60 * 7 + 13) {
+		time_t a = -1, b = -1;
+
+		time_rfc3339(t, r);
+		time_imf_fixdate(t, m);
+		if (!time_parse_rfc3339(r, &a) || a != t) {
+			check_fail(__FILE__, __LINE__, "rfc3339 round trip of %lld via %s",
+				   (long long)t, r);
+			break;
+		}
+		if (!time_parse_imf_fixdate(m, &b) || b != t) {
+			check_fail(__FILE__, __LINE__, "imf round trip of %lld via %s",
+				   (long long)t, m);
+			break;
+		}
+	}
+}
+
+static void t_time_parse_rfc3339_variants(void)
+{
+	time_t t = -1;
+
+	/* Fractional seconds are accepted and dropped. */
+	CHECK(time_parse_rfc3339("2026-07-25T08:00:00.5Z", &t));
+	CHECK_INT(t, 1784966400);
+	t = -1;
+	CHECK(time_parse_rfc3339("2026-07-25T08:00:00.123456789Z", &t));
+	CHECK_INT(t, 1784966400);
+	/* date -u -d '2026-07-25T14:30:00+02:00' +%s */
+	t = -1;
+	CHECK(time_parse_rfc3339("2026-07-25T14:30:00+02:00", &t));
+	CHECK_INT(t, 1784982600);
+	/* A negative offset: date -u -d '2026-07-25T02:30:00-05:30' +%s */
+	t = -1;
+	CHECK(time_parse_rfc3339("2026-07-25T02:30:00-05:30", &t));
+	CHECK_INT(t, 1784966400);
+	t = -1;
+	CHECK(time_parse_rfc3339("2026-07-25T10:00:00.25+02:00", &t));
+	CHECK_INT(t, 1784966400);
+	/* Lowercase separators are allowed by RFC 3339 §5.6's note. */
+	t = -1;
+	CHECK(time_parse_rfc3339("2026-07-25t08:00:00z", &t));
+	CHECK_INT(t, 1784966400);
+	/* Leap day of a leap year. date -u -d '2024-02-29T00:00:00Z' +%s */
+	t = -1;
+	CHECK(time_parse_rfc3339("2024-02-29T00:00:00Z", &t));
+	CHECK_INT(t, 1709164800);
+}
+
+static void t_time_parse_rfc3339_rejects(void)
+{
+	static const char *const bad[] = {
+		"",
+		"2026-13-01T00:00:00Z",      /* month 13 */
+		"2026-00-01T00:00:00Z",      /* month 0 */
+		"2026-02-30T00:00:00Z",      /* Feb 30 */
+		"2023-02-29T00:00:00Z",      /* Feb 29 of a common year */
+		"2026-04-31T00:00:00Z",      /* Apr 31 */
+		"2026-01-00T00:00:00Z",      /* day 0 */
+		"2026-07-25T24:00:00Z",      /* hour 24 */
+		"2026-07-25T08:60:00Z",      /* minute 60 */
+		"2026-07-25T08:00:00",       /* missing Z */
+		"2026-07-25T08:00:00Zjunk",  /* trailing junk */
+		"2026-07-25T08:00:00Z ",     /* trailing space */
+		"2026-07-25T08:00:00.Z",     /* empty fraction */
+		"2026-07-25T08:00:00+0200",  /* offset without colon */
+		"2026-07-25T08:00:00+24:00", /* offset hour 24 */
+		"2026-07-25T08:00Z",         /* no seconds */
+		"2026-7-25T08:00:00Z",       /* one-digit month */
+		"2026-07-25X08:00:00Z",      /* bad separator */
+		"26-07-25T08:00:00Z",        /* two-digit year */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		time_t t = 12345;
+
+		if (time_parse_rfc3339(bad[i], &t))
+			check_fail(__FILE__, __LINE__, "accepted bad RFC 3339 \"%s\"", bad[i]);
+		CHECK_INT(t, 12345); /* untouched on failure */
+	}
+}
+
+static void t_time_parse_imf_rejects(void)
+{
+	static const char *const bad[] = {
+		"",
+		"Sat, 25 Jul 2026 08:00:00 gmt",  /* lowercase gmt */
+		"Sat, 25 Jul 2026 08:00:00 UTC",  /* not GMT */
+		"Sat, 25 Jul 2026 08:00:00",      /* no zone */
+		"Sat, 25 Jul 2026 08:00:00 GMT ", /* trailing space */
+		"Sat, 25 Jul 2026 08:00:00 GMTx", /* trailing junk */
+		"Fri, 25 Jul 2026 08:00:00 GMT",  /* wrong weekday name */
+		"Sun, 25 Jul 2026 08:00:00 GMT",  /* wrong weekday name */
+		"sat, 25 Jul 2026 08:00:00 GMT",  /* lowercase weekday */
+		"Sat, 25 jul 2026 08:00:00 GMT",  /* lowercase month */
+		"Xyz, 25 Jul 2026 08:00:00 GMT",  /* no such weekday */
+		"Sat, 25 Jux 2026 08:00:00 GMT",  /* no such month */
+		"Mon, 30 Feb 2026 08:00:00 GMT",  /* Feb 30 */
+		/* Feb 29 of a common year, with the weekday of the Mar 1 it
+		 * would roll over to, so only the day check can catch it. */
+		"Sun, 29 Feb 2026 08:00:00 GMT",
+		"Sat, 5 Jul 2026 08:00:00 GMT",   /* one-digit day */
+		"Sat, 25 Jul 26 08:00:00 GMT",    /* two-digit year */
+		"Sat, 25 Jul 2026 24:00:00 GMT",  /* hour 24 */
+		"Saturday, 25-Jul-26 08:00:00 GMT", /* RFC 850 form */
+		"Sat Jul 25 08:00:00 2026",       /* asctime form */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		time_t t = 12345;
+
+		if (time_parse_imf_fixdate(bad[i], &t))
+			check_fail(__FILE__, __LINE__, "accepted bad IMF-fixdate \"%s\"", bad[i]);
+		CHECK_INT(t, 12345);
+	}
+}
+
+static void t_buf_growth(void)
+{
+	struct buf b;
+	char *s;
+
+	buf_init(&b, 1 << 20);
+	CHECK(b.data == NULL);
+	CHECK_INT(b.len, 0);
+	CHECK_INT(buf_puts(&b, "abc"), BB_OK);
+	CHECK_INT(buf_append(&b, "defXXX", 3), BB_OK);
+	CHECK_INT(b.len, 6);
+	CHECK_STR(b.data, "abcdef");
+	CHECK_INT(buf_printf(&b, "-%d-%s-", 42, "x"), BB_OK);
+	CHECK_STR(b.data, "abcdef-42-x-");
+	CHECK_INT(b.len, 12);
+	/* Grow well past the first allocation, one printf at a time. */
+	for (int i = 0; i < 2000; i++)
+		if (buf_printf(&b, "%04d,", i) != BB_OK) {
+			check_fail(__FILE__, __LINE__, "buf_printf failed at %d", i);
+			break;
+		}
+	CHECK_INT(b.len, 12 + 2000 * 5);
+	CHECK(b.cap > b.len);
+	CHECK_INT(b.data[b.len], '\0');
+	CHECK(memcmp(b.data + 12, "0000,0001,", 10) == 0);
+	CHECK(memcmp(b.data + b.len - 5, "1999,", 5) == 0);
+	CHECK_INT(strlen(b.data), b.len);
+	/* Binary data with a NUL inside is kept whole. */
+	buf_reset(&b);
+	CHECK_INT(b.len, 0);
+	CHECK_STR(b.data, "");
+	CHECK_INT(buf_append(&b, "a\0b", 3), BB_OK);
+	CHECK_INT(b.len, 3);
+	CHECK(memcmp(b.data, "a\0b", 4) == 0);
+	s = buf_take(&b);
+	CHECK(s != NULL);
+	CHECK(s != NULL && memcmp(s, "a\0b", 4) == 0);
+	CHECK(b.data == NULL);
+	CHECK_INT(b.len, 0);
+	CHECK_INT(b.limit, 1 << 20); /* the limit survives take */
+	free(s);
+	buf_free(&b);
+}
+
+static void t_buf_limit(void)
+{
+	struct buf b;
+
+	buf_init(&b, 10);
+	CHECK_INT(buf_puts(&b, "0123456"), BB_OK);
+	/* Past the limit: refused, contents as they were. */
+	CHECK_INT(buf_puts(&b, "7890"), BB_ERR_LIMIT);
+	CHECK_INT(b.len, 7);
+	CHECK_STR(b.data, "0123456");
+	CHECK_INT(buf_printf(&b, "%s", "abcd"), BB_ERR_LIMIT);
+	CHECK_INT(b.len, 7);
+	CHECK_STR(b.data, "0123456");
+	CHECK_INT(buf_printf(&b, "%d", 1234), BB_ERR_LIMIT);
+	CHECK_STR(b.data, "0123456");
+	/* A huge length must not wrap around the check. */
+	CHECK_INT(buf_append(&b, "x", (size_t)-1), BB_ERR_LIMIT);
+	CHECK_INT(b.len, 7);
+	/* Exactly up to the limit is fine. */
+	CHECK_INT(buf_printf(&b, "%d", 789), BB_OK);
+	CHECK_INT(b.len, 10);
+	CHECK_STR(b.data, "0123456789");
+	CHECK_INT(buf_append(&b, "", 0), BB_OK);
+	CHECK_INT(buf_puts(&b, "x"), BB_ERR_LIMIT);
+	CHECK_STR(b.data, "0123456789");
+	buf_free(&b);
+	CHECK(b.data == NULL);
+	CHECK_INT(b.len, 0);
+	/* Reusable after free, limit kept. */
+	CHECK_INT(buf_puts(&b, "01234567890"), BB_ERR_LIMIT);
+	CHECK_INT(buf_puts(&b, "ok"), BB_OK);
+	CHECK_STR(b.data, "ok");
+	buf_free(&b);
+
+	/* A zero limit allows only the empty string. */
+	buf_init(&b, 0);
+	CHECK_INT(buf_puts(&b, "a"), BB_ERR_LIMIT);
+	CHECK_INT(buf_puts(&b, ""), BB_OK);
+	CHECK_STR(b.data, "");
+	buf_free(&b);
+}
+
+static void t_buf_take_empty(void)
+{
+	struct buf b;
+	char *s;
+
+	buf_init(&b, 100);
+	s = buf_take(&b);
+	CHECK(s != NULL);
+	CHECK_STR(s, "");
+	free(s);
+	CHECK_INT(buf_puts(&b, "hello"), BB_OK);
+	s = buf_take(&b);
+	CHECK_STR(s, "hello");
+	free(s);
+	/* Empty again after take. */
+	s = buf_take(&b);
+	CHECK_STR(s, "");
+	free(s);
+	buf_free(&b);
+}
+
+static void t_fs_path_join(void)
+{
+	static const struct {
+		const char *dir, *path, *want;
+	} cases[] = {
+		{"/etc/blogbridge", "key.pem", "/etc/blogbridge/key.pem"},
+		{"/etc/blogbridge", "keys/key.pem", "/etc/blogbridge/keys/key.pem"},
+		{"/etc/blogbridge", "/var/lib/bb.db", "/var/lib/bb.db"},
+		{"", "key.pem", "key.pem"},
+		{NULL, "key.pem", "key.pem"},
+		{"rel", "x", "rel/x"},
+		{".", "x", "./x"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *p = fs_path_join(cases[i].dir, cases[i].path);
+
+		CHECK_STR(p, cases[i].want);
+		free(p);
+	}
+}
+
+/* Reads a whole small file into a NUL-terminated string (caller frees). */
+static char *slurp(const char *path)
+{
+	char *data = calloc(1, 4096);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (data == NULL || fd < 0) {
+		free(data);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	n = read(fd, data, 4095);
+	close(fd);
+	if (n < 0) {
+		free(data);
+		return NULL;
+	}
+	return data;
+}
+
+/* Counts the entries of dir other than . and .. (for leftover temp files). */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void t_fs_write_new_file(void)
+{
+	const char *dir = check_tmpdir();
+	char *path = fs_path_join(dir, "secret.txt");
+	char *mine = fs_path_join(dir, "mine.txt");
+	char *text;
+	struct stat sb;
+	struct err e = {0};
+	mode_t old_umask = umask(022);
+
+	CHECK_INT(fs_write_new_file(path, "hello\n", 6, 0600, &e), BB_OK);
+	CHECK(stat(path, &sb) == 0);
+	CHECK_INT(sb.st_mode & 07777, 0600);
+	CHECK_INT(sb.st_size, 6);
+	text = slurp(path);
+	CHECK_STR(text, "hello\n");
+	free(text);
+
+	/* A second write to the same path is refused and changes nothing. */
+	err_clear(&e);
+	CHECK_INT(fs_write_new_file(path, "other", 5, 0644, &e), BB_ERR_IO);
+	CHECK_INT(e.code, BB_ERR_IO);
+	CHECK(check_contains(e.msg, path));
+	CHECK(check_contains(e.msg, strerror(EEXIST)));
+	text = slurp(path);
+	CHECK_STR(text, "hello\n");
+	free(text);
+	CHECK(stat(path, &sb) == 0);
+	CHECK_INT(sb.st_mode & 07777, 0600);
+
+	/* Someone else's file is not replaced either. */
+	free(check_write_file(dir, "mine.txt", "theirs"));
+	CHECK_INT(fs_write_new_file(mine, "ours", 4, 0600, &e), BB_ERR_IO);
+	text = slurp(mine);
+	CHECK_STR(text, "theirs");
+	free(text);
+
+	/* The mode is applied as given (0640 with umask 022). */
+	free(path);
+	path = fs_path_join(dir, "shared.txt");
+	CHECK_INT(fs_write_new_file(path, "", 0, 0640, &e), BB_OK);
+	CHECK(stat(path, &sb) == 0);
+	CHECK_INT(sb.st_mode & 07777, 0640);
+	CHECK_INT(sb.st_size, 0);
+
+	/* No temporary files are left behind: secret, mine, shared. */
+	CHECK_INT(count_entries(dir), 3);
+
+	/* A missing folder is an error, not a crash. */
+	free(path);
+	path = fs_path_join(dir, "missing/x.txt");
+	CHECK_INT(fs_write_new_file(path, "x", 1, 0600, &e), BB_ERR_IO);
+	CHECK(access(path, F_OK) != 0);
+
+	umask(old_umask);
+	free(path);
+	free(mine);
+	check_tmpdir_remove(dir);
+}
+
+static void t_fs_mkdir_parents(void)
+{
+	const char *dir = check_tmpdir();
+	char *path = fs_path_join(dir, "a/b/c/file.db");
+	char *ab = fs_path_join(dir, "a/b");
+	char *abc = fs_path_join(dir, "a/b/c");
+	char *blocked = fs_path_join(dir, "plain/x/file");
+	struct stat sb;
+	struct err e = {0};
+	mode_t old_umask = umask(022);
+
+	CHECK_INT(fs_mkdir_parents(path, 0750, &e), BB_OK);
+	CHECK(stat(abc, &sb) == 0 && S_ISDIR(sb.st_mode));
+	CHECK_INT(sb.st_mode & 07777, 0750);
+	CHECK(stat(ab, &sb) == 0 && S_ISDIR(sb.st_mode));
+	/* The file itself is not created. */
+	CHECK(access(path, F_OK) != 0);
+	/* Again: existing folders are fine and left alone. */
+	CHECK(chmod(ab, 0700) == 0);
+	CHECK_INT(fs_mkdir_parents(path, 0755, &e), BB_OK);
+	CHECK(stat(ab, &sb) == 0);
+	CHECK_INT(sb.st_mode & 07777, 0700);
+	/* A file where a folder should be is an I/O error naming the path. */
+	free(check_write_file(dir, "plain", "x"));
+	err_clear(&e);
+	CHECK_INT(fs_mkdir_parents(blocked, 0700, &e), BB_ERR_IO);
+	CHECK(check_contains(e.msg, "plain"));
+	/* A bare file name has no parents to make. */
+	CHECK_INT(fs_mkdir_parents("file.db", 0700, &e), BB_OK);
+
+	umask(old_umask);
+	free(path);
+	free(ab);
+	free(abc);
+	free(blocked);
+	check_tmpdir_remove(dir);
+}
+
+static void t_err(void)
+{
+	struct err e;
+	char long_path[600];
+
+	err_clear(&e);
+	CHECK_INT(e.code, BB_OK);
+	CHECK_STR(e.msg, "");
+	CHECK_INT(err_set(&e, BB_ERR_IO, "cannot open %s: %s", "/x", "denied"), BB_ERR_IO);
+	CHECK_INT(e.code, BB_ERR_IO);
+	CHECK_STR(e.msg, "cannot open /x: denied");
+	/* NULL is allowed and the code still comes back. */
+	CHECK_INT(err_set(NULL, BB_ERR_LIMIT, "ignored %d", 1), BB_ERR_LIMIT);
+	/* A long message is truncated, NUL-terminated. */
+	memset(long_path, 'p', sizeof(long_path) - 1);
+	long_path[sizeof(long_path) - 1] = '\0';
+	err_set(&e, BB_ERR_INVALID, "bad %s", long_path);
+	CHECK_INT(strlen(e.msg), BB_ERR_MSG_MAX - 1);
+	CHECK(strncmp(e.msg, "bad ppp", 7) == 0);
+	err_clear(&e);
+	CHECK_INT(e.code, BB_OK);
+	CHECK_STR(e.msg, "");
+
+	CHECK_STR(err_code_name(BB_OK), "ok");
+	CHECK_STR(err_code_name(BB_ERR_USAGE), "usage");
+	CHECK_STR(err_code_name(BB_ERR_CONFIG), "config");
+	CHECK_STR(err_code_name(BB_ERR_INVALID), "invalid");
+	CHECK_STR(err_code_name(BB_ERR_NOTFOUND), "notfound");
+	CHECK_STR(err_code_name(BB_ERR_LIMIT), "limit");
+	CHECK_STR(err_code_name(BB_ERR_NOMEM), "nomem");
+	CHECK_STR(err_code_name(BB_ERR_IO), "io");
+	CHECK_STR(err_code_name(BB_ERR_CRYPTO), "crypto");
+	CHECK_STR(err_code_name(BB_ERR_UNSAFE), "unsafe");
+	CHECK_STR(err_code_name(BB_ERR_STORE), "store");
+	CHECK_STR(err_code_name(BB_ERR_BUSY), "busy");
+	CHECK_STR(err_code_name((enum bb_rc)1000), "unknown");
+	CHECK_STR(err_code_name((enum bb_rc)-1), "unknown");
+}
+
+static const struct check_case cases[] = {
+	{"time_format_known", t_time_format_known},
+	{"time_parse_known", t_time_parse_known},
+	{"time_round_trip", t_time_round_trip},
+	{"time_parse_rfc3339_variants", t_time_parse_rfc3339_variants},
+	{"time_parse_rfc3339_rejects", t_time_parse_rfc3339_rejects},
+	{"time_parse_imf_rejects", t_time_parse_imf_rejects},
+	{"buf_growth", t_buf_growth},
+	{"buf_limit", t_buf_limit},
+	{"buf_take_empty", t_buf_take_empty},
+	{"fs_path_join", t_fs_path_join},
+	{"fs_write_new_file", t_fs_write_new_file},
+	{"fs_mkdir_parents", t_fs_mkdir_parents},
+	{"err", t_err},
+};
+
 CHECK_MAIN(cases)
