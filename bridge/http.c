@@ -157,11 +157,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	(void)version;
 	(void)upload_data;
-	(void)upload_data_size;
-	(void)con_cls;
+	req.method = method_of(method);
+	/* MHD calls first with the headers alone.  A response queued then
+	 * makes it close the connection (no keep-alive), so GET and HEAD are
+	 * answered on the next call, once the request is complete (a stray
+	 * body is dropped).  Other methods are still answered at once: no
+	 * route reads a body yet, and MHD then refuses it and closes. */
+	if ((req.method & (HTTP_GET | HTTP_HEAD)) && *con_cls == NULL) {
+		*con_cls = srv;
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	req.app = srv->app;
 	req.conn = conn;
-	req.method = method_of(method);
 	req.path = url;
 	res.status = 500;
 	routes_dispatch(&req, &res);
