@@ -5,6 +5,7 @@
 #include "log.h"
 #include "render.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,14 @@ enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
 		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	app->fetch.key = app->key;
+	app->fetch.key_id = app->site.key_id;
+	app->fetch.allow_private = cfg->allow_private_addresses;
+	snprintf(app->fetch.user_agent, sizeof(app->fetch.user_agent), "blogbridge/%s (+%s/)",
+		 BB_VERSION, cfg->base_url);
+	app->inbox.site = &app->site;
+	app->inbox.fetch = &app->fetch;
+	app->inbox.blocked_domains = cfg->blocked_domains;
 	*out = app;
 	app = NULL;
 out:
@@ -79,10 +88,37 @@ out:
 	return rc;
 }
 
+enum bb_rc app_services_start(struct app *app, struct err *e)
+{
+	enum bb_rc rc = writer_start(app->cfg->database, &app->writer, e);
+
+	if (rc != BB_OK)
+		return rc;
+	app->delivery_cfg.database = app->cfg->database;
+	app->delivery_cfg.fetch = &app->fetch;
+	rc = delivery_start(&app->delivery_cfg, &app->delivery, e);
+	if (rc != BB_OK) {
+		writer_stop(app->writer);
+		app->writer = NULL;
+	}
+	return rc;
+}
+
+void app_services_stop(struct app *app)
+{
+	if (app == NULL)
+		return;
+	delivery_stop(app->delivery);
+	app->delivery = NULL;
+	writer_stop(app->writer);
+	app->writer = NULL;
+}
+
 void app_free(struct app *app)
 {
 	if (app == NULL)
 		return;
+	app_services_stop(app);
 	if (app->store_tls_ready) {
 		/* The destructor runs only for other threads as they exit; the
 		 * calling thread's connection is closed here. */

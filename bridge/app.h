@@ -9,10 +9,14 @@
 #define BB_APP_H
 
 #include "config.h"
+#include "delivery.h"
 #include "err.h"
+#include "fetch.h"
+#include "inbox.h"
 #include "key.h"
 #include "site.h"
 #include "store.h"
+#include "writer.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -30,11 +34,23 @@ struct app {
 	char *nodeinfo_links_json;
 	pthread_key_t store_tls;
 	bool store_tls_ready;
+	struct fetch_config fetch;
+	struct inbox_env inbox;
+	/* Started by app_services_start (serve only). */
+	struct writer *writer;
+	struct delivery_worker *delivery;
+	struct delivery_config delivery_cfg;
 };
 
 /* Takes cfg (freed on every path).  Creates the database and the actor key
  * when they are missing, and renders the static documents. */
 enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e) BB_MUST_CHECK;
+
+/* Starts the writer and the delivery worker (for serve). */
+enum bb_rc app_services_start(struct app *app, struct err *e) BB_MUST_CHECK;
+
+/* Stops them, finishing queued writes first. */
+void app_services_stop(struct app *app);
 
 void app_free(struct app *app);
 

@@ -3,6 +3,7 @@
  * `struct http_request`, asks the routes for a response, and sends it.
  */
 #include "http.h"
+#include "buf.h"
 #include "log.h"
 
 #include <jansson.h>
@@ -145,41 +146,75 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 	return ret;
 }
 
+/* What one request accumulates between libmicrohttpd's calls. */
+struct request_ctx {
+	struct buf body;
+	bool too_large;
+};
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size,
 				  void **con_cls)
 {
 	struct http_server *srv = cls;
+	struct request_ctx *ctx = *con_cls;
 	struct http_request req = {0};
 	struct http_response res = {0};
 	enum MHD_Result ret;
 
 	(void)version;
-	(void)upload_data;
 	req.method = method_of(method);
-	/* MHD calls first with the headers alone.  A response queued then
-	 * makes it close the connection (no keep-alive), so GET and HEAD are
-	 * answered on the next call, once the request is complete (a stray
-	 * body is dropped).  Other methods are still answered at once: no
-	 * route reads a body yet, and MHD then refuses it and closes. */
-	if ((req.method & (HTTP_GET | HTTP_HEAD)) && *con_cls == NULL) {
-		*con_cls = srv;
+	/* MHD calls first with the headers alone; a response queued then
+	 * would make it close the connection, so every request is answered
+	 * once it is complete.  A body is kept up to HTTP_BODY_MAX bytes;
+	 * past that it is drained and the request answered 413. */
+	if (ctx == NULL) {
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		ctx = calloc(1, sizeof(*ctx));
+		if (ctx == NULL)
+			return MHD_NO;
+		buf_init(&ctx->body, HTTP_BODY_MAX);
+		if (cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
+			ctx->too_large = true;
+		*con_cls = ctx;
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
+		if (!ctx->too_large && (req.method & HTTP_POST) &&
+		    buf_append(&ctx->body, upload_data, *upload_data_size) != BB_OK)
+			ctx->too_large = true;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	req.app = srv->app;
 	req.conn = conn;
 	req.path = url;
+	req.body = ctx->body.data ? ctx->body.data : "";
+	req.body_len = ctx->body.len;
+	req.body_too_large = ctx->too_large;
 	res.status = 500;
 	routes_dispatch(&req, &res);
 	log_debug("%s %s -> %u", method, url, res.status);
 	ret = send_response(conn, &res);
 	free(res.location);
 	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct request_ctx *ctx = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (ctx == NULL)
+		return;
+	buf_free(&ctx->body);
+	free(ctx);
+	*con_cls = NULL;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -197,7 +232,10 @@ enum bb_rc http_server_start(struct app *app, struct http_server **out, struct e
 	struct http_server *srv;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned threads = ncpu < 1 ? 1 : ncpu > HTTP_THREADS_MAX ? HTTP_THREADS_MAX : (unsigned)ncpu;
+	/* Twice the cores, at least 4: an inbox request may wait on a key
+	 * fetch from a slow server while the others are served. */
+	unsigned threads = ncpu < 2 ? 4 : ncpu * 2 > HTTP_THREADS_MAX ? HTTP_THREADS_MAX
+								       : (unsigned)ncpu * 2;
 
 	*out = NULL;
 	srv = calloc(1, sizeof(*srv));
@@ -209,7 +247,7 @@ enum bb_rc http_server_start(struct app *app, struct http_server **out, struct e
 	/* The logger must be the first option to catch every message. */
 	srv->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_SOCK_ADDR,
 	    (const struct sockaddr *)&app->cfg->listen_addr, MHD_OPTION_THREAD_POOL_SIZE,
 	    threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);

@@ -25,7 +25,13 @@ struct http_request {
 	struct MHD_Connection *conn;
 	enum http_method method;
 	const char *path;
+	const char *body; /* POST body ("" for none), NUL-terminated */
+	size_t body_len;
+	bool body_too_large; /* over HTTP_BODY_MAX: answer 413 */
 };
+
+/* The largest request body kept (Mastodon's limit for an activity). */
+#define HTTP_BODY_MAX (1024 * 1024)
 
 struct http_response {
 	unsigned status;

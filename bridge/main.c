@@ -8,6 +8,7 @@
  * Errors are one line on stderr, "blogbridge: ...".
  */
 #include "app.h"
+#include "cli.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -19,15 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
-
-struct cli {
-	const char *config_path;
-	int argc; /* the command's own arguments, after its name */
-	char **argv;
-};
-
 struct command {
 	const char *name;
 	const char *usage; /* arguments, after the name */
@@ -35,9 +27,7 @@ struct command {
 	int (*run)(struct cli *cli);
 };
 
-static void fail(const char *fmt, ...) BB_PRINTF(1, 2);
-
-static void fail(const char *fmt, ...)
+void cli_fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -56,18 +46,34 @@ static struct config *load_config(const char *path, int *status)
 	enum bb_rc rc;
 
 	if (errs == NULL) {
-		fail("out of memory");
+		cli_fail("out of memory");
 		*status = EXIT_RUNTIME;
 		return NULL;
 	}
 	rc = config_load(path, &cfg, errs);
 	if (rc != BB_OK) {
 		for (size_t i = 0; i < errs->count; i++)
-			fail("%s", errs->line[i]);
+			cli_fail("%s", errs->line[i]);
 		*status = EXIT_USAGE;
 	}
 	free(errs);
 	return cfg;
+}
+
+struct app *cli_app_open(const struct cli *cli, int *status)
+{
+	struct err e = {0};
+	struct app *app = NULL;
+	struct config *cfg = load_config(cli->config_path, status);
+
+	if (cfg == NULL)
+		return NULL;
+	if (app_open(cfg, &app, &e) != BB_OK) {
+		cli_fail("%s", e.msg);
+		*status = e.code == BB_ERR_CONFIG ? EXIT_USAGE : EXIT_RUNTIME;
+		return NULL;
+	}
+	return app;
 }
 
 static int cmd_version(struct cli *cli)
@@ -107,17 +113,22 @@ static int cmd_serve(struct cli *cli)
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	if (pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0) {
-		fail("cannot block signals");
+		cli_fail("cannot block signals");
 		config_free(cfg);
 		return EXIT_RUNTIME;
 	}
 	if (app_open(cfg, &app, &e) != BB_OK) {
-		fail("%s", e.msg);
+		cli_fail("%s", e.msg);
 		status = e.code == BB_ERR_CONFIG ? EXIT_USAGE : EXIT_RUNTIME;
 		goto out;
 	}
+	if (app_services_start(app, &e) != BB_OK) {
+		cli_fail("%s", e.msg);
+		status = EXIT_RUNTIME;
+		goto out;
+	}
 	if (http_server_start(app, &srv, &e) != BB_OK) {
-		fail("%s", e.msg);
+		cli_fail("%s", e.msg);
 		status = EXIT_RUNTIME;
 		goto out;
 	}
@@ -126,13 +137,18 @@ static int cmd_serve(struct cli *cli)
 		sig = SIGTERM;
 	log_info("received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 out:
+	/* The server first (no new requests), then the writer finishes what
+	 * they queued, then the worker stops. */
 	http_server_stop(srv);
+	app_services_stop(app);
 	app_free(app);
 	return status;
 }
 
 static const struct command commands[] = {
 	{"serve", "", "serve the HTTP endpoints until SIGINT or SIGTERM", cmd_serve},
+	{"followers", "[--json] | remove ACTOR_ID", "list followers, or drop one", cmd_followers},
+	{"deliveries", "[--json]", "delivery queue health, per host", cmd_deliveries},
 	{"check", "", "validate the configuration file", cmd_check},
 	{"version", "", "print the version", cmd_version},
 };
@@ -145,7 +161,7 @@ static void usage(FILE *out)
 		     "  -c FILE   configuration (default ./bridge.conf)\n"
 		     "  -v        verbose (debug) logging\n\ncommands:\n");
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
-		fprintf(out, "  %-8s %-20s %s\n", commands[i].name, commands[i].usage,
+		fprintf(out, "  %-10s %-28s %s\n", commands[i].name, commands[i].usage,
 			commands[i].help);
 	fprintf(out, "\n'blogbridge COMMAND --help' describes one command.\n");
 }
@@ -167,7 +183,7 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-c") == 0) {
 			if (++i >= argc) {
-				fail("-c needs a file name");
+				cli_fail("-c needs a file name");
 				return EXIT_USAGE;
 			}
 			cli.config_path = argv[i];
@@ -177,13 +193,13 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else {
-			fail("unknown option '%s'", argv[i]);
+			cli_fail("unknown option '%s'", argv[i]);
 			usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (i >= argc) {
-		fail("no command given");
+		cli_fail("no command given");
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -191,7 +207,7 @@ int main(int argc, char **argv)
 		if (strcmp(commands[c].name, argv[i]) == 0)
 			cmd = &commands[c];
 	if (cmd == NULL) {
-		fail("unknown command '%s'", argv[i]);
+		cli_fail("unknown command '%s'", argv[i]);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -202,12 +218,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (cli.argc > 0 && strcmp(cmd->usage, "") == 0) {
-		fail("%s takes no arguments", cmd->name);
+		cli_fail("%s takes no arguments", cmd->name);
 		return EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fail("cannot initialize libcurl");
+		cli_fail("cannot initialize libcurl");
 		return EXIT_RUNTIME;
 	}
 	status = cmd->run(&cli);

@@ -4,12 +4,14 @@
  * Allow, an unknown path 404.
  */
 #include "accept.h"
+#include "buf.h"
 #include "http.h"
 #include "log.h"
 #include "render.h"
 #include "store.h"
 
 #include <errno.h>
+#include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +209,143 @@ static void route_following(struct http_request *req, struct http_response *res)
 	empty_collection(req, res, req->app->site.following);
 }
 
+/* Headers kept for signature verification. */
+#define INBOX_HEADERS_MAX 64
+
+struct header_list {
+	struct httpsig_header h[INBOX_HEADERS_MAX];
+	size_t n;
+	bool overflow;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				      const char *value)
+{
+	struct header_list *l = cls;
+
+	(void)kind;
+	if (l->n >= INBOX_HEADERS_MAX) {
+		l->overflow = true;
+		return MHD_NO;
+	}
+	l->h[l->n].name = key;
+	l->h[l->n].value = value ? value : "";
+	l->n++;
+	return MHD_YES;
+}
+
+struct query_acc {
+	struct buf *b;
+	bool first;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct query_acc *q = cls;
+
+	(void)kind;
+	if (buf_printf(q->b, "%s%s%s%s", q->first ? "?" : "&", key, value ? "=" : "",
+		       value ? value : "") != BB_OK)
+		return MHD_NO;
+	q->first = false;
+	return MHD_YES;
+}
+
+/* The request's URL as the sender addressed it: our public origin, the
+ * path, and the query (rebuilt from its decoded arguments, which is exact
+ * for the plain ids and numbers a signer puts there). */
+static char *target_uri(struct http_request *req)
+{
+	struct buf b;
+	struct query_acc q = {&b, true};
+
+	buf_init(&b, 8192);
+	if (buf_printf(&b, "%s%s", req->app->site.cfg.base_url, req->path) != BB_OK) {
+		buf_free(&b);
+		return NULL;
+	}
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+	return buf_take(&b);
+}
+
+struct apply_job {
+	const struct inbox_env *env;
+	const struct inbox_verified *v;
+};
+
+static enum bb_rc apply_job(struct store *st, void *arg, struct err *e)
+{
+	struct apply_job *job = arg;
+
+	return inbox_apply(st, job->env, job->v, time(NULL), e);
+}
+
+/* Maps an inbox refusal to its status; Mastodon reads 4xx other than
+ * 401/408/429 as "do not retry", so only permanently bad input gets one. */
+static unsigned inbox_status(enum bb_rc rc)
+{
+	switch (rc) {
+	case BB_ERR_AUTH: return 401;
+	case BB_ERR_FORBIDDEN: return 403;
+	case BB_ERR_INVALID: return 400;
+	case BB_ERR_LIMIT: return 413;
+	case BB_ERR_TEMPFAIL:
+	case BB_ERR_BUSY: return 503;
+	default: return 500;
+	}
+}
+
+static void route_inbox(struct http_request *req, struct http_response *res)
+{
+	struct app *app = req->app;
+	struct header_list headers = {0};
+	struct inbox_verified v = {0};
+	struct httpsig_message m = {0};
+	struct apply_job job = {&app->inbox, &v};
+	struct err e = {0};
+	struct store *st;
+	char *uri = NULL;
+	enum bb_rc rc;
+
+	if (req->body_too_large) {
+		http_respond_error(res, 413, "body over 1 MiB");
+		return;
+	}
+	if (app->writer == NULL) {
+		http_respond_error(res, 503, "not accepting activities");
+		return;
+	}
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_header, &headers);
+	uri = target_uri(req);
+	st = app_store(app, &e);
+	if (headers.overflow || uri == NULL || st == NULL) {
+		http_respond_error(res, headers.overflow ? 400 : 500,
+				   headers.overflow ? "too many headers" : "internal error");
+		goto out;
+	}
+	m = (struct httpsig_message){"POST", uri, headers.h, headers.n, req->body, req->body_len};
+	rc = inbox_verify(st, &app->inbox, &m, time(NULL), &v, &e);
+	if (rc != BB_OK) {
+		log_info("inbox: refused (%s): %s", err_code_name(rc), e.msg);
+		http_respond_error(res, inbox_status(rc), e.msg);
+		goto out;
+	}
+	rc = writer_run(app->writer, apply_job, &job, &e);
+	if (rc != BB_OK) {
+		log_error("inbox: %s", e.msg);
+		http_respond_error(res, inbox_status(rc == BB_ERR_BUSY ? rc : BB_ERR_TEMPFAIL),
+				   "cannot store the activity now");
+		goto out;
+	}
+	log_debug("inbox: %s %s from %s", v.act.type_name, v.act.id, v.act.actor);
+	delivery_wake(app->delivery);
+	http_respond_borrowed(res, 202, "application/json", "{}");
+out:
+	inbox_verified_clear(&v);
+	free(uri);
+}
+
 #define GET_HEAD (HTTP_GET | HTTP_HEAD)
 
 static const struct route routes[] = {
@@ -218,6 +357,8 @@ static const struct route routes[] = {
 	{AP_PATH_OUTBOX, GET_HEAD, "GET, HEAD", route_outbox},
 	{AP_PATH_FOLLOWERS, GET_HEAD, "GET, HEAD", route_followers},
 	{AP_PATH_FOLLOWING, GET_HEAD, "GET, HEAD", route_following},
+	{AP_PATH_INBOX, HTTP_POST, "POST", route_inbox},
+	{AP_PATH_SHARED_INBOX, HTTP_POST, "POST", route_inbox},
 };
 
 void routes_dispatch(struct http_request *req, struct http_response *res)

@@ -332,18 +332,21 @@ static enum bb_rc cavage_parse(struct httpsig *s, const struct httpsig_message *
 					     "doing a POST request");
 		goto out;
 	}
+	/* created/expires move the time window only when the signature
+	 * covers them: an unsigned parameter could be rewritten by anyone
+	 * replaying the request. */
 	if (vals[CP_CREATED] && (!hs2019 || !parse_epoch(vals[CP_CREATED], &s->created))) {
 		rc = err_set(e, BB_ERR_AUTH, "Invalid created parameter");
 		goto out;
 	}
-	s->has_created = vals[CP_CREATED] != NULL;
+	s->has_created = vals[CP_CREATED] != NULL && item_covered(s, "(created)");
 	if (vals[CP_EXPIRES] && (!hs2019 || !parse_epoch(vals[CP_EXPIRES], &s->expires))) {
 		rc = err_set(e, BB_ERR_AUTH, "Invalid expires parameter");
 		goto out;
 	}
-	s->has_expires = vals[CP_EXPIRES] != NULL;
-	if ((item_covered(s, "(created)") && !s->has_created) ||
-	    (item_covered(s, "(expires)") && !s->has_expires)) {
+	s->has_expires = vals[CP_EXPIRES] != NULL && item_covered(s, "(expires)");
+	if ((item_covered(s, "(created)") && vals[CP_CREATED] == NULL) ||
+	    (item_covered(s, "(expires)") && vals[CP_EXPIRES] == NULL)) {
 		rc = err_set(e, BB_ERR_AUTH, "(created)/(expires) signed without the parameter");
 		goto out;
 	}
@@ -451,11 +454,10 @@ static enum bb_rc cavage_verify(const struct httpsig *s, const struct httpsig_me
 				   s->siglen, e);
 		if (rc != BB_ERR_AUTH)
 			break;
-	}
-	if (rc == BB_ERR_AUTH)
 		err_set(e, BB_ERR_AUTH, "Verification failed for %.200s using rsa-sha256 "
 					"(RSASSA-PKCS1-v1_5 with SHA-256)",
 			s->key_id);
+	}
 	buf_free(&b);
 	return rc;
 }
@@ -819,10 +821,12 @@ static enum bb_rc rfc9421_verify(const struct httpsig *s, const struct httpsig_m
 							   : PUBKEY_ALG_RSA_V1_5_SHA256;
 	buf_init(&b, HTTPSIG_BASE_MAX);
 	rc = rfc9421_base(s, m, &b, e);
-	if (rc == BB_OK)
+	if (rc == BB_OK) {
 		rc = pubkey_verify(pk, alg, b.data, b.len, s->sig, s->siglen, e);
-	if (rc == BB_ERR_AUTH)
-		err_set(e, BB_ERR_AUTH, "Verification failed for %.200s (RFC 9421)", s->key_id);
+		if (rc == BB_ERR_AUTH)
+			err_set(e, BB_ERR_AUTH, "Verification failed for %.200s (RFC 9421)",
+				s->key_id);
+	}
 	buf_free(&b);
 	return rc;
 }
@@ -1002,14 +1006,16 @@ enum bb_rc httpsig_sign(enum httpsig_scheme scheme, const struct key *k, const c
 			err_set(e, rc, "cannot compute the body digest");
 			goto out;
 		}
-		out->digest = malloc(n);
-		out->content_digest = malloc(n);
-		if (out->digest == NULL || out->content_digest == NULL) {
+		char **slot = scheme == HTTPSIG_CAVAGE ? &out->digest : &out->content_digest;
+		*slot = malloc(n);
+		if (*slot == NULL) {
 			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		snprintf(out->digest, n, "SHA-256=%s", dig);
-		snprintf(out->content_digest, n, "sha-256=:%s:", dig);
+		if (scheme == HTTPSIG_CAVAGE)
+			snprintf(*slot, n, "SHA-256=%s", dig);
+		else
+			snprintf(*slot, n, "sha-256=:%s:", dig);
 	}
 	buf_init(&b, HTTPSIG_BASE_MAX);
 	if (scheme == HTTPSIG_CAVAGE)

@@ -3,7 +3,7 @@
 # Does nothing when everything is already there.
 set -eu
 packages="build-essential cmake pkg-config curl ca-certificates libmicrohttpd-dev
-libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev libxml2-dev sqlite3"
+libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev libxml2-dev zlib1g-dev sqlite3 openssl"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -64,6 +64,20 @@ enum bb_rc store_follower_put(struct store *st, const struct store_follower *f, 
 enum bb_rc store_follower_remove(struct store *st, const char *actor, struct err *e)
     BB_MUST_CHECK;
 
+/* Removes actor only when follow_id is the Follow that made it a follower
+ * (an Undo naming the Follow by id); BB_ERR_NOTFOUND otherwise. */
+enum bb_rc store_follower_remove_follow(struct store *st, const char *actor,
+					const char *follow_id, struct err *e) BB_MUST_CHECK;
+
+/* Removes the followers whose personal inbox is inbox (it answered 410
+ * Gone); *removed counts them. */
+enum bb_rc store_follower_remove_by_inbox(struct store *st, const char *inbox, int64_t *removed,
+					  struct err *e) BB_MUST_CHECK;
+
+/* Fills *out (clear it) or BB_ERR_NOTFOUND. */
+enum bb_rc store_follower_get(struct store *st, const char *actor, struct store_follower *out,
+			      struct err *e) BB_MUST_CHECK;
+
 enum bb_rc store_follower_count(struct store *st, int64_t *out, struct err *e) BB_MUST_CHECK;
 
 /* Calls fn for each follower, oldest first, `limit` of them after skipping
@@ -72,5 +86,155 @@ enum bb_rc store_follower_count(struct store *st, int64_t *out, struct err *e) B
 typedef int (*store_follower_fn)(const struct store_follower *f, void *arg);
 enum bb_rc store_follower_each(struct store *st, int64_t offset, int64_t limit,
 			       store_follower_fn fn, void *arg, struct err *e) BB_MUST_CHECK;
+
+/* ---- transactions ---------------------------------------------------
+ * store_begin takes the write lock at once (BEGIN IMMEDIATE), so the
+ * transaction cannot fail later for a lock upgrade.  Functions called
+ * between begin and commit join the transaction (one that writes several
+ * rows does so in a savepoint of its own: all or nothing, the caller's
+ * transaction left open).  When store_commit fails, call store_rollback.
+ * store_rollback with no transaction open does nothing. */
+enum bb_rc store_begin(struct store *st, struct err *e) BB_MUST_CHECK;
+enum bb_rc store_commit(struct store *st, struct err *e) BB_MUST_CHECK;
+void store_rollback(struct store *st);
+/* Savepoints, for one job inside a batch transaction: store_savepoint
+ * outside store_begin is BB_ERR_INVALID.  store_savepoint_rollback undoes
+ * the job's writes and ends the savepoint (no release after it). */
+enum bb_rc store_savepoint(struct store *st, struct err *e) BB_MUST_CHECK;
+enum bb_rc store_savepoint_release(struct store *st, struct err *e) BB_MUST_CHECK;
+void store_savepoint_rollback(struct store *st);
+
+/* ---- remote actors, cached ------------------------------------------ */
+struct store_actor {
+	char *id;
+	char *inbox;
+	char *shared_inbox;   /* NULL when none */
+	char *handle;         /* "@user@host", NULL until known */
+	char *key_id;         /* the key this actor signs with */
+	char *public_key_pem;
+	time_t fetched_at;
+};
+
+void store_actor_clear(struct store_actor *a);
+
+/* Inserts or replaces the cached actor (keyed by id; key_id is unique too:
+ * a key moving to another actor replaces the old row). */
+enum bb_rc store_actor_put(struct store *st, const struct store_actor *a, struct err *e)
+    BB_MUST_CHECK;
+
+/* Fills *out (overwritten, not freed, first; owned by the caller: clear
+ * it) or BB_ERR_NOTFOUND (*out then empty). */
+enum bb_rc store_actor_get(struct store *st, const char *id, struct store_actor *out,
+			   struct err *e) BB_MUST_CHECK;
+enum bb_rc store_actor_by_key(struct store *st, const char *key_id, struct store_actor *out,
+			      struct err *e) BB_MUST_CHECK;
+
+/* ---- incoming activities already applied ---------------------------- */
+
+/* Records an activity id; *is_new is false when it was already there
+ * (a replay, to acknowledge and ignore). */
+enum bb_rc store_seen_add(struct store *st, const char *activity_id, time_t now, bool *is_new,
+			  struct err *e) BB_MUST_CHECK;
+
+/* ---- outgoing activities and their deliveries ----------------------- */
+
+/* Stores an activity we send (its JSON, rendered once); *rowid names it
+ * for store_delivery_add.  ap_id must be new (BB_ERR_INVALID if not). */
+enum bb_rc store_activity_add(struct store *st, const char *ap_id, const char *json,
+			      time_t now, int64_t *rowid, struct err *e) BB_MUST_CHECK;
+
+/* Queues the activity for inbox, due now.  A second add of the same pair
+ * is a no-op.  The delivery's host is the inbox URL's authority in lower
+ * case ("host" or "host:port"); an inbox without one is BB_ERR_INVALID,
+ * an unknown activity BB_ERR_NOTFOUND. */
+enum bb_rc store_delivery_add(struct store *st, int64_t activity, const char *inbox,
+			      time_t now, struct err *e) BB_MUST_CHECK;
+
+enum store_delivery_state {
+	STORE_DELIVERY_PENDING, /* waiting for its next attempt */
+	STORE_DELIVERY_DONE,
+	STORE_DELIVERY_FAILED, /* given up: permanent refusal or too many attempts */
+};
+
+/* A claimed delivery, as the worker sees it.  Strings owned by the walk. */
+struct store_delivery {
+	int64_t id;
+	const char *inbox;
+	const char *host;
+	const char *body; /* the activity JSON */
+	int attempts;     /* made so far */
+};
+
+/* Claims up to max due deliveries (pending, next attempt <= now, not
+ * leased by another worker or lease expired, host not unavailable),
+ * oldest due first, leasing them until now + lease_s, in one
+ * transaction; then calls fn for each.  A host never has more than
+ * per_host rows leased at once (counting leases of other workers), so a
+ * dead host's backlog cannot crowd out the others (per_host 0: no such
+ * cap).  lease_s must be positive.  A worker that dies leaves its rows to
+ * be claimed again when the lease ends (a delivery may then be sent
+ * twice, never lost).  Inside store_begin the claim joins the caller's
+ * transaction (and its leases stand or fall with it). */
+typedef void (*store_delivery_fn)(const struct store_delivery *d, void *arg);
+enum bb_rc store_delivery_claim(struct store *st, time_t now, int lease_s, size_t max,
+				size_t per_host, store_delivery_fn fn, void *arg, struct err *e)
+    BB_MUST_CHECK;
+
+/* The outcome of an attempt: done; retry at `next` (attempts + 1); or
+ * failed for good.  status is the HTTP status (0 for none), error a short
+ * reason (may be NULL).  Each clears the lease.  BB_ERR_NOTFOUND when id
+ * names no pending delivery: a late outcome for a delivery already done
+ * or failed (its lease ran out and another worker finished it) changes
+ * nothing. */
+enum bb_rc store_delivery_done(struct store *st, int64_t id, int status, time_t now,
+			       struct err *e) BB_MUST_CHECK;
+enum bb_rc store_delivery_retry(struct store *st, int64_t id, int status, const char *error,
+				time_t next, time_t now, struct err *e) BB_MUST_CHECK;
+enum bb_rc store_delivery_fail(struct store *st, int64_t id, int status, const char *error,
+			       time_t now, struct err *e) BB_MUST_CHECK;
+
+/* When the next pending delivery is due (0 when none): the earliest
+ * next attempt among pending rows of available hosts, a leased row counting
+ * from when its lease ends. */
+enum bb_rc store_delivery_next_due(struct store *st, time_t *out, struct err *e) BB_MUST_CHECK;
+
+/* Delivery health per host, for `blogbridge deliveries`: one call per host
+ * with deliveries, by host name; fn borrows h for the call, and a non-zero
+ * return stops the walk (BB_ERR_INVALID).  last_error is that of the
+ * host's most recently updated retrying or failed row that has one. */
+struct store_host_stats {
+	const char *host;
+	int64_t pending;  /* waiting, never failed */
+	int64_t retrying; /* waiting after at least one failure */
+	int64_t failed;
+	int64_t done;
+	bool unavailable;
+	const char *last_error; /* NULL when none */
+	time_t next_attempt;    /* 0 when nothing waits */
+};
+typedef int (*store_host_stats_fn)(const struct store_host_stats *h, void *arg);
+enum bb_rc store_host_stats_each(struct store *st, store_host_stats_fn fn, void *arg,
+				 struct err *e) BB_MUST_CHECK;
+
+/* ---- remote hosts ----------------------------------------------------
+ * Host names as store_delivery_add makes them; compared in lower case. */
+
+/* A success clears the host's failure days and its unavailable mark. */
+enum bb_rc store_host_success(struct store *st, const char *host, time_t now, struct err *e)
+    BB_MUST_CHECK;
+
+/* A failed attempt records the UTC day; on the 7th distinct day the host
+ * becomes unavailable (*unavailable set true, and on every failure after
+ * while it stays so). */
+#define STORE_HOST_FAILURE_DAYS 7
+enum bb_rc store_host_failure(struct store *st, const char *host, time_t now,
+			      bool *unavailable, struct err *e) BB_MUST_CHECK;
+
+/* Which signature scheme the host accepted last (0 cavage, 1 RFC 9421);
+ * BB_ERR_NOTFOUND when unknown. */
+enum bb_rc store_host_scheme_get(struct store *st, const char *host, int *scheme,
+				 struct err *e) BB_MUST_CHECK;
+enum bb_rc store_host_scheme_set(struct store *st, const char *host, int scheme,
+				 struct err *e) BB_MUST_CHECK;
 
 #endif

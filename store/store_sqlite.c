@@ -1,5 +1,7 @@
 /*
- * store_sqlite.c — the SQLite backend of store.h.
+ * store_sqlite.c — the SQLite backend of store.h: opening, the schema
+ * ladder, the followers, transactions, and the SQL helpers the other
+ * backend files share (store_int.h).
  *
  * Schema changes are a ladder of numbered steps: step N brings a database
  * from `PRAGMA user_version` N-1 to N.  Steps are only ever appended, never
@@ -7,17 +9,12 @@
  * transaction, so two processes opening a new database at once cannot both
  * migrate it, and a crash mid-climb leaves the old version intact.
  */
-#include "store.h"
 #include "fsutil.h"
+#include "store_int.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct store {
-	sqlite3 *db;
-};
 
 static const char *const migrations[] = {
 	/* 1: the actor's birth date, and its followers. */
@@ -34,6 +31,68 @@ static const char *const migrations[] = {
 	"  follow_id TEXT NOT NULL,"
 	"  since INTEGER NOT NULL"
 	") STRICT;",
+	/* 2: remote actors (cache), the replay log of incoming activities,
+	 * outgoing activities and their delivery queue, per-host health; an
+	 * index to find followers by inbox (a 410 Gone removes them).
+	 * deliveries.state holds enum store_delivery_state (0 pending, 1 done,
+	 * 2 failed).  Every deliveries.host has a hosts row (store_delivery_add
+	 * makes it): the claim walks hosts and reads each one's due rows in
+	 * deliveries_host_due order; rows in flight (leased, lease not yet
+	 * cleared by an outcome) are few, and deliveries_leased holds just
+	 * them.  A host's failure days are rows of host_failures (one
+	 * per distinct UTC day, YYYYMMDD), so distinctness is the primary
+	 * key's job and no list is parsed in C. */
+	"CREATE TABLE actors ("
+	"  id TEXT PRIMARY KEY,"
+	"  inbox TEXT NOT NULL,"
+	"  shared_inbox TEXT,"
+	"  handle TEXT,"
+	"  key_id TEXT NOT NULL UNIQUE,"
+	"  public_key_pem TEXT NOT NULL,"
+	"  fetched_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE seen ("
+	"  id TEXT PRIMARY KEY,"
+	"  received_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX seen_received ON seen(received_at);"
+	"CREATE TABLE activities ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ap_id TEXT NOT NULL UNIQUE,"
+	"  json TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE deliveries ("
+	"  id INTEGER PRIMARY KEY,"
+	"  activity INTEGER NOT NULL REFERENCES activities(id),"
+	"  inbox TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  lease_until INTEGER NOT NULL DEFAULT 0,"
+	"  last_status INTEGER,"
+	"  last_error TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  UNIQUE (activity, inbox)"
+	") STRICT;"
+	"CREATE INDEX deliveries_host_due ON deliveries(host, state, next_attempt);"
+	"CREATE INDEX deliveries_leased ON deliveries(host, lease_until)"
+	"  WHERE state = 0 AND lease_until > 0;"
+	"CREATE TABLE hosts ("
+	"  host TEXT PRIMARY KEY,"
+	"  unavailable INTEGER NOT NULL DEFAULT 0,"
+	"  scheme INTEGER,"
+	"  last_success INTEGER,"
+	"  last_failure INTEGER"
+	") STRICT;"
+	"CREATE TABLE host_failures ("
+	"  host TEXT NOT NULL,"
+	"  day INTEGER NOT NULL,"
+	"  PRIMARY KEY (host, day)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX followers_inbox ON followers(inbox);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -43,8 +102,9 @@ int store_schema_latest(void)
 	return MIGRATION_COUNT;
 }
 
-/* Maps a SQLite result to our error, with the operation named. */
-static enum bb_rc db_fail(struct store *st, int src, const char *what, struct err *e)
+/* ---- helpers shared by the backend's files (contracts in store_int.h) ---- */
+
+enum bb_rc sql_fail(struct store *st, int src, const char *what, struct err *e)
 {
 	/* Extended result codes are on: compare the primary code. */
 	int primary = src & 0xff;
@@ -54,19 +114,106 @@ static enum bb_rc db_fail(struct store *st, int src, const char *what, struct er
 	return err_set(e, code, "database: %s: %s", what, sqlite3_errmsg(st->db));
 }
 
-static enum bb_rc exec(struct store *st, const char *sql, const char *what, struct err *e)
+enum bb_rc sql_exec(struct store *st, const char *sql, const char *what, struct err *e)
 {
 	int src = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 
-	return src == SQLITE_OK ? BB_OK : db_fail(st, src, what, e);
+	return src == SQLITE_OK ? BB_OK : sql_fail(st, src, what, e);
 }
 
-static enum bb_rc prepare(struct store *st, const char *sql, sqlite3_stmt **stmt,
-			  struct err *e)
+enum bb_rc sql_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt, struct err *e)
 {
 	int src = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
 
-	return src == SQLITE_OK ? BB_OK : db_fail(st, src, "prepare", e);
+	return src == SQLITE_OK ? BB_OK : sql_fail(st, src, "prepare", e);
+}
+
+int sql_bind_text(sqlite3_stmt *stmt, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(stmt, i);
+}
+
+bool sql_column_dup(sqlite3_stmt *stmt, int i, char **out)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, i);
+
+	*out = NULL;
+	if (s == NULL)
+		return sqlite3_errcode(sqlite3_db_handle(stmt)) != SQLITE_NOMEM;
+	*out = strdup((const char *)s);
+	return *out != NULL;
+}
+
+enum bb_rc sql_prepare_args(struct store *st, const char *sql, const struct sql_arg *args, size_t n,
+			    sqlite3_stmt **stmt, const char *what, struct err *e)
+{
+	enum bb_rc rc;
+	int src = SQLITE_OK;
+
+	rc = sql_prepare(st, sql, stmt, e);
+	if (rc != BB_OK)
+		return rc;
+	for (size_t i = 0; i < n && src == SQLITE_OK; i++) {
+		int pos = (int)i + 1;
+
+		if (args[i].type == SQL_ARG_TEXT)
+			src = sql_bind_text(*stmt, pos, args[i].text);
+		else
+			src = sqlite3_bind_int64(*stmt, pos, (sqlite3_int64)args[i].num);
+	}
+	if (src != SQLITE_OK) {
+		rc = sql_fail(st, src, what, e);
+		sqlite3_finalize(*stmt);
+		*stmt = NULL;
+	}
+	return rc;
+}
+
+enum bb_rc sql_run(struct store *st, const char *sql, const struct sql_arg *args, size_t n,
+		   const char *what, struct err *e)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum bb_rc rc;
+	int src;
+
+	rc = sql_prepare_args(st, sql, args, n, &stmt, what, e);
+	if (rc != BB_OK)
+		goto out;
+	src = sqlite3_step(stmt);
+	if (src != SQLITE_DONE)
+		rc = sql_fail(st, src, what, e);
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+enum bb_rc sql_int(struct store *st, const char *sql, const struct sql_arg *args, size_t n,
+		   int64_t *out, bool *found, const char *what, struct err *e)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum bb_rc rc;
+	int src;
+
+	if (found != NULL)
+		*found = false;
+	rc = sql_prepare_args(st, sql, args, n, &stmt, what, e);
+	if (rc != BB_OK)
+		goto out;
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_DONE)
+		goto out;
+	if (src != SQLITE_ROW) {
+		rc = sql_fail(st, src, what, e);
+		goto out;
+	}
+	if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
+		goto out;
+	*out = sqlite3_column_int64(stmt, 0);
+	if (found != NULL)
+		*found = true;
+out:
+	sqlite3_finalize(stmt);
+	return rc;
 }
 
 static enum bb_rc user_version(struct store *st, int *out, struct err *e)
@@ -75,12 +222,12 @@ static enum bb_rc user_version(struct store *st, int *out, struct err *e)
 	enum bb_rc rc;
 	int src;
 
-	rc = prepare(st, "PRAGMA user_version", &stmt, e);
+	rc = sql_prepare(st, "PRAGMA user_version", &stmt, e);
 	if (rc != BB_OK)
 		goto out;
 	src = sqlite3_step(stmt);
 	if (src != SQLITE_ROW) {
-		rc = db_fail(st, src, "read schema version", e);
+		rc = sql_fail(st, src, "read schema version", e);
 		goto out;
 	}
 	*out = sqlite3_column_int(stmt, 0);
@@ -95,7 +242,7 @@ static enum bb_rc migrate(struct store *st, struct err *e)
 	int version = 0;
 	char sql[64];
 
-	rc = exec(st, "BEGIN IMMEDIATE", "begin migration", e);
+	rc = sql_exec(st, "BEGIN IMMEDIATE", "begin migration", e);
 	if (rc != BB_OK)
 		return rc;
 	rc = user_version(st, &version, e);
@@ -109,17 +256,17 @@ static enum bb_rc migrate(struct store *st, struct err *e)
 		goto out;
 	}
 	for (int v = version; v < MIGRATION_COUNT; v++) {
-		rc = exec(st, migrations[v], "migrate schema", e);
+		rc = sql_exec(st, migrations[v], "migrate schema", e);
 		if (rc != BB_OK)
 			goto out;
 	}
 	if (version < MIGRATION_COUNT) {
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", MIGRATION_COUNT);
-		rc = exec(st, sql, "set schema version", e);
+		rc = sql_exec(st, sql, "set schema version", e);
 		if (rc != BB_OK)
 			goto out;
 	}
-	rc = exec(st, "COMMIT", "commit migration", e);
+	rc = sql_exec(st, "COMMIT", "commit migration", e);
 out:
 	if (rc != BB_OK)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -154,7 +301,7 @@ enum bb_rc store_open(const char *database, struct store **out, struct err *e)
 	sqlite3_extended_result_codes(st->db, 1);
 	src = sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
 	if (src != SQLITE_OK) {
-		rc = db_fail(st, src, "busy timeout", e);
+		rc = sql_fail(st, src, "busy timeout", e);
 		goto out;
 	}
 	/* WAL lets readers (the HTTP threads, CLI commands) run while one
@@ -169,12 +316,12 @@ enum bb_rc store_open(const char *database, struct store **out, struct err *e)
 		sqlite3_sleep(10);
 	}
 	if (src != SQLITE_OK) {
-		rc = db_fail(st, src, "configure", e);
+		rc = sql_fail(st, src, "configure", e);
 		goto out;
 	}
 	/* synchronous=FULL makes each commit durable before we answer 202
 	 * for it. */
-	rc = exec(st,
+	rc = sql_exec(st,
 		  "PRAGMA synchronous = FULL;"
 		  "PRAGMA foreign_keys = ON;",
 		  "configure", e);
@@ -211,12 +358,12 @@ enum bb_rc store_check_integrity(struct store *st, struct err *e)
 	enum bb_rc rc;
 	int src;
 
-	rc = prepare(st, "PRAGMA integrity_check", &stmt, e);
+	rc = sql_prepare(st, "PRAGMA integrity_check", &stmt, e);
 	if (rc != BB_OK)
 		goto out;
 	src = sqlite3_step(stmt);
 	if (src != SQLITE_ROW) {
-		rc = db_fail(st, src, "integrity check", e);
+		rc = sql_fail(st, src, "integrity check", e);
 		goto out;
 	}
 	if (strcmp((const char *)sqlite3_column_text(stmt, 0), "ok") != 0) {
@@ -235,7 +382,7 @@ enum bb_rc store_actor_published(struct store *st, time_t *out, struct err *e)
 	enum bb_rc rc;
 	int src;
 
-	rc = prepare(st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'actor_published'",
+	rc = sql_prepare(st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'actor_published'",
 		     &stmt, e);
 	if (rc != BB_OK)
 		goto out;
@@ -245,7 +392,7 @@ enum bb_rc store_actor_published(struct store *st, time_t *out, struct err *e)
 		goto out;
 	}
 	if (src != SQLITE_ROW) {
-		rc = db_fail(st, src, "read actor creation date", e);
+		rc = sql_fail(st, src, "read actor creation date", e);
 		goto out;
 	}
 	*out = (time_t)sqlite3_column_int64(stmt, 0);
@@ -264,19 +411,13 @@ void store_follower_clear(struct store_follower *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* Binds a string, or NULL for a NULL pointer. */
-static int bind_text(sqlite3_stmt *stmt, int i, const char *s)
-{
-	return s ? sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(stmt, i);
-}
-
 enum bb_rc store_follower_put(struct store *st, const struct store_follower *f, struct err *e)
 {
 	sqlite3_stmt *stmt = NULL;
 	enum bb_rc rc;
 	int src;
 
-	rc = prepare(st,
+	rc = sql_prepare(st,
 		     "INSERT INTO followers(actor, handle, inbox, shared_inbox, follow_id, since)"
 		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 		     " ON CONFLICT(actor) DO UPDATE SET handle = excluded.handle,"
@@ -285,17 +426,18 @@ enum bb_rc store_follower_put(struct store *st, const struct store_follower *f, 
 		     &stmt, e);
 	if (rc != BB_OK)
 		goto out;
-	if (bind_text(stmt, 1, f->actor) != SQLITE_OK || bind_text(stmt, 2, f->handle) != SQLITE_OK ||
-	    bind_text(stmt, 3, f->inbox) != SQLITE_OK ||
-	    bind_text(stmt, 4, f->shared_inbox) != SQLITE_OK ||
-	    bind_text(stmt, 5, f->follow_id) != SQLITE_OK ||
+	if (sql_bind_text(stmt, 1, f->actor) != SQLITE_OK ||
+	    sql_bind_text(stmt, 2, f->handle) != SQLITE_OK ||
+	    sql_bind_text(stmt, 3, f->inbox) != SQLITE_OK ||
+	    sql_bind_text(stmt, 4, f->shared_inbox) != SQLITE_OK ||
+	    sql_bind_text(stmt, 5, f->follow_id) != SQLITE_OK ||
 	    sqlite3_bind_int64(stmt, 6, (sqlite3_int64)f->since) != SQLITE_OK) {
-		rc = db_fail(st, SQLITE_ERROR, "bind follower", e);
+		rc = sql_fail(st, SQLITE_ERROR, "bind follower", e);
 		goto out;
 	}
 	src = sqlite3_step(stmt);
 	if (src != SQLITE_DONE) {
-		rc = db_fail(st, src, "store follower", e);
+		rc = sql_fail(st, src, "store follower", e);
 		goto out;
 	}
 out:
@@ -309,16 +451,16 @@ enum bb_rc store_follower_remove(struct store *st, const char *actor, struct err
 	enum bb_rc rc;
 	int src;
 
-	rc = prepare(st, "DELETE FROM followers WHERE actor = ?1", &stmt, e);
+	rc = sql_prepare(st, "DELETE FROM followers WHERE actor = ?1", &stmt, e);
 	if (rc != BB_OK)
 		goto out;
-	if (bind_text(stmt, 1, actor) != SQLITE_OK) {
-		rc = db_fail(st, SQLITE_ERROR, "bind follower", e);
+	if (sql_bind_text(stmt, 1, actor) != SQLITE_OK) {
+		rc = sql_fail(st, SQLITE_ERROR, "bind follower", e);
 		goto out;
 	}
 	src = sqlite3_step(stmt);
 	if (src != SQLITE_DONE) {
-		rc = db_fail(st, src, "remove follower", e);
+		rc = sql_fail(st, src, "remove follower", e);
 		goto out;
 	}
 	if (sqlite3_changes(st->db) == 0)
@@ -334,12 +476,12 @@ enum bb_rc store_follower_count(struct store *st, int64_t *out, struct err *e)
 	enum bb_rc rc;
 	int src;
 
-	rc = prepare(st, "SELECT count(*) FROM followers", &stmt, e);
+	rc = sql_prepare(st, "SELECT count(*) FROM followers", &stmt, e);
 	if (rc != BB_OK)
 		goto out;
 	src = sqlite3_step(stmt);
 	if (src != SQLITE_ROW) {
-		rc = db_fail(st, src, "count followers", e);
+		rc = sql_fail(st, src, "count followers", e);
 		goto out;
 	}
 	*out = sqlite3_column_int64(stmt, 0);
@@ -348,17 +490,19 @@ out:
 	return rc;
 }
 
-/* Copies a nullable text column. Returns false when out of memory. */
-static bool column_dup(sqlite3_stmt *stmt, int i, char **out)
+/* Fills f (empty on entry) from a row of FOLLOWER_COLUMNS; false when out
+ * of memory (f then holds what was copied, for the caller to clear). */
+static bool follower_read(sqlite3_stmt *stmt, struct store_follower *f)
 {
-	const unsigned char *s = sqlite3_column_text(stmt, i);
-
-	*out = NULL;
-	if (s == NULL)
-		return sqlite3_errcode(sqlite3_db_handle(stmt)) != SQLITE_NOMEM;
-	*out = strdup((const char *)s);
-	return *out != NULL;
+	if (!sql_column_dup(stmt, 0, &f->actor) || !sql_column_dup(stmt, 1, &f->handle) ||
+	    !sql_column_dup(stmt, 2, &f->inbox) || !sql_column_dup(stmt, 3, &f->shared_inbox) ||
+	    !sql_column_dup(stmt, 4, &f->follow_id))
+		return false;
+	f->since = (time_t)sqlite3_column_int64(stmt, 5);
+	return true;
 }
+
+#define FOLLOWER_COLUMNS "actor, handle, inbox, shared_inbox, follow_id, since"
 
 enum bb_rc store_follower_each(struct store *st, int64_t offset, int64_t limit,
 			       store_follower_fn fn, void *arg, struct err *e)
@@ -368,25 +512,22 @@ enum bb_rc store_follower_each(struct store *st, int64_t offset, int64_t limit,
 	enum bb_rc rc;
 	int src;
 
-	rc = prepare(st,
-		     "SELECT actor, handle, inbox, shared_inbox, follow_id, since FROM followers"
-		     " ORDER BY since, rowid LIMIT ?1 OFFSET ?2",
-		     &stmt, e);
+	rc = sql_prepare(st,
+			 "SELECT " FOLLOWER_COLUMNS " FROM followers"
+			 " ORDER BY since, rowid LIMIT ?1 OFFSET ?2",
+			 &stmt, e);
 	if (rc != BB_OK)
 		goto out;
 	if (sqlite3_bind_int64(stmt, 1, limit) != SQLITE_OK ||
 	    sqlite3_bind_int64(stmt, 2, offset) != SQLITE_OK) {
-		rc = db_fail(st, SQLITE_ERROR, "bind paging", e);
+		rc = sql_fail(st, SQLITE_ERROR, "bind paging", e);
 		goto out;
 	}
 	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (!column_dup(stmt, 0, &f.actor) || !column_dup(stmt, 1, &f.handle) ||
-		    !column_dup(stmt, 2, &f.inbox) || !column_dup(stmt, 3, &f.shared_inbox) ||
-		    !column_dup(stmt, 4, &f.follow_id)) {
+		if (!follower_read(stmt, &f)) {
 			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		f.since = (time_t)sqlite3_column_int64(stmt, 5);
 		if (fn(&f, arg) != 0) {
 			rc = err_set(e, BB_ERR_INVALID, "follower walk stopped");
 			goto out;
@@ -394,9 +535,147 @@ enum bb_rc store_follower_each(struct store *st, int64_t offset, int64_t limit,
 		store_follower_clear(&f);
 	}
 	if (src != SQLITE_DONE)
-		rc = db_fail(st, src, "list followers", e);
+		rc = sql_fail(st, src, "list followers", e);
 out:
 	store_follower_clear(&f);
 	sqlite3_finalize(stmt);
+	return rc;
+}
+
+enum bb_rc store_follower_get(struct store *st, const char *actor, struct store_follower *out,
+			      struct err *e)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum bb_rc rc;
+	int src;
+
+	memset(out, 0, sizeof(*out));
+	rc = sql_prepare_args(st, "SELECT " FOLLOWER_COLUMNS " FROM followers WHERE actor = ?1",
+			      SQL_ARGS(SQL_TEXT(actor)), &stmt, "read follower", e);
+	if (rc != BB_OK)
+		goto out;
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_DONE) {
+		rc = err_set(e, BB_ERR_NOTFOUND, "%s is not a follower", actor);
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = sql_fail(st, src, "read follower", e);
+		goto out;
+	}
+	if (!follower_read(stmt, out))
+		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
+out:
+	if (rc != BB_OK)
+		store_follower_clear(out);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+enum bb_rc store_follower_remove_follow(struct store *st, const char *actor, const char *follow_id,
+					struct err *e)
+{
+	enum bb_rc rc;
+
+	rc = sql_run(st, "DELETE FROM followers WHERE actor = ?1 AND follow_id = ?2",
+		     SQL_ARGS(SQL_TEXT(actor), SQL_TEXT(follow_id)), "remove follower", e);
+	if (rc == BB_OK && sqlite3_changes(st->db) == 0)
+		rc = err_set(e, BB_ERR_NOTFOUND, "%s is not a follower by %s", actor, follow_id);
+	return rc;
+}
+
+enum bb_rc store_follower_remove_by_inbox(struct store *st, const char *inbox, int64_t *removed,
+					  struct err *e)
+{
+	enum bb_rc rc;
+
+	/* One statement: all of them go, or none. */
+	*removed = 0;
+	rc = sql_run(st, "DELETE FROM followers WHERE inbox = ?1", SQL_ARGS(SQL_TEXT(inbox)),
+		     "remove followers by inbox", e);
+	if (rc == BB_OK)
+		*removed = sqlite3_changes(st->db);
+	return rc;
+}
+
+/* ---- transactions ------------------------------------------------------
+ * The caller's savepoint and a function's own nested one have different
+ * names, so a function joining a job's savepoint never releases it. */
+
+#define JOB_SAVEPOINT "store_job"
+#define OWN_SAVEPOINT "store_own"
+
+enum bb_rc store_begin(struct store *st, struct err *e)
+{
+	return sql_exec(st, "BEGIN IMMEDIATE", "begin transaction", e);
+}
+
+enum bb_rc store_commit(struct store *st, struct err *e)
+{
+	return sql_exec(st, "COMMIT", "commit", e);
+}
+
+void store_rollback(struct store *st)
+{
+	/* Fails only when no transaction is open (or SQLite already rolled
+	 * it back after an I/O error): either way nothing is left to undo. */
+	(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+enum bb_rc store_savepoint(struct store *st, struct err *e)
+{
+	/* Outside a transaction SAVEPOINT would open a deferred one, which
+	 * could later fail for a lock upgrade and which RELEASE would
+	 * commit: a job belongs inside store_begin. */
+	if (sqlite3_get_autocommit(st->db))
+		return err_set(e, BB_ERR_INVALID, "database: savepoint outside a transaction");
+	return sql_exec(st, "SAVEPOINT " JOB_SAVEPOINT, "savepoint", e);
+}
+
+enum bb_rc store_savepoint_release(struct store *st, struct err *e)
+{
+	return sql_exec(st, "RELEASE " JOB_SAVEPOINT, "release savepoint", e);
+}
+
+void store_savepoint_rollback(struct store *st)
+{
+	/* ROLLBACK TO keeps the savepoint open; RELEASE closes it, leaving
+	 * the enclosing transaction as it was before store_savepoint.  Errors
+	 * mean there was no such savepoint: nothing to undo. */
+	(void)sqlite3_exec(st->db, "ROLLBACK TO " JOB_SAVEPOINT "; RELEASE " JOB_SAVEPOINT, NULL,
+			   NULL, NULL);
+}
+
+enum bb_rc sql_txn_begin(struct store *st, struct sql_txn *t, struct err *e)
+{
+	enum bb_rc rc;
+
+	t->open = false;
+	t->nested = !sqlite3_get_autocommit(st->db);
+	if (t->nested)
+		rc = sql_exec(st, "SAVEPOINT " OWN_SAVEPOINT, "savepoint", e);
+	else
+		rc = sql_exec(st, "BEGIN IMMEDIATE", "begin transaction", e);
+	t->open = rc == BB_OK;
+	return rc;
+}
+
+enum bb_rc sql_txn_end(struct store *st, struct sql_txn *t, enum bb_rc rc, struct err *e)
+{
+	if (!t->open)
+		return rc;
+	t->open = false;
+	if (rc == BB_OK) {
+		rc = sql_exec(st, t->nested ? "RELEASE " OWN_SAVEPOINT : "COMMIT", "commit", e);
+		if (rc == BB_OK)
+			return rc;
+	}
+	/* Errors ignored: when SQLite has already rolled the transaction
+	 * back (I/O error, full disk) there is nothing left to undo. */
+	if (t->nested)
+		(void)sqlite3_exec(st->db, "ROLLBACK TO " OWN_SAVEPOINT "; RELEASE " OWN_SAVEPOINT,
+				   NULL, NULL, NULL);
+	else
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }

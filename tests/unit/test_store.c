@@ -5,6 +5,11 @@
  * processes opening and writing one new database at once, and SIGKILL of a
  * writer at random moments: the database must stay sound and hold every
  * follower the writer saw committed, plus at most the one in flight.
+ * Then schema 2: the climb from a version-1 file, follower lookup and
+ * removal by Follow or inbox, cached actors (key moves), the replay log,
+ * the delivery queue (order, max, leases, per-host cap, unavailable hosts,
+ * outcomes, health, next due), host failure days, several processes
+ * claiming from one queue, and transactions with savepoints.
  */
 #include "check.h"
 
@@ -724,13 +729,967 @@ static void t_kill_mid_write(void)
 	check_tmpdir_remove(dir);
 }
 
+/* --- schema 1 to 2 --- */
+
+/* Step 1 of the ladder as it was released: a version-1 database as an
+ * older blogbridge left it. */
+static const char v1_schema[] =
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ") STRICT;"
+    "INSERT INTO meta(key, value) VALUES ('actor_published', CAST(unixepoch() AS TEXT));"
+    "CREATE TABLE followers ("
+    "  actor TEXT PRIMARY KEY,"
+    "  handle TEXT,"
+    "  inbox TEXT NOT NULL,"
+    "  shared_inbox TEXT,"
+    "  follow_id TEXT NOT NULL,"
+    "  since INTEGER NOT NULL"
+    ") STRICT;"
+    "PRAGMA user_version = 1;";
+
+/* Creates path as a version-1 database with one follower. */
+static bool make_v1(const char *path)
+{
+	sqlite3 *db = NULL;
+	bool ok;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_close(db);
+		return false;
+	}
+	ok = sqlite3_exec(db, v1_schema, NULL, NULL, NULL) == SQLITE_OK &&
+	     sqlite3_exec(
+		 db,
+		 "UPDATE meta SET value = '1111111111' WHERE key = 'actor_published';"
+		 "INSERT INTO followers VALUES ('https://old.example/u/1', '@one@old.example',"
+		 " 'https://old.example/u/1/inbox', 'https://old.example/inbox',"
+		 " 'https://old.example/f/1', 42)",
+		 NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(db);
+	return ok;
+}
+
+static void t_migrate_from_v1(void)
+{
+	const char *dir = check_tmpdir();
+	char *path = fs_path_join(dir, "bb.db");
+	struct store *st = NULL;
+	struct err e = {0};
+	struct store_follower f = {0};
+	struct store_actor a = {"https://new.example/u",
+				"https://new.example/u/inbox",
+				NULL,
+				NULL,
+				"https://new.example/u#key",
+				"PEM",
+				5};
+	time_t published = 0;
+	int version = -1;
+
+	CHECK(make_v1(path));
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 1);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'deliveries'"), 0);
+	CHECK_INT(store_open(path, &st, &e), BB_OK);
+	if (st == NULL) {
+		fprintf(stderr, "    %s\n", e.msg);
+		goto out;
+	}
+	CHECK_INT(store_schema_version(st, &version, &e), BB_OK);
+	CHECK_INT(version, 2);
+	CHECK_INT(store_schema_latest(), 2);
+	/* What step 1 held is still there. */
+	CHECK_INT(count_of(st), 1);
+	CHECK_INT(store_follower_get(st, "https://old.example/u/1", &f, &e), BB_OK);
+	CHECK_STR(f.handle, "@one@old.example");
+	CHECK_STR(f.shared_inbox, "https://old.example/inbox");
+	CHECK_STR(f.follow_id, "https://old.example/f/1");
+	CHECK_INT(f.since, 42);
+	store_follower_clear(&f);
+	CHECK_INT(store_actor_published(st, &published, &e), BB_OK);
+	CHECK_INT(published, 1111111111);
+	/* What step 2 adds works. */
+	CHECK_INT(store_actor_put(st, &a, &e), BB_OK);
+	CHECK_INT(store_check_integrity(st, &e), BB_OK);
+	store_close(st);
+	st = NULL;
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 2);
+	CHECK_INT(raw_int(path,
+			  "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+			  " ('actors', 'seen', 'activities', 'deliveries', 'hosts',"
+			  " 'host_failures')"),
+		  6);
+	CHECK_INT(raw_int(path,
+			  "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+			  " ('seen_received', 'deliveries_host_due', 'deliveries_leased',"
+			  " 'followers_inbox')"),
+		  4);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM actors"), 1);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM meta"), 1);
+out:
+	store_follower_clear(&f);
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+/* Opens a fresh database in a new folder; *dir and *path for the caller
+ * (path freed by it, dir removed by it). */
+static struct store *fresh(const char **dir, char **path)
+{
+	struct store *st = NULL;
+	struct err e = {0};
+
+	*dir = check_tmpdir();
+	*path = fs_path_join(*dir, "bb.db");
+	if (store_open(*path, &st, &e) != BB_OK)
+		check_fail(__FILE__, __LINE__, "store_open: %s", e.msg);
+	return st;
+}
+
+/* --- followers: lookup and the removals Undo and 410 need --- */
+
+static void t_follower_lookup(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	struct store_follower got = {0};
+	struct store_follower a =
+	    follower("https://a.example/u/a", "@a@a.example", "https://a.example/u/a/inbox", NULL,
+		     "https://a.example/f/1", 10);
+	struct store_follower b =
+	    follower("https://a.example/u/b", NULL, "https://a.example/shared", NULL,
+		     "https://a.example/f/2", 20);
+	struct store_follower c =
+	    follower("https://a.example/u/c", NULL, "https://a.example/shared",
+		     "https://a.example/inbox", "https://a.example/f/3", 30);
+	int64_t removed = -1;
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(store_follower_put(st, &a, &e), BB_OK);
+	CHECK_INT(store_follower_put(st, &b, &e), BB_OK);
+	CHECK_INT(store_follower_put(st, &c, &e), BB_OK);
+
+	CHECK_INT(store_follower_get(st, a.actor, &got, &e), BB_OK);
+	CHECK_STR(got.actor, a.actor);
+	CHECK_STR(got.handle, a.handle);
+	CHECK_STR(got.inbox, a.inbox);
+	CHECK(got.shared_inbox == NULL);
+	CHECK_STR(got.follow_id, a.follow_id);
+	CHECK_INT(got.since, 10);
+	store_follower_clear(&got);
+	err_clear(&e);
+	CHECK_INT(store_follower_get(st, "https://a.example/u/zz", &got, &e), BB_ERR_NOTFOUND);
+	CHECK(check_contains(e.msg, "https://a.example/u/zz"));
+	CHECK(got.actor == NULL && got.inbox == NULL);
+
+	/* An Undo naming another Follow leaves the follower alone. */
+	CHECK_INT(store_follower_remove_follow(st, a.actor, "https://a.example/f/2", &e),
+		  BB_ERR_NOTFOUND);
+	CHECK_INT(store_follower_remove_follow(st, "https://a.example/u/zz", a.follow_id, &e),
+		  BB_ERR_NOTFOUND);
+	CHECK_INT(count_of(st), 3);
+	CHECK_INT(store_follower_remove_follow(st, a.actor, a.follow_id, &e), BB_OK);
+	CHECK_INT(count_of(st), 2);
+	CHECK_INT(store_follower_get(st, a.actor, &got, &e), BB_ERR_NOTFOUND);
+
+	/* 410 Gone on an inbox removes every follower with that personal inbox. */
+	CHECK_INT(store_follower_remove_by_inbox(st, "https://a.example/inbox", &removed, &e),
+		  BB_OK);
+	CHECK_INT(removed, 0);
+	CHECK_INT(store_follower_remove_by_inbox(st, "https://a.example/shared", &removed, &e),
+		  BB_OK);
+	CHECK_INT(removed, 2);
+	CHECK_INT(count_of(st), 0);
+out:
+	store_follower_clear(&got);
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+/* --- remote actors --- */
+
+static void t_actors(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	struct store_actor got = {0};
+	struct store_actor a = {"https://m.example/users/ann",
+				"https://m.example/users/ann/inbox",
+				"https://m.example/inbox",
+				"@ann@m.example",
+				"https://m.example/users/ann#main-key",
+				"-----BEGIN PUBLIC KEY-----A",
+				1000};
+	struct store_actor a2 = {
+	    "https://m.example/users/ann",	"https://m.example/users/ann/in2", NULL, NULL,
+	    "https://m.example/users/ann#key2", "-----BEGIN PUBLIC KEY-----A2",	   2000};
+	struct store_actor b = {"https://n.example/users/bo",
+				"https://n.example/users/bo/inbox",
+				NULL,
+				"@bo@n.example",
+				"https://m.example/users/ann#key2",
+				"-----BEGIN PUBLIC KEY-----B",
+				3000};
+	struct store_actor bad = a;
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(store_actor_get(st, a.id, &got, &e), BB_ERR_NOTFOUND);
+	CHECK(got.id == NULL);
+	CHECK_INT(store_actor_by_key(st, a.key_id, &got, &e), BB_ERR_NOTFOUND);
+
+	CHECK_INT(store_actor_put(st, &a, &e), BB_OK);
+	CHECK_INT(store_actor_get(st, a.id, &got, &e), BB_OK);
+	CHECK_STR(got.id, a.id);
+	CHECK_STR(got.inbox, a.inbox);
+	CHECK_STR(got.shared_inbox, a.shared_inbox);
+	CHECK_STR(got.handle, a.handle);
+	CHECK_STR(got.key_id, a.key_id);
+	CHECK_STR(got.public_key_pem, a.public_key_pem);
+	CHECK_INT(got.fetched_at, 1000);
+	store_actor_clear(&got);
+	CHECK_INT(store_actor_by_key(st, a.key_id, &got, &e), BB_OK);
+	CHECK_STR(got.id, a.id);
+	store_actor_clear(&got);
+
+	/* Refetched: every field replaced (NULLs too), one row. */
+	CHECK_INT(store_actor_put(st, &a2, &e), BB_OK);
+	CHECK_INT(store_actor_get(st, a.id, &got, &e), BB_OK);
+	CHECK_STR(got.inbox, a2.inbox);
+	CHECK(got.shared_inbox == NULL);
+	CHECK(got.handle == NULL);
+	CHECK_STR(got.key_id, a2.key_id);
+	CHECK_STR(got.public_key_pem, a2.public_key_pem);
+	CHECK_INT(got.fetched_at, 2000);
+	store_actor_clear(&got);
+	CHECK_INT(store_actor_by_key(st, a.key_id, &got, &e), BB_ERR_NOTFOUND);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM actors"), 1);
+
+	/* The key moves to another actor: the old owner's row goes. */
+	CHECK_INT(store_actor_put(st, &b, &e), BB_OK);
+	CHECK_INT(store_actor_get(st, a.id, &got, &e), BB_ERR_NOTFOUND);
+	CHECK_INT(store_actor_by_key(st, b.key_id, &got, &e), BB_OK);
+	CHECK_STR(got.id, b.id);
+	CHECK_STR(got.public_key_pem, b.public_key_pem);
+	store_actor_clear(&got);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM actors"), 1);
+
+	/* Required fields. */
+	bad.key_id = NULL;
+	CHECK_INT(store_actor_put(st, &bad, &e), BB_ERR_INVALID);
+	bad = a;
+	bad.public_key_pem = NULL;
+	CHECK_INT(store_actor_put(st, &bad, &e), BB_ERR_INVALID);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM actors"), 1);
+out:
+	store_actor_clear(&got);
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+/* --- replays --- */
+
+static void t_seen(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	bool is_new = false;
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(store_seen_add(st, "https://m.example/a/1", 100, &is_new, &e), BB_OK);
+	CHECK(is_new);
+	CHECK_INT(store_seen_add(st, "https://m.example/a/1", 200, &is_new, &e), BB_OK);
+	CHECK(!is_new);
+	CHECK_INT(store_seen_add(st, "https://m.example/a/2", 300, &is_new, &e), BB_OK);
+	CHECK(is_new);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM seen"), 2);
+	CHECK_INT(raw_int(path, "SELECT received_at FROM seen WHERE id = 'https://m.example/a/1'"),
+		  100);
+out:
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+/* --- activities and the delivery queue --- */
+
+static void t_delivery_add(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	int64_t a1 = 0, a2 = 0, a3 = -1;
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/1", "{\"n\":1}", 10, &a1, &e),
+		  BB_OK);
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/2", "{\"n\":2}", 11, &a2, &e),
+		  BB_OK);
+	CHECK(a1 > 0 && a2 > 0 && a1 != a2);
+	err_clear(&e);
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/1", "{}", 12, &a3, &e),
+		  BB_ERR_INVALID);
+	CHECK(check_contains(e.msg, "https://blog.example/a/1"));
+	CHECK_INT(a3, -1);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM activities"), 2);
+	CHECK_INT(raw_int(path, "SELECT created_at FROM activities WHERE ap_id ="
+				" 'https://blog.example/a/2'"),
+		  11);
+
+	CHECK_INT(store_delivery_add(st, a1, "https://Mastodon.Social/inbox", 100, &e), BB_OK);
+	/* The same pair again changes nothing, not even the due time. */
+	CHECK_INT(store_delivery_add(st, a1, "https://Mastodon.Social/inbox", 200, &e), BB_OK);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries"), 1);
+	CHECK_INT(raw_int(path, "SELECT next_attempt FROM deliveries"), 100);
+	CHECK_INT(store_delivery_add(st, a2, "https://Mastodon.Social/inbox", 200, &e), BB_OK);
+	CHECK_INT(
+	    store_delivery_add(st, a1, "https://u:p@H.example:8443/users/x/inbox?q=1", 300, &e),
+	    BB_OK);
+	CHECK_INT(store_delivery_add(st, a1, "http://[::1]:8080/inbox", 300, &e), BB_OK);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries"), 4);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE host = 'mastodon.social'"
+				" AND state = 0 AND attempts = 0 AND lease_until = 0"),
+		  2);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE host = 'h.example:8443'"
+				" AND inbox = 'https://u:p@H.example:8443/users/x/inbox?q=1'"),
+		  1);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE host = '[::1]:8080'"), 1);
+
+	/* No authority, or no such activity. */
+	CHECK_INT(store_delivery_add(st, a1, "mastodon.social/inbox", 1, &e), BB_ERR_INVALID);
+	CHECK_INT(store_delivery_add(st, a1, "https:///inbox", 1, &e), BB_ERR_INVALID);
+	CHECK_INT(store_delivery_add(st, a1, "https://", 1, &e), BB_ERR_INVALID);
+	CHECK_INT(store_delivery_add(st, a1, "://x.example/inbox", 1, &e), BB_ERR_INVALID);
+	CHECK_INT(store_delivery_add(st, a1, "https://x .example/inbox", 1, &e), BB_ERR_INVALID);
+	CHECK_INT(store_delivery_add(st, a1, "", 1, &e), BB_ERR_INVALID);
+	err_clear(&e);
+	CHECK_INT(store_delivery_add(st, a2 + 100, "https://x.example/inbox", 1, &e),
+		  BB_ERR_NOTFOUND);
+	CHECK(check_contains(e.msg, "https://x.example/inbox"));
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries"), 4);
+	CHECK_INT(store_check_integrity(st, &e), BB_OK);
+out:
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+/* Collects what a claim hands out ("id:host:attempts,..." in order). */
+#define CLAIMS_MAX 32
+struct claims {
+	int n;
+	int64_t id[CLAIMS_MAX];
+	char list[1024];
+	char body[CLAIMS_MAX][64];
+	char inbox[CLAIMS_MAX][128];
+};
+
+static void claims_fn(const struct store_delivery *d, void *arg)
+{
+	struct claims *c = arg;
+	size_t used = strlen(c->list);
+
+	if (c->n < CLAIMS_MAX) {
+		c->id[c->n] = d->id;
+		snprintf(c->body[c->n], sizeof(c->body[0]), "%s", d->body);
+		snprintf(c->inbox[c->n], sizeof(c->inbox[0]), "%s", d->inbox);
+	}
+	snprintf(c->list + used, sizeof(c->list) - used, "%s%lld:%s:%d", c->n ? "," : "",
+		 (long long)d->id, d->host, d->attempts);
+	c->n++;
+}
+
+/* Claims and returns the list; the count in c->n. */
+static const char *claim(struct store *st, struct claims *c, time_t now, int lease, size_t max,
+			 size_t per_host, int line)
+{
+	struct err e = {0};
+
+	memset(c, 0, sizeof(*c));
+	if (store_delivery_claim(st, now, lease, max, per_host, claims_fn, c, &e) != BB_OK)
+		check_fail(__FILE__, line, "store_delivery_claim: %s", e.msg);
+	return c->list;
+}
+
+static time_t next_due(struct store *st)
+{
+	struct err e = {0};
+	time_t t = -1;
+
+	if (store_delivery_next_due(st, &t, &e) != BB_OK)
+		check_fail(__FILE__, __LINE__, "store_delivery_next_due: %s", e.msg);
+	return t;
+}
+
+/* Marks host unavailable: failures on STORE_HOST_FAILURE_DAYS days. */
+static void make_unavailable(struct store *st, const char *host)
+{
+	struct err e = {0};
+	bool down = false;
+
+	for (int d = 0; d < STORE_HOST_FAILURE_DAYS; d++)
+		CHECK_INT(store_host_failure(st, host, 1700000000 + d * 86400, &down, &e), BB_OK);
+	CHECK(down);
+}
+
+static void t_claim(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	struct claims c;
+	int64_t act = 0, act2 = 0;
+	char want[256];
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/1", "{\"type\":\"Create\"}", 1,
+				     &act, &e),
+		  BB_OK);
+	/* ids 1..4, due 300, 100, 200, 200. */
+	CHECK_INT(store_delivery_add(st, act, "https://a.example/inbox", 300, &e), BB_OK);
+	CHECK_INT(store_delivery_add(st, act, "https://B.example:8443/u/x/inbox", 100, &e), BB_OK);
+	CHECK_INT(store_delivery_add(st, act, "https://c.example/inbox", 200, &e), BB_OK);
+	CHECK_INT(store_delivery_add(st, act, "https://a.example/u/y/inbox", 200, &e), BB_OK);
+	CHECK_INT(next_due(st), 100);
+
+	CHECK_STR(claim(st, &c, 99, 60, 10, 0, __LINE__), "");
+	CHECK_STR(claim(st, &c, 1000, 60, 0, 0, __LINE__), "");
+	/* Oldest due first, equal due times by id; max honoured. */
+	CHECK_STR(claim(st, &c, 1000, 60, 2, 0, __LINE__), "2:b.example:8443:0,3:c.example:0");
+	CHECK_STR(c.body[0], "{\"type\":\"Create\"}");
+	CHECK_STR(c.inbox[0], "https://B.example:8443/u/x/inbox");
+	CHECK_STR(claim(st, &c, 1000, 60, 10, 0, __LINE__), "4:a.example:0,1:a.example:0");
+	CHECK_STR(c.inbox[1], "https://a.example/inbox");
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE lease_until = 1060"), 4);
+	/* Leased: nobody gets them until the lease ends, then they come back. */
+	CHECK_STR(claim(st, &c, 1059, 60, 10, 0, __LINE__), "");
+	CHECK_INT(next_due(st), 1060);
+	CHECK_STR(claim(st, &c, 1060, 60, 3, 0, __LINE__),
+		  "2:b.example:8443:0,3:c.example:0,4:a.example:0");
+	CHECK_STR(claim(st, &c, 1060, 60, 3, 0, __LINE__), "1:a.example:0");
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE lease_until = 1120"), 4);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE state = 0 AND attempts = 0"),
+		  4);
+
+	/* An unavailable host is skipped, by the claim and the due time. */
+	make_unavailable(st, "c.example");
+	CHECK_STR(claim(st, &c, 2000, 60, 10, 0, __LINE__),
+		  "2:b.example:8443:0,4:a.example:0,1:a.example:0");
+	CHECK_INT(store_delivery_done(st, 2, 202, 2001, &e), BB_OK);
+	CHECK_INT(store_delivery_done(st, 4, 202, 2001, &e), BB_OK);
+	CHECK_INT(store_delivery_done(st, 1, 202, 2001, &e), BB_OK);
+	CHECK_INT(next_due(st), 0);
+	CHECK_STR(claim(st, &c, 3000, 60, 10, 0, __LINE__), "");
+	CHECK_INT(store_host_success(st, "c.example", 3000, &e), BB_OK);
+	CHECK_INT(next_due(st), 1120);
+	CHECK_STR(claim(st, &c, 3000, 60, 10, 0, __LINE__), "3:c.example:0");
+	CHECK_INT(store_delivery_done(st, 3, 202, 3001, &e), BB_OK);
+
+	/* per_host: at most that many rows of a host leased at once, counting
+	 * leases already out; other hosts are not held up. */
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/2", "{}", 1, &act2, &e), BB_OK);
+	for (int i = 0; i < 5; i++) {
+		char inbox[64];
+
+		snprintf(inbox, sizeof(inbox), "https://d.example/u/%d/inbox", i);
+		CHECK_INT(store_delivery_add(st, act2, inbox, 4000 + i, &e), BB_OK);
+	}
+	CHECK_INT(store_delivery_add(st, act2, "https://e.example/inbox", 4100, &e), BB_OK);
+	/* ids 5..9 on d, 10 on e. */
+	CHECK_STR(claim(st, &c, 5000, 60, 10, 2, __LINE__),
+		  "5:d.example:0,6:d.example:0,10:e.example:0");
+	CHECK_STR(claim(st, &c, 5000, 60, 10, 2, __LINE__), "");
+	CHECK_INT(store_delivery_done(st, 5, 202, 5001, &e), BB_OK);
+	CHECK_STR(claim(st, &c, 5001, 60, 10, 2, __LINE__), "7:d.example:0");
+	CHECK_STR(claim(st, &c, 5001, 60, 10, 2, __LINE__), "");
+	/* At 5060 the leases of 6 and 10 end (7 holds till 5061): 6 is the
+	 * oldest due of d again, and one slot of d is free. */
+	CHECK_STR(claim(st, &c, 5060, 60, 10, 2, __LINE__), "6:d.example:0,10:e.example:0");
+	CHECK_STR(claim(st, &c, 5061, 60, 10, 0, __LINE__),
+		  "7:d.example:0,8:d.example:0,9:d.example:0");
+
+	/* A bad lease is refused. */
+	err_clear(&e);
+	CHECK_INT(store_delivery_claim(st, 6000, 0, 10, 0, claims_fn, &c, &e), BB_ERR_INVALID);
+	snprintf(want, sizeof(want), "%d", 0);
+	CHECK(check_contains(e.msg, want));
+out:
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+/* Collects host stats as text, one "host p/r/f/d u err next" per line. */
+struct stats {
+	char text[1024];
+	int n;
+	int stop_after;
+};
+
+static int stats_fn(const struct store_host_stats *h, void *arg)
+{
+	struct stats *s = arg;
+	size_t used = strlen(s->text);
+
+	snprintf(s->text + used, sizeof(s->text) - used, "%s %lld/%lld/%lld/%lld %d %s %lld\n",
+		 h->host, (long long)h->pending, (long long)h->retrying, (long long)h->failed,
+		 (long long)h->done, h->unavailable, h->last_error ? h->last_error : "-",
+		 (long long)h->next_attempt);
+	s->n++;
+	return s->stop_after && s->n >= s->stop_after;
+}
+
+static const char *stats_of(struct store *st, struct stats *s, int line)
+{
+	struct err e = {0};
+
+	memset(s, 0, sizeof(*s));
+	if (store_host_stats_each(st, stats_fn, s, &e) != BB_OK)
+		check_fail(__FILE__, line, "store_host_stats_each: %s", e.msg);
+	return s->text;
+}
+
+static void t_outcomes(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	struct claims c;
+	struct stats s;
+	int64_t act = 0;
+	bool down = false;
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(next_due(st), 0);
+	CHECK_STR(stats_of(st, &s, __LINE__), "");
+	CHECK_INT(s.n, 0);
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/1", "{}", 1, &act, &e), BB_OK);
+	/* x: 1..3, y: 4..5 */
+	CHECK_INT(store_delivery_add(st, act, "https://x.example/1", 900, &e), BB_OK);
+	CHECK_INT(store_delivery_add(st, act, "https://x.example/2", 900, &e), BB_OK);
+	CHECK_INT(store_delivery_add(st, act, "https://x.example/3", 900, &e), BB_OK);
+	CHECK_INT(store_delivery_add(st, act, "https://y.example/1", 900, &e), BB_OK);
+	CHECK_INT(store_delivery_add(st, act, "https://y.example/2", 900, &e), BB_OK);
+	CHECK_STR(stats_of(st, &s, __LINE__), "x.example 3/0/0/0 0 - 900\n"
+					      "y.example 2/0/0/0 0 - 900\n");
+	claim(st, &c, 1000, 60, 10, 0, __LINE__);
+	CHECK_INT(c.n, 5);
+
+	CHECK_INT(store_delivery_done(st, 1, 202, 1001, &e), BB_OK);
+	CHECK_INT(store_delivery_retry(st, 2, 503, "HTTP 503", 2000, 1002, &e), BB_OK);
+	CHECK_INT(store_delivery_fail(st, 3, 403, "HTTP 403 Forbidden", 1003, &e), BB_OK);
+	CHECK_INT(store_delivery_retry(st, 4, 0, "connect timeout", 1500, 1004, &e), BB_OK);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE id = 1 AND state = 1 AND"
+				" attempts = 1 AND last_status = 202 AND last_error IS NULL AND"
+				" lease_until = 0 AND updated_at = 1001"),
+		  1);
+	CHECK_INT(raw_int(path,
+			  "SELECT count(*) FROM deliveries WHERE id = 2 AND state = 0 AND"
+			  " attempts = 1 AND last_status = 503 AND last_error = 'HTTP 503' AND"
+			  " next_attempt = 2000 AND lease_until = 0 AND updated_at = 1002"),
+		  1);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE id = 3 AND state = 2 AND"
+				" attempts = 1 AND last_status = 403 AND lease_until = 0 AND"
+				" last_error = 'HTTP 403 Forbidden'"),
+		  1);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE id = 4 AND state = 0 AND"
+				" attempts = 1 AND last_status IS NULL AND next_attempt = 1500"),
+		  1);
+	/* A late outcome for a finished delivery, or for none, changes nothing. */
+	err_clear(&e);
+	CHECK_INT(store_delivery_done(st, 1, 202, 1100, &e), BB_ERR_NOTFOUND);
+	CHECK(check_contains(e.msg, "1"));
+	CHECK_INT(store_delivery_retry(st, 3, 500, "x", 5000, 1100, &e), BB_ERR_NOTFOUND);
+	CHECK_INT(store_delivery_fail(st, 1, 500, "x", 1100, &e), BB_ERR_NOTFOUND);
+	CHECK_INT(store_delivery_done(st, 99, 202, 1100, &e), BB_ERR_NOTFOUND);
+	CHECK_INT(raw_int(path, "SELECT sum(attempts) FROM deliveries"), 4);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE id = 3 AND state = 2"), 1);
+
+	/* y.2 is still leased until 1060: due then; x.2 at 2000, y.1 at 1500. */
+	CHECK_INT(next_due(st), 1060);
+	CHECK_STR(stats_of(st, &s, __LINE__), "x.example 0/1/1/1 0 HTTP 403 Forbidden 2000\n"
+					      "y.example 1/1/0/0 0 connect timeout 900\n");
+	/* y.2's lease ended (due 900), y.1 due at 1500: by due time. */
+	CHECK_STR(claim(st, &c, 1500, 60, 10, 0, __LINE__), "5:y.example:0,4:y.example:1");
+	CHECK_INT(store_delivery_done(st, 4, 200, 1501, &e), BB_OK);
+	CHECK_INT(store_delivery_fail(st, 5, 410, NULL, 1502, &e), BB_OK);
+	CHECK_STR(claim(st, &c, 2000, 60, 10, 0, __LINE__), "2:x.example:1");
+	CHECK_INT(store_delivery_retry(st, 2, 502, "HTTP 502", 3000, 2001, &e), BB_OK);
+	CHECK_INT(raw_int(path, "SELECT attempts FROM deliveries WHERE id = 2"), 2);
+	/* x: the retry (2001) is newer than the failure (1003); y: the failed
+	 * row has no reason, and the done one had its reason cleared. */
+	CHECK_STR(stats_of(st, &s, __LINE__), "x.example 0/1/1/1 0 HTTP 502 3000\n"
+					      "y.example 0/0/1/1 0 - 0\n");
+	CHECK_INT(next_due(st), 3000);
+
+	/* An unavailable host shows as such and is not due. */
+	make_unavailable(st, "x.example");
+	CHECK_STR(stats_of(st, &s, __LINE__), "x.example 0/1/1/1 1 HTTP 502 3000\n"
+					      "y.example 0/0/1/1 0 - 0\n");
+	CHECK_INT(next_due(st), 0);
+	CHECK_INT(store_host_failure(st, "y.example", 1, &down, &e), BB_OK);
+	CHECK(!down);
+
+	/* A walk the callback stops. */
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 1;
+	CHECK_INT(store_host_stats_each(st, stats_fn, &s, &e), BB_ERR_INVALID);
+	CHECK_INT(s.n, 1);
+out:
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+/* --- host health --- */
+
+static void t_host_failure_days(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	bool down = true;
+	int scheme = -1;
+	/* 2023-11-14 00:00:00 UTC: a day's first second. */
+	const time_t day0 = 1699920000;
+
+	if (st == NULL)
+		goto out;
+	/* Six distinct days, some twice, in any order: not yet. */
+	CHECK_INT(store_host_failure(st, "Mastodon.Example", day0, &down, &e), BB_OK);
+	CHECK(!down);
+	CHECK_INT(store_host_failure(st, "mastodon.example", day0 + 86399, &down, &e), BB_OK);
+	CHECK(!down);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM host_failures"), 1);
+	CHECK_INT(raw_int(path, "SELECT day FROM host_failures"), 20231114);
+	CHECK_INT(store_host_failure(st, "mastodon.example", day0 + 86400, &down, &e), BB_OK);
+	CHECK(!down);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM host_failures"), 2);
+	for (int d = 5; d >= 2; d--) {
+		CHECK_INT(
+		    store_host_failure(st, "mastodon.example", day0 + d * 86400 + 3600, &down, &e),
+		    BB_OK);
+		CHECK(!down);
+	}
+	CHECK_INT(store_host_failure(st, "mastodon.example", day0 + 3 * 86400, &down, &e), BB_OK);
+	CHECK(!down);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM host_failures"), 6);
+	/* Another host's failures are its own. */
+	CHECK_INT(store_host_failure(st, "other.example", day0 + 6 * 86400, &down, &e), BB_OK);
+	CHECK(!down);
+	CHECK_INT(raw_int(path, "SELECT unavailable FROM hosts WHERE host = 'mastodon.example'"),
+		  0);
+	/* The seventh day. */
+	CHECK_INT(store_host_failure(st, "mastodon.example", day0 + 6 * 86400, &down, &e), BB_OK);
+	CHECK(down);
+	CHECK_INT(raw_int(path, "SELECT unavailable FROM hosts WHERE host = 'mastodon.example'"),
+		  1);
+	CHECK_INT(raw_int(path, "SELECT last_failure FROM hosts WHERE host = 'mastodon.example'"),
+		  day0 + 6 * 86400);
+	CHECK_INT(raw_int(path, "SELECT unavailable FROM hosts WHERE host = 'other.example'"), 0);
+	/* Still unavailable on later failures, same day or not. */
+	down = false;
+	CHECK_INT(store_host_failure(st, "mastodon.example", day0 + 6 * 86400 + 5, &down, &e),
+		  BB_OK);
+	CHECK(down);
+	down = false;
+	CHECK_INT(store_host_failure(st, "mastodon.example", day0 + 9 * 86400, &down, &e), BB_OK);
+	CHECK(down);
+
+	/* A success clears days and mark: counting starts again. */
+	CHECK_INT(store_host_success(st, "MASTODON.example", day0 + 10 * 86400, &e), BB_OK);
+	CHECK_INT(raw_int(path, "SELECT unavailable FROM hosts WHERE host = 'mastodon.example'"),
+		  0);
+	CHECK_INT(raw_int(path, "SELECT last_success FROM hosts WHERE host = 'mastodon.example'"),
+		  day0 + 10 * 86400);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM host_failures WHERE host ="
+				" 'mastodon.example'"),
+		  0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM host_failures WHERE host = 'other.example'"),
+		  1);
+	for (int d = 0; d < STORE_HOST_FAILURE_DAYS - 1; d++) {
+		CHECK_INT(
+		    store_host_failure(st, "mastodon.example", day0 + (11 + d) * 86400, &down, &e),
+		    BB_OK);
+		CHECK(!down);
+	}
+	CHECK_INT(store_host_failure(st, "mastodon.example", day0 + 20 * 86400, &down, &e), BB_OK);
+	CHECK(down);
+	/* Success on a host never seen makes its row. */
+	CHECK_INT(store_host_success(st, "new.example", 5, &e), BB_OK);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM hosts WHERE host = 'new.example' AND"
+				" unavailable = 0 AND last_success = 5"),
+		  1);
+
+	/* Signature scheme: unknown until set; a failure row has none. */
+	err_clear(&e);
+	CHECK_INT(store_host_scheme_get(st, "mastodon.example", &scheme, &e), BB_ERR_NOTFOUND);
+	CHECK(check_contains(e.msg, "mastodon.example"));
+	CHECK_INT(store_host_scheme_get(st, "nowhere.example", &scheme, &e), BB_ERR_NOTFOUND);
+	CHECK_INT(scheme, -1);
+	CHECK_INT(store_host_scheme_set(st, "nowhere.example", 1, &e), BB_OK);
+	CHECK_INT(store_host_scheme_get(st, "nowhere.example", &scheme, &e), BB_OK);
+	CHECK_INT(scheme, 1);
+	CHECK_INT(store_host_scheme_set(st, "mastodon.example", 0, &e), BB_OK);
+	CHECK_INT(store_host_scheme_get(st, "mastodon.example", &scheme, &e), BB_OK);
+	CHECK_INT(scheme, 0);
+	CHECK_INT(store_host_scheme_set(st, "nowhere.example", 0, &e), BB_OK);
+	CHECK_INT(store_host_scheme_get(st, "nowhere.example", &scheme, &e), BB_OK);
+	CHECK_INT(scheme, 0);
+	CHECK_INT(store_host_scheme_set(st, "nowhere.example", 2, &e), BB_ERR_INVALID);
+	/* Setting the scheme leaves the health alone. */
+	CHECK_INT(raw_int(path, "SELECT unavailable FROM hosts WHERE host = 'mastodon.example'"),
+		  1);
+out:
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+/* --- workers in several processes --- */
+
+#define CLAIMERS 3
+#define CLAIM_ROWS 150
+
+/* A child: waits for the start signal, then claims (a long lease, a few
+ * at a time) until nothing is left, writing each claimed id to out_fd.
+ * Each round claims at least one row, so more rounds than rows means
+ * leases are not holding: exit instead of looping forever. */
+static void claimer(int id, int start_fd, int out_fd, const char *path)
+{
+	struct store *st = NULL;
+	struct err e = {0};
+	struct claims c;
+	char ch;
+
+	if (read(start_fd, &ch, 1) < 0)
+		_exit(2);
+	if (store_open(path, &st, &e) != BB_OK) {
+		fprintf(stderr, "    claimer %d: open: %s\n", id, e.msg);
+		_exit(3);
+	}
+	for (int round = 0;; round++) {
+		if (round > CLAIM_ROWS) {
+			fprintf(stderr, "    claimer %d: still claiming after %d rounds\n", id,
+				round);
+			_exit(6);
+		}
+		memset(&c, 0, sizeof(c));
+		if (store_delivery_claim(st, 1000, 100000, 4, 0, claims_fn, &c, &e) != BB_OK) {
+			fprintf(stderr, "    claimer %d: %s\n", id, e.msg);
+			_exit(4);
+		}
+		if (c.n == 0)
+			break;
+		for (int i = 0; i < c.n && i < CLAIMS_MAX; i++)
+			if (write(out_fd, &c.id[i], sizeof(c.id[i])) != (ssize_t)sizeof(c.id[i]))
+				_exit(5);
+	}
+	store_close(st);
+	_exit(0);
+}
+
+static void t_concurrent_claim(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	pid_t pids[CLAIMERS];
+	int start[2] = {-1, -1}, ids[2] = {-1, -1};
+	int seen[CLAIM_ROWS + 1] = {0};
+	int64_t act = 0, id;
+	int total = 0, dups = 0, strays = 0;
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/1", "{}", 1, &act, &e), BB_OK);
+	for (int i = 0; i < CLAIM_ROWS; i++) {
+		char inbox[64];
+
+		snprintf(inbox, sizeof(inbox), "https://h%d.example/inbox/%d", i % 7, i);
+		CHECK_INT(store_delivery_add(st, act, inbox, i % 10, &e), BB_OK);
+	}
+	store_close(st);
+	st = NULL;
+	CHECK(pipe(start) == 0 && pipe(ids) == 0);
+	fflush(NULL);
+	for (int i = 0; i < CLAIMERS; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			close(start[1]);
+			close(ids[0]);
+			claimer(i, start[0], ids[1], path);
+		}
+		CHECK(pids[i] > 0);
+	}
+	close(start[0]);
+	close(start[1]);
+	close(ids[1]);
+	/* Every id the children claimed, until the last one exits. */
+	while (read(ids[0], &id, sizeof(id)) == (ssize_t)sizeof(id)) {
+		if (id < 1 || id > CLAIM_ROWS) {
+			strays++;
+			continue;
+		}
+		if (seen[id]++)
+			dups++;
+		total++;
+	}
+	close(ids[0]);
+	for (int i = 0; i < CLAIMERS; i++) {
+		int status = 0;
+
+		if (pids[i] <= 0)
+			continue;
+		CHECK(waitpid(pids[i], &status, 0) == pids[i]);
+		CHECK_INT(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+	}
+	CHECK_INT(dups, 0);
+	CHECK_INT(strays, 0);
+	CHECK_INT(total, CLAIM_ROWS);
+	for (int i = 1; i <= CLAIM_ROWS; i++)
+		if (seen[i] != 1)
+			check_fail(__FILE__, __LINE__, "delivery %d claimed %d times", i, seen[i]);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE lease_until = 101000"),
+		  CLAIM_ROWS);
+out:
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+/* --- transactions --- */
+
+static void t_transactions(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	struct store_follower x = follower("https://t.example/x", NULL, "https://t.example/x/in",
+					   NULL, "https://t.example/f/x", 1);
+	struct store_follower y = follower("https://t.example/y", NULL, "https://t.example/y/in",
+					   NULL, "https://t.example/f/y", 2);
+	struct store_follower z = follower("https://t.example/z", NULL, "https://t.example/z/in",
+					   NULL, "https://t.example/f/z", 3);
+	struct store_actor a = {"https://t.example/a",
+				"https://t.example/a/in",
+				NULL,
+				NULL,
+				"https://t.example/a#k",
+				"PEM",
+				1};
+	struct store_actor got = {0};
+	struct claims c;
+	int64_t act = 0;
+	bool is_new = false;
+
+	if (st == NULL)
+		goto out;
+	/* Rolled back: nothing stays, even from functions with their own
+	 * transaction (they join the caller's). */
+	CHECK_INT(store_begin(st, &e), BB_OK);
+	CHECK_INT(store_follower_put(st, &x, &e), BB_OK);
+	CHECK_INT(store_actor_put(st, &a, &e), BB_OK);
+	CHECK_INT(store_seen_add(st, "https://t.example/act/1", 5, &is_new, &e), BB_OK);
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/1", "{}", 1, &act, &e), BB_OK);
+	CHECK_INT(count_of(st), 1);
+	store_rollback(st);
+	CHECK_INT(count_of(st), 0);
+	CHECK_INT(store_actor_get(st, a.id, &got, &e), BB_ERR_NOTFOUND);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM seen"), 0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM activities"), 0);
+	/* A rollback with nothing open is harmless. */
+	store_rollback(st);
+
+	/* Committed: visible to another connection. */
+	CHECK_INT(store_begin(st, &e), BB_OK);
+	CHECK_INT(store_follower_put(st, &x, &e), BB_OK);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM followers"), 0);
+	CHECK_INT(store_commit(st, &e), BB_OK);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM followers"), 1);
+
+	/* A savepoint rolled back undoes only its own part. */
+	CHECK_INT(store_begin(st, &e), BB_OK);
+	CHECK_INT(store_follower_remove(st, x.actor, &e), BB_OK);
+	CHECK_INT(store_savepoint(st, &e), BB_OK);
+	CHECK_INT(store_follower_put(st, &y, &e), BB_OK);
+	CHECK_INT(store_actor_put(st, &a, &e), BB_OK);
+	store_savepoint_rollback(st);
+	CHECK_INT(store_savepoint(st, &e), BB_OK);
+	CHECK_INT(store_follower_put(st, &z, &e), BB_OK);
+	CHECK_INT(store_savepoint_release(st, &e), BB_OK);
+	CHECK_INT(store_commit(st, &e), BB_OK);
+	expect_walk(st, 0, -1, "https://t.example/z", __LINE__);
+	CHECK_INT(store_actor_get(st, a.id, &got, &e), BB_ERR_NOTFOUND);
+
+	/* A claim inside a transaction joins it: rolled back, no lease. */
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/2", "{}", 1, &act, &e), BB_OK);
+	CHECK_INT(store_delivery_add(st, act, "https://t.example/in", 10, &e), BB_OK);
+	CHECK_INT(store_begin(st, &e), BB_OK);
+	CHECK_STR(claim(st, &c, 100, 60, 10, 0, __LINE__), "1:t.example:0");
+	store_rollback(st);
+	CHECK_INT(raw_int(path, "SELECT lease_until FROM deliveries"), 0);
+	CHECK_STR(claim(st, &c, 100, 60, 10, 0, __LINE__), "1:t.example:0");
+	CHECK_INT(raw_int(path, "SELECT lease_until FROM deliveries"), 160);
+
+	/* Misuse is an error, not a silent no-op. */
+	err_clear(&e);
+	CHECK_INT(store_savepoint(st, &e), BB_ERR_INVALID);
+	CHECK(store_commit(st, &e) != BB_OK);
+	CHECK_INT(store_begin(st, &e), BB_OK);
+	CHECK(store_begin(st, &e) != BB_OK);
+	CHECK(store_savepoint_release(st, &e) != BB_OK);
+	store_rollback(st);
+	/* And the connection is usable after it all. */
+	CHECK_INT(store_follower_put(st, &y, &e), BB_OK);
+	CHECK_INT(count_of(st), 2);
+	CHECK_INT(store_check_integrity(st, &e), BB_OK);
+out:
+	store_actor_clear(&got);
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
-	{"migrate_from_empty", t_migrate_from_empty},
-	{"newer_schema_refused", t_newer_schema_refused},
-	{"followers", t_followers},
-	{"concurrent_processes", t_concurrent_processes},
-	{"concurrent_open", t_concurrent_open},
-	{"kill_mid_write", t_kill_mid_write},
+    {"migrate_from_empty", t_migrate_from_empty},
+    {"newer_schema_refused", t_newer_schema_refused},
+    {"followers", t_followers},
+    {"concurrent_processes", t_concurrent_processes},
+    {"concurrent_open", t_concurrent_open},
+    {"kill_mid_write", t_kill_mid_write},
+    {"migrate_from_v1", t_migrate_from_v1},
+    {"follower_lookup", t_follower_lookup},
+    {"actors", t_actors},
+    {"seen", t_seen},
+    {"delivery_add", t_delivery_add},
+    {"claim", t_claim},
+    {"outcomes", t_outcomes},
+    {"host_failure_days", t_host_failure_days},
+    {"concurrent_claim", t_concurrent_claim},
+    {"transactions", t_transactions},
 };
 
 CHECK_MAIN(cases)

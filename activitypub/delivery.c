@@ -1,0 +1,527 @@
+/*
+ * delivery.c — see delivery.h.
+ */
+#include "delivery.h"
+#include "httpsig.h"
+#include "log.h"
+#include "rand.h"
+#include "store.h"
+#include "timeutil.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define RESPONSE_SNIPPET 200
+
+struct transfer {
+	int64_t id;
+	char *inbox, *host, *body;
+	int attempts; /* made before this one */
+	int scheme;   /* enum httpsig_scheme in use */
+	bool knocked; /* already retried with the other scheme */
+	bool refused_url; /* the inbox URL is one the policy refuses */
+	CURL *h;
+	struct fetch_guard guard; /* did the policy refuse the address? */
+	struct curl_slist *headers;
+	time_t retry_after;
+	long status;     /* of the finished attempt */
+	CURLcode result; /* of the finished attempt */
+	char errbuf[CURL_ERROR_SIZE];
+	char snippet[RESPONSE_SNIPPET + 1];
+	size_t snippet_len;
+	struct transfer *next;
+};
+
+struct delivery_worker {
+	struct delivery_config cfg;
+	struct store *st;
+	CURLM *multi;
+	pthread_t thread;
+	atomic_bool stopping;
+	atomic_bool woken;
+	struct transfer *waiting; /* claimed, not started (host at its cap) */
+	struct transfer *active;  /* in the multi handle */
+	size_t nwaiting, nactive;
+};
+
+enum delivery_outcome delivery_classify(long status, bool transfer_failed)
+{
+	if (transfer_failed || status == 0)
+		return DELIVERY_RETRY;
+	if (status >= 200 && status < 300)
+		return DELIVERY_DONE;
+	if (status == 410)
+		return DELIVERY_GONE;
+	if (status == 401 || status == 408 || status == 429)
+		return DELIVERY_RETRY;
+	/* 501 is "unsalvageable" for Mastodon too (json_ld_helper.rb:349). */
+	if (status >= 500 && status != 501)
+		return DELIVERY_RETRY;
+	return DELIVERY_DROP;
+}
+
+time_t delivery_backoff(int attempts, time_t retry_after)
+{
+	/* Mastodon's sidekiq_retry_in with n = retries so far, plus Sidekiq's
+	 * own jitter (delivery_worker.rb:14-21). */
+	uint64_t n = attempts > 0 ? (uint64_t)attempts - 1 : 0;
+	uint64_t n4 = n * n * n * n;
+	uint64_t delay = n4 + 15 + rand_below(n4 / 2 + 1) + rand_below(10 * (n + 1));
+
+	if (retry_after > DELIVERY_RETRY_AFTER_MAX)
+		retry_after = DELIVERY_RETRY_AFTER_MAX;
+	if (retry_after > 0 && (uint64_t)retry_after > delay)
+		delay = (uint64_t)retry_after;
+	return (time_t)delay;
+}
+
+static void transfer_free(struct transfer *t)
+{
+	if (t == NULL)
+		return;
+	if (t->h)
+		curl_easy_cleanup(t->h);
+	curl_slist_free_all(t->headers);
+	free(t->inbox);
+	free(t->host);
+	free(t->body);
+	free(t);
+}
+
+static size_t host_active(const struct delivery_worker *w, const char *host)
+{
+	size_t n = 0;
+
+	for (const struct transfer *t = w->active; t; t = t->next)
+		if (strcmp(t->host, host) == 0)
+			n++;
+	return n;
+}
+
+/* Claim callback: keep a copy of the row until it is sent. */
+static void on_claimed(const struct store_delivery *d, void *arg)
+{
+	struct delivery_worker *w = arg;
+	struct transfer *t = calloc(1, sizeof(*t));
+	struct err e = {0};
+
+	if (t == NULL || !(t->host = strdup(d->host)) || !(t->body = strdup(d->body))) {
+		/* Left leased: it is claimed again when the lease ends. */
+		log_error("delivery: out of memory");
+		transfer_free(t);
+		return;
+	}
+	t->id = d->id;
+	t->attempts = d->attempts;
+	/* What is signed must be what curl sends; a URL the policy refuses is
+	 * kept as given and failed for good when its turn comes. */
+	if (fetch_url_normalize(d->inbox, w->cfg.fetch->allow_private, &t->inbox, &e) != BB_OK) {
+		t->refused_url = true;
+		t->inbox = strdup(d->inbox);
+	}
+	if (t->inbox == NULL) {
+		log_error("delivery: out of memory");
+		transfer_free(t);
+		return;
+	}
+	t->next = w->waiting;
+	w->waiting = t;
+	w->nwaiting++;
+}
+
+static size_t on_header(char *buf, size_t size, size_t n, void *arg)
+{
+	struct transfer *t = arg;
+	size_t len = size * n;
+
+	if (len > 12 && strncasecmp(buf, "Retry-After:", 12) == 0) {
+		char value[64];
+		size_t vl = len - 12;
+		time_t when;
+		if (vl >= sizeof(value))
+			vl = sizeof(value) - 1;
+		memcpy(value, buf + 12, vl);
+		value[vl] = '\0';
+		value[strcspn(value, "\r\n")] = '\0';
+		char *v = value;
+		while (*v == ' ')
+			v++;
+		if (isdigit((unsigned char)*v))
+			t->retry_after = (time_t)strtoll(v, NULL, 10);
+		else if (time_parse_imf_fixdate(v, &when))
+			t->retry_after = when > time(NULL) ? when - time(NULL) : 0;
+	}
+	return len;
+}
+
+static size_t on_body(char *buf, size_t size, size_t n, void *arg)
+{
+	struct transfer *t = arg;
+	size_t len = size * n, room = RESPONSE_SNIPPET - t->snippet_len;
+
+	if (room > len)
+		room = len;
+	memcpy(t->snippet + t->snippet_len, buf, room);
+	t->snippet_len += room;
+	t->snippet[t->snippet_len] = '\0';
+	return len;
+}
+
+static bool add_header(struct curl_slist **list, const char *name, const char *value)
+{
+	char line[HTTPSIG_HEADER_MAX + 64];
+	struct curl_slist *l;
+	int n;
+
+	if (value == NULL)
+		return true;
+	n = snprintf(line, sizeof(line), "%s: %s", name, value);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return false;
+	l = curl_slist_append(*list, line);
+	if (l == NULL)
+		return false;
+	*list = l;
+	return true;
+}
+
+/* Signs and starts t in the multi handle. */
+static enum bb_rc transfer_start(struct delivery_worker *w, struct transfer *t, struct err *e)
+{
+	const struct fetch_config *fc = w->cfg.fetch;
+	struct httpsig_signed s = {0};
+	size_t len = strlen(t->body);
+	enum bb_rc rc;
+	bool ok;
+
+	if (t->h)
+		curl_easy_cleanup(t->h);
+	curl_slist_free_all(t->headers);
+	t->headers = NULL;
+	t->snippet_len = 0;
+	t->snippet[0] = '\0';
+	t->errbuf[0] = '\0';
+	t->retry_after = 0;
+	t->h = curl_easy_init();
+	if (t->h == NULL)
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	rc = httpsig_sign(t->scheme, fc->key, fc->key_id, "POST", t->inbox,
+			  "application/activity+json", t->body, len, time(NULL), &s, e);
+	if (rc != BB_OK)
+		return rc;
+	ok = add_header(&t->headers, "Host", s.host) && add_header(&t->headers, "Date", s.date) &&
+	     add_header(&t->headers, "Content-Type", "application/activity+json") &&
+	     add_header(&t->headers, "Accept", "application/activity+json") &&
+	     add_header(&t->headers, "Expect", "") &&
+	     (t->scheme == HTTPSIG_CAVAGE
+		  ? add_header(&t->headers, "Digest", s.digest)
+		  : add_header(&t->headers, "Content-Digest", s.content_digest) &&
+			add_header(&t->headers, "Signature-Input", s.signature_input)) &&
+	     add_header(&t->headers, "Signature", s.signature);
+	httpsig_signed_clear(&s);
+	if (!ok)
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	t->guard.refused = false;
+	rc = fetch_curl_policy_guard(t->h, fc, &t->guard, e);
+	if (rc != BB_OK)
+		return rc;
+	if (curl_easy_setopt(t->h, CURLOPT_URL, t->inbox) != CURLE_OK ||
+	    curl_easy_setopt(t->h, CURLOPT_HTTPHEADER, t->headers) != CURLE_OK ||
+	    curl_easy_setopt(t->h, CURLOPT_POSTFIELDS, t->body) != CURLE_OK ||
+	    curl_easy_setopt(t->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) != CURLE_OK ||
+	    curl_easy_setopt(t->h, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
+	    curl_easy_setopt(t->h, CURLOPT_HEADERDATA, t) != CURLE_OK ||
+	    curl_easy_setopt(t->h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+	    curl_easy_setopt(t->h, CURLOPT_WRITEDATA, t) != CURLE_OK ||
+	    curl_easy_setopt(t->h, CURLOPT_ERRORBUFFER, t->errbuf) != CURLE_OK ||
+	    curl_easy_setopt(t->h, CURLOPT_PRIVATE, t) != CURLE_OK)
+		return err_set(e, BB_ERR_IO, "cannot set up the request");
+	if (curl_multi_add_handle(w->multi, t->h) != CURLM_OK)
+		return err_set(e, BB_ERR_IO, "cannot start the request");
+	return BB_OK;
+}
+
+static void record(struct delivery_worker *w, struct transfer *t, long status, CURLcode cc,
+		   time_t now);
+
+/* Moves waiting transfers whose host has room into flight. */
+static void start_waiting(struct delivery_worker *w)
+{
+	struct transfer **pp = &w->waiting;
+	unsigned per_host = w->cfg.per_host ? w->cfg.per_host : DELIVERY_PER_HOST;
+
+	while (*pp) {
+		struct transfer *t = *pp;
+		struct err e = {0};
+		int scheme = HTTPSIG_CAVAGE;
+
+		if (host_active(w, t->host) >= per_host) {
+			pp = &t->next;
+			continue;
+		}
+		*pp = t->next;
+		w->nwaiting--;
+		if (t->refused_url) {
+			record(w, t, 0, CURLE_OK, time(NULL));
+			transfer_free(t);
+			continue;
+		}
+		if (store_host_scheme_get(w->st, t->host, &scheme, &e) == BB_OK)
+			t->scheme = scheme;
+		if (transfer_start(w, t, &e) != BB_OK) {
+			/* Left leased; claimed again later. */
+			log_error("delivery to %s: %s", t->inbox, e.msg);
+			transfer_free(t);
+			continue;
+		}
+		t->next = w->active;
+		w->active = t;
+		w->nactive++;
+	}
+}
+
+static void unlink_active(struct delivery_worker *w, struct transfer *t)
+{
+	for (struct transfer **pp = &w->active; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			w->nactive--;
+			return;
+		}
+	}
+}
+
+/* Records the outcome of t in the store (inside the caller's
+ * transaction). */
+static void record(struct delivery_worker *w, struct transfer *t, long status, CURLcode cc,
+		   time_t now)
+{
+	enum delivery_outcome o = t->guard.refused || t->refused_url
+				      ? DELIVERY_DROP
+				      : delivery_classify(status, cc != CURLE_OK);
+	char why[RESPONSE_SNIPPET + 64];
+	struct err e = {0};
+	bool unavailable = false;
+	enum bb_rc rc = BB_OK;
+	int64_t removed = 0;
+
+	if (t->refused_url || t->guard.refused)
+		snprintf(why, sizeof(why), "address refused (private or not https)");
+	else if (cc != CURLE_OK)
+		snprintf(why, sizeof(why), "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(cc));
+	else
+		snprintf(why, sizeof(why), "HTTP %ld %s", status, t->snippet);
+	switch (o) {
+	case DELIVERY_DONE:
+		rc = store_delivery_done(w->st, t->id, (int)status, now, &e);
+		if (rc == BB_OK)
+			rc = store_host_success(w->st, t->host, now, &e);
+		if (rc == BB_OK && t->knocked)
+			rc = store_host_scheme_set(w->st, t->host, t->scheme, &e);
+		log_debug("delivered to %s (HTTP %ld)", t->inbox, status);
+		break;
+	case DELIVERY_GONE:
+		rc = store_delivery_fail(w->st, t->id, (int)status, why, now, &e);
+		if (rc == BB_OK)
+			rc = store_follower_remove_by_inbox(w->st, t->inbox, &removed, &e);
+		if (removed > 0)
+			log_info("%s is gone (410): follower removed", t->inbox);
+		break;
+	case DELIVERY_DROP:
+		rc = store_delivery_fail(w->st, t->id, (int)status, why, now, &e);
+		log_warn("delivery to %s refused: %s", t->inbox, why);
+		break;
+	case DELIVERY_RETRY:
+		if (t->attempts + 1 >= DELIVERY_ATTEMPTS_MAX) {
+			rc = store_delivery_fail(w->st, t->id, (int)status, why, now, &e);
+			log_warn("giving up on %s after %d attempts: %s", t->inbox,
+				 DELIVERY_ATTEMPTS_MAX, why);
+		} else {
+			time_t next = now + delivery_backoff(t->attempts + 1, t->retry_after);
+			rc = store_delivery_retry(w->st, t->id, (int)status, why, next, now, &e);
+			log_info("delivery to %s failed (%s); retry in %lds", t->inbox, why,
+				 (long)(next - now));
+		}
+		if (rc == BB_OK)
+			rc = store_host_failure(w->st, t->host, now, &unavailable, &e);
+		if (unavailable)
+			log_warn("%s failed on %d distinct days: marked unavailable", t->host,
+				 STORE_HOST_FAILURE_DAYS);
+		break;
+	}
+	if (rc != BB_OK)
+		log_error("delivery %lld: %s", (long long)t->id, e.msg);
+}
+
+/* Handles finished transfers: a 400/401 to one scheme is retried at once
+ * with the other (double-knocking); the rest are recorded in one
+ * transaction. */
+static void collect(struct delivery_worker *w)
+{
+	struct transfer *done = NULL;
+	struct err e = {0};
+	CURLMsg *msg;
+	int left;
+	time_t now = time(NULL);
+
+	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
+		struct transfer *t = NULL;
+		long status = 0;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+		curl_multi_remove_handle(w->multi, msg->easy_handle);
+		if (msg->data.result == CURLE_OK && (status == 400 || status == 401) &&
+		    !t->knocked) {
+			t->knocked = true;
+			t->scheme = t->scheme == HTTPSIG_CAVAGE ? HTTPSIG_RFC9421 : HTTPSIG_CAVAGE;
+			if (transfer_start(w, t, &e) == BB_OK)
+				continue;
+			log_error("delivery to %s: %s", t->inbox, e.msg);
+		}
+		unlink_active(w, t);
+		t->status = status;
+		t->result = msg->data.result;
+		t->next = done;
+		done = t;
+	}
+	if (done == NULL)
+		return;
+	if (store_begin(w->st, &e) != BB_OK) {
+		log_error("delivery: %s", e.msg);
+		/* Nothing recorded: the leases expire and the rows are sent again. */
+	} else {
+		for (struct transfer *t = done; t; t = t->next)
+			record(w, t, t->status, t->result, now);
+		if (store_commit(w->st, &e) != BB_OK) {
+			log_error("delivery: %s", e.msg);
+			store_rollback(w->st);
+		}
+	}
+	while (done) {
+		struct transfer *next = done->next;
+		transfer_free(done);
+		done = next;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct delivery_worker *w = arg;
+	unsigned max = w->cfg.inflight_max ? w->cfg.inflight_max : DELIVERY_INFLIGHT_MAX;
+	unsigned per_host = w->cfg.per_host ? w->cfg.per_host : DELIVERY_PER_HOST;
+	long long next_claim = 0; /* ms */
+
+	while (!atomic_load(&w->stopping)) {
+		struct timespec ts;
+		long long now_ms;
+		int running = 0, timeout = DELIVERY_POLL_MS;
+		size_t busy = w->nactive + w->nwaiting;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (atomic_exchange(&w->woken, false))
+			next_claim = 0;
+		if (busy < max && now_ms >= next_claim) {
+			struct err e = {0};
+			size_t before = w->nwaiting;
+			if (store_delivery_claim(w->st, time(NULL), DELIVERY_LEASE_S, max - busy,
+						 per_host, on_claimed, w, &e) != BB_OK)
+				log_error("delivery: %s", e.msg);
+			/* A full claim means more may be due: look again soon. */
+			next_claim = now_ms + (w->nwaiting - before >= max - busy ? 0 : DELIVERY_POLL_MS);
+		}
+		start_waiting(w);
+		if (curl_multi_perform(w->multi, &running) != CURLM_OK)
+			log_error("delivery: curl_multi_perform failed");
+		collect(w);
+		if (w->nwaiting > 0 && (size_t)running < w->nactive)
+			timeout = 10;
+		if (curl_multi_poll(w->multi, NULL, 0, timeout, NULL) != CURLM_OK)
+			log_error("delivery: curl_multi_poll failed");
+	}
+	return NULL;
+}
+
+enum bb_rc delivery_start(const struct delivery_config *cfg, struct delivery_worker **out,
+			  struct err *e)
+{
+	struct delivery_worker *w = calloc(1, sizeof(*w));
+	enum bb_rc rc;
+
+	*out = NULL;
+	if (w == NULL)
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	w->cfg = *cfg;
+	rc = store_open(cfg->database, &w->st, e);
+	if (rc != BB_OK)
+		goto fail;
+	w->multi = curl_multi_init();
+	if (w->multi == NULL) {
+		rc = err_set(e, BB_ERR_NOMEM, "cannot create the transfer set");
+		goto fail;
+	}
+	/* Reuse connections; never more than DELIVERY_PER_HOST to one host. */
+	if (curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+			      (long)(cfg->per_host ? cfg->per_host : DELIVERY_PER_HOST)) != CURLM_OK ||
+	    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS,
+			      (long)(cfg->inflight_max ? cfg->inflight_max
+						       : DELIVERY_INFLIGHT_MAX)) != CURLM_OK) {
+		rc = err_set(e, BB_ERR_IO, "cannot configure the transfer set");
+		goto fail;
+	}
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		rc = err_set(e, BB_ERR_NOMEM, "cannot start the delivery thread");
+		goto fail;
+	}
+	*out = w;
+	return BB_OK;
+fail:
+	if (w->multi)
+		curl_multi_cleanup(w->multi);
+	store_close(w->st);
+	free(w);
+	return rc;
+}
+
+void delivery_wake(struct delivery_worker *w)
+{
+	if (w == NULL)
+		return;
+	atomic_store(&w->woken, true);
+	curl_multi_wakeup(w->multi);
+}
+
+static void free_list(struct delivery_worker *w, struct transfer *t)
+{
+	while (t) {
+		struct transfer *next = t->next;
+		if (t->h)
+			curl_multi_remove_handle(w->multi, t->h);
+		transfer_free(t);
+		t = next;
+	}
+}
+
+void delivery_stop(struct delivery_worker *w)
+{
+	if (w == NULL)
+		return;
+	atomic_store(&w->stopping, true);
+	curl_multi_wakeup(w->multi);
+	pthread_join(w->thread, NULL);
+	/* Unsent rows stay leased in the store and are claimed again when
+	 * their lease ends. */
+	free_list(w, w->active);
+	free_list(w, w->waiting);
+	curl_multi_cleanup(w->multi);
+	store_close(w->st);
+	free(w);
+}

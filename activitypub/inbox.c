@@ -1,0 +1,265 @@
+/*
+ * inbox.c — see inbox.h.  Mastodon references: app/controllers/concerns/
+ * signature_verification.rb (verification, key refetch),
+ * app/controllers/activitypub/inboxes_controller.rb (unknown self-deletes),
+ * app/lib/activitypub/activity/{follow,undo,delete}.rb (semantics),
+ * app/services/authorize_follow_service.rb (the Accept we send back).
+ */
+#include "inbox.h"
+#include "log.h"
+#include "rand.h"
+#include "remote.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Random bytes in the ids of the activities we send. */
+#define INBOX_ID_BYTES 16
+
+void inbox_verified_clear(struct inbox_verified *v)
+{
+	ap_activity_free(&v->act);
+	store_actor_clear(&v->signer);
+	v->ignore = false;
+}
+
+bool inbox_domain_blocked(char *const *blocked, const char *host)
+{
+	char bare[256];
+	size_t hl;
+
+	if (blocked == NULL)
+		return false;
+	/* Compare without the port. */
+	snprintf(bare, sizeof(bare), "%s", host);
+	if (bare[0] != '[')
+		bare[strcspn(bare, ":")] = '\0';
+	hl = strlen(bare);
+	for (; *blocked; blocked++) {
+		size_t bl = strlen(*blocked);
+		if (hl == bl && strcmp(bare, *blocked) == 0)
+			return true;
+		if (hl > bl && bare[hl - bl - 1] == '.' && strcmp(bare + hl - bl, *blocked) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Verifies with the key of a, mapping a crypto failure to AUTH. */
+static enum bb_rc verify_with(const struct httpsig *sig, const struct httpsig_message *m,
+			      const struct store_actor *a, struct err *e)
+{
+	struct pubkey *pk = NULL;
+	enum bb_rc rc = pubkey_from_pem(a->public_key_pem, &pk, e);
+
+	if (rc != BB_OK)
+		return err_set(e, BB_ERR_AUTH, "the key of %.200s is unusable", a->id);
+	rc = httpsig_verify(sig, m, pk, e);
+	pubkey_free(pk);
+	return rc;
+}
+
+/* Fetches the key's owner afresh, caches it, and verifies with it. */
+static enum bb_rc verify_fetched(struct store *st, const struct inbox_env *env,
+				 const struct httpsig *sig, const struct httpsig_message *m,
+				 time_t now, struct store_actor *signer, struct err *e)
+{
+	struct err ce = {0};
+	enum bb_rc rc;
+
+	store_actor_clear(signer);
+	rc = remote_key_fetch(env->fetch, httpsig_key_id(sig), now, signer, &ce);
+	if (rc == BB_ERR_TEMPFAIL || rc == BB_ERR_NOMEM) {
+		*e = ce;
+		return rc;
+	}
+	if (rc != BB_OK)
+		return err_set(e, BB_ERR_AUTH, "Public key not found for key %.200s: %s",
+			       httpsig_key_id(sig), ce.msg);
+	err_clear(&ce);
+	if (store_actor_put(st, signer, &ce) != BB_OK)
+		log_warn("cannot cache actor %s: %s", signer->id, ce.msg);
+	return verify_with(sig, m, signer, e);
+}
+
+/* Is this Delete/Update the actor's own, about itself? */
+static bool self_activity(const struct ap_activity *a)
+{
+	return (a->type == AP_TYPE_DELETE || a->type == AP_TYPE_UPDATE) && a->object.id &&
+	       strcmp(a->object.id, a->actor) == 0;
+}
+
+enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
+			const struct httpsig_message *m, time_t now, struct inbox_verified *out,
+			struct err *e)
+{
+	struct httpsig *sig = NULL;
+	char host[256];
+	enum bb_rc rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = httpsig_parse(m, now, &sig, e);
+	if (rc != BB_OK)
+		goto out;
+	rc = ap_activity_parse(m->body, m->body_len, &out->act, e);
+	if (rc != BB_OK)
+		goto out;
+	if (!ap_url_host(out->act.actor, host, sizeof(host))) {
+		rc = err_set(e, BB_ERR_INVALID, "the actor has no host");
+		goto out;
+	}
+	if (out->act.type != AP_TYPE_FOLLOW && inbox_domain_blocked(env->blocked_domains, host)) {
+		rc = err_set(e, BB_ERR_FORBIDDEN, "Instance is blocked");
+		goto out;
+	}
+	rc = store_actor_by_key(st, httpsig_key_id(sig), &out->signer, e);
+	if (rc == BB_ERR_NOTFOUND && self_activity(&out->act)) {
+		/* A stranger deleting itself: nothing of it here, and its key
+		 * is gone with it (inboxes_controller.rb:29-38). */
+		out->ignore = true;
+		rc = BB_OK;
+		goto out;
+	}
+	if (rc == BB_OK) {
+		rc = verify_with(sig, m, &out->signer, e);
+		/* Key rotation: one fresh fetch before refusing.  Not for a
+		 * self-delete, whose actor answers 410 now. */
+		if (rc == BB_ERR_AUTH && !self_activity(&out->act))
+			rc = verify_fetched(st, env, sig, m, now, &out->signer, e);
+	} else if (rc == BB_ERR_NOTFOUND) {
+		rc = verify_fetched(st, env, sig, m, now, &out->signer, e);
+	}
+	if (rc != BB_OK)
+		goto out;
+	/* The key must be the actor's own (process_activity_service.rb:36-58). */
+	if (strcmp(out->signer.id, out->act.actor) != 0) {
+		rc = err_set(e, BB_ERR_AUTH, "signed by %.200s but the activity's actor is %.200s",
+			     out->signer.id, out->act.actor);
+		goto out;
+	}
+out:
+	httpsig_free(sig);
+	if (rc != BB_OK)
+		inbox_verified_clear(out);
+	return rc;
+}
+
+/* Renders and queues an Accept or Reject of the Follow a, to inbox. */
+static enum bb_rc queue_answer(struct store *st, const struct inbox_env *env,
+			       const struct ap_activity *a, const char *type, const char *inbox,
+			       time_t now, struct err *e)
+{
+	char hex[2 * INBOX_ID_BYTES + 1], id[512];
+	json_t *j;
+	char *json;
+	int64_t rowid = 0;
+	enum bb_rc rc;
+
+	if (rand_hex(hex, INBOX_ID_BYTES) != BB_OK)
+		return err_set(e, BB_ERR_IO, "no random source");
+	snprintf(id, sizeof(id), "%s/ap/activities/%s", env->site->cfg.base_url, hex);
+	/* The received Follow, embedded with its id: Mastodon matches it by
+	 * id, else by (actor, object) (accept.rb:6-24). */
+	j = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "@context", AP_CONTEXT_AS,
+		      "id", id, "type", type, "actor", env->site->actor_id, "object", "id", a->id,
+		      "type", "Follow", "actor", a->actor, "object", env->site->actor_id);
+	json = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (json == NULL)
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	rc = store_activity_add(st, id, json, now, &rowid, e);
+	free(json);
+	if (rc != BB_OK)
+		return rc;
+	return store_delivery_add(st, rowid, inbox, now, e);
+}
+
+static enum bb_rc apply_follow(struct store *st, const struct inbox_env *env,
+			       const struct inbox_verified *v, time_t now, struct err *e)
+{
+	const struct ap_activity *a = &v->act;
+	struct store_follower f = {0};
+	char host[256];
+	enum bb_rc rc;
+
+	if (a->object.id == NULL || strcmp(a->object.id, env->site->actor_id) != 0)
+		return BB_OK; /* a follow of someone else: not ours to answer */
+	if (ap_url_host(a->actor, host, sizeof(host)) &&
+	    inbox_domain_blocked(env->blocked_domains, host)) {
+		log_info("rejecting the follow of %s (blocked domain)", a->actor);
+		return queue_answer(st, env, a, "Reject", v->signer.inbox, now, e);
+	}
+	f.actor = v->signer.id;
+	f.handle = v->signer.handle;
+	f.inbox = v->signer.inbox;
+	f.shared_inbox = v->signer.shared_inbox;
+	f.follow_id = (char *)a->id;
+	f.since = now;
+	rc = store_follower_put(st, &f, e);
+	if (rc != BB_OK)
+		return rc;
+	log_info("new follower %s", a->actor);
+	/* Accepts go to the personal inbox, as Mastodon sends them
+	 * (authorize_follow_service.rb:21). */
+	return queue_answer(st, env, a, "Accept", v->signer.inbox, now, e);
+}
+
+static enum bb_rc apply_undo(struct store *st, const struct inbox_env *env,
+			     const struct ap_activity *a, struct err *e)
+{
+	const struct ap_object *o = &a->object;
+	enum bb_rc rc;
+
+	if (o->json != NULL) {
+		/* An embedded Follow must be this actor's, of our actor. */
+		if (o->type != AP_TYPE_FOLLOW || (o->actor && strcmp(o->actor, a->actor) != 0) ||
+		    (o->object && strcmp(o->object, env->site->actor_id) != 0))
+			return BB_OK;
+		rc = store_follower_remove(st, a->actor, e);
+	} else if (o->id != NULL) {
+		/* A bare id: only the Follow we stored under that id. */
+		rc = store_follower_remove_follow(st, a->actor, o->id, e);
+	} else {
+		return BB_OK;
+	}
+	if (rc == BB_ERR_NOTFOUND)
+		return BB_OK;
+	if (rc == BB_OK)
+		log_info("%s unfollowed", a->actor);
+	return rc;
+}
+
+static enum bb_rc apply_delete(struct store *st, const struct ap_activity *a, struct err *e)
+{
+	enum bb_rc rc;
+
+	if (!self_activity(a))
+		return BB_OK; /* deletes of replies come with comments */
+	rc = store_follower_remove(st, a->actor, e);
+	if (rc == BB_ERR_NOTFOUND)
+		return BB_OK;
+	if (rc == BB_OK)
+		log_info("%s was deleted; no longer a follower", a->actor);
+	return rc;
+}
+
+enum bb_rc inbox_apply(struct store *st, const struct inbox_env *env,
+		       const struct inbox_verified *v, time_t now, struct err *e)
+{
+	bool is_new = false;
+	enum bb_rc rc;
+
+	if (v->ignore)
+		return BB_OK;
+	rc = store_seen_add(st, v->act.id, now, &is_new, e);
+	if (rc != BB_OK || !is_new)
+		return rc; /* a replay (or Mastodon's RFC 9421 retry): done already */
+	switch (v->act.type) {
+	case AP_TYPE_FOLLOW: return apply_follow(st, env, v, now, e);
+	case AP_TYPE_UNDO: return apply_undo(st, env, &v->act, e);
+	case AP_TYPE_DELETE: return apply_delete(st, &v->act, e);
+	default: return BB_OK;
+	}
+}

@@ -1,0 +1,60 @@
+/*
+ * inbox.h — what the bridge does with an activity POSTed to its inboxes.
+ *
+ * Two steps, so the HTTP edge can answer with the right status and the
+ * store can commit many activities at once:
+ * 1. inbox_verify: the HTTP signature (keyId → cached or fetched key,
+ *    refetched once on failure for key rotation), the activity parsed into
+ *    a typed struct, and its `actor` equal to the key's owner.  Nothing is
+ *    stored but the remote actor cache.
+ * 2. inbox_apply, inside the caller's transaction: replays are no-ops
+ *    (activity ids are recorded); Follow stores the follower and queues a
+ *    signed Accept (a Reject for blocked domains); Undo(Follow) and Delete
+ *    of the follower's actor remove it; everything else is acknowledged
+ *    and ignored.  Which inbox (personal or shared) was used does not
+ *    matter, nor whether our actor is in to/cc.
+ */
+#ifndef BB_INBOX_H
+#define BB_INBOX_H
+
+#include "activity.h"
+#include "err.h"
+#include "fetch.h"
+#include "httpsig.h"
+#include "site.h"
+#include "store.h"
+
+#include <stdbool.h>
+#include <time.h>
+
+struct inbox_env {
+	const struct ap_site *site;
+	const struct fetch_config *fetch;
+	char *const *blocked_domains; /* lower-case, NULL-terminated; may be NULL */
+};
+
+struct inbox_verified {
+	struct ap_activity act;
+	struct store_actor signer;
+	bool ignore; /* acknowledged without effect (e.g. an unknown actor's self-delete) */
+};
+
+/* Verifies m.  BB_OK with *out filled (clear with inbox_verified_clear);
+ * BB_ERR_AUTH (401) for a missing, malformed or failing signature or an
+ * actor other than the key's owner; BB_ERR_FORBIDDEN (403) for a blocked
+ * domain; BB_ERR_INVALID (400) for a malformed body or Content-Digest;
+ * BB_ERR_TEMPFAIL (503) when the key could not be fetched for now. */
+enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
+			const struct httpsig_message *m, time_t now, struct inbox_verified *out,
+			struct err *e) BB_MUST_CHECK;
+
+void inbox_verified_clear(struct inbox_verified *v);
+
+/* Applies a verified activity; the caller holds the transaction. */
+enum bb_rc inbox_apply(struct store *st, const struct inbox_env *env,
+		       const struct inbox_verified *v, time_t now, struct err *e) BB_MUST_CHECK;
+
+/* True when host is a blocked domain or a subdomain of one. */
+bool inbox_domain_blocked(char *const *blocked, const char *host);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * cli.h — what the command functions share: the parsed command line, and
+ * the exit statuses.
+ */
+#ifndef BB_CLI_H
+#define BB_CLI_H
+
+#include "app.h"
+#include "config.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+struct cli {
+	const char *config_path;
+	int argc; /* the command's own arguments, after its name */
+	char **argv;
+};
+
+/* One line on stderr: "blogbridge: ...". */
+void cli_fail(const char *fmt, ...) BB_PRINTF(1, 2);
+
+/* Loads the configuration and opens the app (creating the database and
+ * key when missing); prints the errors and sets *status on failure. */
+struct app *cli_app_open(const struct cli *cli, int *status);
+
+int cmd_followers(struct cli *cli);
+int cmd_deliveries(struct cli *cli);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * store_int.h — what the SQLite backend's files share, and nothing else
+ * includes.
+ *
+ * The backend is split by responsibility: store_sqlite.c opens the
+ * database, climbs the schema ladder and holds the followers and the
+ * transaction calls; store_remote.c the cached remote actors, the replay
+ * log and the per-host health; store_queue.c the outgoing activities and
+ * their delivery queue.  The helpers below keep each function to its SQL:
+ * an error names the operation, SQLITE_BUSY maps to BB_ERR_BUSY, and every
+ * statement is finalized by the function that prepared it.
+ */
+#ifndef BB_STORE_INT_H
+#define BB_STORE_INT_H
+
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store {
+	sqlite3 *db;
+};
+
+/* Maps a SQLite result to our error, with the operation named: BUSY and
+ * LOCKED become BB_ERR_BUSY, everything else BB_ERR_STORE. */
+enum bb_rc sql_fail(struct store *st, int src, const char *what, struct err *e);
+
+/* Runs one or more statements without parameters or results. */
+enum bb_rc sql_exec(struct store *st, const char *sql, const char *what, struct err *e);
+
+/* Prepares one statement; on failure *stmt is NULL. */
+enum bb_rc sql_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt, struct err *e);
+
+/* Binds a string, or NULL for a NULL pointer (SQLITE_STATIC: the string
+ * must outlive the statement's use). */
+int sql_bind_text(sqlite3_stmt *stmt, int i, const char *s);
+
+/* Copies a nullable text column into *out (NULL for SQL NULL).  Returns
+ * false when out of memory. */
+bool sql_column_dup(sqlite3_stmt *stmt, int i, char **out);
+
+/* A statement parameter, bound by position (?1 is the first).  Build them
+ * with SQL_TEXT and SQL_INT so each value is converted to its type. */
+enum sql_arg_type { SQL_ARG_TEXT, SQL_ARG_INT };
+struct sql_arg {
+	enum sql_arg_type type;
+	const char *text; /* NULL binds SQL NULL */
+	int64_t num;
+};
+#define SQL_TEXT(s) ((struct sql_arg){.type = SQL_ARG_TEXT, .text = (s)})
+#define SQL_INT(n) ((struct sql_arg){.type = SQL_ARG_INT, .num = (int64_t)(n)})
+/* Expands to the two arguments `args, count` (sizeof does not evaluate). */
+#define SQL_ARGS(...)                                                                              \
+	(const struct sql_arg[]){__VA_ARGS__},                                                     \
+	    sizeof((const struct sql_arg[]){__VA_ARGS__}) / sizeof(struct sql_arg)
+
+/* Prepares sql and binds args[0..n) to ?1..?n.  On failure *stmt is NULL
+ * and e says what failed (`what`). */
+enum bb_rc sql_prepare_args(struct store *st, const char *sql, const struct sql_arg *args, size_t n,
+			    sqlite3_stmt **stmt, const char *what, struct err *e);
+
+/* Prepares, binds, runs to completion and finalizes a statement that
+ * returns no rows.  sqlite3_changes() tells the rows it touched. */
+enum bb_rc sql_run(struct store *st, const char *sql, const struct sql_arg *args, size_t n,
+		   const char *what, struct err *e);
+
+/* Runs a query of one integer: *out is its first column of its first row;
+ * *found (may be NULL) says whether there was a row with a non-NULL value
+ * (*out is left alone when not). */
+enum bb_rc sql_int(struct store *st, const char *sql, const struct sql_arg *args, size_t n,
+		   int64_t *out, bool *found, const char *what, struct err *e);
+
+/* A function's own transaction.  sql_txn_begin starts one (BEGIN
+ * IMMEDIATE) when the connection is in none, or a savepoint inside the
+ * caller's transaction (store_begin) otherwise, so that the function's
+ * writes are all or nothing either way.  sql_txn_end commits (or
+ * releases) when rc is BB_OK and rolls back otherwise; it returns rc, or
+ * the commit's error.  Safe to call when begin failed (t->open false). */
+struct sql_txn {
+	bool open;
+	bool nested;
+};
+enum bb_rc sql_txn_begin(struct store *st, struct sql_txn *t, struct err *e);
+enum bb_rc sql_txn_end(struct store *st, struct sql_txn *t, enum bb_rc rc, struct err *e);
+
+#endif
