@@ -17,6 +17,10 @@
 #include <strings.h>
 
 #define RESPONSE_SNIPPET 200
+/* Outcomes are recorded in batches (see flush), and claims coalesced. */
+#define DELIVERY_FLUSH_MS 100
+#define DELIVERY_FLUSH_MAX 256
+#define DELIVERY_CLAIM_GAP_MS 50
 
 struct transfer {
 	int64_t id;
@@ -46,7 +50,9 @@ struct delivery_worker {
 	atomic_bool woken;
 	struct transfer *waiting; /* claimed, not started (host at its cap) */
 	struct transfer *active;  /* in the multi handle */
-	size_t nwaiting, nactive;
+	struct transfer *finished; /* done, outcome not yet recorded */
+	size_t nwaiting, nactive, nfinished;
+	long long finished_since; /* ms, when the oldest finished one ended */
 };
 
 enum delivery_outcome delivery_classify(long status, bool transfer_failed)
@@ -358,16 +364,46 @@ static void record(struct delivery_worker *w, struct transfer *t, long status, C
 		log_error("delivery %lld: %s", (long long)t->id, e.msg);
 }
 
-/* Handles finished transfers: a 400/401 to one scheme is retried at once
- * with the other (double-knocking); the rest are recorded in one
- * transaction. */
-static void collect(struct delivery_worker *w)
+/* Records the finished transfers in one transaction.  Outcomes are
+ * gathered for up to DELIVERY_FLUSH_MS (or DELIVERY_FLUSH_MAX of them) so
+ * the worker takes the write lock a few times a second, not once per
+ * response, and never starves the inbox's writer. */
+static void flush(struct delivery_worker *w)
 {
-	struct transfer *done = NULL;
+	struct transfer *done = w->finished;
+	struct err e = {0};
+	time_t now = time(NULL);
+
+	if (done == NULL)
+		return;
+	w->finished = NULL;
+	w->nfinished = 0;
+	if (store_begin(w->st, &e) != BB_OK) {
+		log_error("delivery: %s", e.msg);
+		/* Nothing recorded: the leases expire and the rows are sent again. */
+	} else {
+		for (struct transfer *t = done; t; t = t->next)
+			record(w, t, t->status, t->result, now);
+		if (store_commit(w->st, &e) != BB_OK) {
+			log_error("delivery: %s", e.msg);
+			store_rollback(w->st);
+		}
+	}
+	while (done) {
+		struct transfer *next = done->next;
+		transfer_free(done);
+		done = next;
+	}
+}
+
+/* Takes finished transfers out of the multi handle: a 400/401 to one
+ * scheme is retried at once with the other (double-knocking); the rest
+ * wait in w->finished for flush. */
+static void collect(struct delivery_worker *w, long long now_ms)
+{
 	struct err e = {0};
 	CURLMsg *msg;
 	int left;
-	time_t now = time(NULL);
 
 	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
 		struct transfer *t = NULL;
@@ -389,26 +425,11 @@ static void collect(struct delivery_worker *w)
 		unlink_active(w, t);
 		t->status = status;
 		t->result = msg->data.result;
-		t->next = done;
-		done = t;
-	}
-	if (done == NULL)
-		return;
-	if (store_begin(w->st, &e) != BB_OK) {
-		log_error("delivery: %s", e.msg);
-		/* Nothing recorded: the leases expire and the rows are sent again. */
-	} else {
-		for (struct transfer *t = done; t; t = t->next)
-			record(w, t, t->status, t->result, now);
-		if (store_commit(w->st, &e) != BB_OK) {
-			log_error("delivery: %s", e.msg);
-			store_rollback(w->st);
-		}
-	}
-	while (done) {
-		struct transfer *next = done->next;
-		transfer_free(done);
-		done = next;
+		if (w->finished == NULL)
+			w->finished_since = now_ms;
+		t->next = w->finished;
+		w->finished = t;
+		w->nfinished++;
 	}
 }
 
@@ -417,7 +438,7 @@ static void *worker_main(void *arg)
 	struct delivery_worker *w = arg;
 	unsigned max = w->cfg.inflight_max ? w->cfg.inflight_max : DELIVERY_INFLIGHT_MAX;
 	unsigned per_host = w->cfg.per_host ? w->cfg.per_host : DELIVERY_PER_HOST;
-	long long next_claim = 0; /* ms */
+	long long next_claim = 0, last_claim = -DELIVERY_CLAIM_GAP_MS; /* ms */
 
 	while (!atomic_load(&w->stopping)) {
 		struct timespec ts;
@@ -427,8 +448,11 @@ static void *worker_main(void *arg)
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-		if (atomic_exchange(&w->woken, false))
-			next_claim = 0;
+		/* A wake-up brings the next claim forward, but not closer than
+		 * DELIVERY_CLAIM_GAP_MS to the last one: a burst of inbox
+		 * requests makes a few claims, not one each. */
+		if (atomic_exchange(&w->woken, false) && next_claim > last_claim + DELIVERY_CLAIM_GAP_MS)
+			next_claim = last_claim + DELIVERY_CLAIM_GAP_MS;
 		if (busy < max && now_ms >= next_claim) {
 			struct err e = {0};
 			size_t before = w->nwaiting;
@@ -436,17 +460,27 @@ static void *worker_main(void *arg)
 						 per_host, on_claimed, w, &e) != BB_OK)
 				log_error("delivery: %s", e.msg);
 			/* A full claim means more may be due: look again soon. */
-			next_claim = now_ms + (w->nwaiting - before >= max - busy ? 0 : DELIVERY_POLL_MS);
+			last_claim = now_ms;
+			next_claim = now_ms + (w->nwaiting - before >= max - busy ? DELIVERY_CLAIM_GAP_MS
+										 : DELIVERY_POLL_MS);
 		}
 		start_waiting(w);
 		if (curl_multi_perform(w->multi, &running) != CURLM_OK)
 			log_error("delivery: curl_multi_perform failed");
-		collect(w);
+		collect(w, now_ms);
+		if (w->finished && (w->nfinished >= DELIVERY_FLUSH_MAX ||
+				    now_ms - w->finished_since >= DELIVERY_FLUSH_MS))
+			flush(w);
 		if (w->nwaiting > 0 && (size_t)running < w->nactive)
 			timeout = 10;
+		if (w->finished && timeout > DELIVERY_FLUSH_MS)
+			timeout = DELIVERY_FLUSH_MS;
+		if (next_claim > now_ms && next_claim - now_ms < timeout)
+			timeout = (int)(next_claim - now_ms);
 		if (curl_multi_poll(w->multi, NULL, 0, timeout, NULL) != CURLM_OK)
 			log_error("delivery: curl_multi_poll failed");
 	}
+	flush(w); /* what finished before the stop is recorded */
 	return NULL;
 }
 

@@ -48,11 +48,13 @@ bool inbox_domain_blocked(char *const *blocked, const char *host)
 }
 
 /* Verifies with the key of a, mapping a crypto failure to AUTH. */
-static enum bb_rc verify_with(const struct httpsig *sig, const struct httpsig_message *m,
-			      const struct store_actor *a, struct err *e)
+static enum bb_rc verify_with(const struct inbox_env *env, const struct httpsig *sig,
+			      const struct httpsig_message *m, const struct store_actor *a,
+			      struct err *e)
 {
 	struct pubkey *pk = NULL;
-	enum bb_rc rc = pubkey_from_pem(a->public_key_pem, &pk, e);
+	enum bb_rc rc = env->keys ? pubkey_cache_get(env->keys, a->key_id, a->public_key_pem, &pk, e)
+				  : pubkey_from_pem(a->public_key_pem, &pk, e);
 
 	if (rc != BB_OK)
 		return err_set(e, BB_ERR_AUTH, "the key of %.200s is unusable", a->id);
@@ -81,7 +83,7 @@ static enum bb_rc verify_fetched(struct store *st, const struct inbox_env *env,
 	err_clear(&ce);
 	if (store_actor_put(st, signer, &ce) != BB_OK)
 		log_warn("cannot cache actor %s: %s", signer->id, ce.msg);
-	return verify_with(sig, m, signer, e);
+	return verify_with(env, sig, m, signer, e);
 }
 
 /* Is this Delete/Update the actor's own, about itself? */
@@ -123,7 +125,7 @@ enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
 		goto out;
 	}
 	if (rc == BB_OK) {
-		rc = verify_with(sig, m, &out->signer, e);
+		rc = verify_with(env, sig, m, &out->signer, e);
 		/* Key rotation: one fresh fetch before refusing.  Not for a
 		 * self-delete, whose actor answers 410 now. */
 		if (rc == BB_ERR_AUTH && !self_activity(&out->act))

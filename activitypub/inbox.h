@@ -31,6 +31,7 @@ struct inbox_env {
 	const struct ap_site *site;
 	const struct fetch_config *fetch;
 	char *const *blocked_domains; /* lower-case, NULL-terminated; may be NULL */
+	struct pubkey_cache *keys;    /* parsed remote keys; may be NULL */
 };
 
 struct inbox_verified {

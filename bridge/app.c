@@ -81,6 +81,11 @@ enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
 	app->inbox.site = &app->site;
 	app->inbox.fetch = &app->fetch;
 	app->inbox.blocked_domains = cfg->blocked_domains;
+	app->inbox.keys = pubkey_cache_new();
+	if (app->inbox.keys == NULL) {
+		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	*out = app;
 	app = NULL;
 out:
@@ -131,6 +136,7 @@ void app_free(struct app *app)
 	free(app->host_meta_xml);
 	free(app->nodeinfo_links_json);
 	ap_site_free(&app->site);
+	pubkey_cache_free(app->inbox.keys);
 	key_free(app->key);
 	config_free(app->cfg);
 	free(app);

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const wdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -164,5 +165,169 @@ bool time_parse_imf_fixdate(const char *s, time_t *out)
 	if (tm.tm_wday != wday)
 		return false;
 	*out = t;
+	return true;
+}
+
+/* RFC 822 zone names with their offsets in minutes.  Other names are UTC. */
+static const struct {
+	const char *name;
+	int minutes;
+} rfc822_zones[] = {
+    {"GMT", 0},    {"UT", 0},     {"UTC", 0},    {"Z", 0},      {"EST", -300},
+    {"EDT", -240}, {"CST", -360}, {"CDT", -300}, {"MST", -420}, {"MDT", -360},
+    {"PST", -480}, {"PDT", -420}, {"CET", 60},   {"CEST", 120},
+};
+
+static const char *const wday_names[] = {"sunday",   "monday", "tuesday", "wednesday",
+					 "thursday", "friday", "saturday"};
+static const char *const month_names[] = {"january", "february", "march",     "april",
+					  "may",     "june",     "july",      "august",
+					  "september", "october", "november", "december"};
+
+static void skip_space(const char **p)
+{
+	while (**p == ' ' || **p == '\t' || **p == '\r' || **p == '\n')
+		(*p)++;
+}
+
+/* Skips at least one white-space character. */
+static bool need_space(const char **p)
+{
+	const char *start = *p;
+
+	skip_space(p);
+	return *p != start;
+}
+
+static size_t alpha_len(const char *p)
+{
+	size_t n = 0;
+
+	while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z'))
+		n++;
+	return n;
+}
+
+/* The index of the name that the n letters at p abbreviate (three letters)
+ * or spell out, in any case; -1 when none. */
+static int name_index(const char *p, size_t n, const char *const *names, int count)
+{
+	for (int i = 0; i < count; i++) {
+		size_t len = strlen(names[i]);
+
+		if ((n == 3 || n == len) && strncasecmp(p, names[i], n) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Reads min..max decimal digits. */
+static bool digits_between(const char **p, int min, int max, int *out, int *count)
+{
+	int v = 0, n = 0;
+
+	while (n < max && (*p)[n] >= '0' && (*p)[n] <= '9') {
+		v = v * 10 + ((*p)[n] - '0');
+		n++;
+	}
+	if (n < min || ((*p)[n] >= '0' && (*p)[n] <= '9'))
+		return false;
+	*p += n;
+	*out = v;
+	if (count)
+		*count = n;
+	return true;
+}
+
+/* Reads the zone at p into minutes east of UTC. */
+static bool rfc822_zone(const char **p, int *minutes)
+{
+	const char *q = *p;
+	size_t n = alpha_len(q);
+	int hh, mm;
+
+	*minutes = 0;
+	if (*q == '+' || *q == '-') {
+		int sign = *q == '+' ? 1 : -1;
+
+		q++;
+		if (!digits(&q, 2, &hh))
+			return false;
+		if (*q == ':')
+			q++;
+		if (!digits(&q, 2, &mm) || hh > 23 || mm > 59)
+			return false;
+		*minutes = sign * (hh * 60 + mm);
+	} else if (n > 0) {
+		if (n > 5)
+			return false;
+		for (size_t i = 0; i < sizeof(rfc822_zones) / sizeof(rfc822_zones[0]); i++)
+			if (strlen(rfc822_zones[i].name) == n &&
+			    strncasecmp(q, rfc822_zones[i].name, n) == 0)
+				*minutes = rfc822_zones[i].minutes;
+		q += n;
+	}
+	*p = q;
+	return true;
+}
+
+bool time_parse_rfc822(const char *s, time_t *out)
+{
+	struct tm tm = {0};
+	const char *p = s;
+	int d, mon, y, ny, h, mi, sec = 0, zone;
+	size_t n;
+
+	skip_space(&p);
+	n = alpha_len(p);
+	if (n > 0) {
+		if (name_index(p, n, wday_names, 7) < 0)
+			return false;
+		p += n;
+		skip_space(&p);
+		if (*p == ',')
+			p++;
+		skip_space(&p);
+	}
+	if (!digits_between(&p, 1, 2, &d, NULL) || !need_space(&p))
+		return false;
+	n = alpha_len(p);
+	mon = name_index(p, n, month_names, 12);
+	if (mon < 0)
+		return false;
+	p += n;
+	if (!need_space(&p) || !digits_between(&p, 2, 4, &y, &ny) || !need_space(&p))
+		return false;
+	if (ny == 2)
+		y += y < 50 ? 2000 : 1900;
+	else if (ny == 3)
+		y += 1900;
+	if (!digits_between(&p, 1, 2, &h, NULL) || !expect(&p, ':') || !digits(&p, 2, &mi))
+		return false;
+	if (*p == ':' && (p++, !digits(&p, 2, &sec)))
+		return false;
+	skip_space(&p);
+	if (!rfc822_zone(&p, &zone))
+		return false;
+	skip_space(&p);
+	if (*p == '(') {
+		const char *end = strchr(p, ')');
+
+		if (end == NULL)
+			return false;
+		p = end + 1;
+		skip_space(&p);
+	}
+	if (*p != '\0')
+		return false;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mon;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if (!tm_valid(&tm))
+		return false;
+	*out = timegm(&tm) - (time_t)zone * 60;
 	return true;
 }

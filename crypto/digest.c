@@ -3,6 +3,7 @@
  * (Content-Digest), RFC 8941 §3.3.5 (byte sequences, :base64:).
  */
 #include "digest.h"
+#include "key.h"
 
 #include <ctype.h>
 #include <openssl/crypto.h>
@@ -83,7 +84,7 @@ enum bb_rc digest_b64(enum digest_alg alg, const void *data, size_t len, char *o
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	const EVP_MD *type = alg == DIGEST_SHA256 ? EVP_sha256() : EVP_sha512();
+	const EVP_MD *type = alg == DIGEST_SHA256 ? key_md_sha256() : key_md_sha512();
 	size_t need = alg == DIGEST_SHA256 ? DIGEST_SHA256_B64_LEN : DIGEST_SHA512_B64_LEN;
 
 	if (outlen < need)

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,7 +240,7 @@ enum bb_rc key_sign_rsa_sha256(const struct key *k, const void *data, size_t len
 	*siglen = 0;
 	if (ctx == NULL)
 		return err_set(e, BB_ERR_NOMEM, "out of memory");
-	if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||
+	if (EVP_DigestSignInit(ctx, NULL, key_md_sha256(), NULL, k->pkey) != 1 ||
 	    EVP_DigestSign(ctx, NULL, &outlen, data, len) != 1) {
 		rc = err_set(e, BB_ERR_CRYPTO, "cannot sign");
 		goto out;
@@ -340,9 +341,9 @@ enum bb_rc pubkey_verify(const struct pubkey *pk, enum pubkey_alg alg, const voi
 	if ((alg == PUBKEY_ALG_ED25519) != (pk->type == PUBKEY_ED25519))
 		return err_set(e, BB_ERR_AUTH, "signature algorithm does not match the key type");
 	if (alg == PUBKEY_ALG_RSA_V1_5_SHA256)
-		md = EVP_sha256();
+		md = key_md_sha256();
 	else if (alg == PUBKEY_ALG_RSA_PSS_SHA512)
-		md = EVP_sha512();
+		md = key_md_sha512();
 	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL)
 		return err_set(e, BB_ERR_NOMEM, "out of memory");
@@ -370,4 +371,132 @@ void pubkey_free(struct pubkey *pk)
 		return;
 	EVP_PKEY_free(pk->pkey);
 	free(pk);
+}
+
+static EVP_MD *md_sha256, *md_sha512;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_fetch(void)
+{
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	md_sha512 = EVP_MD_fetch(NULL, "SHA512", NULL);
+}
+
+const EVP_MD *key_md_sha256(void)
+{
+	pthread_once(&md_once, md_fetch);
+	return md_sha256 ? md_sha256 : EVP_sha256();
+}
+
+const EVP_MD *key_md_sha512(void)
+{
+	pthread_once(&md_once, md_fetch);
+	return md_sha512 ? md_sha512 : EVP_sha512();
+}
+
+struct pubkey_slot {
+	char *key_id;
+	char *pem;
+	EVP_PKEY *pkey; /* one reference held by the cache */
+	enum pubkey_type type;
+};
+
+struct pubkey_cache {
+	pthread_mutex_t lock;
+	struct pubkey_slot slots[PUBKEY_CACHE_SLOTS];
+};
+
+struct pubkey_cache *pubkey_cache_new(void)
+{
+	struct pubkey_cache *c = calloc(1, sizeof(*c));
+
+	if (c && pthread_mutex_init(&c->lock, NULL) != 0) {
+		free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+static void slot_clear(struct pubkey_slot *s)
+{
+	free(s->key_id);
+	free(s->pem);
+	EVP_PKEY_free(s->pkey);
+	memset(s, 0, sizeof(*s));
+}
+
+void pubkey_cache_free(struct pubkey_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < PUBKEY_CACHE_SLOTS; i++)
+		slot_clear(&c->slots[i]);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* FNV-1a: the slot of a key id (a direct-mapped cache: a collision just
+ * evicts the older key). */
+static size_t slot_of(const char *key_id)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (const unsigned char *p = (const unsigned char *)key_id; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return (size_t)(h % PUBKEY_CACHE_SLOTS);
+}
+
+/* A new pubkey sharing pkey (one more reference). */
+static enum bb_rc pubkey_share(EVP_PKEY *pkey, enum pubkey_type type, struct pubkey **out,
+			       struct err *e)
+{
+	struct pubkey *pk = calloc(1, sizeof(*pk));
+
+	if (pk == NULL || EVP_PKEY_up_ref(pkey) != 1) {
+		free(pk);
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	}
+	pk->pkey = pkey;
+	pk->type = type;
+	*out = pk;
+	return BB_OK;
+}
+
+enum bb_rc pubkey_cache_get(struct pubkey_cache *c, const char *key_id, const char *pem,
+			    struct pubkey **out, struct err *e)
+{
+	struct pubkey_slot *s = &c->slots[slot_of(key_id)];
+	struct pubkey *parsed = NULL;
+	enum bb_rc rc;
+
+	*out = NULL;
+	pthread_mutex_lock(&c->lock);
+	if (s->pkey && strcmp(s->key_id, key_id) == 0 && strcmp(s->pem, pem) == 0) {
+		rc = pubkey_share(s->pkey, s->type, out, e);
+		pthread_mutex_unlock(&c->lock);
+		return rc;
+	}
+	pthread_mutex_unlock(&c->lock);
+	/* Parse outside the lock: it is the slow part. */
+	rc = pubkey_from_pem(pem, &parsed, e);
+	if (rc != BB_OK)
+		return rc;
+	pthread_mutex_lock(&c->lock);
+	if (EVP_PKEY_up_ref(parsed->pkey) == 1) {
+		char *kid = strdup(key_id), *p = strdup(pem);
+		if (kid && p) {
+			slot_clear(s);
+			s->key_id = kid;
+			s->pem = p;
+			s->pkey = parsed->pkey;
+			s->type = parsed->type;
+		} else {
+			free(kid);
+			free(p);
+			EVP_PKEY_free(parsed->pkey); /* the reference taken above */
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	*out = parsed;
+	return BB_OK;
 }

@@ -12,6 +12,7 @@
 
 #include "err.h"
 
+#include <openssl/evp.h>
 #include <stdbool.h>
 
 #define KEY_RSA_BITS 2048
@@ -70,5 +71,25 @@ enum bb_rc pubkey_verify(const struct pubkey *pk, enum pubkey_alg alg, const voi
     BB_MUST_CHECK;
 
 void pubkey_free(struct pubkey *pk);
+
+/* A thread-safe cache of parsed public keys, keyed by key id and checked
+ * against the PEM: parsing a PEM costs far more than verifying with the
+ * key (OpenSSL 3's decoders), so the inbox parses each key once. */
+struct pubkey_cache;
+
+#define PUBKEY_CACHE_SLOTS 4096
+
+struct pubkey_cache *pubkey_cache_new(void);
+void pubkey_cache_free(struct pubkey_cache *c);
+
+/* The key for key_id whose PEM is pem: from the cache, or parsed and
+ * cached.  *out is the caller's own reference (pubkey_free it). */
+enum bb_rc pubkey_cache_get(struct pubkey_cache *c, const char *key_id, const char *pem,
+			    struct pubkey **out, struct err *e) BB_MUST_CHECK;
+
+/* Message digests fetched once (OpenSSL 3 fetches an implementation on
+ * every use of EVP_sha256(), taking locks each time). */
+const EVP_MD *key_md_sha256(void);
+const EVP_MD *key_md_sha512(void);
 
 #endif

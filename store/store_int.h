@@ -22,6 +22,7 @@
 
 struct store {
 	sqlite3 *db;
+	long long busy_since_us; /* when the current wait for a lock began */
 };
 
 /* Maps a SQLite result to our error, with the operation named: BUSY and

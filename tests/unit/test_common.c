@@ -1,8 +1,8 @@
 /*
- * test_common.c — unit tests for common/: the two time formats (known values
- * computed independently with `date -u -d @N`, round trips, and rejection of
- * malformed dates), the bounded buffer, the file-system helpers and the
- * error type.
+ * test_common.c — unit tests for common/: the time formats (RFC 3339,
+ * IMF-fixdate, and RFC 822 as feeds write it: known values computed
+ * independently with `date -u -d`, round trips, and rejection of malformed
+ * dates), the bounded buffer, the file-system helpers and the error type.
  */
 #include "check.h"
 
@@ -184,6 +184,84 @@ static void t_time_parse_imf_rejects(void)
 		if (time_parse_imf_fixdate(bad[i], &t))
 			check_fail(__FILE__, __LINE__, "accepted bad IMF-fixdate \"%s\"", bad[i]);
 		CHECK_INT(t, 12345);
+	}
+}
+
+/* RFC 822 dates as feeds write them; expected values from
+ * `date -u -d '<the same date>' +%s`. */
+static void t_time_parse_rfc822_variants(void)
+{
+	static const struct {
+		const char *s;
+		time_t t;
+	} good[] = {
+		{"Mon, 04 Nov 2013 09:12:00 +0000", 1383556320},
+		{"Mon, 04 Nov 2013 09:12:00 GMT", 1383556320},
+		{"Mon, 04 Nov 2013 09:12:00 UT", 1383556320},
+		{"Mon, 04 Nov 2013 09:12:00 Z", 1383556320},
+		{"Mon, 04 Nov 2013 04:12:00 EST", 1383556320},
+		{"Mon, 04 Nov 2013 01:12:00 PST", 1383556320},
+		{"Mon, 04 Nov 2013 02:12:00 pdt", 1383556320}, /* any case */
+		{"Mon, 04 Nov 2013 10:12:00 +0100", 1383556320},
+		{"Mon, 04 Nov 2013 10:12:00 +01:00", 1383556320},
+		{"Mon, 04 Nov 2013 10:12:00 CET", 1383556320},
+		{"Sun, 03 Nov 2013 21:12:00 -1200", 1383556320},
+		{"Mon, 04 Nov 2013 09:12:00 +0530", 1383536520},
+		{"04 Nov 2013 09:12:00 +0000", 1383556320},    /* no weekday */
+		{"4 Nov 2013 09:12:00 +0000", 1383556320},     /* one-digit day */
+		{"Mon, 04 Nov 13 09:12 GMT", 1383556320},      /* 2-digit year, no secs */
+		{"Thu, 04 Nov 99 09:12:00 GMT", 941706720},    /* 99 is 1999 */
+		{"Monday, 04 November 2013 09:12:00 +0000", 1383556320},
+		{"mon, 04 nov 2013 09:12:00 +0000", 1383556320},
+		{"  Mon,  04 Nov 2013   09:12:00 +0000 \n", 1383556320},
+		{"Mon, 04 Nov 2013 09:12:00", 1383556320},        /* no zone: UTC */
+		{"Mon, 04 Nov 2013 09:12:00 XYZ", 1383556320},    /* unknown: UTC */
+		{"Mon, 04 Nov 2013 09:12:00 +0000 (UTC)", 1383556320},
+		{"Tue, 04 Nov 2013 09:12:00 +0000", 1383556320},  /* wrong day name */
+		{"Thu, 29 Feb 2024 00:00:00 +0000", 1709164800},
+		{"Tue, 19 Jan 2038 03:14:07 GMT", 2147483647},
+		{"Thu, 01 Jan 1970 00:00:00 GMT", 0},
+	};
+	static const char *const bad[] = {
+		"",
+		"Mon, 04 Nov 2013",                  /* no time */
+		"Mon, 04 Xyz 2013 09:12:00 +0000",   /* no such month */
+		"Xyz, 04 Nov 2013 09:12:00 +0000",   /* no such day name */
+		"Mon, 31 Nov 2013 09:12:00 +0000",   /* Nov 31 */
+		"Fri, 29 Feb 2013 09:12:00 +0000",   /* common year */
+		"Mon, 04 Nov 2013 24:12:00 +0000",   /* hour 24 */
+		"Mon, 04 Nov 2013 09:60:00 +0000",   /* minute 60 */
+		"Mon, 04 Nov 2013 09:12:00 +2400",   /* offset hour 24 */
+		"Mon, 04 Nov 2013 09:12:00 +000",    /* short offset */
+		"Mon, 04 Nov 2013 09:12:00 +0000 x", /* trailing junk */
+		"Mon, 04 Nov 2013 09:12:00 +0000 (", /* open comment */
+		"Mon, 04 Nov 20133 09:12:00 +0000",  /* five-digit year */
+		"Mon, 004 Nov 2013 09:12:00 +0000",  /* three-digit day */
+		"Mon, 04Nov 2013 09:12:00 +0000",    /* no space */
+		"2013-11-04T09:12:00Z",              /* RFC 3339 */
+		"Mon, 04 Nov 2013 09:12:00 Eastern", /* zone name too long */
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		time_t t = -1;
+
+		if (!time_parse_rfc822(good[i].s, &t) || t != good[i].t)
+			check_fail(__FILE__, __LINE__, "RFC 822 \"%s\": got %lld, want %lld",
+				   good[i].s, (long long)t, (long long)good[i].t);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		time_t t = 12345;
+
+		if (time_parse_rfc822(bad[i], &t))
+			check_fail(__FILE__, __LINE__, "accepted bad RFC 822 \"%s\"", bad[i]);
+		CHECK_INT(t, 12345);
+	}
+	/* Every IMF-fixdate is an RFC 822 date. */
+	for (size_t i = 0; i < KNOWN_COUNT; i++) {
+		time_t t = -1;
+
+		CHECK(time_parse_rfc822(known_times[i].imf, &t));
+		CHECK_INT(t, known_times[i].t);
 	}
 }
 
@@ -498,6 +576,7 @@ static const struct check_case cases[] = {
 	{"time_parse_rfc3339_variants", t_time_parse_rfc3339_variants},
 	{"time_parse_rfc3339_rejects", t_time_parse_rfc3339_rejects},
 	{"time_parse_imf_rejects", t_time_parse_imf_rejects},
+	{"time_parse_rfc822_variants", t_time_parse_rfc822_variants},
 	{"buf_growth", t_buf_growth},
 	{"buf_limit", t_buf_limit},
 	{"buf_take_empty", t_buf_take_empty},
