@@ -247,6 +247,26 @@ static enum bb_rc apply_delete(struct store *st, const struct ap_activity *a, st
 	return rc;
 }
 
+/* A verified activity from a host proves it is up: if our deliveries to
+ * it were failing (or it was marked unavailable), they resume now, as
+ * Mastodon does for us (inboxes_controller.rb:71-78). */
+static enum bb_rc host_alive(struct store *st, const struct store_actor *signer, time_t now,
+			     struct err *e)
+{
+	const char *urls[] = {signer->inbox, signer->shared_inbox};
+	char host[256];
+
+	for (size_t i = 0; i < 2; i++) {
+		enum bb_rc rc;
+		if (urls[i] == NULL || !ap_url_host(urls[i], host, sizeof(host)))
+			continue;
+		rc = store_host_success(st, host, now, e);
+		if (rc != BB_OK)
+			return rc;
+	}
+	return BB_OK;
+}
+
 enum bb_rc inbox_apply(struct store *st, const struct inbox_env *env,
 		       const struct inbox_verified *v, time_t now, struct err *e)
 {
@@ -258,6 +278,9 @@ enum bb_rc inbox_apply(struct store *st, const struct inbox_env *env,
 	rc = store_seen_add(st, v->act.id, now, &is_new, e);
 	if (rc != BB_OK || !is_new)
 		return rc; /* a replay (or Mastodon's RFC 9421 retry): done already */
+	rc = host_alive(st, &v->signer, now, e);
+	if (rc != BB_OK)
+		return rc;
 	switch (v->act.type) {
 	case AP_TYPE_FOLLOW: return apply_follow(st, env, v, now, e);
 	case AP_TYPE_UNDO: return apply_undo(st, env, &v->act, e);

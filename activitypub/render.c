@@ -216,20 +216,12 @@ char *ap_collection_render(const char *id, int64_t total)
 			      first));
 }
 
-char *ap_collection_page_render(const char *id, int64_t total, int64_t page,
-				const char *const *items, size_t count, bool has_next)
+/* A page around arr (consumed). */
+static char *page_render(const char *id, int64_t total, int64_t page, json_t *arr, bool has_next)
 {
 	char self[2048], next[2048];
-	json_t *j, *arr = json_array();
+	json_t *j;
 
-	if (arr == NULL)
-		return NULL;
-	for (size_t i = 0; i < count; i++) {
-		if (json_array_append_new(arr, json_string(items[i])) != 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	}
 	snprintf(self, sizeof(self), "%s?page=%lld", id, (long long)page);
 	j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "@context", AP_CONTEXT_AS, "id", self,
 		      "type", "OrderedCollectionPage", "partOf", id, "totalItems",
@@ -242,4 +234,38 @@ char *ap_collection_page_render(const char *id, int64_t total, int64_t page,
 		}
 	}
 	return dump(j);
+}
+
+char *ap_collection_page_render(const char *id, int64_t total, int64_t page,
+				const char *const *items, size_t count, bool has_next)
+{
+	json_t *arr = json_array();
+
+	if (arr == NULL)
+		return NULL;
+	for (size_t i = 0; i < count; i++) {
+		if (json_array_append_new(arr, json_string(items[i])) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return page_render(id, total, page, arr, has_next);
+}
+
+char *ap_collection_page_render_objects(const char *id, int64_t total, int64_t page,
+					const char *const *items_json, size_t count,
+					bool has_next)
+{
+	json_t *arr = json_array();
+
+	if (arr == NULL)
+		return NULL;
+	for (size_t i = 0; i < count; i++) {
+		json_t *item = json_loads(items_json[i], 0, NULL);
+		if (item == NULL || json_array_append_new(arr, item) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return page_render(id, total, page, arr, has_next);
 }

@@ -38,4 +38,10 @@ char *ap_collection_render(const char *id, int64_t total);
 char *ap_collection_page_render(const char *id, int64_t total, int64_t page,
 				const char *const *items, size_t count, bool has_next);
 
+/* The same with embedded items, each given as a JSON object text (an
+ * outbox page of Create activities).  NULL if one is not JSON. */
+char *ap_collection_page_render_objects(const char *id, int64_t total, int64_t page,
+					const char *const *items_json, size_t count,
+					bool has_next);
+
 #endif

@@ -20,6 +20,9 @@
 #define AP_PATH_FOLLOWING "/ap/actor/following"
 #define AP_PATH_SHARED_INBOX "/ap/inbox"
 #define AP_PATH_NODEINFO "/ap/nodeinfo/2.1"
+#define AP_PATH_POSTS "/ap/posts/"           /* objects, and their activities */
+#define AP_PATH_ACTIVITIES "/ap/activities/" /* Accepts, Rejects */
+#define AP_PATH_LOOKUP "/ap/lookup"          /* ?url=POST_URL -> the object id */
 #define AP_PATH_WEBFINGER "/.well-known/webfinger"
 #define AP_PATH_HOST_META "/.well-known/host-meta"
 #define AP_PATH_NODEINFO_WELL_KNOWN "/.well-known/nodeinfo"

@@ -26,5 +26,8 @@ struct app *cli_app_open(const struct cli *cli, int *status);
 
 int cmd_followers(struct cli *cli);
 int cmd_deliveries(struct cli *cli);
+/* cli_posts.c */
+int cmd_poll(struct cli *cli);
+int cmd_posts(struct cli *cli);
 
 #endif

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "poller.h"
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -100,6 +101,7 @@ static int cmd_serve(struct cli *cli)
 	struct err e = {0};
 	struct app *app = NULL;
 	struct http_server *srv = NULL;
+	struct poller *poller = NULL;
 	struct config *cfg;
 	sigset_t stop;
 	int status = 0, sig = 0;
@@ -132,13 +134,20 @@ static int cmd_serve(struct cli *cli)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
+	if (poller_start(app, &poller, &e) != BB_OK) {
+		cli_fail("%s", e.msg);
+		status = EXIT_RUNTIME;
+		goto out;
+	}
 	log_info("serving @%s as %s on %s", app->site.acct, app->site.actor_id, app->cfg->listen);
 	if (sigwait(&stop, &sig) != 0)
 		sig = SIGTERM;
 	log_info("received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 out:
-	/* The server first (no new requests), then the writer finishes what
-	 * they queued, then the worker stops. */
+	/* The poller first (it queues deliveries), then the server (no new
+	 * requests), then the writer finishes what they queued, then the
+	 * worker stops. */
+	poller_stop(poller);
 	http_server_stop(srv);
 	app_services_stop(app);
 	app_free(app);
@@ -147,6 +156,9 @@ out:
 
 static const struct command commands[] = {
 	{"serve", "", "serve the HTTP endpoints until SIGINT or SIGTERM", cmd_serve},
+	{"poll", "[--deliver-existing]", "read the feed once now; queue new and edited posts",
+	 cmd_poll},
+	{"posts", "[--json] | delete URL", "list bridged posts, or federate a Delete", cmd_posts},
 	{"followers", "[--json] | remove ACTOR_ID", "list followers, or drop one", cmd_followers},
 	{"deliveries", "[--json]", "delivery queue health, per host", cmd_deliveries},
 	{"check", "", "validate the configuration file", cmd_check},

@@ -4,6 +4,7 @@
  * Allow, an unknown path 404.
  */
 #include "accept.h"
+#include "routes_int.h"
 #include "buf.h"
 #include "http.h"
 #include "log.h"
@@ -25,23 +26,20 @@ typedef void (*route_fn)(struct http_request *req, struct http_response *res);
 
 struct route {
 	const char *path;
+	bool prefix; /* path is a prefix: every path under it */
 	unsigned methods;
 	const char *allow; /* for 405 */
 	route_fn fn;
 };
 
-/* Reports a store failure as the one HTTP status it maps to. */
-static void respond_store_error(struct http_response *res, const struct err *e)
+void respond_store_error(struct http_response *res, const struct err *e)
 {
 	log_error("%s", e->msg);
 	http_respond_error(res, http_status_for(e->code), "temporarily unavailable");
 }
 
-/* Content negotiation for documents that also have a page on the blog:
- * returns true when the handler should serve JSON; otherwise res holds the
- * redirect or the 406. */
-static bool negotiate_json(struct http_request *req, struct http_response *res,
-			   const char *html_url)
+bool negotiate_json(struct http_request *req, struct http_response *res,
+		    const char *html_url)
 {
 	res->vary_accept = true;
 	switch (accept_negotiate(http_request_header(req, "Accept"))) {
@@ -54,8 +52,7 @@ static bool negotiate_json(struct http_request *req, struct http_response *res,
 	}
 }
 
-/* Parses ?page=N; *page is 0 without the parameter.  False on a bad value. */
-static bool page_param(struct http_request *req, long *page)
+bool page_param(struct http_request *req, long *page)
 {
 	const char *v = http_request_query(req, "page");
 	char *end;
@@ -99,9 +96,16 @@ static void route_nodeinfo_links(struct http_request *req, struct http_response 
 
 static void route_nodeinfo(struct http_request *req, struct http_response *res)
 {
+	struct err e = {0};
+	struct store *st = app_store(req->app, &e);
+	int64_t posts = 0;
+
 	res->cors = true;
-	/* Posts arrive with feed intake; until then the bridge has none. */
-	http_respond_owned(res, 200, NODEINFO_TYPE, ap_nodeinfo_render(&req->app->site, 0));
+	if (st == NULL || store_post_count(st, &posts, &e) != BB_OK) {
+		respond_store_error(res, &e);
+		return;
+	}
+	http_respond_owned(res, 200, NODEINFO_TYPE, ap_nodeinfo_render(&req->app->site, posts));
 }
 
 static void route_actor(struct http_request *req, struct http_response *res)
@@ -178,10 +182,7 @@ out:
 	free(page.ids);
 }
 
-/* A collection that is empty for now (the outbox fills with feed intake;
- * the blog follows no one). */
-static void empty_collection(struct http_request *req, struct http_response *res,
-			     const char *id)
+void empty_collection(struct http_request *req, struct http_response *res, const char *id)
 {
 	long n;
 
@@ -197,11 +198,6 @@ static void empty_collection(struct http_request *req, struct http_response *res
 	else
 		http_respond_owned(res, 200, AP_CONTENT_TYPE,
 				   ap_collection_page_render(id, 0, n, NULL, 0, false));
-}
-
-static void route_outbox(struct http_request *req, struct http_response *res)
-{
-	empty_collection(req, res, req->app->site.outbox);
 }
 
 static void route_following(struct http_request *req, struct http_response *res)
@@ -349,22 +345,28 @@ out:
 #define GET_HEAD (HTTP_GET | HTTP_HEAD)
 
 static const struct route routes[] = {
-	{AP_PATH_WEBFINGER, GET_HEAD, "GET, HEAD", route_webfinger},
-	{AP_PATH_HOST_META, GET_HEAD, "GET, HEAD", route_host_meta},
-	{AP_PATH_NODEINFO_WELL_KNOWN, GET_HEAD, "GET, HEAD", route_nodeinfo_links},
-	{AP_PATH_NODEINFO, GET_HEAD, "GET, HEAD", route_nodeinfo},
-	{AP_PATH_ACTOR, GET_HEAD, "GET, HEAD", route_actor},
-	{AP_PATH_OUTBOX, GET_HEAD, "GET, HEAD", route_outbox},
-	{AP_PATH_FOLLOWERS, GET_HEAD, "GET, HEAD", route_followers},
-	{AP_PATH_FOLLOWING, GET_HEAD, "GET, HEAD", route_following},
-	{AP_PATH_INBOX, HTTP_POST, "POST", route_inbox},
-	{AP_PATH_SHARED_INBOX, HTTP_POST, "POST", route_inbox},
+	{AP_PATH_WEBFINGER, false, GET_HEAD, "GET, HEAD", route_webfinger},
+	{AP_PATH_HOST_META, false, GET_HEAD, "GET, HEAD", route_host_meta},
+	{AP_PATH_NODEINFO_WELL_KNOWN, false, GET_HEAD, "GET, HEAD", route_nodeinfo_links},
+	{AP_PATH_NODEINFO, false, GET_HEAD, "GET, HEAD", route_nodeinfo},
+	{AP_PATH_ACTOR, false, GET_HEAD, "GET, HEAD", route_actor},
+	{AP_PATH_OUTBOX, false, GET_HEAD, "GET, HEAD", route_outbox},
+	{AP_PATH_FOLLOWERS, false, GET_HEAD, "GET, HEAD", route_followers},
+	{AP_PATH_FOLLOWING, false, GET_HEAD, "GET, HEAD", route_following},
+	{AP_PATH_INBOX, false, HTTP_POST, "POST", route_inbox},
+	{AP_PATH_SHARED_INBOX, false, HTTP_POST, "POST", route_inbox},
+	{AP_PATH_LOOKUP, false, GET_HEAD, "GET, HEAD", route_lookup},
+	{AP_PATH_POSTS, true, GET_HEAD, "GET, HEAD", route_post},
+	{AP_PATH_ACTIVITIES, true, GET_HEAD, "GET, HEAD", route_activity},
 };
 
 void routes_dispatch(struct http_request *req, struct http_response *res)
 {
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(routes[i].path, req->path) != 0)
+		const char *p = routes[i].path;
+		if (routes[i].prefix ? strncmp(p, req->path, strlen(p)) != 0 ||
+					   req->path[strlen(p)] == '\0'
+				     : strcmp(p, req->path) != 0)
 			continue;
 		if (!(routes[i].methods & req->method)) {
 			res->allow = routes[i].allow;

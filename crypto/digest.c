@@ -95,6 +95,23 @@ enum bb_rc digest_b64(enum digest_alg alg, const void *data, size_t len, char *o
 	return BB_OK;
 }
 
+enum bb_rc digest_sha256_hex(const void *data, size_t len, char out[DIGEST_SHA256_HEX_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	out[0] = '\0';
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		return BB_ERR_CRYPTO;
+	for (unsigned int i = 0; i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[2 * mdlen] = '\0';
+	return BB_OK;
+}
+
 /* Compares two NUL-terminated base64 strings in constant time. */
 static bool b64_equal(const char *a, const char *b, size_t blen)
 {

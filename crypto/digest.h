@@ -22,6 +22,14 @@ enum digest_alg { DIGEST_SHA256, DIGEST_SHA512 };
 enum bb_rc digest_b64(enum digest_alg alg, const void *data, size_t len, char *out,
 		      size_t outlen) BB_MUST_CHECK;
 
+/* Lower-case hex of a SHA-256 (64 chars), plus NUL. */
+#define DIGEST_SHA256_HEX_LEN 65
+
+/* Writes the lower-case hex SHA-256 of data into out (for content hashes
+ * and stable ids, not for signatures).  BB_ERR_CRYPTO when OpenSSL fails. */
+enum bb_rc digest_sha256_hex(const void *data, size_t len, char out[DIGEST_SHA256_HEX_LEN])
+    BB_MUST_CHECK;
+
 /* Checks a `Digest` header value against body: a comma-separated list of
  * alg=value pairs; the SHA-256 one (name case-insensitive) must be present
  * and equal byte for byte.  BB_ERR_AUTH with the reason otherwise. */

@@ -237,4 +237,70 @@ enum bb_rc store_host_scheme_get(struct store *st, const char *host, int *scheme
 enum bb_rc store_host_scheme_set(struct store *st, const char *host, int scheme,
 				 struct err *e) BB_MUST_CHECK;
 
+/* ---- blog posts ------------------------------------------------------
+ * One row per feed item (by guid), with the object as last federated.
+ * ap_id is never reused: a deleted post keeps its row (deleted != 0) and
+ * its id answers 404 with a Tombstone. */
+struct store_post {
+	int64_t rowid;
+	char *guid;
+	char *ap_id;       /* our object id */
+	char *url;         /* the blog permalink */
+	char *title;
+	char *hash;        /* of what is federated, to detect edits */
+	char *object_json; /* the object as last rendered */
+	time_t published;
+	time_t updated;
+	time_t deleted; /* 0 while live */
+};
+
+void store_post_clear(struct store_post *p);
+
+/* Inserts a new post (rowid set on return) or, for an existing guid,
+ * replaces url, title, hash, object_json and updated. */
+enum bb_rc store_post_put(struct store *st, struct store_post *p, struct err *e) BB_MUST_CHECK;
+
+/* Finds a post by guid, by object id, or by blog URL (the newest when
+ * several share it); BB_ERR_NOTFOUND otherwise.  *out owned by the
+ * caller. */
+enum bb_rc store_post_by_guid(struct store *st, const char *guid, struct store_post *out,
+			      struct err *e) BB_MUST_CHECK;
+enum bb_rc store_post_by_ap_id(struct store *st, const char *ap_id, struct store_post *out,
+			       struct err *e) BB_MUST_CHECK;
+enum bb_rc store_post_by_url(struct store *st, const char *url, struct store_post *out,
+			     struct err *e) BB_MUST_CHECK;
+
+/* Marks a post deleted at `when`. */
+enum bb_rc store_post_delete(struct store *st, int64_t rowid, time_t when, struct err *e)
+    BB_MUST_CHECK;
+
+/* Live (not deleted) posts. */
+enum bb_rc store_post_count(struct store *st, int64_t *out, struct err *e) BB_MUST_CHECK;
+
+/* Walks posts newest first (by published, then rowid), skipping offset,
+ * at most limit (< 0: all); include_deleted for the admin's list.  fn
+ * borrows p; a non-zero return stops the walk (BB_ERR_INVALID). */
+typedef int (*store_post_fn)(const struct store_post *p, void *arg);
+enum bb_rc store_post_each(struct store *st, int64_t offset, int64_t limit, bool include_deleted,
+			   store_post_fn fn, void *arg, struct err *e) BB_MUST_CHECK;
+
+/* Queues activity for every follower: one delivery per distinct target,
+ * the follower's shared inbox when it has one, else its inbox (so 10,000
+ * followers on 500 servers make 500 rows).  *count (may be NULL) gets the
+ * number queued.  Call inside the transaction that stored the activity. */
+enum bb_rc store_fanout(struct store *st, int64_t activity, time_t now, int64_t *count,
+			struct err *e) BB_MUST_CHECK;
+
+/* An activity we sent, by its id (its JSON, owned by the caller); for
+ * serving Create/Update/Delete/Accept at their ids. */
+enum bb_rc store_activity_get(struct store *st, const char *ap_id, char **json, struct err *e)
+    BB_MUST_CHECK;
+
+/* ---- small named values ------------------------------------------------
+ * Feed state (ETag, Last-Modified, whether the first import happened). */
+enum bb_rc store_meta_get(struct store *st, const char *key, char **value, struct err *e)
+    BB_MUST_CHECK; /* BB_ERR_NOTFOUND when unset */
+enum bb_rc store_meta_set(struct store *st, const char *key, const char *value, struct err *e)
+    BB_MUST_CHECK; /* value NULL deletes */
+
 #endif

@@ -6,9 +6,11 @@
  * database, climbs the schema ladder and holds the followers and the
  * transaction calls; store_remote.c the cached remote actors, the replay
  * log and the per-host health; store_queue.c the outgoing activities and
- * their delivery queue.  The helpers below keep each function to its SQL:
- * an error names the operation, SQLITE_BUSY maps to BB_ERR_BUSY, and every
- * statement is finalized by the function that prepared it.
+ * their delivery queue; store_posts.c the blog posts, the fan-out of an
+ * activity to the followers, and the small named values.  The helpers
+ * below keep each function to its SQL: an error names the operation,
+ * SQLITE_BUSY maps to BB_ERR_BUSY, and every statement is finalized by
+ * the function that prepared it.
  */
 #ifndef BB_STORE_INT_H
 #define BB_STORE_INT_H
@@ -86,5 +88,27 @@ struct sql_txn {
 };
 enum bb_rc sql_txn_begin(struct store *st, struct sql_txn *t, struct err *e);
 enum bb_rc sql_txn_end(struct store *st, struct sql_txn *t, enum bb_rc rc, struct err *e);
+
+/* Longest host[:port] a delivery keeps: a DNS name (253) and a port, or
+ * a bracketed IPv6 literal. */
+#define HOST_MAX 262
+
+/* The delivery inserter behind store_delivery_add, prepared once and run
+ * per inbox (store_fanout runs it for every follower), so every delivery
+ * row, and the hosts row it needs, is made by the same code.  Run it in a
+ * transaction (sql_txn_begin); finalize it before that ends. */
+struct queue_insert {
+	sqlite3_stmt *host; /* INSERT OR IGNORE INTO hosts */
+	sqlite3_stmt *row;  /* INSERT INTO deliveries ... DO NOTHING */
+};
+enum bb_rc queue_insert_prepare(struct store *st, struct queue_insert *qi, struct err *e);
+void queue_insert_finalize(struct queue_insert *qi);
+
+/* Queues activity for inbox as store_delivery_add documents it (host from
+ * the URL's authority in lower case; BB_ERR_INVALID or BB_ERR_LIMIT for an
+ * inbox without a usable one, BB_ERR_NOTFOUND for an unknown activity).
+ * *added is false when the pair was already queued. */
+enum bb_rc queue_insert_add(struct store *st, struct queue_insert *qi, int64_t activity,
+			    const char *inbox, time_t now, bool *added, struct err *e);
 
 #endif

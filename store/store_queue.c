@@ -22,10 +22,6 @@ _Static_assert(STORE_DELIVERY_PENDING == 0 && STORE_DELIVERY_DONE == 1 &&
 		   STORE_DELIVERY_FAILED == 2,
 	       "deliveries.state literals in the SQL");
 
-/* Longest host[:port] kept: a DNS name (253) and a port, or a bracketed
- * IPv6 literal. */
-#define HOST_MAX 262
-
 /* True when c may appear in a URL's authority as we accept it: printable
  * ASCII other than space. */
 static bool authority_char(unsigned char c)
@@ -101,47 +97,101 @@ out:
 	return rc;
 }
 
-enum bb_rc store_delivery_add(struct store *st, int64_t activity, const char *inbox, time_t now,
-			      struct err *e)
+/* ---- the inserter store_delivery_add and store_fanout share ------------ */
+
+enum bb_rc queue_insert_prepare(struct store *st, struct queue_insert *qi, struct err *e)
 {
-	struct sql_txn t = {0};
-	sqlite3_stmt *stmt = NULL;
+	enum bb_rc rc;
+
+	qi->host = NULL;
+	qi->row = NULL;
+	/* Every delivery's host has a hosts row: the claim walks hosts. */
+	rc = sql_prepare(st, "INSERT OR IGNORE INTO hosts(host) VALUES (?1)", &qi->host, e);
+	if (rc != BB_OK)
+		goto out;
+	rc = sql_prepare(st,
+			 "INSERT INTO deliveries(activity, inbox, host, next_attempt,"
+			 " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4, ?4)"
+			 " ON CONFLICT(activity, inbox) DO NOTHING",
+			 &qi->row, e);
+out:
+	if (rc != BB_OK)
+		queue_insert_finalize(qi);
+	return rc;
+}
+
+void queue_insert_finalize(struct queue_insert *qi)
+{
+	sqlite3_finalize(qi->host);
+	sqlite3_finalize(qi->row);
+	qi->host = NULL;
+	qi->row = NULL;
+}
+
+/* Steps a prepared insert to completion and resets it for the next call;
+ * the bindings (which may point at the caller's buffers) are replaced by
+ * the next call before it steps. */
+static int insert_step(sqlite3_stmt *stmt)
+{
+	int src = sqlite3_step(stmt);
+
+	/* reset repeats the step's error, which src already holds. */
+	(void)sqlite3_reset(stmt);
+	return src;
+}
+
+enum bb_rc queue_insert_add(struct store *st, struct queue_insert *qi, int64_t activity,
+			    const char *inbox, time_t now, bool *added, struct err *e)
+{
 	char host[HOST_MAX + 1];
 	enum bb_rc rc;
 	int src;
 
+	*added = false;
 	rc = url_host(inbox, host, e);
 	if (rc != BB_OK)
-		goto out;
+		return rc;
+	src = sql_bind_text(qi->host, 1, host);
+	if (src == SQLITE_OK)
+		src = insert_step(qi->host);
+	if (src != SQLITE_DONE)
+		return sql_fail(st, src, "queue delivery", e);
+	src = sqlite3_bind_int64(qi->row, 1, activity);
+	if (src == SQLITE_OK)
+		src = sql_bind_text(qi->row, 2, inbox);
+	if (src == SQLITE_OK)
+		src = sql_bind_text(qi->row, 3, host);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(qi->row, 4, (sqlite3_int64)now);
+	if (src == SQLITE_OK)
+		src = insert_step(qi->row);
+	if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return err_set(e, BB_ERR_NOTFOUND, "delivery to %s: no activity %lld", inbox,
+			       (long long)activity);
+	if (src != SQLITE_DONE)
+		return sql_fail(st, src, "queue delivery", e);
+	/* 0 when the pair was already queued (DO NOTHING). */
+	*added = sqlite3_changes(st->db) > 0;
+	return BB_OK;
+}
+
+enum bb_rc store_delivery_add(struct store *st, int64_t activity, const char *inbox, time_t now,
+			      struct err *e)
+{
+	struct sql_txn t = {0};
+	struct queue_insert qi = {0};
+	bool added = false;
+	enum bb_rc rc;
+
 	rc = sql_txn_begin(st, &t, e);
 	if (rc != BB_OK)
 		goto out;
-	/* Every delivery's host has a hosts row: the claim walks hosts. */
-	rc = sql_run(st, "INSERT OR IGNORE INTO hosts(host) VALUES (?1)", SQL_ARGS(SQL_TEXT(host)),
-		     "queue delivery", e);
+	rc = queue_insert_prepare(st, &qi, e);
 	if (rc != BB_OK)
 		goto out;
-	rc = sql_prepare_args(
-	    st,
-	    "INSERT INTO deliveries(activity, inbox, host, next_attempt,"
-	    " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4, ?4)"
-	    " ON CONFLICT(activity, inbox) DO NOTHING",
-	    SQL_ARGS(SQL_INT(activity), SQL_TEXT(inbox), SQL_TEXT(host), SQL_INT(now)), &stmt,
-	    "queue delivery", e);
-	if (rc != BB_OK)
-		goto out;
-	src = sqlite3_step(stmt);
-	if (src == SQLITE_CONSTRAINT_FOREIGNKEY) {
-		rc = err_set(e, BB_ERR_NOTFOUND, "delivery to %s: no activity %lld", inbox,
-			     (long long)activity);
-		goto out;
-	}
-	if (src != SQLITE_DONE) {
-		rc = sql_fail(st, src, "queue delivery", e);
-		goto out;
-	}
+	rc = queue_insert_add(st, &qi, activity, inbox, now, &added, e);
 out:
-	sqlite3_finalize(stmt);
+	queue_insert_finalize(&qi);
 	return sql_txn_end(st, &t, rc, e);
 }
 

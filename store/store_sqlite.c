@@ -95,6 +95,26 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (host, day)"
 	") STRICT, WITHOUT ROWID;"
 	"CREATE INDEX followers_inbox ON followers(inbox);",
+	/* 3: the blog's posts, one row per feed item (guid), with the object
+	 * as last federated.  deleted is the time of deletion, 0 while live;
+	 * a deleted row stays so its ap_id is never reused.  posts_published
+	 * serves the newest-first walks (the outbox, the admin list),
+	 * posts_url the lookup of a permalink. */
+	"CREATE TABLE posts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  guid TEXT NOT NULL UNIQUE,"
+	"  ap_id TEXT NOT NULL UNIQUE,"
+	"  url TEXT NOT NULL,"
+	"  title TEXT NOT NULL,"
+	"  hash TEXT NOT NULL,"
+	"  object_json TEXT NOT NULL,"
+	"  published INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  deleted INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX posts_published ON posts(published, id);"
+	"CREATE INDEX posts_url ON posts(url);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

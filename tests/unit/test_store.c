@@ -10,6 +10,11 @@
  * the delivery queue (order, max, leases, per-host cap, unavailable hosts,
  * outcomes, health, next due), host failure days, several processes
  * claiming from one queue, and transactions with savepoints.
+ * Then schema 3: the climb from a version-2 file, blog posts (upsert by
+ * guid, lookups, the live row preferred by URL, deletion, count, newest-
+ * first walks), the fan-out to followers (one row per distinct target,
+ * the same rows store_delivery_add makes, idempotent, timed on 10,000
+ * followers), outgoing activities by id, and the named values.
  */
 #include "check.h"
 
@@ -798,8 +803,9 @@ static void t_migrate_from_v1(void)
 		goto out;
 	}
 	CHECK_INT(store_schema_version(st, &version, &e), BB_OK);
-	CHECK_INT(version, 2);
-	CHECK_INT(store_schema_latest(), 2);
+	/* The climb goes all the way up, step 2 and every later one. */
+	CHECK(store_schema_latest() >= 2);
+	CHECK_INT(version, store_schema_latest());
 	/* What step 1 held is still there. */
 	CHECK_INT(count_of(st), 1);
 	CHECK_INT(store_follower_get(st, "https://old.example/u/1", &f, &e), BB_OK);
@@ -815,7 +821,7 @@ static void t_migrate_from_v1(void)
 	CHECK_INT(store_check_integrity(st, &e), BB_OK);
 	store_close(st);
 	st = NULL;
-	CHECK_INT(raw_int(path, "PRAGMA user_version"), 2);
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), store_schema_latest());
 	CHECK_INT(raw_int(path,
 			  "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
 			  " ('actors', 'seen', 'activities', 'deliveries', 'hosts',"
@@ -1673,6 +1679,641 @@ out:
 	check_tmpdir_remove(dir);
 }
 
+/* --- schema 2 to 3: blog posts --- */
+
+static void t_migrate_from_v2(void)
+{
+	const char *dir = check_tmpdir();
+	char *path = fs_path_join(dir, "bb.db");
+	struct store *st = NULL;
+	struct err e = {0};
+	struct store_follower f = {0};
+	struct store_post p = {0, "g1", "https://blog.example/o/1", "https://blog.example/1",
+			       "One", "h1", "{}", 10, 10, 0};
+	int version = -1;
+
+	/* A version-2 file: made by this build, step 3 taken back. */
+	CHECK_INT(store_open(path, &st, &e), BB_OK);
+	if (st == NULL)
+		goto out;
+	store_close(st);
+	st = NULL;
+	CHECK(raw_exec(path, "DROP TABLE posts; PRAGMA user_version = 2;"
+			     "INSERT INTO followers VALUES ('https://old.example/u/1', NULL,"
+			     " 'https://old.example/u/1/inbox', 'https://old.example/inbox',"
+			     " 'https://old.example/f/1', 42);"
+			     "INSERT INTO activities(ap_id, json, created_at)"
+			     " VALUES ('https://blog.example/a/1', '{}', 7);"));
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 2);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'posts'"), 0);
+
+	CHECK_INT(store_open(path, &st, &e), BB_OK);
+	if (st == NULL) {
+		fprintf(stderr, "    %s\n", e.msg);
+		goto out;
+	}
+	CHECK_INT(store_schema_version(st, &version, &e), BB_OK);
+	CHECK_INT(version, 3);
+	CHECK_INT(store_schema_latest(), 3);
+	/* What steps 1 and 2 held is still there. */
+	CHECK_INT(store_follower_get(st, "https://old.example/u/1", &f, &e), BB_OK);
+	CHECK_STR(f.shared_inbox, "https://old.example/inbox");
+	CHECK_INT(f.since, 42);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM activities"), 1);
+	/* What step 3 adds works. */
+	CHECK_INT(store_post_put(st, &p, &e), BB_OK);
+	CHECK(p.rowid > 0);
+	CHECK_INT(store_check_integrity(st, &e), BB_OK);
+	store_close(st);
+	st = NULL;
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 3);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name"
+				" IN ('posts_published', 'posts_url')"),
+		  2);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM posts"), 1);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM followers"), 1);
+out:
+	store_follower_clear(&f);
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+/* A post to store; strings borrowed (store_post_put does not keep them). */
+static struct store_post post(char *guid, char *ap_id, char *url, char *title, char *hash,
+			      time_t published)
+{
+	struct store_post p = {.guid = guid,
+			       .ap_id = ap_id,
+			       .url = url,
+			       .title = title,
+			       .hash = hash,
+			       .object_json = "{\"type\":\"Note\"}",
+			       .published = published,
+			       .updated = published};
+
+	return p;
+}
+
+static void t_post_put(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	struct store_post got = {0};
+	struct store_post a = post("tag:blog,1", "https://blog.example/o/1",
+				   "https://blog.example/2024/one", "One", "h1", 1000);
+	struct store_post a2 =
+	    post("tag:blog,1", "https://blog.example/o/other",
+		 "https://blog.example/2024/one-renamed", "One (edited)", "h2", 5);
+	struct store_post b = post("tag:blog,2", "https://blog.example/o/1",
+				   "https://blog.example/2024/two", "Two", "h3", 2000);
+	struct store_post bad = a;
+	time_t before = time(NULL), after;
+	int64_t first;
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(store_post_by_guid(st, a.guid, &got, &e), BB_ERR_NOTFOUND);
+	CHECK(got.guid == NULL);
+
+	/* Insert: rowid set, every field stored, created_at now. */
+	a.deleted = 0;
+	CHECK_INT(store_post_put(st, &a, &e), BB_OK);
+	after = time(NULL);
+	first = a.rowid;
+	CHECK(first > 0);
+	CHECK_INT(store_post_by_guid(st, a.guid, &got, &e), BB_OK);
+	CHECK_INT(got.rowid, first);
+	CHECK_STR(got.guid, a.guid);
+	CHECK_STR(got.ap_id, a.ap_id);
+	CHECK_STR(got.url, a.url);
+	CHECK_STR(got.title, a.title);
+	CHECK_STR(got.hash, a.hash);
+	CHECK_STR(got.object_json, a.object_json);
+	CHECK_INT(got.published, 1000);
+	CHECK_INT(got.updated, 1000);
+	CHECK_INT(got.deleted, 0);
+	store_post_clear(&got);
+	CHECK(raw_int(path, "SELECT created_at FROM posts") >= before);
+	CHECK(raw_int(path, "SELECT created_at FROM posts") <= after);
+
+	/* Update by guid: what the feed may change is replaced; the object
+	 * id, the publication date and created_at are kept. */
+	a2.updated = 3000;
+	a2.object_json = "{\"v\":2}";
+	CHECK_INT(raw_exec(path, "UPDATE posts SET created_at = 77"), true);
+	CHECK_INT(store_post_put(st, &a2, &e), BB_OK);
+	CHECK_INT(a2.rowid, first);
+	CHECK_INT(store_post_by_guid(st, a.guid, &got, &e), BB_OK);
+	CHECK_INT(got.rowid, first);
+	CHECK_STR(got.ap_id, "https://blog.example/o/1");
+	CHECK_STR(got.url, "https://blog.example/2024/one-renamed");
+	CHECK_STR(got.title, "One (edited)");
+	CHECK_STR(got.hash, "h2");
+	CHECK_STR(got.object_json, "{\"v\":2}");
+	CHECK_INT(got.published, 1000);
+	CHECK_INT(got.updated, 3000);
+	store_post_clear(&got);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM posts"), 1);
+	CHECK_INT(raw_int(path, "SELECT created_at FROM posts"), 77);
+
+	/* By object id; the id the update brought is not one. */
+	CHECK_INT(store_post_by_ap_id(st, "https://blog.example/o/1", &got, &e), BB_OK);
+	CHECK_STR(got.guid, a.guid);
+	store_post_clear(&got);
+	err_clear(&e);
+	CHECK_INT(store_post_by_ap_id(st, "https://blog.example/o/other", &got, &e),
+		  BB_ERR_NOTFOUND);
+	CHECK(check_contains(e.msg, "https://blog.example/o/other"));
+	CHECK(got.guid == NULL && got.ap_id == NULL);
+
+	/* Another guid cannot take an object id already given. */
+	b.rowid = -1;
+	err_clear(&e);
+	CHECK_INT(store_post_put(st, &b, &e), BB_ERR_INVALID);
+	CHECK(check_contains(e.msg, "https://blog.example/o/1"));
+	CHECK_INT(b.rowid, -1);
+	CHECK_INT(store_post_by_guid(st, b.guid, &got, &e), BB_ERR_NOTFOUND);
+	b.ap_id = "https://blog.example/o/2";
+	CHECK_INT(store_post_put(st, &b, &e), BB_OK);
+	CHECK(b.rowid > first);
+
+	/* Required fields. */
+	bad.hash = NULL;
+	CHECK_INT(store_post_put(st, &bad, &e), BB_ERR_INVALID);
+	bad = a;
+	bad.object_json = NULL;
+	CHECK_INT(store_post_put(st, &bad, &e), BB_ERR_INVALID);
+	bad = a;
+	bad.guid = NULL;
+	CHECK_INT(store_post_put(st, &bad, &e), BB_ERR_INVALID);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM posts"), 2);
+	CHECK_INT(store_check_integrity(st, &e), BB_OK);
+out:
+	store_post_clear(&got);
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+static void t_post_by_url(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	struct store_post got = {0};
+	const char *url = "https://blog.example/same";
+	struct store_post old_live = post("g-a", "https://blog.example/o/a", (char *)url, "A", "h",
+					  100);
+	struct store_post new_dead = post("g-b", "https://blog.example/o/b", (char *)url, "B", "h",
+					  300);
+	struct store_post mid_dead = post("g-c", "https://blog.example/o/c", (char *)url, "C", "h",
+					  200);
+	struct store_post tie = post("g-d", "https://blog.example/o/d", (char *)url, "D", "h", 300);
+	struct store_post tie2 =
+	    post("g-f", "https://blog.example/o/f", (char *)url, "F", "h", 300);
+	struct store_post other = post("g-e", "https://blog.example/o/e",
+				       "https://blog.example/other", "E", "h", 900);
+
+	if (st == NULL)
+		goto out;
+	err_clear(&e);
+	CHECK_INT(store_post_by_url(st, url, &got, &e), BB_ERR_NOTFOUND);
+	CHECK(check_contains(e.msg, url));
+	CHECK_INT(store_post_put(st, &old_live, &e), BB_OK);
+	CHECK_INT(store_post_put(st, &new_dead, &e), BB_OK);
+	CHECK_INT(store_post_put(st, &mid_dead, &e), BB_OK);
+	CHECK_INT(store_post_put(st, &other, &e), BB_OK);
+	CHECK_INT(store_post_delete(st, new_dead.rowid, 5000, &e), BB_OK);
+	CHECK_INT(store_post_delete(st, mid_dead.rowid, 5000, &e), BB_OK);
+
+	/* A live row wins over newer deleted ones. */
+	CHECK_INT(store_post_by_url(st, url, &got, &e), BB_OK);
+	CHECK_STR(got.guid, "g-a");
+	CHECK_INT(got.deleted, 0);
+	store_post_clear(&got);
+
+	/* Only deleted rows left: the newest of them, marked deleted. */
+	CHECK_INT(store_post_delete(st, old_live.rowid, 6000, &e), BB_OK);
+	CHECK_INT(store_post_by_url(st, url, &got, &e), BB_OK);
+	CHECK_STR(got.guid, "g-b");
+	CHECK_INT(got.deleted, 5000);
+	store_post_clear(&got);
+
+	/* Among live rows the newest; equal dates: the later row. */
+	CHECK_INT(store_post_put(st, &tie, &e), BB_OK);
+	CHECK_INT(store_post_by_url(st, url, &got, &e), BB_OK);
+	CHECK_STR(got.guid, "g-d");
+	CHECK_INT(got.deleted, 0);
+	store_post_clear(&got);
+	CHECK_INT(store_post_put(st, &tie2, &e), BB_OK);
+	CHECK_INT(store_post_by_url(st, url, &got, &e), BB_OK);
+	CHECK_STR(got.guid, "g-f");
+	store_post_clear(&got);
+	CHECK_INT(store_post_by_url(st, "https://blog.example/other", &got, &e), BB_OK);
+	CHECK_STR(got.guid, "g-e");
+	store_post_clear(&got);
+	CHECK_INT(store_post_by_url(st, "https://blog.example/none", &got, &e), BB_ERR_NOTFOUND);
+	CHECK(got.guid == NULL);
+out:
+	store_post_clear(&got);
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+/* Collects the guids a post walk visits ("a,b,c"). */
+struct post_walk {
+	char list[512];
+	int n;
+	int stop_after; /* return non-zero after this many (0: never) */
+};
+
+static int post_walk_fn(const struct store_post *p, void *arg)
+{
+	struct post_walk *w = arg;
+	size_t used = strlen(w->list);
+
+	snprintf(w->list + used, sizeof(w->list) - used, "%s%s%s", w->n ? "," : "", p->guid,
+		 p->deleted ? "(x)" : "");
+	w->n++;
+	return w->stop_after && w->n >= w->stop_after;
+}
+
+/* Walks posts and checks the guids seen, in order. */
+static void expect_posts(struct store *st, int64_t offset, int64_t limit, bool include_deleted,
+			 const char *want, int line)
+{
+	struct post_walk w = {0};
+	struct err e = {0};
+
+	if (store_post_each(st, offset, limit, include_deleted, post_walk_fn, &w, &e) != BB_OK)
+		check_fail(__FILE__, line, "store_post_each: %s", e.msg);
+	if (strcmp(w.list, want) != 0)
+		check_fail(__FILE__, line, "posts offset %lld limit %lld%s: \"%s\", want \"%s\"",
+			   (long long)offset, (long long)limit, include_deleted ? " all" : "",
+			   w.list, want);
+}
+
+static int64_t post_count(struct store *st)
+{
+	int64_t n = -1;
+	struct err e = {0};
+
+	if (store_post_count(st, &n, &e) != BB_OK)
+		check_fail(__FILE__, __LINE__, "store_post_count: %s", e.msg);
+	return n;
+}
+
+static void t_post_delete_each(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	struct store_post got = {0};
+	/* Inserted out of date order; p3 and p4 share a date (p4 later). */
+	struct store_post p[5] = {
+	    post("p1", "https://b.example/o/1", "https://b.example/1", "1", "h", 100),
+	    post("p3", "https://b.example/o/3", "https://b.example/3", "3", "h", 300),
+	    post("p2", "https://b.example/o/2", "https://b.example/2", "2", "h", 200),
+	    post("p4", "https://b.example/o/4", "https://b.example/4", "4", "h", 300),
+	    post("p5", "https://b.example/o/5", "https://b.example/5", "5", "h", 500),
+	};
+	struct post_walk w = {.stop_after = 2};
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(post_count(st), 0);
+	expect_posts(st, 0, -1, true, "", __LINE__);
+	for (int i = 0; i < 5; i++)
+		CHECK_INT(store_post_put(st, &p[i], &e), BB_OK);
+	CHECK_INT(post_count(st), 5);
+	expect_posts(st, 0, -1, false, "p5,p4,p3,p2,p1", __LINE__);
+	expect_posts(st, 0, 2, false, "p5,p4", __LINE__);
+	expect_posts(st, 2, 2, false, "p3,p2", __LINE__);
+	expect_posts(st, 4, 2, false, "p1", __LINE__);
+	expect_posts(st, 5, 2, false, "", __LINE__);
+	expect_posts(st, 1, -5, false, "p4,p3,p2,p1", __LINE__);
+	expect_posts(st, 0, 0, false, "", __LINE__);
+
+	/* Delete: kept, marked, out of the count and of the public walk. */
+	CHECK_INT(store_post_delete(st, p[3].rowid, 7000, &e), BB_OK);
+	CHECK_INT(store_post_delete(st, p[0].rowid, 7100, &e), BB_OK);
+	CHECK_INT(post_count(st), 3);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM posts"), 5);
+	expect_posts(st, 0, -1, false, "p5,p3,p2", __LINE__);
+	expect_posts(st, 1, 1, false, "p3", __LINE__);
+	expect_posts(st, 0, -1, true, "p5,p4(x),p3,p2,p1(x)", __LINE__);
+	expect_posts(st, 1, 2, true, "p4(x),p3", __LINE__);
+	CHECK_INT(store_post_by_ap_id(st, "https://b.example/o/4", &got, &e), BB_OK);
+	CHECK_INT(got.deleted, 7000);
+	store_post_clear(&got);
+
+	/* A second deletion keeps the first time; an edit keeps the mark. */
+	CHECK_INT(store_post_delete(st, p[3].rowid, 9000, &e), BB_OK);
+	p[3].title = "4 (edited)";
+	CHECK_INT(store_post_put(st, &p[3], &e), BB_OK);
+	CHECK_INT(store_post_by_guid(st, "p4", &got, &e), BB_OK);
+	CHECK_INT(got.deleted, 7000);
+	CHECK_STR(got.title, "4 (edited)");
+	store_post_clear(&got);
+	CHECK_INT(post_count(st), 3);
+
+	/* No such post; no deletion time. */
+	err_clear(&e);
+	CHECK_INT(store_post_delete(st, p[4].rowid + 100, 1, &e), BB_ERR_NOTFOUND);
+	CHECK_INT(store_post_delete(st, p[4].rowid, 0, &e), BB_ERR_INVALID);
+	CHECK_INT(post_count(st), 3);
+
+	/* The walk stops when fn says so. */
+	CHECK_INT(store_post_each(st, 0, -1, true, post_walk_fn, &w, &e), BB_ERR_INVALID);
+	CHECK_STR(w.list, "p5,p4(x)");
+out:
+	store_post_clear(&got);
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+/* --- fan-out --- */
+
+/* Adds n followers in one transaction: follower i on host "h<i % hosts>";
+ * every `share`-th follower of a host (by i / hosts) has a shared inbox
+ * (share 2: half of them; 0: none).  A host's name is written in upper
+ * case in personal inboxes of odd hosts, to show the host is folded. */
+static bool add_followers(struct store *st, int n, int hosts, int share)
+{
+	struct err e = {0};
+	char actor[96], inbox[128], shared[96], follow[96];
+	bool ok = store_begin(st, &e) == BB_OK;
+
+	for (int i = 0; ok && i < n; i++) {
+		int h = i % hosts, k = i / hosts;
+		char *own_shared = share && k % share == 0 ? shared : NULL;
+		struct store_follower f = follower(actor, NULL, inbox, own_shared, follow, i);
+
+		snprintf(actor, sizeof(actor), "https://h%d.example/users/u%d", h, i);
+		snprintf(inbox, sizeof(inbox), "https://%s%d.example/users/u%d/inbox",
+			 h % 2 ? "H" : "h", h, i);
+		snprintf(shared, sizeof(shared), "https://h%d.example/inbox", h);
+		snprintf(follow, sizeof(follow), "https://h%d.example/follows/%d", h, i);
+		ok = store_follower_put(st, &f, &e) == BB_OK;
+	}
+	if (ok)
+		ok = store_commit(st, &e) == BB_OK;
+	if (!ok) {
+		fprintf(stderr, "    add_followers: %s\n", e.msg);
+		store_rollback(st);
+	}
+	return ok;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void t_fanout(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	struct store_follower bad = follower("https://bad.example/u", NULL, "not a URL", NULL,
+					     "https://bad.example/f", 1);
+	struct store_follower bad2 = follower("https://bad.example/v", NULL, "/relative/inbox",
+					      NULL, "https://bad.example/g", 2);
+	int64_t act = 0, ref = 0, other = 0, count = -1;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+
+	if (st == NULL)
+		goto out;
+	/* No followers: nothing to queue; no such activity: an error. */
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/0", "{}", 10, &other, &e), BB_OK);
+	CHECK_INT(store_fanout(st, other, 100, &count, &e), BB_OK);
+	CHECK_INT(count, 0);
+	count = -1;
+	err_clear(&e);
+	CHECK_INT(store_fanout(st, other + 1, 100, &count, &e), BB_ERR_NOTFOUND);
+	CHECK(check_contains(e.msg, "activity"));
+	CHECK_INT(count, 0);
+	/* 1,000 followers on 50 hosts, 20 each: 10 of each host's share
+	 * its shared inbox, 10 have only a personal one.  Targets: 50 shared
+	 * inboxes + 500 personal ones. */
+	CHECK_INT(store_follower_put(st, &bad2, &e), BB_OK);
+	CHECK(add_followers(st, 1000, 50, 2));
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM followers WHERE shared_inbox IS NULL"
+				" AND inbox LIKE 'https://%'"),
+		  500);
+	/* Inboxes without a host (one stored before the others, one after)
+	 * are skipped, not fatal to the rest. */
+	CHECK_INT(store_follower_put(st, &bad, &e), BB_OK);
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/1", "{\"n\":1}", 10, &act, &e),
+		  BB_OK);
+	CHECK_INT(store_fanout(st, act, 100, &count, &e), BB_OK);
+	CHECK_INT(count, 550);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries"), 550);
+	CHECK_INT(raw_int(path, "SELECT count(DISTINCT inbox) FROM deliveries"), 550);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE inbox LIKE '%/inbox'"
+				" AND inbox NOT LIKE '%/users/%'"),
+		  50);
+	/* Hosts in lower case, one hosts row each (none for the bad inbox). */
+	CHECK_INT(raw_int(path, "SELECT count(DISTINCT host) FROM deliveries"), 50);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM hosts"), 50);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE host <> lower(host)"), 0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries d WHERE NOT EXISTS"
+				" (SELECT 1 FROM hosts h WHERE h.host = d.host)"),
+		  0);
+
+	/* The rows are those store_delivery_add makes for the same inboxes. */
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/ref", "{}", 10, &ref, &e), BB_OK);
+	CHECK_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_prepare_v2(db, "SELECT inbox FROM deliveries WHERE activity = ?1", -1,
+				     &stmt, NULL),
+		  SQLITE_OK);
+	CHECK_INT(sqlite3_bind_int64(stmt, 1, act), SQLITE_OK);
+	while (stmt && sqlite3_step(stmt) == SQLITE_ROW)
+		CHECK_INT(store_delivery_add(st, ref, (const char *)sqlite3_column_text(stmt, 0),
+					     100, &e),
+			  BB_OK);
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	sqlite3_close(db);
+	db = NULL;
+	CHECK_INT(raw_int(path,
+			  "SELECT count(*) FROM (SELECT inbox, host, state, attempts, next_attempt,"
+			  " lease_until, last_status, last_error, created_at, updated_at"
+			  " FROM deliveries WHERE activity = (SELECT id FROM activities"
+			  "  WHERE ap_id = 'https://blog.example/a/1')"
+			  " EXCEPT SELECT inbox, host, state, attempts, next_attempt, lease_until,"
+			  " last_status, last_error, created_at, updated_at FROM deliveries"
+			  " WHERE activity = (SELECT id FROM activities"
+			  "  WHERE ap_id = 'https://blog.example/a/ref'))"),
+		  0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries"), 1100);
+
+	/* Again: nothing new, the rows as they were. */
+	CHECK_INT(store_fanout(st, act, 200, &count, &e), BB_OK);
+	CHECK_INT(count, 0);
+	CHECK_INT(store_fanout(st, act, 200, NULL, &e), BB_OK);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries"), 1100);
+	CHECK_INT(raw_int(path, "SELECT max(next_attempt) FROM deliveries"), 100);
+
+	/* Inside the caller's transaction: rolled back with it. */
+	CHECK_INT(store_begin(st, &e), BB_OK);
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/2", "{}", 10, &other, &e), BB_OK);
+	CHECK_INT(store_fanout(st, other, 300, &count, &e), BB_OK);
+	CHECK_INT(count, 550);
+	store_rollback(st);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries"), 1100);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM activities"), 3);
+
+	/* No such activity. */
+	count = -1;
+	err_clear(&e);
+	CHECK_INT(store_fanout(st, other + 1000, 300, &count, &e), BB_ERR_NOTFOUND);
+	CHECK(check_contains(e.msg, "activity"));
+	CHECK_INT(count, 0);
+	CHECK_INT(store_check_integrity(st, &e), BB_OK);
+out:
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+static void t_fanout_timing(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	struct timespec t0;
+	double fanout_s = -1, total_s = -1;
+	int64_t act = 0, count = -1;
+
+	if (st == NULL)
+		goto out;
+	/* 10,000 followers on 1,000 hosts, half with a shared inbox: 1,000
+	 * shared + 5,000 personal targets.  Timed as a publish runs it: the
+	 * activity stored and fanned out in one transaction. */
+	CHECK(add_followers(st, 10000, 1000, 2));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT(store_begin(st, &e), BB_OK);
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/big", "{}", 10, &act, &e), BB_OK);
+	{
+		struct timespec f0;
+
+		clock_gettime(CLOCK_MONOTONIC, &f0);
+		CHECK_INT(store_fanout(st, act, 100, &count, &e), BB_OK);
+		fanout_s = seconds_since(&f0);
+	}
+	CHECK_INT(store_commit(st, &e), BB_OK);
+	total_s = seconds_since(&t0);
+	fprintf(stderr, "    fan-out: 10000 followers, 1000 hosts -> %lld rows: %.3f s"
+			" (with commit %.3f s)\n",
+		(long long)count, fanout_s, total_s);
+	CHECK_INT(count, 6000);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM hosts"), 1000);
+	/* A sanity bound only: the measurement is printed above. */
+	CHECK(total_s < 5.0);
+out:
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+/* --- outgoing activities by id, small named values --- */
+
+static void t_activity_get(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	char *json = NULL;
+	int64_t id = 0;
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/1", "{\"type\":\"Create\"}", 5,
+				     &id, &e),
+		  BB_OK);
+	CHECK_INT(store_activity_get(st, "https://blog.example/a/1", &json, &e), BB_OK);
+	CHECK_STR(json, "{\"type\":\"Create\"}");
+	free(json);
+	json = (char *)"x"; /* must be cleared */
+	err_clear(&e);
+	CHECK_INT(store_activity_get(st, "https://blog.example/a/2", &json, &e), BB_ERR_NOTFOUND);
+	CHECK(json == NULL);
+	CHECK(check_contains(e.msg, "https://blog.example/a/2"));
+	json = NULL;
+out:
+	free(json);
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
+static void t_meta(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	char *v = NULL;
+	time_t published = 0, published2 = -1;
+
+	if (st == NULL)
+		goto out;
+	err_clear(&e);
+	CHECK_INT(store_meta_get(st, "feed_etag", &v, &e), BB_ERR_NOTFOUND);
+	CHECK(v == NULL);
+	CHECK(check_contains(e.msg, "feed_etag"));
+	CHECK_INT(store_meta_set(st, "feed_etag", "\"abc\"", &e), BB_OK);
+	CHECK_INT(store_meta_set(st, "feed_modified", "Tue, 01 Jul 2025 10:00:00 GMT", &e), BB_OK);
+	CHECK_INT(store_meta_get(st, "feed_etag", &v, &e), BB_OK);
+	CHECK_STR(v, "\"abc\"");
+	free(v);
+	v = NULL;
+	/* Replaced, then deleted; deleting what is unset is harmless. */
+	CHECK_INT(store_meta_set(st, "feed_etag", "", &e), BB_OK);
+	CHECK_INT(store_meta_get(st, "feed_etag", &v, &e), BB_OK);
+	CHECK_STR(v, "");
+	free(v);
+	v = NULL;
+	CHECK_INT(store_meta_set(st, "feed_etag", NULL, &e), BB_OK);
+	CHECK_INT(store_meta_get(st, "feed_etag", &v, &e), BB_ERR_NOTFOUND);
+	CHECK(v == NULL);
+	CHECK_INT(store_meta_set(st, "feed_etag", NULL, &e), BB_OK);
+	CHECK_INT(store_meta_get(st, "feed_modified", &v, &e), BB_OK);
+	CHECK_STR(v, "Tue, 01 Jul 2025 10:00:00 GMT");
+	free(v);
+	v = NULL;
+
+	/* The actor's birth date is not a caller's to change. */
+	CHECK_INT(store_actor_published(st, &published, &e), BB_OK);
+	CHECK_INT(store_meta_set(st, "actor_published", "1", &e), BB_ERR_INVALID);
+	CHECK_INT(store_meta_set(st, "actor_published", NULL, &e), BB_ERR_INVALID);
+	CHECK_INT(store_actor_published(st, &published2, &e), BB_OK);
+	CHECK_INT(published2, published);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM meta"), 2);
+out:
+	free(v);
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
     {"migrate_from_empty", t_migrate_from_empty},
     {"newer_schema_refused", t_newer_schema_refused},
@@ -1690,6 +2331,14 @@ static const struct check_case cases[] = {
     {"host_failure_days", t_host_failure_days},
     {"concurrent_claim", t_concurrent_claim},
     {"transactions", t_transactions},
+    {"migrate_from_v2", t_migrate_from_v2},
+    {"post_put", t_post_put},
+    {"post_by_url", t_post_by_url},
+    {"post_delete_each", t_post_delete_each},
+    {"fanout", t_fanout},
+    {"fanout_timing", t_fanout_timing},
+    {"activity_get", t_activity_get},
+    {"meta", t_meta},
 };
 
 CHECK_MAIN(cases)

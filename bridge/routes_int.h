@@ -1,0 +1,32 @@
+/*
+ * routes_int.h — what the route files share (routes.c: discovery, actor,
+ * collections, inbox; routes_posts.c: post objects, their activities,
+ * the outbox and the lookup).
+ */
+#ifndef BB_ROUTES_INT_H
+#define BB_ROUTES_INT_H
+
+#include "http.h"
+
+#include <stdbool.h>
+
+/* Reports a store failure as the one HTTP status it maps to. */
+void respond_store_error(struct http_response *res, const struct err *e);
+
+/* Content negotiation for documents that also have a page on the blog:
+ * true when the handler should serve JSON; otherwise res holds the
+ * redirect to html_url or the 406. */
+bool negotiate_json(struct http_request *req, struct http_response *res, const char *html_url);
+
+/* Parses ?page=N; *page is 0 without the parameter.  False on a bad value. */
+bool page_param(struct http_request *req, long *page);
+
+/* An OrderedCollection with nothing in it (paged like the others). */
+void empty_collection(struct http_request *req, struct http_response *res, const char *id);
+
+void route_outbox(struct http_request *req, struct http_response *res);
+void route_post(struct http_request *req, struct http_response *res);
+void route_activity(struct http_request *req, struct http_response *res);
+void route_lookup(struct http_request *req, struct http_response *res);
+
+#endif
