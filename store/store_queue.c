@@ -252,7 +252,10 @@ static bool candidate_push(struct candidate **c, size_t *n, size_t *cap, int64_t
 
 /* Finds the rows to claim: for each available host with due rows, its
  * oldest due rows, at most per_host minus its live leases (and at most
- * limit); then the oldest `limit` of them all, in *c / *n (sorted).
+ * limit); then the oldest `limit` of them all, in *c / *n (sorted).  A
+ * row waits while an earlier row to the same inbox is pending (leased,
+ * or retrying): one inbox receives its activities in the order they
+ * were queued, so an Update never overtakes its Create.
  *
  * Per host, because one query ranking every due row (a window function)
  * costs a sort of the whole backlog on every claim, under the write lock:
@@ -278,8 +281,10 @@ static enum bb_rc claim_candidates(struct store *st, time_t now, int64_t limit, 
 	if (rc != BB_OK)
 		goto out;
 	rc = sql_prepare(st,
-			 "SELECT id, next_attempt FROM deliveries WHERE host = ?1 AND state = 0"
+			 "SELECT id, next_attempt FROM deliveries d WHERE host = ?1 AND state = 0"
 			 " AND next_attempt <= ?2 AND lease_until <= ?2"
+			 " AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.inbox = d.inbox"
+			 "  AND o.state = 0 AND o.id < d.id)"
 			 " ORDER BY next_attempt, id LIMIT ?3",
 			 &rows, e);
 	if (rc != BB_OK)

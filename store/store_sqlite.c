@@ -115,6 +115,10 @@ static const char *const migrations[] = {
 	") STRICT;"
 	"CREATE INDEX posts_published ON posts(published, id);"
 	"CREATE INDEX posts_url ON posts(url);",
+	/* 4: deliveries to one inbox go out in the order they were queued
+	 * (a Create before its Update); the claim looks for an earlier
+	 * pending row of the same inbox. */
+	"CREATE INDEX deliveries_inbox ON deliveries(inbox, state, id);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
