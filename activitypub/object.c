@@ -23,6 +23,7 @@
  * own, as in §6.7.
  */
 #include "object.h"
+#include "render.h"
 #include "buf.h"
 #include "timeutil.h"
 
@@ -1119,24 +1120,6 @@ out:
 	return rc;
 }
 
-/* The media type of an image from its URL's extension, or NULL. */
-static const char *image_media_type(const char *url)
-{
-	static const struct {
-		const char *ext, *type;
-	} types[] = {{".png", "image/png"},  {".jpg", "image/jpeg"},  {".jpeg", "image/jpeg"},
-		     {".gif", "image/gif"},  {".webp", "image/webp"}, {".avif", "image/avif"},
-		     {".heic", "image/heic"}};
-	size_t ul = strcspn(url, "?#");
-
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		size_t el = strlen(types[i].ext);
-		if (ul >= el && strncasecmp(url + ul - el, types[i].ext, el) == 0)
-			return types[i].type;
-	}
-	return NULL;
-}
-
 /* Sets o[key] to v, taking v; non-zero when v is NULL or out of memory. */
 static int put(json_t *o, const char *key, json_t *v)
 {
@@ -1157,7 +1140,7 @@ static json_t *attachments(const struct post *p)
 
 		if (im->url == NULL || !is_http(im->url))
 			continue;
-		mt = mt ? mt : image_media_type(im->url);
+		mt = mt ? mt : ap_image_media_type(im->url);
 		a = json_object();
 		bad = a == NULL || json_array_append_new(arr, a) != 0;
 		if (!bad)

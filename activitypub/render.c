@@ -135,14 +135,13 @@ static char *summary_html(const char *summary)
 	return buf_take(&b);
 }
 
-/* The media type of an image URL from its extension, or NULL. */
-static const char *image_media_type(const char *url)
+const char *ap_image_media_type(const char *url)
 {
 	static const struct {
 		const char *ext, *type;
 	} types[] = {{".png", "image/png"},   {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
 		     {".gif", "image/gif"},   {".webp", "image/webp"}, {".avif", "image/avif"},
-		     {".svg", "image/svg+xml"}};
+		     {".heic", "image/heic"}, {".svg", "image/svg+xml"}};
 	size_t ul = strcspn(url, "?#");
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -191,7 +190,7 @@ char *ap_actor_render(const struct ap_site *site)
 	if (site->cfg.icon) {
 		/* An Image object: a bare string would be dereferenced as an
 		 * ActivityPub object (process_account_service.rb:357-360). */
-		const char *mt = image_media_type(site->cfg.icon);
+		const char *mt = ap_image_media_type(site->cfg.icon);
 		json_t *icon = json_pack("{s:s, s:s}", "type", "Image", "url", site->cfg.icon);
 		if (icon == NULL || (mt && json_object_set_new(icon, "mediaType", json_string(mt)))) {
 			json_decref(icon);

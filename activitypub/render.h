@@ -16,6 +16,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The media type of an image from its URL's extension (before any query
+ * or fragment), or NULL when unknown. */
+const char *ap_image_media_type(const char *url);
+
 /* Items per collection page. */
 #define AP_COLLECTION_PAGE_SIZE 40
 
