@@ -27,6 +27,7 @@
  * since a cut article must not be published as if it were whole.
  */
 #include "feed.h"
+#include "render.h"
 
 #include "buf.h"
 #include "timeutil.h"
@@ -428,28 +429,6 @@ static char *base_of(struct parse *p, xmlNodePtr n, const char *fallback)
 
 /* ---- images ----------------------------------------------------------- */
 
-static const char *type_from_extension(const char *url)
-{
-	static const struct {
-		const char *ext, *type;
-	} types[] = {
-	    {"jpg", "image/jpeg"},    {"jpeg", "image/jpeg"}, {"png", "image/png"},
-	    {"gif", "image/gif"},     {"webp", "image/webp"}, {"avif", "image/avif"},
-	    {"svg", "image/svg+xml"},
-	};
-	size_t end = strcspn(url, "?#"), dot = end;
-
-	while (dot > 0 && url[dot - 1] != '.' && url[dot - 1] != '/')
-		dot--;
-	if (dot == 0 || url[dot - 1] != '.')
-		return NULL;
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (end - dot == strlen(types[i].ext) &&
-		    strncasecmp(url + dot, types[i].ext, end - dot) == 0)
-			return types[i].type;
-	return NULL;
-}
-
 /* A width or height: digits (and "px"), 0 when missing or odd. */
 static int dimension(const char *s)
 {
@@ -497,7 +476,7 @@ static void image_add(struct parse *p, struct post *post, const char *url, const
 		if (strcmp(post->images[i].url, url) == 0)
 			return;
 	if (type == NULL || strncasecmp(type, "image/", 6) != 0)
-		type = type_from_extension(url);
+		type = ap_image_media_type(url);
 	im = &post->images[post->nimages];
 	im->url = dup_str(p, url);
 	im->media_type = dup_str(p, type);
@@ -536,7 +515,7 @@ static void media_images(struct parse *p, struct post *post, xmlNodePtr parent, 
 		medium = attr_of(p, c, "medium");
 		image = thumb || (medium && strcmp(medium, "image") == 0) ||
 			(type && strncasecmp(type, "image/", 6) == 0) ||
-			(medium == NULL && type == NULL && url && type_from_extension(url));
+			(medium == NULL && type == NULL && url && ap_image_media_type(url));
 		if (image && url) {
 			char *abs = url_resolve(p, url, base);
 			xmlNodePtr d = child(c, NS_MEDIA, "description");
