@@ -25,6 +25,7 @@
 struct transfer {
 	int64_t id;
 	char *inbox, *host, *body;
+	char *queued_inbox; /* the inbox as queued (a follower's, as published) */
 	int attempts; /* made before this one */
 	int scheme;   /* enum httpsig_scheme in use */
 	bool knocked; /* already retried with the other scheme */
@@ -94,6 +95,7 @@ static void transfer_free(struct transfer *t)
 		curl_easy_cleanup(t->h);
 	curl_slist_free_all(t->headers);
 	free(t->inbox);
+	free(t->queued_inbox);
 	free(t->host);
 	free(t->body);
 	free(t);
@@ -116,7 +118,8 @@ static void on_claimed(const struct store_delivery *d, void *arg)
 	struct transfer *t = calloc(1, sizeof(*t));
 	struct err e = {0};
 
-	if (t == NULL || !(t->host = strdup(d->host)) || !(t->body = strdup(d->body))) {
+	if (t == NULL || !(t->host = strdup(d->host)) || !(t->body = strdup(d->body)) ||
+	    !(t->queued_inbox = strdup(d->inbox))) {
 		/* Left leased: it is claimed again when the lease ends. */
 		log_error("delivery: out of memory");
 		transfer_free(t);
@@ -333,8 +336,10 @@ static void record(struct delivery_worker *w, struct transfer *t, long status, C
 		break;
 	case DELIVERY_GONE:
 		rc = store_delivery_fail(w->st, t->id, (int)status, why, now, &e);
+		/* By the inbox as the follower published it: t->inbox is
+		 * normalized for sending ("/a/../inbox" sent as "/inbox"). */
 		if (rc == BB_OK)
-			rc = store_follower_remove_by_inbox(w->st, t->inbox, &removed, &e);
+			rc = store_follower_remove_by_inbox(w->st, t->queued_inbox, &removed, &e);
 		if (removed > 0)
 			log_info("%s is gone (410): follower removed", t->inbox);
 		break;
