@@ -6,15 +6,30 @@
 //   (c) waits for the blog's Accept in its inbox (Fedify verifies the
 //       signature and the key's owner: only verified activities reach a
 //       listener),
-//   (d) after run.sh has checked the follower list, undoes the Follow.
+//   (d) receives the posts the blog publishes while she follows it, each
+//       verified by Fedify: a Create of a Note (checked against what
+//       run.sh says the post is), then fetches that Note at its id
+//       (ctx.lookupObject, over TLS); an Update of the same Note with a later
+//       `updated`; a Delete of it (a Tombstone, or its id),
+//   (e) undoes the Follow, and finally lists everything the blog sent her
+//       (exactly Accept, Create, Update, Delete, in that order).
+//
+// run.sh drives the steps after the Accept by writing JSON files into
+// CONTROL_DIR (each written whole, then renamed into place); the peer waits
+// for each (bounded) before it waits for the activity it announces:
+//   post.json    {id, url, title, hashtag, contentIncludes[]}  the new post is polled
+//   edit.json    {contentIncludes[], contentExcludes[]}       the edit is polled
+//   delete.json  {}                                           `posts delete` ran
+//   undo.json    {}                                           the Undo may go
+//   finish.json  {}                                           report the inbox
 //
 // Results go to stdout, one JSON object a line, each with "step" and "ok";
 // Fedify's own log (LogTape, debug) and a trace of every HTTP exchange go to
 // stderr.  The peer exits 0 when every step passed, 1 otherwise.
 //
 // Environment: BLOG_ACCT (acct:blog@localhost:PORT), BLOG_ACTOR (the actor
-// id the blog should have), PEER_PORT (0: any), CONTINUE_FILE (run.sh
-// creates it when the Undo may go), STEP_TIMEOUT_MS (default 30000),
+// id the blog should have), PEER_PORT (0: any), CONTROL_DIR (see above),
+// STEP_TIMEOUT_MS (default 30000),
 // FIRST_KNOCK (the signature scheme Fedify tries first with a server it does
 // not know yet: "rfc9421" or "draft-cavage-http-signatures-12"; default:
 // Fedify's own default).
@@ -22,11 +37,15 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Console } from "node:console";
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import http from "node:http";
 import { configure, getConsoleSink, getTextFormatter } from "@logtape/logtape";
 import { createFederation, generateCryptoKeyPair, MemoryKvStore } from "@fedify/fedify";
-import { Accept, Activity, Endpoints, Follow, Person, Undo } from "@fedify/vocab";
+import {
+	Accept, Activity, Create, Delete, Endpoints, Follow, Hashtag, Link, Note, Person, PUBLIC_COLLECTION,
+	Tombstone, Undo, Update,
+} from "@fedify/vocab";
 
 const env = (name, dflt) => {
 	const v = process.env[name];
@@ -39,7 +58,7 @@ const env = (name, dflt) => {
 const BLOG_ACCT = env("BLOG_ACCT");
 const BLOG_ACTOR = env("BLOG_ACTOR");
 const PEER_PORT = Number(env("PEER_PORT", "0"));
-const CONTINUE_FILE = env("CONTINUE_FILE");
+const CONTROL_DIR = env("CONTROL_DIR");
 const STEP_TIMEOUT_MS = Number(env("STEP_TIMEOUT_MS", "30000"));
 const FIRST_KNOCK = env("FIRST_KNOCK", null);
 
@@ -124,7 +143,10 @@ const keyPairs = [
 	await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"),
 	await generateCryptoKeyPair("Ed25519"),
 ];
-const received = []; // { type, id, actor, objectId, json }
+const received = []; // { type, name, id, actor, objectId, json, object, objectError }
+// The bodies POSTed to our inboxes as they came (before Fedify parsed
+// them), by activity id: what the blog actually sent.
+const rawById = new Map();
 
 const federation = createFederation({
 	kv: new MemoryKvStore(),
@@ -152,6 +174,16 @@ federation
 
 async function record(activity) {
 	const json = await activity.toJsonLd();
+	// The object as Fedify gives it to an application (embedded: not
+	// fetched; Fedify refetches an object of another origin).
+	let object = null, objectError = null;
+	if (activity instanceof Create || activity instanceof Update || activity instanceof Delete) {
+		try {
+			object = await activity.getObject();
+		} catch (e) {
+			objectError = String(e?.stack ?? e);
+		}
+	}
 	received.push({
 		type: activity.constructor.typeId?.href ?? activity.constructor.name,
 		name: activity.constructor.name,
@@ -159,6 +191,9 @@ async function record(activity) {
 		actor: activity.actorId?.href ?? null,
 		objectId: activity.objectId?.href ?? null,
 		json,
+		activity,
+		object,
+		objectError,
 	});
 	trace(`inbox: verified ${activity.constructor.name} ${activity.id?.href} from ${activity.actorId?.href}`);
 }
@@ -179,6 +214,17 @@ const server = http.createServer(async (req, res) => {
 		for (let i = 0; i < req.rawHeaders.length; i += 2)
 			headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
 		const hasBody = req.method !== "GET" && req.method !== "HEAD";
+		if (req.method === "POST") {
+			const text = Buffer.concat(chunks).toString("utf8");
+			trace(`<- POST ${req.url} body: ${text}`);
+			try {
+				const id = JSON.parse(text)?.id;
+				if (typeof id === "string")
+					rawById.set(id, text);
+			} catch {
+				// Fedify answers it
+			}
+		}
 		const request = new Request(new URL(req.url, `http://${req.headers.host}`), {
 			method: req.method,
 			headers,
@@ -202,6 +248,51 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 const ctx = federation.createContext(new URL(origin), undefined);
 const aliceId = ctx.getActorUri("alice").href;
 report("listening", true, { origin, actor: aliceId, firstKnock: FIRST_KNOCK ?? "Fedify's default" });
+
+// run.sh's go-ahead for a step: CONTROL_DIR/NAME.json, parsed.
+const controlFile = (name) => join(CONTROL_DIR, `${name}.json`);
+async function awaitControl(name) {
+	await waitFor(() => existsSync(controlFile(name)), STEP_TIMEOUT_MS, `run.sh's ${name}.json`);
+	return JSON.parse(readFileSync(controlFile(name), "utf8"));
+}
+
+// A received activity without the bulky parts, for reports.
+const brief = ({ json, activity, object, objectError, ...r }) => r;
+// The JSON the blog POSTed for a received activity, as it came.
+function sentJson(r) {
+	const text = rawById.get(r.id);
+	if (text == null)
+		return null;
+	try {
+		return JSON.parse(text);
+	} catch {
+		return text;
+	}
+}
+const ids = (urls) => (urls ?? []).map((u) => u.href);
+const str = (v) => (v == null ? null : String(v));
+
+// What Fedify made of a Note (the fields the checks use).
+async function describe(o) {
+	if (!(o instanceof Note))
+		return { type: o?.constructor?.name ?? null, id: o?.id?.href ?? null };
+	const tags = [];
+	for await (const t of o.getTags())
+		tags.push({ type: t instanceof Hashtag ? "Hashtag" : t.constructor.name, name: str(t.name), href: t.href?.href ?? null });
+	const url = o.url instanceof Link ? o.url.href?.href : o.url?.href;
+	return {
+		type: "Note",
+		id: o.id?.href ?? null,
+		attributedTo: o.attributionId?.href ?? null,
+		url: url ?? null,
+		published: str(o.published),
+		updated: str(o.updated),
+		to: ids(o.toIds),
+		cc: ids(o.ccIds),
+		content: str(o.content),
+		tags,
+	};
+}
 
 async function main() {
 	// (a) Discovery, over TLS: WebFinger for the acct:, then the actor.
@@ -266,19 +357,131 @@ async function main() {
 		const a = received.find(isAccept);
 		report("accept", a.actor === BLOG_ACTOR, { id: a.id, actor: a.actor, object: a.objectId, json: a.json });
 	} catch (e) {
-		report("accept", false, { error: String(e?.message ?? e), received });
+		report("accept", false, { error: String(e?.message ?? e), received: received.map(brief) });
 		return;
 	}
 
-	// run.sh checks the follower list, then lets the Undo go.
+	// (d) The posts, each step announced by run.sh.
+	const followers = blog.followersId?.href ?? null;
+	const pub = PUBLIC_COLLECTION.href;
+	const isPost = (r, name) => r.name === name && r.actor === BLOG_ACTOR;
+
+	// The Create of a new post.
+	let post;
 	try {
-		await waitFor(() => existsSync(CONTINUE_FILE), STEP_TIMEOUT_MS, "run.sh's go-ahead");
+		post = await awaitControl("post");
+	} catch (e) {
+		report("create", false, { error: String(e?.message ?? e) });
+		return;
+	}
+	try {
+		await waitFor(() => received.some((r) => isPost(r, "Create")), STEP_TIMEOUT_MS, "the Create");
+	} catch (e) {
+		report("create", false, { error: String(e?.message ?? e), received: received.map(brief) });
+		return;
+	}
+	const c = received.find((r) => isPost(r, "Create"));
+	const cNote = await describe(c.object);
+	const cChecks = {
+		activityTo: ids(c.activity.toIds).includes(pub),
+		activityCc: followers != null && ids(c.activity.ccIds).includes(followers),
+		objectId: c.objectId === post.id,
+		note: c.object instanceof Note,
+		id: cNote.id === post.id,
+		attributedTo: cNote.attributedTo === BLOG_ACTOR,
+		url: cNote.url === post.url,
+		published: cNote.published != null,
+		contentTitle: cNote.content?.includes(post.title) === true,
+		contentLink: cNote.content?.includes(`href="${post.url}"`) === true,
+		contentIncludes: post.contentIncludes.every((t) => cNote.content?.includes(t)),
+		hashtag: cNote.tags?.some((t) => t.type === "Hashtag" && t.name === post.hashtag) === true,
+		toPublic: cNote.to?.includes(pub) === true,
+		ccFollowers: followers != null && cNote.cc?.includes(followers) === true,
+	};
+	report("create", Object.values(cChecks).every(Boolean), {
+		id: c.id, actor: c.actor, checks: cChecks, object: cNote, objectError: c.objectError,
+		expected: { ...post, followers }, sent: sentJson(c),
+	});
+
+	// The Note at its id, fetched by Fedify through nginx.
+	try {
+		const fetched = await bounded(ctx.lookupObject(post.id), STEP_TIMEOUT_MS, "lookupObject(post)");
+		const f = await describe(fetched);
+		const fChecks = {
+			note: fetched instanceof Note,
+			id: f.id === post.id,
+			attributedTo: f.attributedTo === BLOG_ACTOR,
+			url: f.url === post.url,
+			sameContent: f.content != null && f.content === cNote.content,
+		};
+		report("fetch", Object.values(fChecks).every(Boolean), {
+			api: "ctx.lookupObject", identifier: post.id, checks: fChecks, object: f,
+		});
+	} catch (e) {
+		report("fetch", false, { api: "ctx.lookupObject", identifier: post.id, error: String(e?.stack ?? e) });
+	}
+
+	// The Update of the edited post.
+	let edit;
+	try {
+		edit = await awaitControl("edit");
+		await waitFor(() => received.some((r) => isPost(r, "Update")), STEP_TIMEOUT_MS, "the Update");
+	} catch (e) {
+		report("update", false, { error: String(e?.message ?? e), received: received.map(brief) });
+		return;
+	}
+	const u = received.find((r) => isPost(r, "Update"));
+	const uNote = await describe(u.object);
+	const before = Math.max(...[c.object?.published, c.object?.updated].filter(Boolean).map((t) => t.epochMilliseconds));
+	const uChecks = {
+		afterCreate: received.indexOf(u) > received.indexOf(c),
+		objectId: u.objectId === post.id,
+		note: u.object instanceof Note,
+		id: uNote.id === post.id,
+		attributedTo: uNote.attributedTo === BLOG_ACTOR,
+		url: uNote.url === post.url,
+		contentIncludes: edit.contentIncludes.every((t) => uNote.content?.includes(t)),
+		contentExcludes: edit.contentExcludes.every((t) => uNote.content?.includes(t) === false),
+		updatedLater: u.object?.updated != null && Number.isFinite(before) && u.object.updated.epochMilliseconds > before,
+		publishedKept: uNote.published != null && uNote.published === cNote.published,
+		hashtag: uNote.tags?.some((t) => t.type === "Hashtag" && t.name === post.hashtag) === true,
+		toPublic: uNote.to?.includes(pub) === true,
+		ccFollowers: followers != null && uNote.cc?.includes(followers) === true,
+	};
+	report("update", Object.values(uChecks).every(Boolean), {
+		id: u.id, actor: u.actor, checks: uChecks, createdObject: { published: cNote.published, updated: cNote.updated },
+		object: uNote, objectError: u.objectError, expected: edit, sent: sentJson(u),
+	});
+
+	// The Delete of the post.
+	try {
+		await awaitControl("delete");
+		await waitFor(() => received.some((r) => isPost(r, "Delete")), STEP_TIMEOUT_MS, "the Delete");
+	} catch (e) {
+		report("delete", false, { error: String(e?.message ?? e), received: received.map(brief) });
+		return;
+	}
+	const d = received.find((r) => isPost(r, "Delete"));
+	const dSent = sentJson(d);
+	const dChecks = {
+		afterUpdate: received.indexOf(d) > received.indexOf(u),
+		objectId: d.objectId === post.id,
+		// A Tombstone, or the bare id (then Fedify would have to fetch it).
+		tombstone: d.object instanceof Tombstone || typeof dSent?.object === "string",
+	};
+	report("delete", Object.values(dChecks).every(Boolean), {
+		id: d.id, actor: d.actor, checks: dChecks,
+		object: d.object ? { type: d.object.constructor.name, id: d.object.id?.href ?? null } : null,
+		objectError: d.objectError, sent: dSent,
+	});
+
+	// (e) Undo(Follow), this time to the shared inbox, when run.sh says so.
+	try {
+		await awaitControl("undo");
 	} catch (e) {
 		report("undo", false, { error: String(e?.message ?? e) });
 		return;
 	}
-
-	// (d) Undo(Follow), this time to the shared inbox.
 	const undo = new Undo({
 		id: new URL(`/users/alice/undos/${randomUUID()}`, origin),
 		actor: new URL(aliceId),
@@ -297,9 +500,21 @@ async function main() {
 		report("undo", false, { error: String(e?.stack ?? e), attempts: outgoing.slice(sent) });
 		return;
 	}
-	// Anything else the blog sent us (nothing is expected).
-	const others = received.filter((r) => !isAccept(r));
-	report("inbox", others.length === 0, { received: received.map(({ json, ...r }) => r) });
+
+	// Everything the blog sent us: exactly the Accept, then the post's
+	// Create, Update and Delete (the first, imported post never comes).
+	try {
+		await awaitControl("finish");
+	} catch (e) {
+		report("inbox", false, { error: String(e?.message ?? e), received: received.map(brief) });
+		return;
+	}
+	await new Promise((r) => setTimeout(r, 2000)); // a late extra delivery would show
+	const expected = [isAccept, (r) => r === c, (r) => r === u, (r) => r === d];
+	report("inbox", received.length === expected.length && received.every((r, i) => expected[i](r)), {
+		expected: ["Accept", "Create", "Update", "Delete"],
+		received: received.map(brief),
+	});
 }
 
 try {

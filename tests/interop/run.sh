@@ -9,9 +9,18 @@
 #      nginx  --proxy_pass-->  blogbridge serve (http://127.0.0.1:B)
 #
 # The peer discovers acct:blog@localhost:T by WebFinger over TLS, follows the
-# blog, waits for the blog's signed Accept (which Fedify verifies), and, after
-# this script has seen the follower in `blogbridge followers --json`, undoes
-# the Follow; the follower list must then be empty.
+# blog, and waits for the blog's signed Accept (which Fedify verifies).  This
+# script, once it has seen the follower in `blogbridge followers --json`,
+# publishes through the feed.  The feed already held one post when the bridge
+# started (imported silently by a first `poll`).  A new item is appended and
+# polled: the peer must get a Create of a Note, verified by Fedify, and then
+# fetches the Note at its id.  The item is edited and polled: an Update with a
+# later `updated`.  `posts delete` deletes it: a Delete, and the id then
+# answers 404 with a Tombstone.  The peer then undoes the Follow; the
+# follower list must be empty, and the peer must have received exactly the
+# Accept, the Create, the Update and the Delete, in that order.  The script
+# tells the peer what to expect next by files in a control folder (see
+# peer.mjs).
 #
 # Needs: the built binary, openssl, curl, nginx (nginx-light is installed with
 # apt-get when missing and running as root), npm (the machine's; it installs
@@ -22,6 +31,7 @@
 # Fedify sign with draft-cavage first instead of its default (RFC 9421).
 # Exit 0 when every check passed.  The last line is "N passed, N failed".
 # shellcheck disable=SC2317 # functions run from traps and wait_until
+# shellcheck disable=SC1111,SC1112 # typographic quotes in the test post, on purpose
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -44,7 +54,7 @@ say() { printf 'interop: %s\n' "$*"; }
 
 show_logs() {
 	[ -n "$tmp" ] || return 0
-	for f in bridge.log peer.out peer.err nginx-stderr.log nginx-error.log nginx-access.log; do
+	for f in bridge.log cli.log peer.out peer.err nginx-stderr.log nginx-error.log nginx-access.log; do
 		[ -s "$tmp/$f" ] || continue
 		printf '\n----- %s -----\n' "$f"
 		cat "$tmp/$f"
@@ -104,7 +114,10 @@ check() { # name, condition-command...
 	if "$@"; then pass "$name"; else fail "$name"; fi
 }
 
-ALL_CHECKS="webfinger-over-tls actor-lookup follow-delivered follower-listed accept-verified-by-fedify undo-delivered follower-removed nothing-else-received"
+ALL_CHECKS="webfinger-over-tls actor-lookup follow-delivered accept-verified-by-fedify follower-listed
+	feed-imported-silently post-polled create-verified-by-fedify object-fetched-by-fedify
+	edit-polled update-verified-by-fedify delete-queued delete-verified-by-fedify tombstone-served
+	undo-delivered follower-removed nothing-else-received"
 
 # --- what the test needs ---------------------------------------------------
 [ -x "$bin" ] || { say "no binary at $bin (build it first: sh scripts/build.sh)"; exit 2; }
@@ -175,14 +188,46 @@ actor=$base_url/ap/actor
 		-out server.crt -days 2 -extfile server.ext
 ) >"$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log"; say "openssl failed"; exit 2; }
 
-# --- the bridge --------------------------------------------------------------
+# --- the blog's feed ---------------------------------------------------------
 mkdir "$tmp/bridge"
-# A feed with no items: nothing but the follow traffic reaches the peer.
-cat >"$tmp/bridge/feed.xml" <<EOF
+rfc822() { LC_ALL=C date -u -d "@$1" '+%a, %d %b %Y %H:%M:%S +0000'; }
+now=$(date +%s)
+# The post the peer sees created, edited and deleted.
+post_url=https://blog.example/2026/interop/medias-sociaux/
+post_guid=tag:blog.example,2026:interop-medias-sociaux
+post_title='L’“indieweb” à l’épreuve des « médias sociaux » : déjà-vu ?'
+post_date=$(rfc822 $((now - 60)))
+post_hashtag='#médiasSociaux'
+post_v1='<p>Première version : ‘quelques’ réseaux.</p><ul><li>Mastodon</li><li>Pixelfed</li></ul>'
+post_v2='<p>Version révisée : “davantage” de réseaux.</p><ul><li>Mastodon</li><li>Pixelfed</li><li>Misskey</li></ul>'
+# The feed: the post that was there before the bridge and, when given, the
+# new post with that content.  Written whole, then renamed into place.
+write_feed() { # [content-html]
+	{
+		cat <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0"><channel><title>Interop blog</title>
-<link>https://blog.example/</link><description>interop test</description></channel></rss>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>Interop blog</title><link>https://blog.example/</link><description>interop test</description>
 EOF
+		[ $# -eq 0 ] || cat <<EOF
+<item><title>$post_title</title><link>$post_url</link>
+<guid isPermaLink="false">$post_guid</guid><pubDate>$post_date</pubDate>
+<category>médias sociaux</category>
+<content:encoded><![CDATA[$1]]></content:encoded></item>
+EOF
+		cat <<EOF
+<item><title>Already there</title><link>https://blog.example/2026/interop/already-there/</link>
+<guid isPermaLink="false">tag:blog.example,2026:interop-already-there</guid>
+<pubDate>$(rfc822 $((now - 86400)))</pubDate>
+<description>&lt;p&gt;Imported silently by the first poll.&lt;/p&gt;</description></item>
+</channel></rss>
+EOF
+	} >"$tmp/bridge/feed.xml.new"
+	mv "$tmp/bridge/feed.xml.new" "$tmp/bridge/feed.xml"
+}
+write_feed
+
+# --- the bridge --------------------------------------------------------------
 cat >"$tmp/bridge/bridge.conf" <<EOF
 [site]
 base_url = $base_url
@@ -201,6 +246,36 @@ allow_private_addresses = true
 EOF
 conf=$tmp/bridge/bridge.conf
 "$bin" -c "$conf" check >/dev/null
+
+# A CLI command's output; its log lines (stderr) go to cli.log.
+cli() { "$bin" -c "$conf" "$@" 2>>"$tmp/cli.log"; }
+
+# The posts, as the CLI lists them, as JSON; one field of the post at a URL.
+posts() { cli posts --json; }
+post_field() { # url, field: the value, or nothing
+	posts | "$node" -e '
+let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+	const p = JSON.parse(s).find((p) => p.url === process.argv[1]);
+	if (p != null && p[process.argv[2]] != null) console.log(p[process.argv[2]]);
+});' "$1" "$2"
+}
+post_count() {
+	posts | "$node" -e '
+let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).length));'
+}
+
+# The first poll, before `serve`: the post already in the feed is stored
+# without delivery.  (There is no follower yet anyway: the peer's final inbox
+# check is what shows that it never went out.)
+poll_out=$(cli poll) || true
+done_checks="$done_checks feed-imported-silently"
+case $poll_out in
+"1 items: 1 new, 0 updated, 0 unchanged, 0 deliveries queued (first import: 1 stored without delivery;"*)
+	if [ "$(post_count)" = 1 ]; then pass feed-imported-silently; else fail feed-imported-silently "$(posts 2>&1)"; fi ;;
+*) fail feed-imported-silently "$poll_out" ;;
+esac
+say "  poll: $poll_out"
+
 "$bin" -c "$conf" -v serve >"$tmp/bridge.log" 2>&1 &
 bridge_pid=$!
 
@@ -269,9 +344,10 @@ wait_until "nginx" tls_up || exit 1
 
 # --- the Fedify peer --------------------------------------------------------
 touch "$tmp/peer.out"
-BLOG_ACCT=$acct BLOG_ACTOR=$actor CONTINUE_FILE=$tmp/continue STEP_TIMEOUT_MS=$((STEP_SECONDS * 1000)) \
+mkdir "$tmp/control"
+BLOG_ACCT=$acct BLOG_ACTOR=$actor CONTROL_DIR=$tmp/control STEP_TIMEOUT_MS=$((STEP_SECONDS * 1000)) \
 	NODE_EXTRA_CA_CERTS=$tmp/ca.crt \
-	timeout 150 "$node" "$here/peer.mjs" >"$tmp/peer.out" 2>"$tmp/peer.err" &
+	timeout $((STEP_SECONDS * 15)) "$node" "$here/peer.mjs" >"$tmp/peer.out" 2>"$tmp/peer.err" &
 peer_pid=$!
 
 step_line() { grep "^{\"step\":\"$1\"," "$tmp/peer.out" | head -n 1; }
@@ -287,6 +363,7 @@ wait_step() {
 	done
 }
 # One step of the peer: waited for, then passed or failed on its "ok".
+# Status 0: passed; 1: failed; 2: the peer never reported it.
 peer_check() { # check-name, step
 	if wait_step "$2"; then
 		check "$1" step_ok "$2"
@@ -294,8 +371,24 @@ peer_check() { # check-name, step
 	else
 		done_checks="$done_checks $1"
 		fail "$1" "the peer did not report step '$2'"
+		return 2
 	fi
 	step_ok "$2"
+}
+# Tells the peer what comes next: CONTROL_DIR/NAME.json (see peer.mjs),
+# a JSON object of the KEY=VALUE arguments (KEY[]=VALUE: a list).
+control() { # name, [KEY=VALUE]...
+	ctl=$1
+	shift
+	"$node" -e '
+const o = {};
+for (const kv of process.argv.slice(1)) {
+	const i = kv.indexOf("="), k = kv.slice(0, i), v = kv.slice(i + 1);
+	if (k.endsWith("[]")) (o[k.slice(0, -2)] ??= []).push(v);
+	else o[k] = v;
+}
+console.log(JSON.stringify(o));' "$@" >"$tmp/control/$ctl.json.new"
+	mv "$tmp/control/$ctl.json.new" "$tmp/control/$ctl.json"
 }
 
 # The followers, as the CLI lists them, as JSON.
@@ -333,8 +426,76 @@ else
 	fail follower-listed "$(followers 2>&1)"
 fi
 say "  followers --json: $(followers 2>&1)"
-touch "$tmp/continue"
 
+# --- publishing: a new post, its edit, its deletion ---------------------------
+# A new item: `poll` stores it and queues its Create; the running `serve`
+# delivers it.
+write_feed "$post_v1"
+poll_out=$(cli poll) || true
+post_id=$(post_field "$post_url" id)
+done_checks="$done_checks post-polled"
+case $poll_out:$post_id in
+"2 items: 1 new, 0 updated, 1 unchanged, 1 deliveries queued:$base_url/ap/posts/"?*) pass post-polled ;;
+*) fail post-polled "$poll_out; $(posts 2>&1)" ;;
+esac
+say "  poll: $poll_out"
+say "  post: $post_url -> ${post_id:-(no id)}"
+[ -n "$post_id" ] || finish
+control post id="$post_id" url="$post_url" title="$post_title" hashtag="$post_hashtag" \
+	"contentIncludes[]=Première version : ‘quelques’ réseaux." \
+	"contentIncludes[]=<ul><li>Mastodon</li><li>Pixelfed</li></ul>"
+peer_check create-verified-by-fedify create || [ $? -eq 1 ] || finish
+peer_check object-fetched-by-fedify fetch || [ $? -eq 1 ] || finish
+
+# The item edited: the next poll queues an Update.
+write_feed "$post_v2"
+poll_out=$(cli poll) || true
+done_checks="$done_checks edit-polled"
+published=$(post_field "$post_url" published)
+updated=$(post_field "$post_url" updated)
+case $poll_out in
+"2 items: 0 new, 1 updated, 1 unchanged, 1 deliveries queued")
+	# RFC 3339 UTC times of one format compare as strings.
+	if [ -n "$updated" ] && LC_ALL=C expr "$updated" \> "$published" >/dev/null; then
+		pass edit-polled
+	else
+		fail edit-polled "published $published, updated $updated"
+	fi ;;
+*) fail edit-polled "$poll_out" ;;
+esac
+say "  poll: $poll_out (published $published, updated $updated)"
+control edit "contentIncludes[]=Version révisée : “davantage” de réseaux." \
+	"contentIncludes[]=<li>Misskey</li>" "contentExcludes[]=Première version"
+peer_check update-verified-by-fedify update || [ $? -eq 1 ] || finish
+
+# `posts delete`: a Delete; the id then answers 404 with a Tombstone.
+delete_out=$(cli posts delete "$post_url") || true
+done_checks="$done_checks delete-queued"
+if [ "$delete_out" = "queued the Delete of $post_url: 1 delivery" ] &&
+	[ -n "$(post_field "$post_url" deleted)" ]; then
+	pass delete-queued
+else
+	fail delete-queued "$delete_out"
+fi
+say "  posts delete: $delete_out"
+control delete
+peer_check delete-verified-by-fedify delete || [ $? -eq 1 ] || finish
+
+tomb_status=$(curl -s --max-time "$STEP_SECONDS" --cacert "$tmp/ca.crt" \
+	-H 'Accept: application/activity+json' -o "$tmp/tombstone.json" \
+	-w '%{http_code} %{content_type}' "$post_id" 2>&1) || true
+tombstone_served() {
+	case $tomb_status in "404 application/activity+json"*) ;; *) return 1 ;; esac
+	"$node" -e '
+const t = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+process.exit(t.type === "Tombstone" && t.id === process.argv[2] ? 0 : 1);' \
+		"$tmp/tombstone.json" "$post_id"
+}
+check tombstone-served tombstone_served
+say "  GET $post_id: $tomb_status $(cat "$tmp/tombstone.json" 2>/dev/null)"
+
+# --- unfollow -------------------------------------------------------------------
+control undo
 peer_check undo-delivered undo || finish
 done_checks="$done_checks follower-removed"
 if wait_until "the follower's removal" listed_none; then
@@ -343,6 +504,7 @@ else
 	fail follower-removed "$(followers 2>&1)"
 fi
 say "  followers --json: $(followers 2>&1)"
+control finish
 peer_check nothing-else-received inbox || true
 
 wait "$peer_pid" 2>/dev/null && peer_rc=0 || peer_rc=$?
