@@ -13,13 +13,10 @@
  * the thread's for everything else during the call), never to stderr, and
  * xmlInitParser runs once, so that threads may parse feeds at once.
  *
- * Each item's HTML (content, summary) goes through libxml2's HTML parser
- * inside a wrapper <div> (so that leading text is not put in a <p>); href
- * and src attributes are resolved against the item's link (Atom: against
- * the xml:base in scope when the feed sets one, RFC 4287 §2), <img>
- * elements are collected as images, and the wrapper's children are
- * serialized back: the markup is normalized, the text kept (UTF-8,
- * typographic characters as they are).
+ * Each item's HTML (content, summary) is handled by feed_html.c: its URLs
+ * resolved against the item's link (Atom: against the xml:base in scope
+ * when the feed sets one, RFC 4287 §2), its images collected, its markup
+ * normalized.
  *
  * Limits (feed.h): plain-text fields are cut at a UTF-8 boundary; an item
  * whose content or summary is over FEED_HTML_MAX, or whose guid or link is
@@ -27,20 +24,16 @@
  * since a cut article must not be published as if it were whole.
  */
 #include "feed.h"
-#include "render.h"
+#include "feed_int.h"
 
 #include "buf.h"
 #include "timeutil.h"
 
-#include <libxml/HTMLparser.h>
-#include <libxml/HTMLtree.h>
 #include <libxml/SAX2.h>
 #include <libxml/hash.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <libxml/uri.h>
 #include <libxml/xmlerror.h>
-#include <libxml/xmlsave.h>
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -48,32 +41,14 @@
 #include <string.h>
 #include <strings.h>
 
-#define NS_ATOM "http://www.w3.org/2005/Atom"
-#define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
-#define NS_DC "http://purl.org/dc/elements/1.1/"
-#define NS_MEDIA "http://search.yahoo.com/mrss/"
-#define NS_XHTML "http://www.w3.org/1999/xhtml"
-
 #define XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA)
-#define HTML_OPTIONS (HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING)
 #define LANG_MAX 35 /* the longest BCP 47 tag worth keeping */
-#define DIM_MAX 65535
 
 #if LIBXML_VERSION >= 21200
 typedef const xmlError *xml_error_arg;
 #else
 typedef xmlErrorPtr xml_error_arg;
 #endif
-
-/* One parse: the tree, the result being built, the guids kept. */
-struct parse {
-	xmlDocPtr doc;
-	struct feed *feed;
-	xmlHashTablePtr seen;
-	size_t cap;   /* feed->items allocated */
-	char *author; /* Atom: the feed's author, inherited by entries */
-	bool nomem;   /* set by the helpers that return NULL for "absent" */
-};
 
 /* What the XML parser reported: its first error, an entity declaration. */
 struct report {
@@ -182,77 +157,6 @@ out:
 
 /* ---- strings ---------------------------------------------------------- */
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Cuts s to at most max bytes, not inside a UTF-8 sequence. */
-static void utf8_cut(char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n <= max)
-		return;
-	n = max;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	s[n] = '\0';
-}
-
-/* Turns runs of white space into one space and trims both ends, in place. */
-static void squeeze(char *s)
-{
-	char *w = s;
-	bool gap = false;
-
-	for (const char *r = s; *r; r++) {
-		if (is_space(*r)) {
-			gap = w != s;
-			continue;
-		}
-		if (gap)
-			*w++ = ' ';
-		gap = false;
-		*w++ = *r;
-	}
-	*w = '\0';
-}
-
-static void trim(char *s)
-{
-	size_t n = strlen(s), i = 0;
-
-	while (n > 0 && is_space(s[n - 1]))
-		s[--n] = '\0';
-	while (is_space(s[i]))
-		i++;
-	memmove(s, s + i, n - i + 1);
-}
-
-/* A malloc'd copy of an xmlChar string (which is freed), or NULL. */
-static char *take_xml(struct parse *p, xmlChar *x)
-{
-	char *s;
-
-	if (x == NULL)
-		return NULL;
-	s = strdup((const char *)x);
-	xmlFree(x);
-	if (s == NULL)
-		p->nomem = true;
-	return s;
-}
-
-static char *dup_str(struct parse *p, const char *s)
-{
-	char *d = s ? strdup(s) : NULL;
-
-	if (s && d == NULL)
-		p->nomem = true;
-	return d;
-}
-
 /* An ASCII letter folded to lower case, or a Latin-1 letter (U+00C0 to
  * U+00FE, two bytes in UTF-8) folded likewise; any other byte as is. */
 static unsigned fold_next(const unsigned char **s)
@@ -280,40 +184,6 @@ static bool same_folded(const char *a, const char *b)
 
 /* ---- the XML tree ----------------------------------------------------- */
 
-/* True when n is the element ns:name (ns NULL: no namespace). */
-static bool is_elem(xmlNodePtr n, const char *ns, const char *name)
-{
-	if (n == NULL || n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0)
-		return false;
-	if (ns == NULL)
-		return n->ns == NULL;
-	return n->ns && n->ns->href && strcmp((const char *)n->ns->href, ns) == 0;
-}
-
-static xmlNodePtr child(xmlNodePtr parent, const char *ns, const char *name)
-{
-	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
-		if (is_elem(c, ns, name))
-			return c;
-	return NULL;
-}
-
-/* The node after n in document order within top, or NULL. */
-static xmlNodePtr next_node(xmlNodePtr n, xmlNodePtr top)
-{
-	if (n->type == XML_ELEMENT_NODE && n->children)
-		return n->children;
-	while (n != top && n->next == NULL)
-		n = n->parent;
-	return n == top ? NULL : n->next;
-}
-
-/* The text of element n (malloc'd), NULL when n is NULL. */
-static char *text_of(struct parse *p, xmlNodePtr n)
-{
-	return n ? take_xml(p, xmlNodeGetContent(n)) : NULL;
-}
-
 /* Trimmed text of n, NULL when absent or empty. */
 static char *word_of(struct parse *p, xmlNodePtr n)
 {
@@ -326,21 +196,6 @@ static char *word_of(struct parse *p, xmlNodePtr n)
 		s = NULL;
 	}
 	return s;
-}
-
-/* Plain text: white space squeezed, cut to FEED_TEXT_MAX; NULL when absent. */
-static char *plain(char *s)
-{
-	if (s) {
-		squeeze(s);
-		utf8_cut(s, FEED_TEXT_MAX);
-	}
-	return s;
-}
-
-static char *attr_of(struct parse *p, xmlNodePtr n, const char *name)
-{
-	return n ? take_xml(p, xmlGetNoNsProp(n, (const xmlChar *)name)) : NULL;
 }
 
 /* The language tag given (trimmed, '_' as '-'), or NULL when it is not one. */
@@ -364,377 +219,6 @@ static char *lang_of(char *s)
 		return NULL;
 	}
 	return s;
-}
-
-/* ---- URLs ------------------------------------------------------------- */
-
-/* True when s starts with a scheme (RFC 3986 §3.1). */
-static bool has_scheme(const char *s)
-{
-	size_t i = 0;
-
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
-		return false;
-	while ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-	       (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '-' || s[i] == '.')
-		i++;
-	return s[i] == ':';
-}
-
-static bool is_http(const char *s)
-{
-	return strncasecmp(s, "https://", 8) == 0 || strncasecmp(s, "http://", 7) == 0;
-}
-
-/* ref resolved against base (malloc'd; NULL only when ref is NULL or out of
- * memory).  Absolute refs are kept as given; a ref libxml2 cannot parse
- * (spaces, non-ASCII) is retried percent-encoded, and kept as given when
- * that fails too. */
-static char *url_resolve(struct parse *p, const char *ref, const char *base)
-{
-	xmlChar *x = NULL, *esc = NULL;
-	char *s;
-
-	if (ref == NULL)
-		return NULL;
-	if (base == NULL || has_scheme(ref))
-		return dup_str(p, ref);
-	x = xmlBuildURI((const xmlChar *)ref, (const xmlChar *)base);
-	if (x == NULL) {
-		esc =
-		    xmlURIEscapeStr((const xmlChar *)ref, (const xmlChar *)":/?#[]@!$&'()*+,;=%~");
-		if (esc)
-			x = xmlBuildURI(esc, (const xmlChar *)base);
-	}
-	s = dup_str(p, x ? (const char *)x : ref);
-	xmlFree(x);
-	xmlFree(esc);
-	return s;
-}
-
-/* The base URL for n: the xml:base in scope, resolved against fallback,
- * else fallback (malloc'd, or NULL when neither). */
-static char *base_of(struct parse *p, xmlNodePtr n, const char *fallback)
-{
-	char *xb = n ? take_xml(p, xmlNodeGetBase(p->doc, n)) : NULL;
-	char *s;
-
-	if (xb == NULL)
-		return dup_str(p, fallback);
-	trim(xb);
-	s = url_resolve(p, xb, fallback);
-	free(xb);
-	return s;
-}
-
-/* ---- images ----------------------------------------------------------- */
-
-/* A width or height: digits (and "px"), 0 when missing or odd. */
-static int dimension(const char *s)
-{
-	long v = 0;
-	size_t i = 0;
-
-	if (s == NULL)
-		return 0;
-	while (s[i] >= '0' && s[i] <= '9' && v <= DIM_MAX)
-		v = v * 10 + (s[i++] - '0');
-	if (i == 0 || v > DIM_MAX || (s[i] != '\0' && strcmp(s + i, "px") != 0))
-		return 0;
-	return (int)v;
-}
-
-static int dim_attr(xmlNodePtr n, const char *name)
-{
-	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-	int d = dimension((const char *)v);
-
-	xmlFree(v);
-	return d;
-}
-
-static void post_image_free(struct post_image *im)
-{
-	free(im->url);
-	free(im->alt);
-	free(im->media_type);
-	memset(im, 0, sizeof(*im));
-}
-
-/* Adds an image unless the post has POST_IMAGES_MAX, the URL is not http(s)
- * or too long, already there, or it is a 1-pixel tracker.  type is taken
- * when it is an image/ type, else guessed from the extension. */
-static void image_add(struct parse *p, struct post *post, const char *url, const char *alt,
-		      const char *type, int w, int h)
-{
-	struct post_image *im;
-
-	if (url == NULL || post->nimages == POST_IMAGES_MAX || !is_http(url) ||
-	    strlen(url) > FEED_URL_MAX || w == 1 || h == 1)
-		return;
-	for (size_t i = 0; i < post->nimages; i++)
-		if (strcmp(post->images[i].url, url) == 0)
-			return;
-	if (type == NULL || strncasecmp(type, "image/", 6) != 0)
-		type = ap_image_media_type(url);
-	im = &post->images[post->nimages];
-	im->url = dup_str(p, url);
-	im->media_type = dup_str(p, type);
-	im->alt = plain(dup_str(p, alt));
-	if (im->alt && *im->alt == '\0') {
-		free(im->alt);
-		im->alt = NULL;
-	}
-	im->width = w;
-	im->height = h;
-	if (im->url)
-		post->nimages++;
-	else
-		post_image_free(im);
-}
-
-/* media:content (an image by medium, type or extension) and
- * media:thumbnail, also inside media:group, in document order. */
-static void media_images(struct parse *p, struct post *post, xmlNodePtr parent, const char *base)
-{
-	for (xmlNodePtr c = parent->children; c && !p->nomem; c = c->next) {
-		bool thumb = is_elem(c, NS_MEDIA, "thumbnail");
-		char *url, *type, *medium, *alt;
-		bool image;
-
-		if (is_elem(c, NS_MEDIA, "group")) {
-			media_images(p, post, c, base);
-			continue;
-		}
-		if (!thumb && !is_elem(c, NS_MEDIA, "content"))
-			continue;
-		url = attr_of(p, c, "url");
-		if (url)
-			trim(url);
-		type = attr_of(p, c, "type");
-		medium = attr_of(p, c, "medium");
-		image = thumb || (medium && strcmp(medium, "image") == 0) ||
-			(type && strncasecmp(type, "image/", 6) == 0) ||
-			(medium == NULL && type == NULL && url && ap_image_media_type(url));
-		if (image && url) {
-			char *abs = url_resolve(p, url, base);
-			xmlNodePtr d = child(c, NS_MEDIA, "description");
-
-			alt = text_of(p, d ? d : child(c, NS_MEDIA, "title"));
-			image_add(p, post, abs, alt, type, dim_attr(c, "width"),
-				  dim_attr(c, "height"));
-			free(alt);
-			free(abs);
-		}
-		free(url);
-		free(type);
-		free(medium);
-	}
-}
-
-/* ---- HTML ------------------------------------------------------------- */
-
-/* An output sink for libxml2's serializers, bounded by FEED_HTML_MAX. */
-struct sink {
-	struct buf b;
-	enum bb_rc rc;
-};
-
-static int sink_write(void *ctx, const char *data, int len)
-{
-	struct sink *s = ctx;
-
-	if (s->rc == BB_OK)
-		s->rc = buf_append(&s->b, data, (size_t)len);
-	return s->rc == BB_OK ? len : -1;
-}
-
-/* Closes ob and hands the sink's text over in *out. */
-static enum bb_rc sink_finish(struct sink *s, xmlOutputBufferPtr ob, char **out)
-{
-	enum bb_rc rc = BB_OK;
-
-	if (xmlOutputBufferClose(ob) < 0 && s->rc == BB_OK)
-		s->rc = BB_ERR_NOMEM;
-	if (s->rc != BB_OK) {
-		rc = s->rc;
-		goto out;
-	}
-	*out = buf_take(&s->b);
-	if (*out == NULL)
-		rc = BB_ERR_NOMEM;
-out:
-	buf_free(&s->b);
-	return rc;
-}
-
-/* Parses an HTML fragment inside a wrapper <div>; sets *body and *wrap
- * (NULL when the parser lost them).  NULL when out of memory. */
-static htmlDocPtr html_parse(const char *html, xmlNodePtr *body, xmlNodePtr *wrap)
-{
-	struct buf b;
-	htmlDocPtr doc = NULL;
-	xmlNodePtr root;
-
-	*body = *wrap = NULL;
-	buf_init(&b, strlen(html) + 16);
-	if (buf_puts(&b, "<div>") != BB_OK || buf_puts(&b, html) != BB_OK ||
-	    buf_puts(&b, "</div>") != BB_OK)
-		goto out;
-	doc = htmlReadMemory(b.data, (int)b.len, NULL, "UTF-8", HTML_OPTIONS);
-	root = doc ? xmlDocGetRootElement(doc) : NULL;
-	for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "body") == 0)
-			*body = c;
-	for (xmlNodePtr c = *body ? (*body)->children : NULL; c && !*wrap; c = c->next)
-		if (c->type == XML_ELEMENT_NODE)
-			*wrap = strcmp((const char *)c->name, "div") == 0 ? c : *body;
-	if (*wrap == *body)
-		*wrap = NULL;
-out:
-	buf_free(&b);
-	return doc;
-}
-
-/* Resolves the href and src attributes under top against base and collects
- * <img> elements into imgs (when not NULL).  BB_ERR_LIMIT when the URLs
- * grow the HTML by more than FEED_HTML_MAX. */
-static enum bb_rc html_fix(struct parse *p, htmlDocPtr doc, xmlNodePtr top, const char *base,
-			   struct post *imgs)
-{
-	size_t growth = 0;
-
-	for (xmlNodePtr n = top; n && !p->nomem; n = next_node(n, top)) {
-		if (n->type != XML_ELEMENT_NODE)
-			continue;
-		for (xmlAttrPtr a = n->properties; a && !p->nomem; a = a->next) {
-			char *val, *abs;
-			size_t given;
-
-			if (strcasecmp((const char *)a->name, "href") != 0 &&
-			    strcasecmp((const char *)a->name, "src") != 0)
-				continue;
-			val = take_xml(p, xmlNodeListGetString(doc, a->children, 1));
-			given = val ? strlen(val) : 0;
-			if (val)
-				trim(val);
-			abs = url_resolve(p, val, base);
-			if (abs && (strcmp(abs, val) != 0 || strlen(val) != given)) {
-				growth += strlen(abs) > strlen(val) ? strlen(abs) - strlen(val) : 0;
-				if (growth <= FEED_HTML_MAX &&
-				    xmlSetProp(n, a->name, (const xmlChar *)abs) == NULL)
-					p->nomem = true;
-			}
-			free(val);
-			free(abs);
-			if (growth > FEED_HTML_MAX)
-				return BB_ERR_LIMIT;
-		}
-		if (imgs && strcasecmp((const char *)n->name, "img") == 0) {
-			char *src = attr_of(p, n, "src"), *alt = attr_of(p, n, "alt");
-
-			image_add(p, imgs, src, alt, NULL, dim_attr(n, "width"),
-				  dim_attr(n, "height"));
-			free(src);
-			free(alt);
-		}
-	}
-	return p->nomem ? BB_ERR_NOMEM : BB_OK;
-}
-
-/* The HTML fragment html with its URLs resolved against base, serialized
- * back (malloc'd in *out); images into imgs when not NULL.  BB_ERR_LIMIT
- * when html or the result is over FEED_HTML_MAX. */
-static enum bb_rc html_rewrite(struct parse *p, const char *html, const char *base,
-			       struct post *imgs, char **out)
-{
-	struct sink s = {.rc = BB_OK};
-	xmlOutputBufferPtr ob = NULL;
-	xmlNodePtr body, wrap;
-	htmlDocPtr doc = NULL;
-	enum bb_rc rc;
-
-	buf_init(&s.b, FEED_HTML_MAX);
-	if (strlen(html) > FEED_HTML_MAX) {
-		rc = BB_ERR_LIMIT;
-		goto out;
-	}
-	doc = html_parse(html, &body, &wrap);
-	if (doc == NULL) {
-		rc = BB_ERR_NOMEM;
-		goto out;
-	}
-	rc = body ? html_fix(p, doc, body, base, imgs) : BB_OK;
-	if (rc != BB_OK)
-		goto out;
-	ob = xmlOutputBufferCreateIO(sink_write, NULL, &s, NULL);
-	if (ob == NULL) {
-		rc = BB_ERR_NOMEM;
-		goto out;
-	}
-	/* The wrapper's children, and whatever a stray end tag put beside it. */
-	for (xmlNodePtr c = body ? body->children : NULL; c; c = c->next) {
-		if (c != wrap)
-			htmlNodeDumpFormatOutput(ob, doc, c, "UTF-8", 0);
-		for (xmlNodePtr d = c == wrap ? c->children : NULL; d; d = d->next)
-			htmlNodeDumpFormatOutput(ob, doc, d, "UTF-8", 0);
-	}
-	rc = sink_finish(&s, ob, out);
-	ob = NULL;
-out:
-	if (ob)
-		xmlOutputBufferClose(ob);
-	buf_free(&s.b);
-	if (doc)
-		xmlFreeDoc(doc);
-	return rc;
-}
-
-/* The text of an HTML fragment, as plain text (malloc'd), NULL if absent. */
-static char *html_plain(struct parse *p, char *html)
-{
-	xmlNodePtr body, wrap;
-	htmlDocPtr doc;
-	char *s = NULL;
-
-	if (html == NULL)
-		return NULL;
-	utf8_cut(html, FEED_HTML_MAX);
-	doc = html_parse(html, &body, &wrap);
-	if (doc == NULL)
-		p->nomem = true;
-	else if (body)
-		s = plain(take_xml(p, xmlNodeGetContent(body)));
-	else
-		s = dup_str(p, "");
-	if (doc)
-		xmlFreeDoc(doc);
-	return s;
-}
-
-/* Text as HTML: &, < and > escaped (malloc'd in *out). */
-static enum bb_rc html_escape(const char *text, char **out)
-{
-	struct buf b;
-	enum bb_rc rc = BB_OK;
-
-	buf_init(&b, FEED_HTML_MAX);
-	for (const char *t = text; *t && rc == BB_OK; t++) {
-		size_t n = strcspn(t, "&<>");
-
-		rc = buf_append(&b, t, n);
-		t += n;
-		if (rc == BB_OK && *t)
-			rc = buf_puts(&b, *t == '&' ? "&amp;" : *t == '<' ? "&lt;" : "&gt;");
-		if (*t == '\0')
-			break;
-	}
-	if (rc == BB_OK) {
-		*out = buf_take(&b);
-		rc = *out ? BB_OK : BB_ERR_NOMEM;
-	}
-	buf_free(&b);
-	return rc;
 }
 
 /* ---- items ------------------------------------------------------------ */
@@ -780,9 +264,9 @@ static enum bb_rc item_html(struct parse *p, struct post *post, const char *cont
 	enum bb_rc rc = BB_OK;
 
 	if (content)
-		rc = html_rewrite(p, content, cbase, post, &post->content);
+		rc = feed_html_rewrite(p, content, cbase, post, &post->content);
 	if (rc == BB_OK && summary)
-		rc = html_rewrite(p, summary, sbase, content ? NULL : post, &post->summary);
+		rc = feed_html_rewrite(p, summary, sbase, content ? NULL : post, &post->summary);
 	if (rc == BB_OK && post->content == NULL) {
 		post->content = strdup(post->summary ? post->summary : "");
 		rc = post->content ? BB_OK : BB_ERR_NOMEM;
@@ -862,25 +346,26 @@ static void rss_images(struct parse *p, struct post *post, xmlNodePtr item, cons
 
 		if (url)
 			trim(url);
-		abs = url_resolve(p, url, base);
-		image_add(p, post, abs, NULL, type, 0, 0);
+		abs = feed_url_resolve(p, url, base);
+		feed_image_add(p, post, abs, NULL, type, 0, 0);
 		free(abs);
 		free(url);
 		free(type);
 	}
-	media_images(p, post, item, base);
+	feed_media_images(p, post, item, base);
 }
 
 static enum bb_rc rss_item(struct parse *p, xmlNodePtr item)
 {
 	struct post post = {0};
 	xmlNodePtr n = child(item, NULL, "link"), g = child(item, NULL, "guid");
-	char *base = base_of(p, n, p->feed->link), *link = word_of(p, n), *guid = word_of(p, g);
+	char *base = feed_base_of(p, n, p->feed->link), *link = word_of(p, n),
+	     *guid = word_of(p, g);
 	char *perma = attr_of(p, g, "isPermaLink"), *content = NULL, *desc = NULL, *abs;
 	enum bb_rc rc = BB_OK;
 	bool skip;
 
-	abs = url_resolve(p, link, base);
+	abs = feed_url_resolve(p, link, base);
 	/* No <link>: a guid is a permalink unless isPermaLink="false". */
 	if (abs == NULL && guid && is_http(guid) && !(perma && strcmp(perma, "false") == 0))
 		abs = dup_str(p, guid);
@@ -927,8 +412,8 @@ static enum bb_rc rss_parse(struct parse *p, xmlNodePtr root, struct err *e)
 	f->title = plain(text_of(p, child(channel, NULL, "title")));
 	n = child(channel, NULL, "link");
 	link = word_of(p, n);
-	base = base_of(p, n, NULL);
-	f->link = url_resolve(p, link, base);
+	base = feed_base_of(p, n, NULL);
+	f->link = feed_url_resolve(p, link, base);
 	free(link);
 	free(base);
 	f->language = lang_of(text_of(p, child(channel, NULL, "language")));
@@ -976,11 +461,11 @@ static xmlNodePtr atom_link(struct parse *p, xmlNodePtr parent, const char *rel)
 /* The href of that link resolved against its xml:base, else fallback. */
 static char *atom_href(struct parse *p, xmlNodePtr link, const char *fallback)
 {
-	char *href = attr_of(p, link, "href"), *base = base_of(p, link, fallback), *abs;
+	char *href = attr_of(p, link, "href"), *base = feed_base_of(p, link, fallback), *abs;
 
 	if (href)
 		trim(href);
-	abs = url_resolve(p, href, base);
+	abs = feed_url_resolve(p, href, base);
 	free(href);
 	free(base);
 	return abs;
@@ -995,7 +480,7 @@ static char *atom_plain(struct parse *p, xmlNodePtr n)
 	if (type && strcmp(type, "html") == 0) {
 		char *html = text_of(p, n);
 
-		s = html_plain(p, html);
+		s = feed_html_plain(p, html);
 		free(html);
 	} else if (type && strcmp(type, "xhtml") == 0) {
 		div = child(n, NS_XHTML, "div");
@@ -1019,14 +504,14 @@ static enum bb_rc atom_xhtml(xmlDocPtr doc, xmlNodePtr div, char **out)
 		if (n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
 		    strcmp((const char *)n->ns->href, NS_XHTML) == 0)
 			n->ns = NULL;
-	ob = xmlOutputBufferCreateIO(sink_write, NULL, &s, NULL);
+	ob = xmlOutputBufferCreateIO(feed_sink_write, NULL, &s, NULL);
 	if (ob == NULL) {
 		buf_free(&s.b);
 		return BB_ERR_NOMEM;
 	}
 	for (xmlNodePtr c = div->children; c; c = c->next)
 		xmlNodeDumpOutput(ob, doc, c, 0, 0, "UTF-8");
-	return sink_finish(&s, ob, out);
+	return feed_sink_finish(&s, ob, out);
 }
 
 /* An atom:content or atom:summary as HTML source, not yet resolved
@@ -1053,7 +538,7 @@ static enum bb_rc atom_html(struct parse *p, xmlNodePtr n, char **out)
 		text = NULL;
 	} else if (type == NULL || strcmp(type, "text") == 0 ||
 		   strncasecmp(type, "text/", 5) == 0) {
-		rc = strlen(text) > FEED_HTML_MAX ? BB_ERR_LIMIT : html_escape(text, out);
+		rc = strlen(text) > FEED_HTML_MAX ? BB_ERR_LIMIT : feed_html_escape(text, out);
 	}
 out:
 	free(type);
@@ -1107,15 +592,15 @@ static enum bb_rc atom_fields(struct parse *p, struct post *post, xmlNodePtr ent
 		    type && strncasecmp(type, "image/", 6) == 0 ? attr_of(p, n, "rel") : NULL;
 		char *href = rel && strcmp(rel, "enclosure") == 0 ? atom_href(p, n, base) : NULL;
 
-		image_add(p, post, href, NULL, type, 0, 0);
+		feed_image_add(p, post, href, NULL, type, 0, 0);
 		free(type);
 		free(rel);
 		free(href);
 	}
-	media_images(p, post, entry, base);
+	feed_media_images(p, post, entry, base);
 	/* RFC 4287 §2: xml:base, where the feed sets one, governs the HTML. */
-	cbase = base_of(p, c, base);
-	sbase = base_of(p, s, base);
+	cbase = feed_base_of(p, c, base);
+	sbase = feed_base_of(p, s, base);
 	rc = atom_html(p, c, &content);
 	if (rc == BB_OK)
 		rc = atom_html(p, s, &summary);
