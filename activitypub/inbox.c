@@ -260,7 +260,7 @@ static enum bb_rc host_alive(struct store *st, const struct store_actor *signer,
 		enum bb_rc rc;
 		if (urls[i] == NULL || !ap_url_host(urls[i], host, sizeof(host)))
 			continue;
-		rc = store_host_success(st, host, now, e);
+		rc = store_host_revive(st, host, now, e);
 		if (rc != BB_OK)
 			return rc;
 	}

@@ -2,13 +2,13 @@
  * bench/inbox.c — how many signed activities per second the inbox
  * verifies and durably stores.
  *
- *   bench_inbox BLOGBRIDGE [-n ACTIVITIES] [-a ACTORS] [-c CONCURRENCY]
+ *   bench_inbox BLOGBRIDGE [-n ACTIVITIES] [-a ACTORS] [-c CONCURRENCY] [-k like]
  *
  * Starts the real blogbridge on 127.0.0.1 with a fresh database, and a
  * small server on 127.0.0.2 that plays ACTORS remote actors (serving their
  * actor documents and keys, and taking the Accepts the bridge sends back).
  * Pre-signs ACTIVITIES unique activities (Follow/Undo pairs, draft-cavage,
- * as Mastodon signs them), warms the key cache with one request per actor,
+ * as Mastodon signs them; with -k like, Likes, which queue no Accept back), warms the key cache with one request per actor,
  * then replays them all at CONCURRENCY over keep-alive connections and
  * reports: activities/s answered 202, p50/p99 latency, how many the
  * database holds afterwards (every 202 must be there), and the bridge's
@@ -19,6 +19,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -267,6 +268,7 @@ static int blast(const char *url, struct request *reqs, int from, int to, int co
 int main(int argc, char **argv)
 {
 	int n = 10000, conc = 64, opt, ok = 0;
+	bool likes = false; /* -k like: activities that queue nothing back */
 	unsigned bport;
 	char dir[] = "/tmp/bbbench.XXXXXX", conf[256], db[256], url[128], line[512];
 	struct MHD_Daemon *d;
@@ -277,13 +279,15 @@ int main(int argc, char **argv)
 	pid_t pid;
 	FILE *f;
 
-	while ((opt = getopt(argc - 1, argv + 1, "n:a:c:")) != -1) {
+	while ((opt = getopt(argc - 1, argv + 1, "n:a:c:k:")) != -1) {
 		if (opt == 'n')
 			n = (int)strtol(optarg, NULL, 10);
 		else if (opt == 'a')
 			nactors = (int)strtol(optarg, NULL, 10);
 		else if (opt == 'c')
 			conc = (int)strtol(optarg, NULL, 10);
+		else if (opt == 'k')
+			likes = strcmp(optarg, "like") == 0;
 	}
 	if (argc < 2 || n < 2 || nactors < 1 || conc < 1) {
 		fprintf(stderr, "usage: bench_inbox BLOGBRIDGE [-n N] [-a ACTORS] [-c CONC]\n");
@@ -363,7 +367,13 @@ int main(int argc, char **argv)
 			 "{\"id\":\"%s/follows/%d\",\"type\":\"Follow\",\"actor\":\"%s\","
 			 "\"object\":\"http://127.0.0.1:%u/ap/actor\"}",
 			 a->id, pair, a->id, bport);
-		if (k % 2 == 0)
+		if (likes && k < n)
+			snprintf(body, sizeof(body),
+				 "{\"@context\":\"https://www.w3.org/ns/activitystreams\","
+				 "\"id\":\"%s/likes/%d\",\"type\":\"Like\",\"actor\":\"%s\","
+				 "\"object\":\"http://127.0.0.1:%u/ap/posts/x\"}",
+				 a->id, k, a->id, bport);
+		else if (k % 2 == 0)
 			snprintf(body, sizeof(body),
 				 "{\"@context\":\"https://www.w3.org/ns/activitystreams\",%s",
 				 follow + 1);
@@ -386,8 +396,8 @@ int main(int argc, char **argv)
 	t1 = now_s();
 	stored = count_seen(db) - nactors;
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_double);
-	printf("activities     %d (Follow/Undo pairs from %d actors), concurrency %d\n", n, nactors,
-	       conc);
+	printf("activities     %d (%s from %d actors), concurrency %d\n", n,
+	       likes ? "Likes" : "Follow/Undo pairs", nactors, conc);
 	printf("accepted (202) %d in %.2f s: %.0f activities/s\n", ok, t1 - t0, ok / (t1 - t0));
 	printf("latency        p50 %.2f ms, p99 %.2f ms\n", lat[n / 2], lat[(size_t)(n * 0.99)]);
 	printf("stored         %lld of %d accepted%s\n", stored, ok,
