@@ -193,6 +193,10 @@ enum bb_rc store_delivery_retry(struct store *st, int64_t id, int status, const 
 enum bb_rc store_delivery_fail(struct store *st, int64_t id, int status, const char *error,
 			       time_t now, struct err *e) BB_MUST_CHECK;
 
+/* A number that changes whenever another connection (or process) has
+ * committed to the database: a cheap way to notice new rows. */
+enum bb_rc store_data_version(struct store *st, int64_t *out, struct err *e) BB_MUST_CHECK;
+
 /* When the next pending delivery is due (0 when none): the earliest
  * next attempt among pending rows of available hosts, a leased row counting
  * from when its lease ends. */

@@ -731,3 +731,8 @@ enum bb_rc sql_txn_end(struct store *st, struct sql_txn *t, enum bb_rc rc, struc
 		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
+
+enum bb_rc store_data_version(struct store *st, int64_t *out, struct err *e)
+{
+	return sql_int(st, "PRAGMA data_version", NULL, 0, out, NULL, "read data version", e);
+}
