@@ -86,6 +86,24 @@ static enum bb_rc verify_fetched(struct store *st, const struct inbox_env *env,
 	return verify_with(env, sig, m, signer, e);
 }
 
+static size_t signer_hosts(const struct store_actor *signer, char hosts[2][256]);
+
+/* Whether the sender's server had delivery failures (read only). */
+static enum bb_rc sender_troubled(struct store *st, const struct store_actor *signer,
+				  bool *troubled, struct err *e)
+{
+	char hosts[2][256];
+	size_t n = signer_hosts(signer, hosts);
+
+	*troubled = false;
+	for (size_t i = 0; i < n && !*troubled; i++) {
+		enum bb_rc rc = store_host_troubled(st, hosts[i], troubled, e);
+		if (rc != BB_OK)
+			return rc;
+	}
+	return BB_OK;
+}
+
 /* Is this Delete/Update the actor's own, about itself? */
 static bool self_activity(const struct ap_activity *a)
 {
@@ -141,6 +159,7 @@ enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
 			     out->signer.id, out->act.actor);
 		goto out;
 	}
+	rc = sender_troubled(st, &out->signer, &out->revive, e);
 out:
 	httpsig_free(sig);
 	if (rc != BB_OK)
@@ -247,20 +266,32 @@ static enum bb_rc apply_delete(struct store *st, const struct ap_activity *a, st
 	return rc;
 }
 
+/* The hosts of an actor's inboxes (where our deliveries to it go). */
+static size_t signer_hosts(const struct store_actor *signer, char hosts[2][256])
+{
+	const char *urls[] = {signer->inbox, signer->shared_inbox};
+	size_t n = 0;
+
+	for (size_t i = 0; i < 2; i++)
+		if (urls[i] && ap_url_host(urls[i], hosts[n], sizeof(hosts[n])) &&
+		    (n == 0 || strcmp(hosts[0], hosts[n]) != 0))
+			n++;
+	return n;
+}
+
 /* A verified activity from a host proves it is up: if our deliveries to
  * it were failing (or it was marked unavailable), they resume now, as
- * Mastodon does for us (inboxes_controller.rb:71-78). */
+ * Mastodon does for us (inboxes_controller.rb:71-78).  Whether that is
+ * needed is read in inbox_verify, on the request's thread; the writer
+ * only writes when it is. */
 static enum bb_rc host_alive(struct store *st, const struct store_actor *signer, time_t now,
 			     struct err *e)
 {
-	const char *urls[] = {signer->inbox, signer->shared_inbox};
-	char host[256];
+	char hosts[2][256];
+	size_t n = signer_hosts(signer, hosts);
 
-	for (size_t i = 0; i < 2; i++) {
-		enum bb_rc rc;
-		if (urls[i] == NULL || !ap_url_host(urls[i], host, sizeof(host)))
-			continue;
-		rc = store_host_revive(st, host, now, e);
+	for (size_t i = 0; i < n; i++) {
+		enum bb_rc rc = store_host_success(st, hosts[i], now, e);
 		if (rc != BB_OK)
 			return rc;
 	}
@@ -278,9 +309,11 @@ enum bb_rc inbox_apply(struct store *st, const struct inbox_env *env,
 	rc = store_seen_add(st, v->act.id, now, &is_new, e);
 	if (rc != BB_OK || !is_new)
 		return rc; /* a replay (or Mastodon's RFC 9421 retry): done already */
-	rc = host_alive(st, &v->signer, now, e);
-	if (rc != BB_OK)
-		return rc;
+	if (v->revive) {
+		rc = host_alive(st, &v->signer, now, e);
+		if (rc != BB_OK)
+			return rc;
+	}
 	switch (v->act.type) {
 	case AP_TYPE_FOLLOW: return apply_follow(st, env, v, now, e);
 	case AP_TYPE_UNDO: return apply_undo(st, env, &v->act, e);

@@ -38,6 +38,7 @@ struct inbox_verified {
 	struct ap_activity act;
 	struct store_actor signer;
 	bool ignore; /* acknowledged without effect (e.g. an unknown actor's self-delete) */
+	bool revive; /* deliveries to the sender's server were failing: they resume */
 };
 
 /* Verifies m.  BB_OK with *out filled (clear with inbox_verified_clear);

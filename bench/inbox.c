@@ -200,6 +200,7 @@ static long long count_seen(const char *db)
 	long long n = -1;
 
 	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_busy_timeout(h, 10000) == SQLITE_OK &&
 	    sqlite3_prepare_v2(h, "SELECT count(*) FROM seen", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);

@@ -227,11 +227,11 @@ enum bb_rc store_host_stats_each(struct store *st, store_host_stats_fn fn, void 
 enum bb_rc store_host_success(struct store *st, const char *host, time_t now, struct err *e)
     BB_MUST_CHECK;
 
-/* The same for a host that proved itself alive (it sent a verified
- * activity), but only when it had failures or was unavailable: cheap for
- * the common case. */
-enum bb_rc store_host_revive(struct store *st, const char *host, time_t now, struct err *e)
-    BB_MUST_CHECK;
+/* Whether deliveries to host have been failing (or it is unavailable): a
+ * read, so the inbox can check on its own thread whether a sender's host
+ * needs store_host_success, and write only then. */
+enum bb_rc store_host_troubled(struct store *st, const char *host, bool *troubled,
+			       struct err *e) BB_MUST_CHECK;
 
 /* A failed attempt records the UTC day; on the 7th distinct day the host
  * becomes unavailable (*unavailable set true, and on every failure after

@@ -22,9 +22,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Prepared statements kept per connection: preparing (parsing, planning)
+ * costs more than running the short statements the inbox and the worker
+ * repeat thousands of times a second. */
+#define STMT_CACHE_SIZE 64
+
+struct stmt_slot {
+	const char *sql; /* the literal it was prepared from (NULL: free slot) */
+	sqlite3_stmt *stmt;
+	bool busy; /* handed out, not yet released */
+};
+
 struct store {
 	sqlite3 *db;
 	long long busy_since_us; /* when the current wait for a lock began */
+	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 
 /* Maps a SQLite result to our error, with the operation named: BUSY and
@@ -36,6 +48,15 @@ enum bb_rc sql_exec(struct store *st, const char *sql, const char *what, struct 
 
 /* Prepares one statement; on failure *stmt is NULL. */
 enum bb_rc sql_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt, struct err *e);
+
+/* Gives back a statement from sql_prepare (NULL is fine): a cached one is
+ * reset for its next use, any other finalized.  Every sql_prepare is
+ * paired with one sql_release, never with sqlite3_finalize. */
+void sql_release(struct store *st, sqlite3_stmt *stmt);
+
+/* Runs one statement without results (BEGIN, COMMIT, SAVEPOINT...)
+ * through the cache. */
+enum bb_rc sql_step_once(struct store *st, const char *sql, const char *what, struct err *e);
 
 /* Binds a string, or NULL for a NULL pointer (SQLITE_STATIC: the string
  * must outlive the statement's use). */
@@ -102,7 +123,7 @@ struct queue_insert {
 	sqlite3_stmt *row;  /* INSERT INTO deliveries ... DO NOTHING */
 };
 enum bb_rc queue_insert_prepare(struct store *st, struct queue_insert *qi, struct err *e);
-void queue_insert_finalize(struct queue_insert *qi);
+void queue_insert_finalize(struct store *st, struct queue_insert *qi);
 
 /* Queues activity for inbox as store_delivery_add documents it (host from
  * the URL's authority in lower case; BB_ERR_INVALID or BB_ERR_LIMIT for an

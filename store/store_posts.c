@@ -77,7 +77,7 @@ enum bb_rc store_post_put(struct store *st, struct store_post *p, struct err *e)
 	if (src != SQLITE_DONE)
 		rc = sql_fail(st, src, "store post", e);
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -129,7 +129,7 @@ static enum bb_rc post_read_one(struct store *st, const char *sql, const char *v
 out:
 	if (rc != BB_OK)
 		store_post_clear(out);
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -221,7 +221,7 @@ enum bb_rc store_post_each(struct store *st, int64_t offset, int64_t limit, bool
 		rc = sql_fail(st, src, "list posts", e);
 out:
 	store_post_clear(&p);
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -303,8 +303,8 @@ enum bb_rc store_fanout(struct store *st, int64_t activity, time_t now, int64_t 
 		goto out;
 	rc = fanout_rows(st, targets, &qi, activity, now, &added, e);
 out:
-	sqlite3_finalize(targets);
-	queue_insert_finalize(&qi);
+	sql_release(st, targets);
+	queue_insert_finalize(st, &qi);
 	rc = sql_txn_end(st, &t, rc, e);
 	if (rc == BB_OK && count != NULL)
 		*count = added;
@@ -337,7 +337,7 @@ enum bb_rc store_activity_get(struct store *st, const char *ap_id, char **json, 
 	if (!sql_column_dup(stmt, 0, json) || *json == NULL)
 		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -370,7 +370,7 @@ enum bb_rc store_meta_get(struct store *st, const char *key, char **value, struc
 	if (!sql_column_dup(stmt, 0, value) || *value == NULL)
 		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 

@@ -93,7 +93,7 @@ enum bb_rc store_activity_add(struct store *st, const char *ap_id, const char *j
 	}
 	*rowid = sqlite3_last_insert_rowid(st->db);
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -116,14 +116,14 @@ enum bb_rc queue_insert_prepare(struct store *st, struct queue_insert *qi, struc
 			 &qi->row, e);
 out:
 	if (rc != BB_OK)
-		queue_insert_finalize(qi);
+		queue_insert_finalize(st, qi);
 	return rc;
 }
 
-void queue_insert_finalize(struct queue_insert *qi)
+void queue_insert_finalize(struct store *st, struct queue_insert *qi)
 {
-	sqlite3_finalize(qi->host);
-	sqlite3_finalize(qi->row);
+	sql_release(st, qi->host);
+	sql_release(st, qi->row);
 	qi->host = NULL;
 	qi->row = NULL;
 }
@@ -191,7 +191,7 @@ enum bb_rc store_delivery_add(struct store *st, int64_t activity, const char *in
 		goto out;
 	rc = queue_insert_add(st, &qi, activity, inbox, now, &added, e);
 out:
-	queue_insert_finalize(&qi);
+	queue_insert_finalize(st, &qi);
 	return sql_txn_end(st, &t, rc, e);
 }
 
@@ -326,8 +326,8 @@ static enum bb_rc claim_candidates(struct store *st, time_t now, int64_t limit, 
 	if (*n > (uint64_t)limit)
 		*n = (size_t)limit;
 out:
-	sqlite3_finalize(rows);
-	sqlite3_finalize(hosts);
+	sql_release(st, rows);
+	sql_release(st, hosts);
 	return rc;
 }
 
@@ -375,7 +375,7 @@ static enum bb_rc claim_fetch(struct store *st, const struct candidate *c, size_
 		}
 	}
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -407,7 +407,7 @@ static enum bb_rc claim_lease(struct store *st, const struct claimed *rows, size
 		}
 	}
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -589,6 +589,6 @@ enum bb_rc store_host_stats_each(struct store *st, store_host_stats_fn fn, void 
 	if (src != SQLITE_DONE)
 		rc = sql_fail(st, src, "delivery health", e);
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }

@@ -96,7 +96,7 @@ static enum bb_rc actor_read(struct store *st, const char *sql, const char *valu
 out:
 	if (rc != BB_OK)
 		store_actor_clear(out);
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -131,20 +131,18 @@ enum bb_rc store_seen_add(struct store *st, const char *activity_id, time_t now,
 
 /* ---- remote hosts ----------------------------------------------------- */
 
-enum bb_rc store_host_revive(struct store *st, const char *host, time_t now, struct err *e)
+enum bb_rc store_host_troubled(struct store *st, const char *host, bool *troubled,
+				struct err *e)
 {
-	int64_t troubled = 0;
+	int64_t n = 0;
 	enum bb_rc rc;
 
-	/* Nearly every activity comes from a host in good standing: read
-	 * before writing, so the inbox's batch writes nothing here. */
 	rc = sql_int(st,
 		     "SELECT count(*) FROM hosts h WHERE h.host = lower(?1) AND (h.unavailable = 1"
 		     " OR EXISTS (SELECT 1 FROM host_failures f WHERE f.host = h.host))",
-		     SQL_ARGS(SQL_TEXT(host)), &troubled, NULL, "read host health", e);
-	if (rc != BB_OK || troubled == 0)
-		return rc;
-	return store_host_success(st, host, now, e);
+		     SQL_ARGS(SQL_TEXT(host)), &n, NULL, "read host health", e);
+	*troubled = rc == BB_OK && n > 0;
+	return rc;
 }
 
 enum bb_rc store_host_success(struct store *st, const char *host, time_t now, struct err *e)

@@ -149,9 +149,66 @@ enum bb_rc sql_exec(struct store *st, const char *sql, const char *what, struct 
 
 enum bb_rc sql_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt, struct err *e)
 {
-	int src = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
+	struct stmt_slot *free_slot = NULL;
+	int src;
 
-	return src == SQLITE_OK ? BB_OK : sql_fail(st, src, "prepare", e);
+	/* Keyed by the literal's address, and checked against the text, so
+	 * SQL built at run time in a reused buffer is never confused. */
+	for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
+		struct stmt_slot *c = &st->cache[i];
+		if (c->sql == NULL) {
+			if (free_slot == NULL)
+				free_slot = c;
+			continue;
+		}
+		if (c->sql == sql && !c->busy && strcmp(sqlite3_sql(c->stmt), sql) == 0) {
+			c->busy = true;
+			*stmt = c->stmt;
+			return BB_OK;
+		}
+	}
+	src = sqlite3_prepare_v3(st->db, sql, -1, free_slot ? SQLITE_PREPARE_PERSISTENT : 0, stmt,
+				 NULL);
+	if (src != SQLITE_OK)
+		return sql_fail(st, src, "prepare", e);
+	if (free_slot) {
+		free_slot->sql = sql;
+		free_slot->stmt = *stmt;
+		free_slot->busy = true;
+	}
+	return BB_OK;
+}
+
+void sql_release(struct store *st, sqlite3_stmt *stmt)
+{
+	if (stmt == NULL)
+		return;
+	for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
+		struct stmt_slot *c = &st->cache[i];
+		if (c->stmt == stmt && c->busy) {
+			/* reset reports the last step's error, already handled */
+			(void)sqlite3_reset(stmt);
+			(void)sqlite3_clear_bindings(stmt);
+			c->busy = false;
+			return;
+		}
+	}
+	sqlite3_finalize(stmt);
+}
+
+enum bb_rc sql_step_once(struct store *st, const char *sql, const char *what, struct err *e)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum bb_rc rc = sql_prepare(st, sql, &stmt, e);
+	int src;
+
+	if (rc != BB_OK)
+		return rc;
+	src = sqlite3_step(stmt);
+	if (src != SQLITE_DONE && src != SQLITE_ROW)
+		rc = sql_fail(st, src, what, e);
+	sql_release(st, stmt);
+	return rc;
 }
 
 int sql_bind_text(sqlite3_stmt *stmt, int i, const char *s)
@@ -189,7 +246,7 @@ enum bb_rc sql_prepare_args(struct store *st, const char *sql, const struct sql_
 	}
 	if (src != SQLITE_OK) {
 		rc = sql_fail(st, src, what, e);
-		sqlite3_finalize(*stmt);
+		sql_release(st, *stmt);
 		*stmt = NULL;
 	}
 	return rc;
@@ -209,7 +266,7 @@ enum bb_rc sql_run(struct store *st, const char *sql, const struct sql_arg *args
 	if (src != SQLITE_DONE)
 		rc = sql_fail(st, src, what, e);
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -238,7 +295,7 @@ enum bb_rc sql_int(struct store *st, const char *sql, const struct sql_arg *args
 	if (found != NULL)
 		*found = true;
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -258,7 +315,7 @@ static enum bb_rc user_version(struct store *st, int *out, struct err *e)
 	}
 	*out = sqlite3_column_int(stmt, 0);
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -393,8 +450,10 @@ void store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
+		sqlite3_finalize(st->cache[i].stmt);
 	/* Fails only with unfinalized statements, which every function here
-	 * finalizes on its way out. */
+	 * releases on its way out. */
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -424,7 +483,7 @@ enum bb_rc store_check_integrity(struct store *st, struct err *e)
 		goto out;
 	}
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -449,7 +508,7 @@ enum bb_rc store_actor_published(struct store *st, time_t *out, struct err *e)
 	}
 	*out = (time_t)sqlite3_column_int64(stmt, 0);
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -493,7 +552,7 @@ enum bb_rc store_follower_put(struct store *st, const struct store_follower *f, 
 		goto out;
 	}
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -518,7 +577,7 @@ enum bb_rc store_follower_remove(struct store *st, const char *actor, struct err
 	if (sqlite3_changes(st->db) == 0)
 		rc = err_set(e, BB_ERR_NOTFOUND, "%s is not a follower", actor);
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -538,7 +597,7 @@ enum bb_rc store_follower_count(struct store *st, int64_t *out, struct err *e)
 	}
 	*out = sqlite3_column_int64(stmt, 0);
 out:
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -590,7 +649,7 @@ enum bb_rc store_follower_each(struct store *st, int64_t offset, int64_t limit,
 		rc = sql_fail(st, src, "list followers", e);
 out:
 	store_follower_clear(&f);
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -620,7 +679,7 @@ enum bb_rc store_follower_get(struct store *st, const char *actor, struct store_
 out:
 	if (rc != BB_OK)
 		store_follower_clear(out);
-	sqlite3_finalize(stmt);
+	sql_release(st, stmt);
 	return rc;
 }
 
@@ -659,12 +718,12 @@ enum bb_rc store_follower_remove_by_inbox(struct store *st, const char *inbox, i
 
 enum bb_rc store_begin(struct store *st, struct err *e)
 {
-	return sql_exec(st, "BEGIN IMMEDIATE", "begin transaction", e);
+	return sql_step_once(st, "BEGIN IMMEDIATE", "begin transaction", e);
 }
 
 enum bb_rc store_commit(struct store *st, struct err *e)
 {
-	return sql_exec(st, "COMMIT", "commit", e);
+	return sql_step_once(st, "COMMIT", "commit", e);
 }
 
 void store_rollback(struct store *st)
@@ -681,12 +740,12 @@ enum bb_rc store_savepoint(struct store *st, struct err *e)
 	 * commit: a job belongs inside store_begin. */
 	if (sqlite3_get_autocommit(st->db))
 		return err_set(e, BB_ERR_INVALID, "database: savepoint outside a transaction");
-	return sql_exec(st, "SAVEPOINT " JOB_SAVEPOINT, "savepoint", e);
+	return sql_step_once(st, "SAVEPOINT " JOB_SAVEPOINT, "savepoint", e);
 }
 
 enum bb_rc store_savepoint_release(struct store *st, struct err *e)
 {
-	return sql_exec(st, "RELEASE " JOB_SAVEPOINT, "release savepoint", e);
+	return sql_step_once(st, "RELEASE " JOB_SAVEPOINT, "release savepoint", e);
 }
 
 void store_savepoint_rollback(struct store *st)
