@@ -518,18 +518,6 @@ out:
 	return text;
 }
 
-/* Serializes and frees j. */
-static char *dump(json_t *j)
-{
-	char *s;
-
-	if (j == NULL)
-		return NULL;
-	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	return s;
-}
-
 char *object_activity_render(const struct ap_site *site, const char *type, const char *id,
 			     const char *object_json, time_t published)
 {
@@ -548,7 +536,7 @@ char *object_activity_render(const struct ap_site *site, const char *type, const
 	ctx = ctx ? json_incref(ctx) : json_string(AP_CONTEXT_AS);
 	json_object_del(obj, "@context");
 	time_rfc3339(published, date);
-	return dump(json_pack("{s:o, s:s, s:s, s:s, s:s, s:[s], s:[s], s:o}", "@context", ctx, "id",
+	return ap_json_dump(json_pack("{s:o, s:s, s:s, s:s, s:s, s:[s], s:[s], s:o}", "@context", ctx, "id",
 			      id, "type", type, "actor", site->actor_id, "published", date, "to",
 			      AP_PUBLIC, "cc", site->followers, "object", obj));
 }
@@ -559,7 +547,7 @@ char *object_delete_render(const struct ap_site *site, const char *id, const cha
 	char date[TIME_RFC3339_LEN];
 
 	time_rfc3339(now, date);
-	return dump(json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:[s], s:{s:s, s:s}}", "@context",
+	return ap_json_dump(json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:[s], s:{s:s, s:s}}", "@context",
 			      AP_CONTEXT_AS, "id", id, "type", "Delete", "actor", site->actor_id,
 			      "published", date, "to", AP_PUBLIC, "cc", site->followers, "object",
 			      "id", object_id, "type", "Tombstone"));
@@ -570,6 +558,6 @@ char *object_tombstone_render(const char *object_id, time_t deleted)
 	char date[TIME_RFC3339_LEN];
 
 	time_rfc3339(deleted, date);
-	return dump(json_pack("{s:s, s:s, s:s, s:s}", "@context", AP_CONTEXT_AS, "id", object_id,
+	return ap_json_dump(json_pack("{s:s, s:s, s:s, s:s}", "@context", AP_CONTEXT_AS, "id", object_id,
 			      "type", "Tombstone", "deleted", date));
 }

@@ -16,8 +16,7 @@
 
 #define RENDER_LIMIT (1024 * 1024)
 
-/* Serializes and frees j. */
-static char *dump(json_t *j)
+char *ap_json_dump(json_t *j)
 {
 	char *s;
 
@@ -54,7 +53,7 @@ char *ap_webfinger_render(const struct ap_site *site)
 	/* Mastodon needs `subject` and a `self` link whose type is exactly
 	 * application/activity+json and whose href is the actor id byte for
 	 * byte (app/lib/webfinger.rb:34-46). */
-	return dump(json_pack("{s:s, s:[s,s], s:[{s:s,s:s,s:s},{s:s,s:s,s:s}]}", "subject",
+	return ap_json_dump(json_pack("{s:s, s:[s,s], s:[{s:s,s:s,s:s},{s:s,s:s,s:s}]}", "subject",
 			      subject, "aliases", site->actor_id, site->cfg.blog_url, "links",
 			      "rel", "self", "type", AP_CONTENT_TYPE, "href", site->actor_id, "rel",
 			      "http://webfinger.net/rel/profile-page", "type", "text/html", "href",
@@ -102,13 +101,13 @@ char *ap_nodeinfo_links_render(const struct ap_site *site)
 	char href[1024];
 
 	snprintf(href, sizeof(href), "%s%s", site->cfg.base_url, AP_PATH_NODEINFO);
-	return dump(json_pack("{s:[{s:s,s:s}]}", "links", "rel",
+	return ap_json_dump(json_pack("{s:[{s:s,s:s}]}", "links", "rel",
 			      "http://nodeinfo.diaspora.software/ns/schema/2.1", "href", href));
 }
 
 char *ap_nodeinfo_render(const struct ap_site *site, int64_t local_posts)
 {
-	return dump(json_pack(
+	return ap_json_dump(json_pack(
 	    "{s:s, s:{s:s,s:s}, s:[s], s:{s:[s,s],s:[]}, s:b,"
 	    " s:{s:{s:i,s:i,s:i}, s:I}, s:{s:s}}",
 	    "version", "2.1", "software", "name", "blogbridge", "version",
@@ -202,7 +201,7 @@ char *ap_actor_render(const struct ap_site *site)
 			return NULL;
 		}
 	}
-	return dump(actor);
+	return ap_json_dump(actor);
 }
 
 char *ap_collection_render(const char *id, int64_t total)
@@ -210,7 +209,7 @@ char *ap_collection_render(const char *id, int64_t total)
 	char first[2048];
 
 	snprintf(first, sizeof(first), "%s?page=1", id);
-	return dump(json_pack("{s:s, s:s, s:s, s:I, s:s}", "@context", AP_CONTEXT_AS, "id", id,
+	return ap_json_dump(json_pack("{s:s, s:s, s:s, s:I, s:s}", "@context", AP_CONTEXT_AS, "id", id,
 			      "type", "OrderedCollection", "totalItems", (json_int_t)total, "first",
 			      first));
 }
@@ -232,7 +231,7 @@ static char *page_render(const char *id, int64_t total, int64_t page, json_t *ar
 			return NULL;
 		}
 	}
-	return dump(j);
+	return ap_json_dump(j);
 }
 
 char *ap_collection_page_render(const char *id, int64_t total, int64_t page,

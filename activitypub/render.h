@@ -13,8 +13,13 @@
 
 #include "site.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+/* Serializes j compactly (keys in insertion order) and frees it; NULL
+ * when j is NULL or out of memory. */
+char *ap_json_dump(json_t *j);
 
 /* The media type of an image from its URL's extension (before any query
  * or fragment), or NULL when unknown. */

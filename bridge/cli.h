@@ -8,6 +8,8 @@
 #include "app.h"
 #include "config.h"
 
+#include <jansson.h>
+
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 
@@ -23,6 +25,13 @@ void cli_fail(const char *fmt, ...) BB_PRINTF(1, 2);
 /* Loads the configuration and opens the app (creating the database and
  * key when missing); prints the errors and sets *status on failure. */
 struct app *cli_app_open(const struct cli *cli, int *status);
+
+/* Prints a JSON array on stdout (the --json output) and frees it; the exit
+ * status. */
+int cli_print_json(json_t *arr);
+
+/* A JSON string, or null for NULL. */
+json_t *cli_json_nullable(const char *s);
 
 int cmd_followers(struct cli *cli);
 int cmd_deliveries(struct cli *cli);

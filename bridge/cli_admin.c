@@ -12,8 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Prints a JSON array and frees it. */
-static int print_json(json_t *arr)
+int cli_print_json(json_t *arr)
 {
 	char *s = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
@@ -27,7 +26,7 @@ static int print_json(json_t *arr)
 	return 0;
 }
 
-static json_t *json_nullable(const char *s)
+json_t *cli_json_nullable(const char *s)
 {
 	return s ? json_string(s) : json_null();
 }
@@ -50,8 +49,8 @@ static int print_follower(const struct store_follower *f, void *arg)
 	}
 	return json_array_append_new(
 	    w->arr, json_pack("{s:s, s:o, s:s, s:o, s:s}", "actor", f->actor, "handle",
-			      json_nullable(f->handle), "inbox", f->inbox, "shared_inbox",
-			      json_nullable(f->shared_inbox), "since", since));
+			      cli_json_nullable(f->handle), "inbox", f->inbox, "shared_inbox",
+			      cli_json_nullable(f->shared_inbox), "since", since));
 }
 
 static int followers_list(struct app *app, bool as_json)
@@ -71,7 +70,7 @@ static int followers_list(struct app *app, bool as_json)
 		return EXIT_RUNTIME;
 	}
 	if (as_json)
-		return print_json(w.arr);
+		return cli_print_json(w.arr);
 	if (w.n == 0)
 		printf("no followers yet: search @%s from a Mastodon account and follow it\n",
 		       app->site.acct);
@@ -130,7 +129,7 @@ static int print_host(const struct store_host_stats *h, void *arg)
 			   (json_int_t)h->pending, "retrying", (json_int_t)h->retrying, "failed",
 			   (json_int_t)h->failed, "done", (json_int_t)h->done, "unavailable",
 			   h->unavailable, "next_attempt", next[0] ? json_string(next) : json_null(),
-			   "last_error", json_nullable(h->last_error)));
+			   "last_error", cli_json_nullable(h->last_error)));
 }
 
 int cmd_deliveries(struct cli *cli)
@@ -165,7 +164,7 @@ int cmd_deliveries(struct cli *cli)
 		goto out;
 	}
 	if (as_json)
-		status = print_json(arr);
+		status = cli_print_json(arr);
 out:
 	app_free(app);
 	return status;

@@ -92,7 +92,6 @@ static int posts_list(struct app *app, bool as_json)
 	struct post_walk w = {as_json ? json_array() : NULL, 0, 0};
 	struct err e = {0};
 	struct store *st = app_store(app, &e);
-	char *s;
 
 	if (st == NULL || (as_json && w.arr == NULL)) {
 		cli_fail("%s", st ? "out of memory" : e.msg);
@@ -112,15 +111,7 @@ static int posts_list(struct app *app, bool as_json)
 			       w.n == 1 ? "" : "s", w.deleted);
 		return 0;
 	}
-	s = json_dumps(w.arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(w.arr);
-	if (s == NULL) {
-		cli_fail("out of memory");
-		return EXIT_RUNTIME;
-	}
-	puts(s);
-	free(s);
-	return 0;
+	return cli_print_json(w.arr);
 }
 
 static int posts_delete(struct app *app, const char *url)
