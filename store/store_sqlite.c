@@ -325,6 +325,13 @@ static enum bb_rc migrate(struct store *st, struct err *e)
 	int version = 0;
 	char sql[64];
 
+	/* Every connection opens here (one per HTTP connection thread): when
+	 * the schema is current, a read settles it without the write lock. */
+	rc = user_version(st, &version, e);
+	if (rc != BB_OK)
+		return rc;
+	if (version == MIGRATION_COUNT)
+		return BB_OK;
 	rc = sql_exec(st, "BEGIN IMMEDIATE", "begin migration", e);
 	if (rc != BB_OK)
 		return rc;
