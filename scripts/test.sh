@@ -4,7 +4,7 @@
 # interop test against Fedify (tests/interop/run.sh).
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/install-deps.sh
+sh scripts/install-deps.sh test
 sh scripts/build.sh build
 (cd build && ctest --output-on-failure -j "$(nproc)")
 # Interop with Fedify over TLS on loopback; not in CTest, since it installs
