@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,7 +27,15 @@
  * mostly asleep; their stacks are kept small. */
 #define HTTP_THREAD_STACK (512 * 1024)
 
+/* All request bodies held at once, across connections: 512 connections
+ * each sending a 1 MiB body must not take 512 MiB of a small box.  Past
+ * this, a body is drained and the request answered 503 with Retry-After
+ * (Mastodon retries those). */
+#define HTTP_BODIES_MAX (64 * 1024 * 1024)
+#define HTTP_BUSY_RETRY_S 30
+
 struct http_server {
+	_Atomic size_t body_bytes; /* held by requests in progress */
 	struct MHD_Daemon *daemon;
 	struct app *app;
 };
@@ -149,6 +159,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 		ok &= MHD_add_response_header(r, "Access-Control-Allow-Origin", "*") == MHD_YES;
 	if (res->allow)
 		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow) == MHD_YES;
+	if (res->retry_after) {
+		char v[16];
+		snprintf(v, sizeof(v), "%u", res->retry_after);
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, v) == MHD_YES;
+	}
 	ret = ok ? MHD_queue_response(conn, res->status, r) : MHD_NO;
 	MHD_destroy_response(r);
 	return ret;
@@ -157,8 +172,23 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 /* What one request accumulates between libmicrohttpd's calls. */
 struct request_ctx {
 	struct buf body;
+	size_t reserved; /* bytes counted in http_server.body_bytes */
 	bool too_large;
+	bool over_budget;
 };
+
+/* Keeps n more body bytes if the server-wide budget allows. */
+static bool body_reserve(struct http_server *srv, struct request_ctx *ctx, size_t n)
+{
+	size_t before = atomic_fetch_add(&srv->body_bytes, n);
+
+	if (before + n > HTTP_BODIES_MAX) {
+		atomic_fetch_sub(&srv->body_bytes, n);
+		return false;
+	}
+	ctx->reserved += n;
+	return true;
+}
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
@@ -190,9 +220,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
-		if (!ctx->too_large && (req.method & HTTP_POST) &&
-		    buf_append(&ctx->body, upload_data, *upload_data_size) != BB_OK)
-			ctx->too_large = true;
+		size_t n = *upload_data_size;
+		if (!ctx->too_large && !ctx->over_budget && (req.method & HTTP_POST)) {
+			if (n > HTTP_BODY_MAX - ctx->body.len)
+				ctx->too_large = true;
+			else if (!body_reserve(srv, ctx, n))
+				ctx->over_budget = true;
+			else if (buf_append(&ctx->body, upload_data, n) != BB_OK)
+				ctx->too_large = true;
+		}
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -203,7 +239,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req.body_len = ctx->body.len;
 	req.body_too_large = ctx->too_large;
 	res.status = 500;
-	routes_dispatch(&req, &res);
+	if (ctx->over_budget && !ctx->too_large) {
+		res.retry_after = HTTP_BUSY_RETRY_S;
+		http_respond_error(&res, 503, "too many requests at once; retry later");
+	} else {
+		routes_dispatch(&req, &res);
+	}
 	log_debug("%s %s -> %u", method, url, res.status);
 	ret = send_response(conn, &res);
 	free(res.location);
@@ -213,13 +254,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *srv = cls;
 	struct request_ctx *ctx = *con_cls;
 
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (ctx == NULL)
 		return;
+	atomic_fetch_sub(&srv->body_bytes, ctx->reserved);
 	buf_free(&ctx->body);
 	free(ctx);
 	*con_cls = NULL;
@@ -251,7 +293,7 @@ enum bb_rc http_server_start(struct app *app, struct http_server **out, struct e
 	/* The logger must be the first option to catch every message. */
 	srv->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_SOCK_ADDR,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_SOCK_ADDR,
 	    (const struct sockaddr *)&app->cfg->listen_addr, MHD_OPTION_THREAD_STACK_SIZE,
 	    (size_t)HTTP_THREAD_STACK, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);

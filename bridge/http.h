@@ -43,6 +43,7 @@ struct http_response {
 	bool vary_accept;
 	bool cors;
 	const char *allow; /* Allow header (405) */
+	unsigned retry_after; /* Retry-After seconds (503), 0 for none */
 };
 
 /* Header value of the request, or NULL. */

@@ -1264,6 +1264,85 @@ static void t_shutdown_and_restart(void)
 	free(key2);
 }
 
+/* Sends all of buf on fd; false on error. */
+static bool send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Bodies held at once across connections are bounded (64 MiB): 70
+ * connections each holding most of a 1 MiB body in flight take more than
+ * that, so some are answered 503 with Retry-After, the others go on to
+ * the inbox (401: unsigned), and the server still answers afterwards. */
+#define BUDGET_CONNS 70
+static void t_body_budget(void)
+{
+	struct server *s = main_server();
+	static char chunk[1000 * 1000];
+	int fds[BUDGET_CONNS];
+	int n503 = 0, n401 = 0, other = 0;
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+
+	if (s == NULL)
+		return;
+	memset(chunk, 'x', sizeof(chunk));
+	sin.sin_port = htons((uint16_t)s->port);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	for (int i = 0; i < BUDGET_CONNS; i++) {
+		char head[256];
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+			CHECK(!"connect");
+			fds[i] = -1;
+			continue;
+		}
+		snprintf(head, sizeof(head),
+			 "POST /ap/inbox HTTP/1.1\r\nHost: blog.test\r\nContent-Type: "
+			 "application/activity+json\r\nContent-Length: %d\r\n\r\n",
+			 1024 * 1024);
+		CHECK(send_all(fds[i], head, strlen(head)));
+		CHECK(send_all(fds[i], chunk, sizeof(chunk)));
+	}
+	usleep(300 * 1000); /* let the server take in what was sent */
+	for (int i = 0; i < BUDGET_CONNS; i++) {
+		static char rest[1024 * 1024 - sizeof(chunk)];
+		char resp[4096];
+		ssize_t got;
+		struct timeval tv = {10, 0};
+		if (fds[i] < 0)
+			continue;
+		memset(rest, '}', sizeof(rest));
+		CHECK(send_all(fds[i], rest, sizeof(rest)));
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		got = recv(fds[i], resp, sizeof(resp) - 1, 0);
+		resp[got > 0 ? got : 0] = '\0';
+		if (strncmp(resp, "HTTP/1.1 503", 12) == 0) {
+			n503++;
+			CHECK(check_contains(resp, "Retry-After: 30"));
+		} else if (strncmp(resp, "HTTP/1.1 401", 12) == 0) {
+			n401++;
+		} else {
+			other++;
+		}
+		close(fds[i]);
+	}
+	fprintf(stderr, "     %d answered 401, %d answered 503, %d other\n", n401, n503, other);
+	/* 64 MiB hold 67 of the 1,000,000-byte parts sent first: the others
+	 * are over budget; every connection gets one of the two answers. */
+	CHECK(n503 >= BUDGET_CONNS - 67);
+	CHECK(n401 >= 60);
+	CHECK_INT(n401 + n503, BUDGET_CONNS);
+	CHECK_INT(other, 0);
+	check_still_answers(s);
+}
+
 static const struct check_case cases[] = {
     {"webfinger_forms", t_webfinger_forms},
     {"webfinger_errors", t_webfinger_errors},
@@ -1277,6 +1356,7 @@ static const struct check_case cases[] = {
     {"collections", t_collections},
     {"errors_and_methods", t_errors_and_methods},
     {"oversized_requests", t_oversized_requests},
+    {"body_budget", t_body_budget},
     {"keep_alive", t_keep_alive},
     {"shutdown_and_restart", t_shutdown_and_restart},
 };
