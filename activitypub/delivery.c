@@ -23,6 +23,8 @@
 #define DELIVERY_CLAIM_GAP_MS 50
 /* How often the worker checks whether another process queued rows. */
 #define DELIVERY_WATCH_MS 100
+/* How often old rows are pruned (store_prune), the first time a minute in. */
+#define DELIVERY_PRUNE_MS (3600 * 1000LL)
 
 struct transfer {
 	int64_t id;
@@ -482,6 +484,7 @@ static void *worker_main(void *arg)
 	unsigned max = w->cfg.inflight_max ? w->cfg.inflight_max : DELIVERY_INFLIGHT_MAX;
 	unsigned per_host = w->cfg.per_host ? w->cfg.per_host : DELIVERY_PER_HOST;
 	long long next_claim = 0, last_claim = -DELIVERY_CLAIM_GAP_MS, next_watch = 0; /* ms */
+	long long next_prune = monotonic_ms() + 60 * 1000;
 	int64_t version = -1;
 
 	while (!atomic_load(&w->stopping)) {
@@ -500,6 +503,16 @@ static void *worker_main(void *arg)
 				version = v;
 			}
 			next_watch = now_ms + DELIVERY_WATCH_MS;
+		}
+		if (now_ms >= next_prune) {
+			struct err e = {0};
+			int64_t removed = 0;
+			if (store_prune(w->st, time(NULL), &removed, &e) != BB_OK)
+				log_warn("delivery: pruning old rows: %s", e.msg);
+			else if (removed > 0)
+				log_info("pruned %lld old rows (received ids, finished deliveries)",
+					 (long long)removed);
+			next_prune = now_ms + DELIVERY_PRUNE_MS;
 		}
 		/* A wake-up brings the next claim forward, but not closer than
 		 * DELIVERY_CLAIM_GAP_MS to the last one: a burst of inbox

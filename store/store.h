@@ -313,4 +313,18 @@ enum bb_rc store_meta_get(struct store *st, const char *key, char **value, struc
 enum bb_rc store_meta_set(struct store *st, const char *key, const char *value, struct err *e)
     BB_MUST_CHECK; /* value NULL deletes */
 
+/* ---- housekeeping ------------------------------------------------------
+ * What the bridge keeps only for a while, so the database stays small over
+ * years: ids of received activities (a replay older than this fails the
+ * signature's time window anyway), finished deliveries, and deliveries
+ * given up on (kept longer, for the admin to see). */
+#define STORE_KEEP_SEEN_S (7 * 24 * 3600)
+#define STORE_KEEP_DONE_S (7 * 24 * 3600)
+#define STORE_KEEP_FAILED_S (30 * 24 * 3600)
+
+/* Deletes what is older than the STORE_KEEP_* spans at `now`, in one
+ * transaction; *removed (may be NULL) counts the rows. */
+enum bb_rc store_prune(struct store *st, time_t now, int64_t *removed, struct err *e)
+    BB_MUST_CHECK;
+
 #endif

@@ -592,3 +592,33 @@ out:
 	sql_release(st, stmt);
 	return rc;
 }
+
+enum bb_rc store_prune(struct store *st, time_t now, int64_t *removed, struct err *e)
+{
+	struct sql_txn t = {0};
+	int64_t n = 0;
+	enum bb_rc rc;
+
+	if (removed)
+		*removed = 0;
+	rc = sql_txn_begin(st, &t, e);
+	if (rc != BB_OK)
+		return rc;
+	rc = sql_run(st, "DELETE FROM seen WHERE received_at < ?1",
+		     SQL_ARGS(SQL_INT(now - STORE_KEEP_SEEN_S)), "prune seen ids", e);
+	if (rc == BB_OK) {
+		n += sqlite3_changes(st->db);
+		rc = sql_run(st,
+			     "DELETE FROM deliveries WHERE (state = 1 AND updated_at < ?1)"
+			     " OR (state = 2 AND updated_at < ?2)",
+			     SQL_ARGS(SQL_INT(now - STORE_KEEP_DONE_S),
+				      SQL_INT(now - STORE_KEEP_FAILED_S)),
+			     "prune deliveries", e);
+	}
+	if (rc == BB_OK)
+		n += sqlite3_changes(st->db);
+	rc = sql_txn_end(st, &t, rc, e);
+	if (rc == BB_OK && removed)
+		*removed = n;
+	return rc;
+}

@@ -2356,7 +2356,53 @@ out:
 		check_tmpdir_remove(dir);
 }
 
+/* Old received ids, finished deliveries and long-failed ones go; what is
+ * recent, and everything pending, stays. */
+static void t_prune(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	int64_t act = 0, removed = -1;
+	bool is_new = false;
+	time_t now = 100000000;
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(store_seen_add(st, "https://a.example/old", now - STORE_KEEP_SEEN_S - 1, &is_new,
+				 &e),
+		  BB_OK);
+	CHECK_INT(store_seen_add(st, "https://a.example/new", now - 10, &is_new, &e), BB_OK);
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/1", "{}", 1, &act, &e), BB_OK);
+	for (int i = 1; i <= 5; i++) {
+		char inbox[64];
+		snprintf(inbox, sizeof(inbox), "https://h%d.example/inbox", i);
+		CHECK_INT(store_delivery_add(st, act, inbox, 1, &e), BB_OK);
+	}
+	/* 1: done long ago; 2: done recently; 3: failed long ago; 4: failed
+	 * within the keep span; 5: pending since long ago. */
+	CHECK_INT(store_delivery_done(st, 1, 202, now - STORE_KEEP_DONE_S - 1, &e), BB_OK);
+	CHECK_INT(store_delivery_done(st, 2, 202, now - 5, &e), BB_OK);
+	CHECK_INT(store_delivery_fail(st, 3, 410, "gone", now - STORE_KEEP_FAILED_S - 1, &e), BB_OK);
+	CHECK_INT(store_delivery_fail(st, 4, 410, "gone", now - STORE_KEEP_DONE_S - 1, &e), BB_OK);
+	CHECK_INT(store_prune(st, now, &removed, &e), BB_OK);
+	CHECK_INT(removed, 3);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM seen"), 1);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM seen WHERE id = 'https://a.example/new'"), 1);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries"), 3);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE id IN (2, 4, 5)"), 3);
+	CHECK_INT(store_prune(st, now, &removed, &e), BB_OK);
+	CHECK_INT(removed, 0);
+out:
+	store_close(st);
+	free(path);
+	if (dir)
+		check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
+	{"prune", t_prune},
 	{"claim_inbox_order", t_claim_inbox_order},
     {"migrate_from_empty", t_migrate_from_empty},
     {"newer_schema_refused", t_newer_schema_refused},
