@@ -224,6 +224,20 @@ static bool set_icon(struct config *cfg, const char *v, const char *dir, char *m
 	return set_optional(&cfg->icon, v, msg, n);
 }
 
+/* A URL template with "{slug}" where the tag goes. */
+static bool set_tag_url(struct config *cfg, const char *v, const char *dir, char *msg, size_t n)
+{
+	(void)dir;
+	if (v[0] == '\0')
+		return set_optional(&cfg->tag_url, v, msg, n);
+	if (strstr(v, "{slug}") == NULL)
+		return msgf(msg, n, "tag_url '%s' must contain {slug}, e.g. https://blog.example/tag/{slug}/",
+			    v);
+	if (!parse_http_url(v, false, NULL, NULL, msg, n))
+		return false;
+	return set_optional(&cfg->tag_url, v, msg, n);
+}
+
 static bool set_feed(struct config *cfg, const char *v, const char *dir, char *msg, size_t n)
 {
 	char *path;
@@ -519,6 +533,7 @@ static const struct config_key config_keys[] = {
 	{"site", "summary", false, "", set_summary},
 	{"site", "url", false, "", set_url},
 	{"site", "icon", false, "", set_icon},
+	{"site", "tag_url", false, "", set_tag_url},
 	{"site", "feed", true, NULL, set_feed},
 	{"site", "poll_interval", false, "300", set_poll_interval},
 	{"site", "object_type", false, "note", set_object_type},
@@ -604,6 +619,10 @@ static char *value_clean(char *v)
 			return NULL;
 		return v + 1;
 	}
+	/* "key =   # comment": the value is empty.  (A value that must
+	 * start with # or ; is written in quotes.) */
+	if (v[0] == '#' || v[0] == ';')
+		return v + strlen(v);
 	for (char *p = v; *p; p++) {
 		if ((*p == '#' || *p == ';') && p > v && isspace((unsigned char)p[-1])) {
 			*p = '\0';
@@ -789,6 +808,7 @@ void config_free(struct config *cfg)
 	free(cfg->summary);
 	free(cfg->url);
 	free(cfg->icon);
+	free(cfg->tag_url);
 	free(cfg->feed);
 	free(cfg->language);
 	free(cfg->listen);

@@ -38,6 +38,7 @@ struct config {
 	char *summary;
 	char *url;  /* the blog's home page */
 	char *icon; /* NULL when unset */
+	char *tag_url; /* the blog's tag pages, "{slug}" for the tag; NULL when unset */
 	char *feed; /* a URL, or a path resolved against the config's folder */
 	bool feed_is_url;
 	unsigned poll_interval; /* seconds */

@@ -59,9 +59,10 @@ static enum bb_rc source_fingerprint(const struct app *app, char out[DIGEST_SHA2
 	enum bb_rc rc;
 
 	buf_init(&b, 4 * FEED_URL_MAX);
-	rc = buf_printf(&b, "%s\n%s\n%d\n%d\n%s\n%s", cfg->feed, cfg->base_url,
+	rc = buf_printf(&b, "%s\n%s\n%d\n%d\n%s\n%s\n%s", cfg->feed, cfg->base_url,
 			(int)cfg->object_type, (int)cfg->note_content,
-			cfg->language ? cfg->language : "", BB_VERSION);
+			cfg->language ? cfg->language : "", cfg->tag_url ? cfg->tag_url : "",
+			BB_VERSION);
 	if (rc == BB_OK)
 		rc = digest_sha256_hex(b.data, b.len, out);
 	buf_free(&b);
@@ -443,7 +444,7 @@ static enum bb_rc poll_once(struct app *app, bool deliver_existing, const atomic
 	    .kind = app->cfg->object_type == CONFIG_OBJECT_ARTICLE ? OBJECT_ARTICLE : OBJECT_NOTE,
 	    .excerpt = app->cfg->note_content == CONFIG_NOTE_EXCERPT,
 	    .language = app->cfg->language,
-	    .tag_url = NULL,
+	    .tag_url = app->cfg->tag_url,
 	};
 	if ((rc = source_fingerprint(app, fingerprint, e)) != BB_OK ||
 	    (rc = feed_read(app, c.st, fingerprint, c.now, cancel, &doc, e)) != BB_OK)

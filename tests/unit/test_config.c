@@ -20,6 +20,7 @@ static const char *good_conf =
     "summary = \"Posts about C# ; and # more\"\n"
     "url = https://blog.example/home/\n"
     "icon = https://blog.example/avatar.png\n"
+    "tag_url = https://blog.example/tag/{slug}/\n"
     "feed = feeds/feed.xml\n"
     "poll_interval = 60\n"
     "object_type = article\n"
@@ -76,6 +77,7 @@ static void t_every_key(void)
 	CHECK_STR(cfg->summary, "Posts about C# ; and # more");
 	CHECK_STR(cfg->url, "https://blog.example/home/");
 	CHECK_STR(cfg->icon, "https://blog.example/avatar.png");
+	CHECK_STR(cfg->tag_url, "https://blog.example/tag/{slug}/");
 	snprintf(expect, sizeof(expect), "%s/feeds/feed.xml", dir);
 	CHECK_STR(cfg->feed, expect);
 	CHECK(!cfg->feed_is_url);
@@ -111,7 +113,9 @@ static void t_defaults(void)
 	struct config_errors errs;
 	struct config *cfg = load_text(dir,
 				       "[site]\nbase_url = http://localhost:8080\nhandle = b_log.x\n"
-				       "feed = https://blog.example/feed/\n",
+				       "feed = https://blog.example/feed/\n"
+				       "tag_url =      # a comment only: the value is empty\n"
+				       "icon = ; likewise\n",
 				       &errs, NULL);
 	char expect[512];
 	const struct sockaddr_in *sin;
@@ -126,6 +130,7 @@ static void t_defaults(void)
 	CHECK_STR(cfg->url, "https://blog.example/");
 	CHECK(cfg->feed_is_url);
 	CHECK(cfg->icon == NULL);
+	CHECK(cfg->tag_url == NULL);
 	CHECK(cfg->language == NULL);
 	CHECK(cfg->password_hash == NULL);
 	CHECK_INT(cfg->poll_interval, 300);
@@ -221,6 +226,11 @@ static void t_errors(void)
 		     "language 'french!' is not a BCP 47 tag such as fr or en-GB");
 	expect_error("language = f\n", 5, "language 'f' is not a BCP 47 tag such as fr or en-GB");
 	expect_error("icon = ftp://x/a.png\n", 5, "'ftp://x/a.png' must be an http or https URL");
+	expect_error("tag_url = https://blog.example/tag/\n", 5,
+		     "tag_url 'https://blog.example/tag/' must contain {slug}, e.g. "
+		     "https://blog.example/tag/{slug}/");
+	expect_error("tag_url = ftp://blog.example/{slug}\n", 5,
+		     "'ftp://blog.example/{slug}' must be an http or https URL");
 	expect_error("icon = not a url\n", 5, "'not a url' is not a valid http(s) URL");
 	expect_error("url = https://user:pw@blog.example/\n", 5,
 		     "'https://user:pw@blog.example/' must not contain a user name");
