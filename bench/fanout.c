@@ -26,6 +26,7 @@
  * fan-out is not one delivery per server; everything started is stopped
  * and the folder removed on every path (SIGINT included).
  */
+#include "bench_util.h"
 #include "httpsig.h"
 #include "key.h"
 
@@ -124,52 +125,11 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
 
 	nanosleep(&ts, NULL);
-}
-
-static unsigned free_port(void)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	unsigned port = 0;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-		port = ntohs(sin.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static long peak_rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmHWM:", 6) == 0)
-			kb = strtol(line + 6, NULL, 10);
-	fclose(f);
-	return kb;
 }
 
 /* ---- servers ------------------------------------------------------------ */
@@ -242,7 +202,7 @@ static void sink_record(struct sink *s, struct MHD_Connection *c, const char *ur
 {
 	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 	long k = host ? server_of_host(host, s->port) : -1;
-	double at = now_s();
+	double at = bench_now_s();
 
 	pthread_mutex_lock(&s->lock);
 	s->posts++;
@@ -545,7 +505,7 @@ static pid_t spawn(const struct bench *b, const char *command, const char *out, 
 /* Waits up to timeout_s for pid; true (and *status) when it exited. */
 static bool child_wait(pid_t pid, double timeout_s, int *status)
 {
-	double until = now_s() + timeout_s;
+	double until = bench_now_s() + timeout_s;
 
 	for (;;) {
 		pid_t r = waitpid(pid, status, WNOHANG);
@@ -553,7 +513,7 @@ static bool child_wait(pid_t pid, double timeout_s, int *status)
 			return true;
 		if (r < 0 && errno != EINTR)
 			return true; /* not ours any more */
-		if (now_s() > until || interrupted)
+		if (bench_now_s() > until || interrupted)
 			return false;
 		sleep_ms(5);
 	}
@@ -672,7 +632,7 @@ static bool actor_get(const struct bench *b, char *doc)
 static bool serve_start(struct bench *b)
 {
 	char out[PATH_LEN + 16], log[PATH_LEN + 16], *doc = malloc(ACTOR_MAX);
-	double until = now_s() + READY_S;
+	double until = bench_now_s() + READY_S;
 	json_t *actor = NULL;
 	const char *id = NULL, *pem = NULL;
 	struct err e = {0};
@@ -688,7 +648,7 @@ static bool serve_start(struct bench *b)
 
 		if (exited)
 			b->serve = 0; /* reaped: nothing to stop */
-		if (exited || now_s() > until || interrupted) {
+		if (exited || bench_now_s() > until || interrupted) {
 			fprintf(stderr, "serve did not answer\n");
 			serve_log_tail(b);
 			goto out;
@@ -751,14 +711,14 @@ static bool bench_setup(struct bench *b)
 	}
 	b->sink.nservers = b->nservers;
 	b->sink.dead = b->dead;
-	b->sink.t0 = now_s();
+	b->sink.t0 = bench_now_s();
 	if (!sink_start(&b->sink)) {
 		fprintf(stderr, "cannot start the sink\n");
 		return false;
 	}
 	/* Chosen last: the sockets above hold their ports, so it is none of
 	 * theirs. */
-	b->bport = free_port();
+	b->bport = bench_free_port("127.0.0.1");
 	if (!write_conf(b) || !write_feed(b, 1) || !run_poll(b, &b->queued))
 		return false;
 	return followers_insert(b);
@@ -777,14 +737,14 @@ static bool bench_run(struct bench *b)
 	if (!write_feed(b, 2))
 		return false;
 	pthread_mutex_lock(&b->sink.lock);
-	b->sink.t0 = t0 = now_s();
+	b->sink.t0 = t0 = bench_now_s();
 	pthread_mutex_unlock(&b->sink.lock);
 	if (!run_poll(b, &b->queued))
 		return false;
-	b->poll_s = now_s() - t0;
+	b->poll_s = bench_now_s() - t0;
 	until = t0 + WAIT_S;
-	while (served < live && now_s() < until && !interrupted) {
-		long kb = peak_rss_kb(b->serve);
+	while (served < live && bench_now_s() < until && !interrupted) {
+		long kb = bench_peak_rss_kb(b->serve);
 
 		if (kb > b->rss_kb)
 			b->rss_kb = kb;
@@ -801,20 +761,13 @@ static bool bench_run(struct bench *b)
 		served = b->sink.served;
 		pthread_mutex_unlock(&b->sink.lock);
 	}
-	b->wait_s = now_s() - t0;
-	if (peak_rss_kb(b->serve) > b->rss_kb)
-		b->rss_kb = peak_rss_kb(b->serve);
+	b->wait_s = bench_now_s() - t0;
+	if (bench_peak_rss_kb(b->serve) > b->rss_kb)
+		b->rss_kb = bench_peak_rss_kb(b->serve);
 	/* The worker records outcomes in batches every 100 ms. */
 	sleep_ms(300);
 	count_rows(b);
 	return !interrupted;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* The time by which a fraction p of the live servers were served. */
@@ -843,7 +796,7 @@ static int bench_report(struct bench *b)
 		if (s->hits[k] > 1)
 			dup++;
 	}
-	qsort(t, n, sizeof(*t), cmp_double);
+	qsort(t, n, sizeof(*t), bench_cmp_double);
 	last = n ? t[n - 1] : -1;
 	med = at_fraction(t, n, live, 0.5);
 	printf("followers        %ld\n", b->followers);

@@ -14,6 +14,7 @@
  * database holds afterwards (every 202 must be there), and the bridge's
  * peak RSS.  Signing happens before the clock starts.  Loopback only.
  */
+#include "bench_util.h"
 #include "httpsig.h"
 #include "key.h"
 
@@ -50,30 +51,6 @@ struct request {
 static struct actor *actors;
 static int nactors = 20;
 static unsigned peer_port;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static unsigned free_port(const char *addr)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	unsigned port = 0;
-
-	inet_pton(AF_INET, addr, &sin.sin_addr);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-		port = ntohs(sin.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
 
 /* The peer: actor documents on GET, 202 for any POST. */
 static enum MHD_Result peer(void *cls, struct MHD_Connection *c, const char *url,
@@ -167,30 +144,6 @@ static struct curl_slist *signed_headers(const struct actor *a, const char *url,
 	h = curl_slist_append(h, "Expect:");
 	httpsig_signed_clear(&s);
 	return h;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static long peak_rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmHWM:", 6) == 0)
-			kb = strtol(line + 6, NULL, 10);
-	fclose(f);
-	return kb;
 }
 
 static long long count_seen(const char *db)
@@ -298,8 +251,8 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (mkdtemp(dir) == NULL)
 		return 1;
-	bport = free_port("127.0.0.1");
-	peer_port = free_port(PEER_ADDR);
+	bport = bench_free_port("127.0.0.1");
+	peer_port = bench_free_port(PEER_ADDR);
 	snprintf(conf, sizeof(conf), "%s/bridge.conf", dir);
 	snprintf(db, sizeof(db), "%s/bridge.db", dir);
 	f = fopen(conf, "w");
@@ -392,18 +345,18 @@ int main(int argc, char **argv)
 	if (ok != nactors)
 		fprintf(stderr, "warm-up: %d of %d accepted\n", ok, nactors);
 
-	t0 = now_s();
+	t0 = bench_now_s();
 	blast(url, reqs, 0, n, conc, lat, &ok);
-	t1 = now_s();
+	t1 = bench_now_s();
 	stored = count_seen(db) - nactors;
-	qsort(lat, (size_t)n, sizeof(*lat), cmp_double);
+	qsort(lat, (size_t)n, sizeof(*lat), bench_cmp_double);
 	printf("activities     %d (%s from %d actors), concurrency %d\n", n,
 	       likes ? "Likes" : "Follow/Undo pairs", nactors, conc);
 	printf("accepted (202) %d in %.2f s: %.0f activities/s\n", ok, t1 - t0, ok / (t1 - t0));
 	printf("latency        p50 %.2f ms, p99 %.2f ms\n", lat[n / 2], lat[(size_t)(n * 0.99)]);
 	printf("stored         %lld of %d accepted%s\n", stored, ok,
 	       stored == ok ? "" : "  <-- MISMATCH");
-	printf("bridge peak RSS %ld KiB\n", peak_rss_kb(pid));
+	printf("bridge peak RSS %ld KiB\n", bench_peak_rss_kb(pid));
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	MHD_stop_daemon(d);
