@@ -32,6 +32,24 @@ void sleep_ms(long ms)
 		;
 }
 
+const char *bridge_main_init(int argc, char **argv, const char *prog)
+{
+	static char path[PATH_MAX];
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s PATH/TO/blogbridge [CASE...]\n", prog);
+		return NULL;
+	}
+	if (realpath(argv[1], path) == NULL) {
+		perror(argv[1]);
+		return NULL;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return NULL;
+	return path;
+}
+
 int free_port(const char *ip)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
@@ -48,7 +66,7 @@ int free_port(const char *ip)
 	return port;
 }
 
-static bool port_answers(int port)
+bool port_answers(int port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -65,11 +83,8 @@ static bool port_answers(int port)
 
 /* ---- the process ---- */
 
-bool bridge_setup(struct bridge *b, const char *binary, const char *federation_extra)
+bool bridge_prepare(struct bridge *b, const char *binary)
 {
-	char text[2048];
-	char *p;
-
 	memset(b, 0, sizeof(*b));
 	b->binary = binary;
 	b->dir = check_tmpdir();
@@ -77,10 +92,27 @@ bool bridge_setup(struct bridge *b, const char *binary, const char *federation_e
 	if (b->port <= 0)
 		return false;
 	snprintf(b->origin, sizeof(b->origin), "http://127.0.0.1:%d", b->port);
-	snprintf(b->actor_id, sizeof(b->actor_id), "%s/ap/actor", b->origin);
-	snprintf(b->key_id, sizeof(b->key_id), "%s#main-key", b->actor_id);
 	snprintf(b->log, sizeof(b->log), "%s/server.log", b->dir);
 	snprintf(b->db, sizeof(b->db), "%s/data/bridge.db", b->dir);
+	return true;
+}
+
+void bridge_write_conf(struct bridge *b, const char *text)
+{
+	char *p = check_write_file(b->dir, "bridge.conf", text);
+
+	snprintf(b->conf, sizeof(b->conf), "%s", p);
+	free(p);
+}
+
+bool bridge_setup(struct bridge *b, const char *binary, const char *federation_extra)
+{
+	char text[2048];
+
+	if (!bridge_prepare(b, binary))
+		return false;
+	snprintf(b->actor_id, sizeof(b->actor_id), "%s/ap/actor", b->origin);
+	snprintf(b->key_id, sizeof(b->key_id), "%s#main-key", b->actor_id);
 	free(check_write_file(b->dir, "feed.xml",
 			      "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>"
 			      "<title>Fed</title><link>https://blog.test/</link>"
@@ -93,15 +125,14 @@ bool bridge_setup(struct bridge *b, const char *binary, const char *federation_e
 		 "\n[store]\ndatabase = data/bridge.db\n"
 		 "\n[federation]\nkey = data/actor.pem\nallow_private_addresses = true\n%s",
 		 b->origin, b->port, federation_extra);
-	p = check_write_file(b->dir, "bridge.conf", text);
-	snprintf(b->conf, sizeof(b->conf), "%s", p);
-	free(p);
+	bridge_write_conf(b, text);
 	return true;
 }
 
 bool bridge_start(struct bridge *b)
 {
 	char *argv[] = {(char *)b->binary, "-c", b->conf, "serve", NULL};
+	int wait_ms = b->start_wait_ms > 0 ? b->start_wait_ms : BRIDGE_START_WAIT_MS;
 	pid_t pid = fork();
 
 	if (pid < 0)
@@ -116,7 +147,7 @@ bool bridge_start(struct bridge *b)
 		_exit(127);
 	}
 	b->pid = pid;
-	for (int waited = 0; waited < BRIDGE_START_WAIT_MS; waited += BRIDGE_POLL_MS) {
+	for (int waited = 0; waited < wait_ms; waited += BRIDGE_POLL_MS) {
 		int status;
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			b->pid = 0;
@@ -128,7 +159,8 @@ bool bridge_start(struct bridge *b)
 			return true;
 		sleep_ms(BRIDGE_POLL_MS);
 	}
-	fprintf(stderr, "    the bridge did not answer within %d ms\n", BRIDGE_START_WAIT_MS);
+	fprintf(stderr, "    the bridge did not answer on port %d within %d ms\n", b->port,
+		wait_ms);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	b->pid = 0;
@@ -137,19 +169,20 @@ bool bridge_start(struct bridge *b)
 
 int bridge_stop(struct bridge *b, int sig)
 {
+	int wait_ms = b->stop_wait_ms > 0 ? b->stop_wait_ms : BRIDGE_STOP_WAIT_MS;
 	int status;
 
 	if (b->pid == 0)
 		return -1;
 	kill(b->pid, sig);
-	for (int waited = 0; waited < BRIDGE_STOP_WAIT_MS; waited += BRIDGE_POLL_MS) {
+	for (int waited = 0; waited < wait_ms; waited += BRIDGE_POLL_MS) {
 		if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
 			b->pid = 0;
 			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 		}
 		sleep_ms(BRIDGE_POLL_MS);
 	}
-	fprintf(stderr, "    the bridge ignored signal %d; killing it\n", sig);
+	fprintf(stderr, "    the bridge ignored signal %d for %d ms; killing it\n", sig, wait_ms);
 	kill(b->pid, SIGKILL);
 	waitpid(b->pid, NULL, 0);
 	b->pid = 0;

@@ -10,6 +10,8 @@
  * through the CLI (`blogbridge -c CONF WHAT --json`) and, where a test must
  * look deeper or stand in for the passing of time, the SQLite file itself.
  * Every wait is bounded; failures are reported through check.h.
+ * A test that needs a config of its own (another base_url, other [site]
+ * lines) calls bridge_prepare and bridge_write_conf instead of bridge_setup.
  */
 #ifndef BB_TEST_BRIDGE_PROC_H
 #define BB_TEST_BRIDGE_PROC_H
@@ -33,11 +35,13 @@ struct bridge {
 	char conf[PATH_MAX];
 	char log[PATH_MAX];
 	char db[PATH_MAX];
-	char origin[64]; /* http://127.0.0.1:PORT, also base_url */
-	char actor_id[96];
-	char key_id[128];
+	char origin[64];   /* http://127.0.0.1:PORT, also base_url (bridge_setup) */
+	char actor_id[96]; /* bridge_setup's */
+	char key_id[128];  /* bridge_setup's */
 	int port;
-	pid_t pid; /* 0 when not running */
+	pid_t pid;	   /* 0 when not running */
+	int start_wait_ms; /* 0: BRIDGE_START_WAIT_MS */
+	int stop_wait_ms;  /* 0: BRIDGE_STOP_WAIT_MS */
 };
 
 /* One answer of the bridge. */
@@ -51,9 +55,25 @@ struct reply {
 
 void sleep_ms(long ms);
 
+/* For a test's main, run as `PROG PATH/TO/blogbridge [CASE...]`: ignores
+ * SIGPIPE and initialises curl; the binary's absolute path (the bridge runs
+ * in "/"), or NULL (the usage or the error printed) when the test cannot
+ * run.  The cases are argv + 2. */
+const char *bridge_main_init(int argc, char **argv, const char *prog);
+
 /* A port on the IPv4 address ip that was free a moment ago (nobody
  * listens on it), or -1. */
 int free_port(const char *ip);
+
+/* Whether something listens on 127.0.0.1:port. */
+bool port_answers(int port);
+
+/* Prepares b in a fresh folder for a free port: origin, log and db paths,
+ * but no feed and no config (see bridge_write_conf). */
+bool bridge_prepare(struct bridge *b, const char *binary);
+
+/* Writes text as b's bridge.conf. */
+void bridge_write_conf(struct bridge *b, const char *text);
 
 /* Prepares b in a fresh folder; federation_extra is appended to the
  * [federation] section (lines ending in "\n", or ""). */
@@ -63,7 +83,7 @@ bool bridge_setup(struct bridge *b, const char *binary, const char *federation_e
 bool bridge_start(struct bridge *b);
 
 /* Sends sig and waits (bounded) for the end, killing it after
- * BRIDGE_STOP_WAIT_MS.  The exit status, or -1 when it died of a signal
+ * stop_wait_ms.  The exit status, or -1 when it died of a signal
  * or had to be killed. */
 int bridge_stop(struct bridge *b, int sig);
 

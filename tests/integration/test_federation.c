@@ -1375,23 +1375,12 @@ static const struct check_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	static char path[PATH_MAX];
 	long long t0 = peer_now_ms();
 	const char *keydir;
 	int rc;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: test_federation PATH/TO/blogbridge [CASE...]\n");
-		return 2;
-	}
-	/* The bridge runs in "/", so its path must be absolute. */
-	if (realpath(argv[1], path) == NULL) {
-		perror(argv[1]);
-		return 2;
-	}
-	binary = path;
-	signal(SIGPIPE, SIG_IGN);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	binary = bridge_main_init(argc, argv, "test_federation");
+	if (binary == NULL)
 		return 2;
 	/* argv[1] takes the place of the program name: the rest are cases. */
 	rc = check_main(argc - 1, argv + 1, cases, sizeof(cases) / sizeof(cases[0]));

@@ -7,19 +7,19 @@
  * base_url.  The server is started with fork/exec in the folder "/" (so the
  * config's relative paths must resolve against the config's folder), waited
  * for with bounded retries, and stopped with SIGTERM, which must end it
- * with status 0 within a few seconds.  Every wait is bounded and a server
- * still running at exit is killed.  Answers are parsed with jansson and the
- * published key is checked with OpenSSL against the key file on disk.
+ * with status 0 within a few seconds (all through bridge_proc.h).  Every
+ * wait is bounded and a server still running at exit is killed.  Answers
+ * are parsed with jansson and the published key is checked with OpenSSL
+ * against the key file on disk.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* strptime, timegm */
 #endif
+#include "bridge_proc.h"
 #include "check.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -33,7 +33,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,22 +57,12 @@
 /* Bounds on every wait, in milliseconds. */
 #define START_WAIT_MS 30000
 #define STOP_WAIT_MS 5000
-#define POLL_MS 50
 #define HTTP_TIMEOUT_S 15L
 /* Largest answer body kept. */
 #define BODY_MAX (4 * 1024 * 1024)
 
-struct server {
-	const char *dir;
-	char conf[PATH_MAX];
-	char log[PATH_MAX];
-	char origin[64]; /* http://127.0.0.1:PORT */
-	int port;
-	pid_t pid; /* 0 when not running */
-};
-
 /* One HTTP exchange. */
-struct reply {
+struct answer {
 	long status; /* 0 when the transfer failed */
 	char *body;  /* NUL-terminated */
 	size_t len;
@@ -83,79 +72,20 @@ struct reply {
 };
 
 static const char *binary;
-static struct server main_srv, port_srv;
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* A loopback port that was free a moment ago, or -1. */
-static int free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	if (fd < 0)
-		return -1;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
-static bool port_answers(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)port);
-	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
-
-/* Prints the server's log (stdout and stderr); done at exit when a case
- * failed, so that a sanitizer report or a start error is seen. */
-static void server_dump_log(const struct server *s)
-{
-	char line[1024];
-	FILE *f;
-
-	if (s->log[0] == '\0' || (f = fopen(s->log, "r")) == NULL)
-		return;
-	fprintf(stderr, "    --- %s ---\n", s->log);
-	while (fgets(line, sizeof(line), f) != NULL)
-		fprintf(stderr, "    | %s", line);
-	fclose(f);
-}
+static struct bridge main_srv, port_srv;
 
 /* A fresh folder holding a feed and a bridge.conf for a free port, with
  * base_url (NULL: http://localhost:PORT, the port it listens on);
  * extra_site lines are appended to [site]. */
-static bool server_setup(struct server *s, const char *base_url, const char *extra_site)
+static bool server_setup(struct bridge *s, const char *base_url, const char *extra_site)
 {
 	char text[2048], local[64];
-	char *p;
 
-	memset(s, 0, sizeof(*s));
-	s->dir = check_tmpdir();
-	s->port = free_port();
-	if (s->port <= 0)
+	if (!bridge_prepare(s, binary))
 		return false;
-	snprintf(s->origin, sizeof(s->origin), "http://127.0.0.1:%d", s->port);
+	s->start_wait_ms = START_WAIT_MS;
+	s->stop_wait_ms = STOP_WAIT_MS;
 	snprintf(local, sizeof(local), "http://localhost:%d", s->port);
-	snprintf(s->log, sizeof(s->log), "%s/server.log", s->dir);
 	free(check_write_file(s->dir, "feed.xml",
 			      "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>"
 			      "<title>Test Blog</title><link>https://blog.test/journal/</link>"
@@ -172,76 +102,12 @@ static bool server_setup(struct server *s, const char *base_url, const char *ext
 		 "\n[server]\n"
 		 "listen = 127.0.0.1:%d\n",
 		 base_url ? base_url : local, extra_site, s->port);
-	p = check_write_file(s->dir, "bridge.conf", text);
-	snprintf(s->conf, sizeof(s->conf), "%s", p);
-	free(p);
+	bridge_write_conf(s, text);
 	return true;
 }
 
-/* Starts `blogbridge -c CONF serve` and waits until its port answers. */
-static bool server_start(struct server *s)
-{
-	char *argv[] = {(char *)binary, "-c", s->conf, "serve", NULL};
-	pid_t pid;
-
-	pid = fork();
-	if (pid < 0)
-		return false;
-	if (pid == 0) {
-		int in = open("/dev/null", O_RDONLY);
-		int out = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
-		    chdir("/") != 0)
-			_exit(126);
-		execv(binary, argv);
-		_exit(127);
-	}
-	s->pid = pid;
-	for (int waited = 0; waited < START_WAIT_MS; waited += POLL_MS) {
-		int status;
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			s->pid = 0;
-			fprintf(stderr, "    server exited at start (status %d)\n",
-				WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-			return false;
-		}
-		if (port_answers(s->port))
-			return true;
-		sleep_ms(POLL_MS);
-	}
-	fprintf(stderr, "    server did not answer on port %d within %d ms\n", s->port,
-		START_WAIT_MS);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	s->pid = 0;
-	return false;
-}
-
-/* Sends sig and waits (bounded) for the server to end.  Returns its exit
- * status, or -1 when it died of a signal or had to be killed. */
-static int server_stop(struct server *s, int sig)
-{
-	int status;
-
-	if (s->pid == 0)
-		return -1;
-	kill(s->pid, sig);
-	for (int waited = 0; waited < STOP_WAIT_MS; waited += POLL_MS) {
-		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
-			s->pid = 0;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		}
-		sleep_ms(POLL_MS);
-	}
-	fprintf(stderr, "    server ignored signal %d for %d ms; killing it\n", sig, STOP_WAIT_MS);
-	kill(s->pid, SIGKILL);
-	waitpid(s->pid, NULL, 0);
-	s->pid = 0;
-	return -1;
-}
-
 /* The shared server for most cases, started on first use. */
-static struct server *main_server(void)
+static struct bridge *main_server(void)
 {
 	static bool set_up, failed;
 
@@ -257,7 +123,7 @@ static struct server *main_server(void)
 		}
 		set_up = true;
 	}
-	if (main_srv.pid == 0 && !server_start(&main_srv)) {
+	if (main_srv.pid == 0 && !bridge_start(&main_srv)) {
 		CHECK(!"the server did not start");
 		failed = true;
 		return NULL;
@@ -285,14 +151,14 @@ static bool grow_append(char **buf, size_t *len, const char *data, size_t n)
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
-	struct reply *r = arg;
+	struct answer *r = arg;
 
 	return grow_append(&r->body, &r->len, data, size * nmemb) ? size * nmemb : 0;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
-	struct reply *r = arg;
+	struct answer *r = arg;
 
 	/* A new status line starts a new header block (after a 100). */
 	if (size * nmemb >= 5 && strncmp(data, "HTTP/", 5) == 0)
@@ -300,7 +166,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return grow_append(&r->headers, &r->hlen, data, size * nmemb) ? size * nmemb : 0;
 }
 
-static void reply_free(struct reply *r)
+static void answer_free(struct answer *r)
 {
 	free(r->body);
 	free(r->headers);
@@ -311,10 +177,10 @@ static void reply_free(struct reply *r)
  * One request to s: method ("GET", "HEAD", "POST" or another), path (with
  * its query), accept (NULL sends no Accept header at all), extra (one more
  * header line, or NULL).  handle, when not NULL, is reused (keep-alive).
- * Fills r (free with reply_free); false when the transfer failed.
+ * Fills r (free with answer_free); false when the transfer failed.
  */
-static bool fetch(const struct server *s, CURL *handle, const char *method, const char *path,
-		  const char *accept, const char *extra, struct reply *r)
+static bool fetch(const struct bridge *s, CURL *handle, const char *method, const char *path,
+		  const char *accept, const char *extra, struct answer *r)
 {
 	CURL *h = handle ? handle : curl_easy_init();
 	struct curl_slist *hdrs = NULL;
@@ -376,14 +242,14 @@ out:
 	return rc == CURLE_OK;
 }
 
-static bool get(const struct server *s, const char *path, const char *accept, struct reply *r)
+static bool get(const struct bridge *s, const char *path, const char *accept, struct answer *r)
 {
 	return fetch(s, NULL, "GET", path, accept, NULL, r);
 }
 
 /* The value of the last header named name, trimmed, in buf; NULL when the
  * answer has none. */
-static const char *header(const struct reply *r, const char *name, char *buf, size_t n)
+static const char *header(const struct answer *r, const char *name, char *buf, size_t n)
 {
 	size_t nl = strlen(name);
 	const char *p = r->headers, *found = NULL;
@@ -407,7 +273,7 @@ static const char *header(const struct reply *r, const char *name, char *buf, si
 }
 
 /* The body as JSON, or NULL (reported). */
-static json_t *reply_json(const struct reply *r)
+static json_t *reply_json(const struct answer *r)
 {
 	json_error_t err;
 	json_t *j = json_loadb(r->body ? r->body : "", r->len, 0, &err);
@@ -415,31 +281,6 @@ static json_t *reply_json(const struct reply *r)
 	if (j == NULL)
 		fprintf(stderr, "    not JSON (%s): %.200s\n", err.text, r->body ? r->body : "");
 	return j;
-}
-
-/* The member at a dotted path ("publicKey.id"), or NULL. */
-static json_t *jget(json_t *j, const char *path)
-{
-	char part[128];
-
-	while (j != NULL && *path) {
-		size_t n = strcspn(path, ".");
-		if (n >= sizeof(part))
-			return NULL;
-		memcpy(part, path, n);
-		part[n] = '\0';
-		j = json_is_object(j) ? json_object_get(j, part) : NULL;
-		path += n;
-		if (*path == '.')
-			path++;
-	}
-	return j;
-}
-
-/* The string at a dotted path, or NULL when absent or not a string. */
-static const char *jstr(json_t *j, const char *path)
-{
-	return json_string_value(jget(j, path));
 }
 
 static bool array_has_string(json_t *arr, const char *s)
@@ -482,7 +323,7 @@ static const char *path_of(const char *url, const char *base)
 }
 
 /* Checks a 4xx/5xx answer: its status and a JSON {"error": "..."} body. */
-static void check_error_reply(const struct reply *r, long status)
+static void check_error_reply(const struct answer *r, long status)
 {
 	char hv[256];
 	json_t *j;
@@ -498,7 +339,7 @@ static void check_error_reply(const struct reply *r, long status)
 /* ---- WebFinger ---- */
 
 /* Checks a WebFinger answer for acct, whose actor is actor_id. */
-static void check_webfinger_reply(const struct reply *r, const char *acct, const char *actor_id,
+static void check_webfinger_reply(const struct answer *r, const char *acct, const char *actor_id,
 				  const char *blog_url)
 {
 	char hv[256], subject[256];
@@ -534,13 +375,13 @@ static void t_webfinger_forms(void)
 	    ACTOR_ID,
 	    "https%3A%2F%2Fblog.test%2Fap%2Factor",
 	};
-	struct server *s = main_server();
+	struct bridge *s = main_server();
 
 	if (s == NULL)
 		return;
 	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
 		char path[512];
-		struct reply r;
+		struct answer r;
 		snprintf(path, sizeof(path), "/.well-known/webfinger?resource=%s", resources[i]);
 		if (!get(s, path, "application/jrd+json, application/json", &r))
 			CHECK(!"WebFinger request failed");
@@ -549,7 +390,7 @@ static void t_webfinger_forms(void)
 				   r.status);
 		else
 			check_webfinger_reply(&r, ACCT, ACTOR_ID, BLOG_URL);
-		reply_free(&r);
+		answer_free(&r);
 	}
 }
 
@@ -572,13 +413,13 @@ static void t_webfinger_errors(void)
 	    {"?resource=", 400},
 	    {"?other=acct:blog@blog.test", 400},
 	};
-	struct server *s = main_server();
+	struct bridge *s = main_server();
 
 	if (s == NULL)
 		return;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char path[512], hv[64];
-		struct reply r;
+		struct answer r;
 		int before = check_failures;
 		snprintf(path, sizeof(path), "/.well-known/webfinger%s", cases[i].query);
 		get(s, path, "application/jrd+json", &r);
@@ -586,16 +427,16 @@ static void t_webfinger_errors(void)
 		CHECK_STR(header(&r, "Access-Control-Allow-Origin", hv, sizeof(hv)), "*");
 		if (check_failures != before)
 			fprintf(stderr, "    (for %s)\n", path);
-		reply_free(&r);
+		answer_free(&r);
 	}
 }
 
 /* A bridge whose base_url has a port: the acct: host carries it. */
 static void t_webfinger_port(void)
 {
-	struct server *s = &port_srv;
+	struct bridge *s = &port_srv;
 	char base[64], acct[96], actor[128], blog[96], path[256], want[256];
-	struct reply r;
+	struct answer r;
 	json_t *j;
 
 	/* base_url http://localhost:PORT, no name, url or icon. */
@@ -607,7 +448,7 @@ static void t_webfinger_port(void)
 	snprintf(acct, sizeof(acct), HANDLE "@localhost:%d", s->port);
 	snprintf(actor, sizeof(actor), "%s/ap/actor", base);
 	snprintf(blog, sizeof(blog), "%s/", base);
-	if (!server_start(s)) {
+	if (!bridge_start(s)) {
 		CHECK(!"the server did not start");
 		return;
 	}
@@ -615,11 +456,11 @@ static void t_webfinger_port(void)
 	get(s, path, "application/jrd+json", &r);
 	/* Without url, the blog's page defaults to the bridge's origin. */
 	check_webfinger_reply(&r, acct, actor, blog);
-	reply_free(&r);
+	answer_free(&r);
 
 	get(s, "/.well-known/webfinger?resource=acct:" HANDLE "@localhost", NULL, &r);
 	check_error_reply(&r, 404);
-	reply_free(&r);
+	answer_free(&r);
 
 	get(s, "/ap/actor", AP_TYPE, &r);
 	CHECK_INT(r.status, 200);
@@ -631,30 +472,30 @@ static void t_webfinger_port(void)
 	CHECK_STR(jstr(j, "name"), BLOG_NAME);
 	CHECK(jget(j, "icon") == NULL);
 	json_decref(j);
-	reply_free(&r);
+	answer_free(&r);
 
 	get(s, "/.well-known/host-meta", NULL, &r);
 	CHECK_INT(r.status, 200);
 	snprintf(want, sizeof(want), "template=\"%s/.well-known/webfinger?resource={uri}\"", base);
 	CHECK(check_contains(r.body, want));
-	reply_free(&r);
+	answer_free(&r);
 
 	get(s, "/.well-known/nodeinfo", NULL, &r);
 	j = reply_json(&r);
 	snprintf(want, sizeof(want), "%s/ap/nodeinfo/2.1", base);
 	CHECK_STR(jstr(link_with_rel(j, NODEINFO_REL), "href"), want);
 	json_decref(j);
-	reply_free(&r);
+	answer_free(&r);
 
-	CHECK_INT(server_stop(s, SIGTERM), 0);
+	CHECK_INT(bridge_stop(s, SIGTERM), 0);
 }
 
 /* ---- host-meta and NodeInfo ---- */
 
 static void t_host_meta(void)
 {
-	struct server *s = main_server();
-	struct reply r;
+	struct bridge *s = main_server();
+	struct answer r;
 	char hv[256];
 
 	if (s == NULL)
@@ -670,15 +511,15 @@ static void t_host_meta(void)
 	CHECK(check_contains(r.body,
 			     "template=\"" BASE_URL "/.well-known/webfinger?resource={uri}\""));
 	CHECK(check_contains(r.body, "</XRD>"));
-	reply_free(&r);
+	answer_free(&r);
 }
 
 static void t_nodeinfo(void)
 {
-	struct server *s = main_server();
+	struct bridge *s = main_server();
 	char *argv[] = {(char *)binary, "version", NULL};
 	char *out = NULL, want[64], hv[256], path[256];
-	struct reply r;
+	struct answer r;
 	json_t *j, *protocols;
 	const char *href;
 
@@ -693,7 +534,7 @@ static void t_nodeinfo(void)
 	CHECK(path_of(href, BASE_URL) != NULL);
 	snprintf(path, sizeof(path), "%s", path_of(href, BASE_URL) ? path_of(href, BASE_URL) : "");
 	json_decref(j);
-	reply_free(&r);
+	answer_free(&r);
 	if (path[0] == '\0')
 		return;
 	get(s, path, NULL, &r);
@@ -716,15 +557,15 @@ static void t_nodeinfo(void)
 	CHECK(json_is_false(jget(j, "openRegistrations")));
 	CHECK_STR(jstr(j, "metadata.nodeName"), BLOG_NAME);
 	json_decref(j);
-	reply_free(&r);
+	answer_free(&r);
 }
 
 /* ---- the actor ---- */
 
 /* The actor id from WebFinger, as Mastodon finds it (caller frees). */
-static char *actor_id_from_webfinger(const struct server *s)
+static char *actor_id_from_webfinger(const struct bridge *s)
 {
-	struct reply r;
+	struct answer r;
 	json_t *j;
 	char *id = NULL;
 
@@ -733,7 +574,7 @@ static char *actor_id_from_webfinger(const struct server *s)
 	if (jstr(link_with_rel(j, "self"), "href"))
 		id = strdup(jstr(link_with_rel(j, "self"), "href"));
 	json_decref(j);
-	reply_free(&r);
+	answer_free(&r);
 	return id;
 }
 
@@ -774,7 +615,7 @@ static void t_actor_accept(void)
 	    NULL, /* no Accept header */
 	    "*/*",
 	};
-	struct server *s = main_server();
+	struct bridge *s = main_server();
 	char *id;
 	const char *path;
 
@@ -785,7 +626,7 @@ static void t_actor_accept(void)
 	path = path_of(id, BASE_URL);
 	CHECK(path != NULL);
 	for (size_t i = 0; path && i < sizeof(accepts) / sizeof(accepts[0]); i++) {
-		struct reply r;
+		struct answer r;
 		char hv[256];
 		json_t *j;
 		int before = check_failures;
@@ -800,7 +641,7 @@ static void t_actor_accept(void)
 			fprintf(stderr, "    (for Accept: %s)\n",
 				accepts[i] ? accepts[i] : "(none)");
 		json_decref(j);
-		reply_free(&r);
+		answer_free(&r);
 	}
 	free(id);
 }
@@ -816,8 +657,8 @@ static void t_actor_document(void)
 	    {"following", BASE_URL "/ap/actor/following"},
 	    {"endpoints.sharedInbox", BASE_URL "/ap/inbox"},
 	};
-	struct server *s = main_server();
-	struct reply r;
+	struct bridge *s = main_server();
+	struct answer r;
 	json_t *j, *ctx;
 
 	if (s == NULL)
@@ -853,7 +694,7 @@ static void t_actor_document(void)
 	CHECK(!check_contains(r.body, "127.0.0.1"));
 	CHECK(!check_contains(r.body, "http://blog.test"));
 	json_decref(j);
-	reply_free(&r);
+	answer_free(&r);
 }
 
 /* Loads the PEM text as a public key, or NULL. */
@@ -885,7 +726,7 @@ static char *public_pem_of(EVP_PKEY *k)
 }
 
 /* The key file the server made: data/actor.pem beside the config. */
-static EVP_PKEY *server_private_key(const struct server *s)
+static EVP_PKEY *server_private_key(const struct bridge *s)
 {
 	char path[PATH_MAX];
 	EVP_PKEY *k = NULL;
@@ -902,10 +743,10 @@ static EVP_PKEY *server_private_key(const struct server *s)
 
 static void t_actor_key(void)
 {
-	struct server *s = main_server();
+	struct bridge *s = main_server();
 	EVP_PKEY *pub = NULL, *priv = NULL;
 	char *pem = NULL;
-	struct reply r;
+	struct answer r;
 	json_t *j;
 
 	if (s == NULL)
@@ -925,13 +766,13 @@ static void t_actor_key(void)
 	EVP_PKEY_free(pub);
 	EVP_PKEY_free(priv);
 	json_decref(j);
-	reply_free(&r);
+	answer_free(&r);
 }
 
 static void t_actor_negotiation(void)
 {
-	struct server *s = main_server();
-	struct reply r;
+	struct bridge *s = main_server();
+	struct answer r;
 	char hv[256];
 
 	if (s == NULL)
@@ -940,27 +781,27 @@ static void t_actor_negotiation(void)
 	CHECK_INT(r.status, 302);
 	CHECK_STR(header(&r, "Location", hv, sizeof(hv)), BLOG_URL);
 	CHECK_STR(header(&r, "Vary", hv, sizeof(hv)), "Accept");
-	reply_free(&r);
+	answer_free(&r);
 
 	get(s, "/ap/actor", "text/html", &r);
 	CHECK_INT(r.status, 302);
 	CHECK_STR(header(&r, "Location", hv, sizeof(hv)), BLOG_URL);
-	reply_free(&r);
+	answer_free(&r);
 
 	get(s, "/ap/actor", "image/png", &r);
 	check_error_reply(&r, 406);
 	CHECK_STR(header(&r, "Vary", hv, sizeof(hv)), "Accept");
-	reply_free(&r);
+	answer_free(&r);
 }
 
 /* ---- collections ---- */
 
-static void check_collection(const struct server *s, const char *id)
+static void check_collection(const struct bridge *s, const char *id)
 {
 	static const char *const bad_pages[] = {"0", "abc", "-1", "", "1x", "99999999999999999999"};
 	const char *path = path_of(id, BASE_URL);
 	char p[512], want[512], hv[256];
-	struct reply r;
+	struct answer r;
 	json_t *j;
 
 	CHECK(path != NULL);
@@ -978,7 +819,7 @@ static void check_collection(const struct server *s, const char *id)
 	snprintf(want, sizeof(want), "%s?page=1", id);
 	CHECK_STR(jstr(j, "first"), want);
 	json_decref(j);
-	reply_free(&r);
+	answer_free(&r);
 
 	snprintf(p, sizeof(p), "%s?page=1", path);
 	get(s, p, AP_TYPE, &r);
@@ -991,7 +832,7 @@ static void check_collection(const struct server *s, const char *id)
 	CHECK_INT(json_array_size(jget(j, "orderedItems")), 0);
 	CHECK(jget(j, "next") == NULL);
 	json_decref(j);
-	reply_free(&r);
+	answer_free(&r);
 
 	for (size_t i = 0; i < sizeof(bad_pages) / sizeof(bad_pages[0]); i++) {
 		int before = check_failures;
@@ -1000,14 +841,14 @@ static void check_collection(const struct server *s, const char *id)
 		check_error_reply(&r, 400);
 		if (check_failures != before)
 			fprintf(stderr, "    (for %s)\n", p);
-		reply_free(&r);
+		answer_free(&r);
 	}
 }
 
 static void t_collections(void)
 {
-	struct server *s = main_server();
-	struct reply r;
+	struct bridge *s = main_server();
+	struct answer r;
 	json_t *j;
 	char *ids[3] = {0};
 
@@ -1023,7 +864,7 @@ static void t_collections(void)
 	if (jstr(j, "following"))
 		ids[2] = strdup(jstr(j, "following"));
 	json_decref(j);
-	reply_free(&r);
+	answer_free(&r);
 	for (size_t i = 0; i < 3; i++) {
 		CHECK(ids[i] != NULL);
 		if (ids[i])
@@ -1036,29 +877,29 @@ static void t_collections(void)
 
 static void t_errors_and_methods(void)
 {
-	struct server *s = main_server();
-	struct reply r, full;
+	struct bridge *s = main_server();
+	struct answer r, full;
 	char hv[256], len[32];
 
 	if (s == NULL)
 		return;
 	get(s, "/no/such/page", AP_TYPE, &r);
 	check_error_reply(&r, 404);
-	reply_free(&r);
+	answer_free(&r);
 
 	get(s, "/", NULL, &r);
 	check_error_reply(&r, 404);
-	reply_free(&r);
+	answer_free(&r);
 
 	fetch(s, NULL, "POST", "/ap/actor", AP_TYPE, NULL, &r);
 	check_error_reply(&r, 405);
 	CHECK_STR(header(&r, "Allow", hv, sizeof(hv)), "GET, HEAD");
-	reply_free(&r);
+	answer_free(&r);
 
 	fetch(s, NULL, "DELETE", "/.well-known/webfinger?resource=acct:" ACCT, NULL, NULL, &r);
 	check_error_reply(&r, 405);
 	CHECK_STR(header(&r, "Allow", hv, sizeof(hv)), "GET, HEAD");
-	reply_free(&r);
+	answer_free(&r);
 
 	get(s, "/ap/actor", AP_TYPE, &full);
 	CHECK_INT(full.status, 200);
@@ -1068,8 +909,8 @@ static void t_errors_and_methods(void)
 	CHECK_STR(header(&r, "Content-Type", hv, sizeof(hv)), AP_TYPE);
 	snprintf(len, sizeof(len), "%zu", full.len);
 	CHECK_STR(header(&r, "Content-Length", hv, sizeof(hv)), len);
-	reply_free(&r);
-	reply_free(&full);
+	answer_free(&r);
+	answer_free(&full);
 }
 
 /* ---- robustness ---- */
@@ -1089,20 +930,20 @@ static char *filler(const char *prefix, size_t n, char c)
 }
 
 /* The server still answers WebFinger correctly. */
-static void check_still_answers(const struct server *s)
+static void check_still_answers(const struct bridge *s)
 {
-	struct reply r;
+	struct answer r;
 
 	get(s, "/.well-known/webfinger?resource=acct:" ACCT, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK(check_contains(r.body, "\"acct:" ACCT "\""));
-	reply_free(&r);
+	answer_free(&r);
 }
 
 static void t_oversized_requests(void)
 {
-	struct server *s = main_server();
-	struct reply r;
+	struct bridge *s = main_server();
+	struct answer r;
 	char *big;
 
 	if (s == NULL)
@@ -1113,7 +954,7 @@ static void t_oversized_requests(void)
 	fetch(s, NULL, "GET", "/ap/actor", AP_TYPE, big, &r);
 	CHECK(r.status >= 200 && r.status < 500);
 	free(big);
-	reply_free(&r);
+	answer_free(&r);
 	check_still_answers(s);
 
 	/* 64 KB of header is beyond it: a 4xx (431), and the server lives on. */
@@ -1121,7 +962,7 @@ static void t_oversized_requests(void)
 	fetch(s, NULL, "GET", "/ap/actor", AP_TYPE, big, &r);
 	CHECK(r.status >= 400 && r.status < 500);
 	free(big);
-	reply_free(&r);
+	answer_free(&r);
 	check_still_answers(s);
 
 	/* A 10 KB path names nothing here: 4xx. */
@@ -1129,7 +970,7 @@ static void t_oversized_requests(void)
 	get(s, big, AP_TYPE, &r);
 	CHECK(r.status >= 400 && r.status < 500);
 	free(big);
-	reply_free(&r);
+	answer_free(&r);
 	check_still_answers(s);
 
 	/* A 64 KB URL: 4xx (414). */
@@ -1137,7 +978,7 @@ static void t_oversized_requests(void)
 	get(s, big, AP_TYPE, &r);
 	CHECK(r.status >= 400 && r.status < 500);
 	free(big);
-	reply_free(&r);
+	answer_free(&r);
 	check_still_answers(s);
 }
 
@@ -1155,7 +996,7 @@ static void t_keep_alive(void)
 	    {"/no/such/page", 404},
 	    {"/ap/actor/outbox?page=abc", 400},
 	};
-	struct server *s = main_server();
+	struct bridge *s = main_server();
 	CURL *h;
 	long connects = 0;
 	int wrong = 0;
@@ -1168,7 +1009,7 @@ static void t_keep_alive(void)
 		return;
 	for (int i = 0; i < 200; i++) {
 		size_t k = (size_t)i % (sizeof(rounds) / sizeof(rounds[0]));
-		struct reply r;
+		struct answer r;
 		fetch(s, h, "GET", rounds[k].path, AP_TYPE, NULL, &r);
 		if (r.status != rounds[k].status || r.len == 0) {
 			if (wrong++ < 3)
@@ -1176,7 +1017,7 @@ static void t_keep_alive(void)
 					   rounds[k].path, r.status);
 		}
 		connects += r.connects;
-		reply_free(&r);
+		answer_free(&r);
 	}
 	CHECK_INT(wrong, 0);
 	/* One connection for all of them (two at most, for slack). */
@@ -1189,9 +1030,9 @@ static void t_keep_alive(void)
 /* ---- shutdown and restart ---- */
 
 /* The actor's publicKeyPem and published (caller frees both). */
-static void actor_identity(const struct server *s, char **pem, char **published)
+static void actor_identity(const struct bridge *s, char **pem, char **published)
 {
-	struct reply r;
+	struct answer r;
 	json_t *j;
 
 	*pem = *published = NULL;
@@ -1202,7 +1043,7 @@ static void actor_identity(const struct server *s, char **pem, char **published)
 	if (jstr(j, "published"))
 		*published = strdup(jstr(j, "published"));
 	json_decref(j);
-	reply_free(&r);
+	answer_free(&r);
 }
 
 /* The whole content of a file (caller frees), or NULL. */
@@ -1227,7 +1068,7 @@ static char *slurp(const char *path)
 
 static void t_shutdown_and_restart(void)
 {
-	struct server *s = main_server();
+	struct bridge *s = main_server();
 	char db[PATH_MAX], key[PATH_MAX];
 	char *pem1, *pub1, *pem2, *pub2, *key1, *key2;
 	struct stat sb;
@@ -1236,7 +1077,7 @@ static void t_shutdown_and_restart(void)
 		return;
 	actor_identity(s, &pem1, &pub1);
 	CHECK(pem1 != NULL && pub1 != NULL);
-	CHECK_INT(server_stop(s, SIGTERM), 0);
+	CHECK_INT(bridge_stop(s, SIGTERM), 0);
 	CHECK(!port_answers(s->port));
 
 	snprintf(db, sizeof(db), "%s/data/bridge.db", s->dir);
@@ -1249,13 +1090,13 @@ static void t_shutdown_and_restart(void)
 
 	/* A restart keeps the identity: same key (file untouched), same
 	 * published date; SIGINT stops it as cleanly. */
-	CHECK(server_start(s));
+	CHECK(bridge_start(s));
 	actor_identity(s, &pem2, &pub2);
 	CHECK_STR(pem2, pem1);
 	CHECK_STR(pub2, pub1);
 	key2 = slurp(key);
 	CHECK_STR(key2, key1);
-	CHECK_INT(server_stop(s, SIGINT), 0);
+	CHECK_INT(bridge_stop(s, SIGINT), 0);
 	free(pem1);
 	free(pub1);
 	free(pem2);
@@ -1284,7 +1125,7 @@ static bool send_all(int fd, const char *buf, size_t len)
 #define BUDGET_CONNS 70
 static void t_body_budget(void)
 {
-	struct server *s = main_server();
+	struct bridge *s = main_server();
 	static char chunk[1000 * 1000];
 	int fds[BUDGET_CONNS];
 	int n503 = 0, n401 = 0, other = 0;
@@ -1364,38 +1205,22 @@ static const struct check_case cases[] = {
 /* Kills what is still running and removes the folders. */
 static void cleanup(bool keep_logs)
 {
-	struct server *all[] = {&main_srv, &port_srv};
+	struct bridge *all[] = {&main_srv, &port_srv};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (all[i]->pid > 0) {
-			kill(all[i]->pid, SIGKILL);
-			waitpid(all[i]->pid, NULL, 0);
-			all[i]->pid = 0;
-		}
+		bridge_stop(all[i], SIGKILL);
 		if (keep_logs)
-			server_dump_log(all[i]);
-		if (all[i]->dir)
-			check_tmpdir_remove(all[i]->dir);
+			bridge_dump_log(all[i]);
+		bridge_remove(all[i]);
 	}
 }
 
 int main(int argc, char **argv)
 {
-	static char path[PATH_MAX];
 	int rc;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: test_http PATH/TO/blogbridge [CASE...]\n");
-		return 2;
-	}
-	/* The server runs in "/", so its path must be absolute. */
-	if (realpath(argv[1], path) == NULL) {
-		perror(argv[1]);
-		return 2;
-	}
-	binary = path;
-	signal(SIGPIPE, SIG_IGN);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	binary = bridge_main_init(argc, argv, "test_http");
+	if (binary == NULL)
 		return 2;
 	/* argv[1] takes the place of the program name: the rest are cases. */
 	rc = check_main(argc - 1, argv + 1, cases, sizeof(cases) / sizeof(cases[0]));
