@@ -80,9 +80,30 @@ static bool tm_valid(const struct tm *tm)
 	       tm->tm_sec <= 60;
 }
 
-bool time_parse_rfc3339(const char *s, time_t *out)
+/* The UTC time of a calendar date and time (month from 0), checked for
+ * validity (no Feb 30, no Feb 29 in a common year); *wday (may be NULL)
+ * gets its day of the week. */
+static bool utc_time(int y, int mon, int d, int h, int mi, int sec, time_t *out, int *wday)
 {
 	struct tm tm = {0};
+
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mon;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if (!tm_valid(&tm))
+		return false;
+	*out = timegm(&tm);
+	if (wday)
+		*wday = tm.tm_wday;
+	return true;
+}
+
+bool time_parse_rfc3339(const char *s, time_t *out)
+{
+	time_t t;
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
 	const char *p = s;
 
@@ -115,22 +136,15 @@ bool time_parse_rfc3339(const char *s, time_t *out)
 	}
 	if (*p != '\0')
 		return false;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if (!tm_valid(&tm))
+	if (!utc_time(y, mo - 1, d, h, mi, sec, &t, NULL))
 		return false;
-	*out = timegm(&tm) - sign * (oh * 3600 + om * 60);
+	*out = t - sign * (oh * 3600 + om * 60);
 	return true;
 }
 
 bool time_parse_imf_fixdate(const char *s, time_t *out)
 {
-	struct tm tm = {0};
-	int d, y, h, mi, sec, mon = -1, wday = -1;
+	int d, y, h, mi, sec, mon = -1, wday = -1, day = -1;
 	const char *p = s;
 	time_t t;
 
@@ -152,17 +166,8 @@ bool time_parse_imf_fixdate(const char *s, time_t *out)
 	    !expect(&p, ':') || !digits(&p, 2, &mi) || !expect(&p, ':') ||
 	    !digits(&p, 2, &sec) || strcmp(p, " GMT") != 0)
 		return false;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mon;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if (!tm_valid(&tm))
-		return false;
-	t = timegm(&tm);
-	/* timegm sets tm_wday; the name given must be that day's. */
-	if (tm.tm_wday != wday)
+	/* The weekday name given must be that date's. */
+	if (!utc_time(y, mon, d, h, mi, sec, &t, &day) || day != wday)
 		return false;
 	*out = t;
 	return true;
@@ -273,7 +278,7 @@ static bool rfc822_zone(const char **p, int *minutes)
 
 bool time_parse_rfc822(const char *s, time_t *out)
 {
-	struct tm tm = {0};
+	time_t t;
 	const char *p = s;
 	int d, mon, y, ny, h, mi, sec = 0, zone;
 	size_t n;
@@ -320,14 +325,8 @@ bool time_parse_rfc822(const char *s, time_t *out)
 	}
 	if (*p != '\0')
 		return false;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mon;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if (!tm_valid(&tm))
+	if (!utc_time(y, mon, d, h, mi, sec, &t, NULL))
 		return false;
-	*out = timegm(&tm) - (time_t)zone * 60;
+	*out = t - (time_t)zone * 60;
 	return true;
 }
