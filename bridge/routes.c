@@ -52,7 +52,7 @@ bool negotiate_json(struct http_request *req, struct http_response *res,
 	}
 }
 
-bool page_param(struct http_request *req, long *page)
+static bool page_param(struct http_request *req, long *page)
 {
 	const char *v = http_request_query(req, "page");
 	char *end;
@@ -63,6 +63,18 @@ bool page_param(struct http_request *req, long *page)
 	errno = 0;
 	*page = strtol(v, &end, 10);
 	return errno == 0 && end != v && *end == '\0' && *page >= 1 && *page <= PAGE_MAX;
+}
+
+bool collection_request(struct http_request *req, struct http_response *res, long *page)
+{
+	if (!negotiate_json(req, res, req->app->site.cfg.blog_url))
+		return false;
+	res->cors = true;
+	if (!page_param(req, page)) {
+		http_respond_error(res, 400, "page must be a number from 1");
+		return false;
+	}
+	return true;
 }
 
 static void route_webfinger(struct http_request *req, struct http_response *res)
@@ -142,13 +154,8 @@ static void route_followers(struct http_request *req, struct http_response *res)
 	long n;
 	bool has_next;
 
-	if (!negotiate_json(req, res, req->app->site.cfg.blog_url))
+	if (!collection_request(req, res, &n))
 		return;
-	res->cors = true;
-	if (!page_param(req, &n)) {
-		http_respond_error(res, 400, "page must be a number from 1");
-		return;
-	}
 	st = app_store(req->app, &e);
 	if (st == NULL || store_follower_count(st, &total, &e) != BB_OK) {
 		respond_store_error(res, &e);
@@ -186,13 +193,8 @@ void empty_collection(struct http_request *req, struct http_response *res, const
 {
 	long n;
 
-	if (!negotiate_json(req, res, req->app->site.cfg.blog_url))
+	if (!collection_request(req, res, &n))
 		return;
-	res->cors = true;
-	if (!page_param(req, &n)) {
-		http_respond_error(res, 400, "page must be a number from 1");
-		return;
-	}
 	if (n == 0)
 		http_respond_owned(res, 200, AP_CONTENT_TYPE, ap_collection_render(id, 0));
 	else

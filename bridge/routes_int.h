@@ -18,8 +18,10 @@ void respond_store_error(struct http_response *res, const struct err *e);
  * redirect to html_url or the 406. */
 bool negotiate_json(struct http_request *req, struct http_response *res, const char *html_url);
 
-/* Parses ?page=N; *page is 0 without the parameter.  False on a bad value. */
-bool page_param(struct http_request *req, long *page);
+/* The common start of a collection request: JSON negotiated (browsers
+ * are sent to the blog), CORS, and ?page=N parsed into *page (0 without
+ * it).  False when res already holds the answer (redirect, 406, 400). */
+bool collection_request(struct http_request *req, struct http_response *res, long *page);
 
 /* An OrderedCollection with nothing in it (paged like the others). */
 void empty_collection(struct http_request *req, struct http_response *res, const char *id);

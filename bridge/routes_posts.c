@@ -182,13 +182,8 @@ void route_outbox(struct http_request *req, struct http_response *res)
 	long n;
 	bool has_next;
 
-	if (!negotiate_json(req, res, site->cfg.blog_url))
+	if (!collection_request(req, res, &n))
 		return;
-	res->cors = true;
-	if (!page_param(req, &n)) {
-		http_respond_error(res, 400, "page must be a number from 1");
-		return;
-	}
 	st = app_store(req->app, &e);
 	if (st == NULL || store_post_count(st, &total, &e) != BB_OK) {
 		respond_store_error(res, &e);
