@@ -52,6 +52,7 @@ bool negotiate_json(struct http_request *req, struct http_response *res,
 	}
 }
 
+/* Parses ?page=N; *page is 0 without the parameter.  False on a bad value. */
 static bool page_param(struct http_request *req, long *page)
 {
 	const char *v = http_request_query(req, "page");
