@@ -8,8 +8,10 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *good_conf =
     "# a full configuration\n"
@@ -346,10 +348,299 @@ static void t_shipped_conf(void)
 	config_free(cfg);
 }
 
+/* The base file of the tests below: lines 1 to 4, the required keys. */
+#define BASE_CONF "[site]\nbase_url = http://localhost:8080\nhandle = blog\nfeed = f.xml\n"
+
+/* Loads BASE_CONF then body from dir; NULL (its errors printed) when the
+ * file is refused. */
+static struct config *load_body(const char *dir, const char *body)
+{
+	char text[4096];
+	struct config_errors errs;
+	struct config *cfg;
+
+	snprintf(text, sizeof(text), "%s%s", BASE_CONF, body);
+	cfg = load_text(dir, text, &errs, NULL);
+	for (size_t i = 0; cfg == NULL && i < errs.count; i++)
+		fprintf(stderr, "    %s\n", errs.line[i]);
+	return cfg;
+}
+
+/* BASE_CONF then body is refused with exactly one error, on line. */
+static void refused_in(const char *dir, const char *body, unsigned line, const char *message)
+{
+	char text[4096], expect[1024];
+	struct config_errors errs;
+	struct config *cfg;
+	enum bb_rc rc;
+
+	snprintf(text, sizeof(text), "%s%s", BASE_CONF, body);
+	cfg = load_text(dir, text, &errs, &rc);
+	CHECK(cfg == NULL);
+	CHECK_INT(rc, BB_ERR_CONFIG);
+	CHECK_INT(errs.count, 1);
+	snprintf(expect, sizeof(expect), "%s/bridge.conf:%u: %s", dir, line, message);
+	if (errs.count >= 1)
+		CHECK_STR(errs.line[0], expect);
+	config_free(cfg);
+}
+
+/* Every key of the table, by section and name, with a value it accepts:
+ * each is found in its section only, and only once. */
+static const struct {
+	const char *section, *name, *value;
+} all_keys[] = {
+    {"site", "base_url", "https://b.example"},
+    {"site", "handle", "b"},
+    {"site", "name", "N"},
+    {"site", "summary", "S"},
+    {"site", "url", "https://b.example/"},
+    {"site", "icon", "https://b.example/i.png"},
+    {"site", "tag_url", "https://b.example/t/{slug}"},
+    {"site", "feed", "https://b.example/feed"},
+    {"site", "poll_interval", "60"},
+    {"site", "object_type", "article"},
+    {"site", "note_content", "excerpt"},
+    {"site", "language", "de"},
+    {"server", "listen", "127.0.0.1:1"},
+    {"store", "database", "x.db"},
+    {"federation", "key", "k.pem"},
+    {"federation", "allow_private_addresses", "true"},
+    {"federation", "blocked_domains", "a.example"},
+    {"comments", "moderation", "auto"},
+    {"admin", "password_hash", "h"},
+};
+
+static void t_table_keys(void)
+{
+	const char *dir = check_tmpdir();
+	char body[512], msg[256];
+
+	for (size_t i = 0; i < sizeof(all_keys) / sizeof(all_keys[0]); i++) {
+		const char *s = all_keys[i].section, *n = all_keys[i].name, *v = all_keys[i].value;
+		struct config *cfg;
+
+		/* Once (the base keys are not set twice: a new [site] holds it). */
+		snprintf(body, sizeof(body), "[%s]\n%s = %s\n", s, n, v);
+		if (strcmp(s, "site") == 0 &&
+		    (strcmp(n, "base_url") == 0 || strcmp(n, "handle") == 0 ||
+		     strcmp(n, "feed") == 0)) {
+			snprintf(msg, sizeof(msg), "duplicate key '%s' (first set on line %d)", n,
+				 strcmp(n, "base_url") == 0 ? 2
+				 : strcmp(n, "handle") == 0 ? 3
+							    : 4);
+			refused_in(dir, body, 6, msg);
+			continue;
+		}
+		cfg = load_body(dir, body);
+		CHECK(cfg != NULL);
+		config_free(cfg);
+		/* Twice. */
+		snprintf(body, sizeof(body), "[%s]\n%s = %s\n%s = %s\n", s, n, v, n, v);
+		snprintf(msg, sizeof(msg), "duplicate key '%s' (first set on line 6)", n);
+		refused_in(dir, body, 7, msg);
+		/* In another section. */
+		snprintf(body, sizeof(body), "[%s]\n%s = %s\n",
+			 strcmp(s, "admin") == 0 ? "server" : "admin", n, v);
+		snprintf(msg, sizeof(msg), "unknown key '%s' in [%s]", n,
+			 strcmp(s, "admin") == 0 ? "server" : "admin");
+		refused_in(dir, body, 6, msg);
+	}
+	check_tmpdir_remove(dir);
+}
+
+/* Integer keys: both ends of the range are accepted, one past is not. */
+static void t_ranges(void)
+{
+	const char *dir = check_tmpdir();
+	static const struct {
+		const char *value;
+		unsigned expect; /* 0: refused */
+	} polls[] = {
+	    {"10", 10}, {"604800", 604800},	    {"0300", 300}, {"9", 0}, {"604801", 0}, {"", 0},
+	    {"+60", 0}, {"99999999999999999999", 0}};
+	char body[256], msg[256];
+	struct config *cfg;
+
+	for (size_t i = 0; i < sizeof(polls) / sizeof(polls[0]); i++) {
+		snprintf(body, sizeof(body), "poll_interval = %s\n", polls[i].value);
+		if (polls[i].expect == 0) {
+			snprintf(msg, sizeof(msg),
+				 "poll_interval '%s' must be a number of seconds from 10 to 604800",
+				 polls[i].value);
+			refused_in(dir, body, 5, msg);
+			continue;
+		}
+		cfg = load_body(dir, body);
+		CHECK(cfg != NULL);
+		if (cfg)
+			CHECK_INT(cfg->poll_interval, polls[i].expect);
+		config_free(cfg);
+	}
+	cfg = load_body(dir, "[server]\nlisten = 0.0.0.0:65535\n");
+	CHECK(cfg != NULL);
+	if (cfg) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&cfg->listen_addr;
+		CHECK_INT(ntohs(sin->sin_port), 65535);
+		CHECK_INT(cfg->listen_addrlen, sizeof(struct sockaddr_in));
+	}
+	config_free(cfg);
+	cfg = load_body(dir, "[server]\nlisten = localhost:1\n");
+	CHECK(cfg != NULL);
+	if (cfg) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&cfg->listen_addr;
+		CHECK_INT(ntohs(sin->sin_port), 1);
+		CHECK_INT(ntohl(sin->sin_addr.s_addr), 0x7f000001);
+		CHECK_STR(cfg->listen, "localhost:1");
+	}
+	config_free(cfg);
+	refused_in(dir, "[server]\nlisten = 127.0.0.1:0\n", 6,
+		   "listen '127.0.0.1:0': port must be a number from 1 to 65535");
+	refused_in(dir, "[server]\nlisten = 127.0.0.1:65536\n", 6,
+		   "listen '127.0.0.1:65536': port must be a number from 1 to 65535");
+	refused_in(dir, "[server]\nlisten = [::1]:0\n", 6,
+		   "listen '[::1]:0': port must be a number from 1 to 65535");
+	refused_in(dir, "[server]\nlisten = :80\n", 6, "listen ':80': missing or bad address");
+	refused_in(dir, "[server]\nlisten = [1.2.3.4]:80\n", 6,
+		   "listen '[1.2.3.4]:80': '1.2.3.4' is not an IPv6 address");
+	check_tmpdir_remove(dir);
+}
+
+/* Enum and boolean keys: every allowed value, and that matching is exact. */
+static void t_enums_and_bools(void)
+{
+	const char *dir = check_tmpdir();
+	static const struct {
+		const char *line;
+		size_t offset; /* of the int-sized field in struct config */
+		int expect;
+	} enums[] = {
+	    {"object_type = note\n", offsetof(struct config, object_type), CONFIG_OBJECT_NOTE},
+	    {"object_type = article\n", offsetof(struct config, object_type),
+	     CONFIG_OBJECT_ARTICLE},
+	    {"note_content = full\n", offsetof(struct config, note_content), CONFIG_NOTE_FULL},
+	    {"note_content = excerpt\n", offsetof(struct config, note_content),
+	     CONFIG_NOTE_EXCERPT},
+	    {"[comments]\nmoderation = manual\n", offsetof(struct config, moderation),
+	     CONFIG_MODERATION_MANUAL},
+	    {"[comments]\nmoderation = auto\n", offsetof(struct config, moderation),
+	     CONFIG_MODERATION_AUTO},
+	};
+	static const char *const truths[] = {"true", "yes", "on", "1"};
+	static const char *const lies[] = {"false", "no", "off", "0"};
+	char body[256];
+	struct config *cfg;
+
+	for (size_t i = 0; i < sizeof(enums) / sizeof(enums[0]); i++) {
+		cfg = load_body(dir, enums[i].line);
+		CHECK(cfg != NULL);
+		if (cfg)
+			CHECK_INT(*(const int *)((const char *)cfg + enums[i].offset),
+				  enums[i].expect);
+		config_free(cfg);
+	}
+	refused_in(dir, "object_type = Note\n", 5, "object_type 'Note' must be note or article");
+	refused_in(dir, "note_content =\n", 5, "note_content '' must be full or excerpt");
+	refused_in(dir, "[comments]\nmoderation = known\n", 6,
+		   "moderation 'known' must be manual or auto");
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(body, sizeof(body), "[federation]\nallow_private_addresses = %s\n",
+			 truths[i]);
+		cfg = load_body(dir, body);
+		CHECK(cfg != NULL && cfg->allow_private_addresses);
+		config_free(cfg);
+		snprintf(body, sizeof(body), "[federation]\nallow_private_addresses = %s\n",
+			 lies[i]);
+		cfg = load_body(dir, body);
+		CHECK(cfg != NULL && !cfg->allow_private_addresses);
+		config_free(cfg);
+	}
+	refused_in(dir, "[federation]\nallow_private_addresses = TRUE\n", 6,
+		   "allow_private_addresses 'TRUE' must be true or false");
+	refused_in(dir, "[federation]\nallow_private_addresses =\n", 6,
+		   "allow_private_addresses '' must be true or false");
+	check_tmpdir_remove(dir);
+}
+
+/* One key of each remaining type: text kept as is or emptied to NULL,
+ * URLs, paths, the domain list, and the keys' own rules. */
+static void t_value_types(void)
+{
+	const char *dir = check_tmpdir();
+	char expect[512], handle[80], text[512];
+	struct config_errors errs;
+	struct config *cfg;
+
+	cfg = load_body(dir, "summary =\nname = \"  spaced  \"\nurl =\n[admin]\npassword_hash =\n"
+			     "[store]\ndatabase = db/b.db\n[federation]\nkey = /abs/k.pem\n"
+			     "blocked_domains = ONE.example\n");
+	CHECK(cfg != NULL);
+	if (cfg) {
+		CHECK_STR(cfg->summary, "");
+		CHECK_STR(cfg->name, "  spaced  ");
+		CHECK_STR(cfg->url, "http://localhost:8080/");
+		CHECK(cfg->password_hash == NULL);
+		snprintf(expect, sizeof(expect), "%s/db/b.db", dir);
+		CHECK_STR(cfg->database, expect);
+		CHECK_STR(cfg->key_path, "/abs/k.pem");
+		CHECK_INT(cfg->blocked_domains_count, 1);
+		if (cfg->blocked_domains_count == 1) {
+			CHECK_STR(cfg->blocked_domains[0], "one.example");
+			CHECK(cfg->blocked_domains[1] == NULL);
+		}
+	}
+	config_free(cfg);
+	cfg = load_body(dir, "name =\nlanguage = zh-Hant-TW\n[federation]\nblocked_domains =\n");
+	CHECK(cfg != NULL);
+	if (cfg) {
+		CHECK_STR(cfg->name, "blog");
+		CHECK_STR(cfg->language, "zh-Hant-TW");
+		CHECK_INT(cfg->blocked_domains_count, 0);
+		CHECK(cfg->blocked_domains == NULL);
+	}
+	config_free(cfg);
+	refused_in(dir, "[federation]\nkey =\n", 6, "a path is required");
+	refused_in(dir, "[federation]\nblocked_domains = ,a.example\n", 6,
+		   "blocked_domains: '' is not a domain name");
+	refused_in(dir, "url = https://blog.example/\nurl = \n", 6,
+		   "duplicate key 'url' (first set on line 5)");
+	refused_in(dir, "url = gopher://blog.example/\n", 5,
+		   "'gopher://blog.example/' must be an http or https URL");
+	refused_in(dir, "language = abcd\n", 5,
+		   "language 'abcd' is not a BCP 47 tag such as fr or en-GB");
+	refused_in(dir, "language = 12\n", 5,
+		   "language '12' is not a BCP 47 tag such as fr or en-GB");
+	/* 64 characters is the longest handle. */
+	memset(handle, 'h', 64);
+	handle[64] = '\0';
+	snprintf(text, sizeof(text), "[site]\nbase_url = http://h\nhandle = %s\nfeed = f\n",
+		 handle);
+	cfg = load_text(dir, text, &errs, NULL);
+	CHECK(cfg != NULL);
+	if (cfg)
+		CHECK_STR(cfg->handle, handle);
+	config_free(cfg);
+	memset(handle, 'h', 65);
+	handle[65] = '\0';
+	snprintf(text, sizeof(text), "[site]\nbase_url = http://h\nhandle = %s\nfeed = f\n",
+		 handle);
+	cfg = load_text(dir, text, &errs, NULL);
+	CHECK(cfg == NULL);
+	CHECK_INT(errs.count, 1);
+	snprintf(expect, sizeof(expect),
+		 "%s/bridge.conf:3: handle '%s' is longer than 64 characters", dir, handle);
+	if (errs.count >= 1)
+		CHECK_STR(errs.line[0], expect);
+	config_free(cfg);
+	check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
 	{"every_key", t_every_key},     {"defaults", t_defaults},
 	{"errors", t_errors},           {"site_errors", t_site_errors},
 	{"missing_and_many", t_missing_and_many}, {"shipped_conf", t_shipped_conf},
+	{"table_keys", t_table_keys},		  {"ranges", t_ranges},
+	{"enums_and_bools", t_enums_and_bools},	  {"value_types", t_value_types},
 };
 
 CHECK_MAIN(cases)
