@@ -5,6 +5,7 @@
  * with the fields SPEC.md lists.
  */
 #include "cli.h"
+#include "ops.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -38,7 +39,6 @@ int cmd_deliveries(struct cli *cli)
 {
 	struct app *app;
 	struct err e = {0};
-	struct store *st;
 	json_t *arr = NULL;
 	int status = 0;
 	bool as_json = cli->argc == 1 && strcmp(cli->argv[0], "--json") == 0;
@@ -50,7 +50,6 @@ int cmd_deliveries(struct cli *cli)
 	app = cli_app_open(cli, &status);
 	if (app == NULL)
 		return status;
-	st = app_store(app, &e);
 	if (as_json && (arr = json_array()) == NULL) {
 		cli_fail("out of memory");
 		status = EXIT_RUNTIME;
@@ -59,7 +58,7 @@ int cmd_deliveries(struct cli *cli)
 	if (!as_json)
 		printf("%-32s %7s %8s %6s %8s  %-11s %-20s %s\n", "HOST", "PENDING", "RETRYING",
 		       "FAILED", "DONE", "STATE", "NEXT ATTEMPT", "LAST ERROR");
-	if (st == NULL || store_host_stats_each(st, print_host, arr, &e) != BB_OK) {
+	if (ops_host_stats_each(app, print_host, arr, &e) != BB_OK) {
 		cli_fail("%s", e.msg);
 		json_decref(arr);
 		status = EXIT_RUNTIME;

@@ -5,6 +5,7 @@
  * fields SPEC.md lists.
  */
 #include "cli.h"
+#include "ops.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -38,14 +39,12 @@ static int followers_list(struct app *app, bool as_json)
 {
 	struct follower_walk w = {as_json ? json_array() : NULL, 0};
 	struct err e = {0};
-	struct store *st = app_store(app, &e);
 
-	if (st == NULL || (as_json && w.arr == NULL)) {
-		cli_fail("%s", st ? "out of memory" : e.msg);
-		json_decref(w.arr);
+	if (as_json && w.arr == NULL) {
+		cli_fail("out of memory");
 		return EXIT_RUNTIME;
 	}
-	if (store_follower_each(st, 0, -1, print_follower, &w, &e) != BB_OK) {
+	if (ops_followers_each(app, 0, -1, print_follower, &w, &e) != BB_OK) {
 		cli_fail("%s", e.msg);
 		json_decref(w.arr);
 		return EXIT_RUNTIME;
@@ -77,15 +76,11 @@ int cmd_followers(struct cli *cli)
 		return status;
 	if (!remove) {
 		status = followers_list(app, as_json);
+	} else if (ops_follower_remove(app, cli->argv[1], &e) != BB_OK) {
+		cli_fail("%s", e.msg);
+		status = EXIT_RUNTIME;
 	} else {
-		struct store *st = app_store(app, &e);
-		/* Removal sends nothing to the follower: it is the admin's cleanup. */
-		if (st == NULL || store_follower_remove(st, cli->argv[1], &e) != BB_OK) {
-			cli_fail("%s", e.msg);
-			status = EXIT_RUNTIME;
-		} else {
-			printf("removed %s\n", cli->argv[1]);
-		}
+		printf("removed %s\n", cli->argv[1]);
 	}
 	app_free(app);
 	return status;
