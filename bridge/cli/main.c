@@ -7,18 +7,12 @@
  * status: 0 done, 1 failed at run time, 2 bad usage or configuration.
  * Errors are one line on stderr, "blogbridge: ...".
  */
-#include "app.h"
 #include "cli.h"
-#include "config.h"
-#include "http.h"
 #include "log.h"
-#include "poller.h"
 
 #include <curl/curl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 struct command {
@@ -27,132 +21,6 @@ struct command {
 	const char *help;
 	int (*run)(struct cli *cli);
 };
-
-void cli_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("blogbridge: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* Loads the configuration; prints its errors and returns NULL on failure. */
-static struct config *load_config(const char *path, int *status)
-{
-	struct config_errors *errs = calloc(1, sizeof(*errs));
-	struct config *cfg = NULL;
-	enum bb_rc rc;
-
-	if (errs == NULL) {
-		cli_fail("out of memory");
-		*status = EXIT_RUNTIME;
-		return NULL;
-	}
-	rc = config_load(path, &cfg, errs);
-	if (rc != BB_OK) {
-		for (size_t i = 0; i < errs->count; i++)
-			cli_fail("%s", errs->line[i]);
-		*status = EXIT_USAGE;
-	}
-	free(errs);
-	return cfg;
-}
-
-struct app *cli_app_open(const struct cli *cli, int *status)
-{
-	struct err e = {0};
-	struct app *app = NULL;
-	struct config *cfg = load_config(cli->config_path, status);
-
-	if (cfg == NULL)
-		return NULL;
-	if (app_open(cfg, &app, &e) != BB_OK) {
-		cli_fail("%s", e.msg);
-		*status = e.code == BB_ERR_CONFIG ? EXIT_USAGE : EXIT_RUNTIME;
-		return NULL;
-	}
-	return app;
-}
-
-static int cmd_version(struct cli *cli)
-{
-	(void)cli;
-	printf("blogbridge %s\n", BB_VERSION);
-	return 0;
-}
-
-static int cmd_check(struct cli *cli)
-{
-	int status = 0;
-	struct config *cfg = load_config(cli->config_path, &status);
-
-	if (cfg == NULL)
-		return status;
-	config_free(cfg);
-	printf("configuration OK\n");
-	return 0;
-}
-
-static int cmd_serve(struct cli *cli)
-{
-	struct err e = {0};
-	struct app *app = NULL;
-	struct http_server *srv = NULL;
-	struct poller *poller = NULL;
-	struct config *cfg;
-	sigset_t stop;
-	int status = 0, sig = 0;
-
-	cfg = load_config(cli->config_path, &status);
-	if (cfg == NULL)
-		return status;
-	/* Block the stop signals in every thread (the server's threads inherit
-	 * this mask), and wait for them here. */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	if (pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0) {
-		cli_fail("cannot block signals");
-		config_free(cfg);
-		return EXIT_RUNTIME;
-	}
-	if (app_open(cfg, &app, &e) != BB_OK) {
-		cli_fail("%s", e.msg);
-		status = e.code == BB_ERR_CONFIG ? EXIT_USAGE : EXIT_RUNTIME;
-		goto out;
-	}
-	if (app_services_start(app, &e) != BB_OK) {
-		cli_fail("%s", e.msg);
-		status = EXIT_RUNTIME;
-		goto out;
-	}
-	if (http_server_start(app, &srv, &e) != BB_OK) {
-		cli_fail("%s", e.msg);
-		status = EXIT_RUNTIME;
-		goto out;
-	}
-	if (poller_start(app, &poller, &e) != BB_OK) {
-		cli_fail("%s", e.msg);
-		status = EXIT_RUNTIME;
-		goto out;
-	}
-	log_info("serving @%s as %s on %s", app->site.acct, app->site.actor_id, app->cfg->listen);
-	if (sigwait(&stop, &sig) != 0)
-		sig = SIGTERM;
-	log_info("received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
-out:
-	/* The poller first (it queues deliveries), then the server (no new
-	 * requests), then the writer finishes what they queued, then the
-	 * worker stops. */
-	poller_stop(poller);
-	http_server_stop(srv);
-	app_services_stop(app);
-	app_free(app);
-	return status;
-}
 
 static const struct command commands[] = {
 	{"serve", "", "serve the HTTP endpoints until SIGINT or SIGTERM", cmd_serve},

@@ -4,7 +4,9 @@
  *
  * Handlers fill a `struct http_response`; the server turns it into headers
  * and a body in one place.  HTTP statuses exist only at this edge:
- * http_status_for() maps an error code to one.
+ * http_status_for() is the one map from an error code to a status, and
+ * http_respond_rc() the one way a failure becomes an answer, so that the
+ * text a peer reads is chosen here and never an internal message.
  */
 #ifndef BB_HTTP_H
 #define BB_HTTP_H
@@ -62,7 +64,25 @@ void http_respond_error(struct http_response *res, unsigned status, const char *
 /* A redirect (302) to an absolute URL. */
 void http_respond_redirect(struct http_response *res, const char *url);
 
+/* The one map from an error code to the status a peer sees.  4xx only for
+ * what the peer must change (Mastodon drops a delivery answered 4xx other
+ * than 401/408/429, and retries 5xx): INVALID/USAGE 400, AUTH 401 (a
+ * missing or bad signature), FORBIDDEN 403, NOTFOUND 404, LIMIT 413;
+ * BUSY and TEMPFAIL 503 (worth retrying); everything else, our own
+ * failures, 500.  BB_OK is 200. */
 unsigned http_status_for(enum bb_rc rc);
+
+/* The fixed text a peer reads for rc: one per code, saying nothing of how
+ * the bridge works inside (no file, database or peer detail). */
+const char *http_reason_for(enum bb_rc rc);
+
+/* Answers a failure: the status http_status_for(rc) and
+ * {"error": http_reason_for(rc)}.  detail (NULL for none) follows the
+ * reason, "reason: detail", on a 4xx only, and must describe only the
+ * request the peer sent (a signature verifier's reasons do: Mastodon's
+ * 401s carry the same); a 5xx always carries the fixed text alone.  The
+ * caller logs the full message: this writes no log. */
+void http_respond_rc(struct http_response *res, enum bb_rc rc, const char *detail);
 
 /* Starts listening on the configured address; the server runs in its own
  * threads until http_server_stop. */

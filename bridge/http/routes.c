@@ -35,7 +35,7 @@ struct route {
 void respond_store_error(struct http_response *res, const struct err *e)
 {
 	log_error("%s", e->msg);
-	http_respond_error(res, http_status_for(e->code), "temporarily unavailable");
+	http_respond_rc(res, e->code, NULL);
 }
 
 bool negotiate_json(struct http_request *req, struct http_response *res,
@@ -280,21 +280,6 @@ static enum bb_rc apply_job(struct store *st, void *arg, struct err *e)
 	return inbox_apply(st, job->env, job->v, time(NULL), e);
 }
 
-/* Maps an inbox refusal to its status; Mastodon reads 4xx other than
- * 401/408/429 as "do not retry", so only permanently bad input gets one. */
-static unsigned inbox_status(enum bb_rc rc)
-{
-	switch (rc) {
-	case BB_ERR_AUTH: return 401;
-	case BB_ERR_FORBIDDEN: return 403;
-	case BB_ERR_INVALID: return 400;
-	case BB_ERR_LIMIT: return 413;
-	case BB_ERR_TEMPFAIL:
-	case BB_ERR_BUSY: return 503;
-	default: return 500;
-	}
-}
-
 static void route_inbox(struct http_request *req, struct http_response *res)
 {
 	struct app *app = req->app;
@@ -327,14 +312,15 @@ static void route_inbox(struct http_request *req, struct http_response *res)
 	rc = inbox_verify(st, &app->inbox, &m, time(NULL), &v, &e);
 	if (rc != BB_OK) {
 		log_info("inbox: refused (%s): %s", err_code_name(rc), e.msg);
-		http_respond_error(res, inbox_status(rc), e.msg);
+		/* The verifier's reasons describe the request itself (as
+		 * Mastodon's 401 bodies do); a 5xx shows none of e.msg. */
+		http_respond_rc(res, rc, e.msg);
 		goto out;
 	}
 	rc = writer_run(app->writer, apply_job, &job, &e);
 	if (rc != BB_OK) {
 		log_error("inbox: %s", e.msg);
-		http_respond_error(res, inbox_status(rc == BB_ERR_BUSY ? rc : BB_ERR_TEMPFAIL),
-				   "cannot store the activity now");
+		http_respond_rc(res, rc == BB_ERR_BUSY ? rc : BB_ERR_TEMPFAIL, NULL);
 		goto out;
 	}
 	log_debug("inbox: %s %s from %s", v.act.type_name, v.act.id, v.act.actor);

@@ -19,8 +19,14 @@ struct cli {
 	char **argv;
 };
 
+/* cli.c */
+
 /* One line on stderr: "blogbridge: ...". */
 void cli_fail(const char *fmt, ...) BB_PRINTF(1, 2);
+
+/* Loads the configuration at path; prints its errors, sets *status and
+ * returns NULL on failure. */
+struct config *cli_config_load(const char *path, int *status);
 
 /* Loads the configuration and opens the app (creating the database and
  * key when missing); prints the errors and sets *status on failure. */
@@ -33,10 +39,18 @@ int cli_print_json(json_t *arr);
 /* A JSON string, or null for NULL. */
 json_t *cli_json_nullable(const char *s);
 
-int cmd_followers(struct cli *cli);
-int cmd_deliveries(struct cli *cli);
+/* The commands, one file per group; each returns the exit status. */
+/* cli_serve.c */
+int cmd_serve(struct cli *cli);
 /* cli_posts.c */
 int cmd_poll(struct cli *cli);
 int cmd_posts(struct cli *cli);
+/* cli_followers.c */
+int cmd_followers(struct cli *cli);
+/* cli_deliveries.c */
+int cmd_deliveries(struct cli *cli);
+/* cli_check.c */
+int cmd_check(struct cli *cli);
+int cmd_version(struct cli *cli);
 
 #endif

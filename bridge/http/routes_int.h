@@ -10,7 +10,8 @@
 
 #include <stdbool.h>
 
-/* Reports a store failure as the one HTTP status it maps to. */
+/* Reports a store failure: logs e->msg, and answers the status e->code
+ * maps to with the fixed text for it (http_respond_rc). */
 void respond_store_error(struct http_response *res, const struct err *e);
 
 /* Content negotiation for documents that also have a page on the blog:

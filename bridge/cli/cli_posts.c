@@ -7,6 +7,7 @@
  * array, one object per post, with the fields SPEC.md lists.
  */
 #include "cli.h"
+#include "ops.h"
 #include "poller.h"
 #include "store.h"
 #include "timeutil.h"
@@ -91,14 +92,12 @@ static int posts_list(struct app *app, bool as_json)
 {
 	struct post_walk w = {as_json ? json_array() : NULL, 0, 0};
 	struct err e = {0};
-	struct store *st = app_store(app, &e);
 
-	if (st == NULL || (as_json && w.arr == NULL)) {
-		cli_fail("%s", st ? "out of memory" : e.msg);
-		json_decref(w.arr);
+	if (as_json && w.arr == NULL) {
+		cli_fail("out of memory");
 		return EXIT_RUNTIME;
 	}
-	if (store_post_each(st, 0, -1, true, print_post, &w, &e) != BB_OK) {
+	if (ops_posts_each(app, 0, -1, print_post, &w, &e) != BB_OK) {
 		cli_fail("%s", e.code == BB_ERR_INVALID ? "cannot list the posts as JSON" : e.msg);
 		json_decref(w.arr);
 		return EXIT_RUNTIME;
@@ -119,7 +118,7 @@ static int posts_delete(struct app *app, const char *url)
 	struct err e = {0};
 	int64_t deliveries = 0;
 
-	if (poller_post_delete(app, url, &deliveries, &e) != BB_OK) {
+	if (ops_post_delete(app, url, &deliveries, &e) != BB_OK) {
 		cli_fail("%s", e.msg);
 		return EXIT_RUNTIME;
 	}

@@ -115,11 +115,48 @@ unsigned http_status_for(enum bb_rc rc)
 	case BB_OK: return 200;
 	case BB_ERR_INVALID:
 	case BB_ERR_USAGE: return 400;
+	case BB_ERR_AUTH: return 401;
+	case BB_ERR_FORBIDDEN: return 403;
 	case BB_ERR_NOTFOUND: return 404;
 	case BB_ERR_LIMIT: return 413;
-	case BB_ERR_BUSY: return 503;
+	case BB_ERR_BUSY:
+	case BB_ERR_TEMPFAIL: return 503;
 	default: return 500;
 	}
+}
+
+const char *http_reason_for(enum bb_rc rc)
+{
+	switch (rc) {
+	case BB_OK: return "ok";
+	case BB_ERR_INVALID:
+	case BB_ERR_USAGE: return "malformed request";
+	case BB_ERR_AUTH: return "authentication failed";
+	case BB_ERR_FORBIDDEN: return "forbidden";
+	case BB_ERR_NOTFOUND: return "not found";
+	case BB_ERR_LIMIT: return "request over a size limit";
+	case BB_ERR_BUSY:
+	case BB_ERR_TEMPFAIL: return "temporarily unavailable; retry later";
+	default: return "internal error";
+	}
+}
+
+void http_respond_rc(struct http_response *res, enum bb_rc rc, const char *detail)
+{
+	unsigned status = http_status_for(rc);
+	const char *reason = http_reason_for(rc);
+	char text[BB_ERR_MSG_MAX + 64];
+
+	if (detail == NULL || detail[0] == '\0' || status >= 500) {
+		http_respond_error(res, status, reason);
+		return;
+	}
+	snprintf(text, sizeof(text), "%s: %s", reason, detail);
+	http_respond_error(res, status, text);
+	/* A detail that is not UTF-8 (a peer's bytes quoted) cannot be JSON:
+	 * the fixed text then goes alone. */
+	if (res->body == NULL)
+		http_respond_error(res, status, reason);
 }
 
 static enum http_method method_of(const char *m)

@@ -1,0 +1,69 @@
+/*
+ * cli_serve.c — `serve`: the HTTP server, the delivery worker and the feed
+ * poller, until SIGINT or SIGTERM.
+ */
+#include "cli.h"
+#include "http.h"
+#include "log.h"
+#include "poller.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+int cmd_serve(struct cli *cli)
+{
+	struct err e = {0};
+	struct app *app = NULL;
+	struct http_server *srv = NULL;
+	struct poller *poller = NULL;
+	struct config *cfg;
+	sigset_t stop;
+	int status = 0, sig = 0;
+
+	cfg = cli_config_load(cli->config_path, &status);
+	if (cfg == NULL)
+		return status;
+	/* Block the stop signals in every thread (the server's threads inherit
+	 * this mask), and wait for them here. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	if (pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0) {
+		cli_fail("cannot block signals");
+		config_free(cfg);
+		return EXIT_RUNTIME;
+	}
+	if (app_open(cfg, &app, &e) != BB_OK) {
+		cli_fail("%s", e.msg);
+		status = e.code == BB_ERR_CONFIG ? EXIT_USAGE : EXIT_RUNTIME;
+		goto out;
+	}
+	if (app_services_start(app, &e) != BB_OK) {
+		cli_fail("%s", e.msg);
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	if (http_server_start(app, &srv, &e) != BB_OK) {
+		cli_fail("%s", e.msg);
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	if (poller_start(app, &poller, &e) != BB_OK) {
+		cli_fail("%s", e.msg);
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	log_info("serving @%s as %s on %s", app->site.acct, app->site.actor_id, app->cfg->listen);
+	if (sigwait(&stop, &sig) != 0)
+		sig = SIGTERM;
+	log_info("received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+out:
+	/* The poller first (it queues deliveries), then the server (no new
+	 * requests), then the writer finishes what they queued, then the
+	 * worker stops. */
+	poller_stop(poller);
+	http_server_stop(srv);
+	app_services_stop(app);
+	app_free(app);
+	return status;
+}
