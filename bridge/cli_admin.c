@@ -36,7 +36,7 @@ struct follower_walk {
 	int64_t n;
 };
 
-static int print_follower(const struct store_follower *f, void *arg)
+static enum bb_rc print_follower(const struct store_follower *f, void *arg, struct err *e)
 {
 	struct follower_walk *w = arg;
 	char since[TIME_RFC3339_LEN];
@@ -45,12 +45,14 @@ static int print_follower(const struct store_follower *f, void *arg)
 	w->n++;
 	if (w->arr == NULL) {
 		printf("%-40s %s  %s\n", f->handle ? f->handle : "-", since, f->actor);
-		return 0;
+		return BB_OK;
 	}
-	return json_array_append_new(
-	    w->arr, json_pack("{s:s, s:o, s:s, s:o, s:s}", "actor", f->actor, "handle",
-			      cli_json_nullable(f->handle), "inbox", f->inbox, "shared_inbox",
-			      cli_json_nullable(f->shared_inbox), "since", since));
+	if (json_array_append_new(
+		w->arr, json_pack("{s:s, s:o, s:s, s:o, s:s}", "actor", f->actor, "handle",
+				  cli_json_nullable(f->handle), "inbox", f->inbox, "shared_inbox",
+				  cli_json_nullable(f->shared_inbox), "since", since)) != 0)
+		return err_set(e, BB_ERR_INVALID, "cannot list the followers as JSON");
+	return BB_OK;
 }
 
 static int followers_list(struct app *app, bool as_json)
@@ -110,7 +112,7 @@ int cmd_followers(struct cli *cli)
 	return status;
 }
 
-static int print_host(const struct store_host_stats *h, void *arg)
+static enum bb_rc print_host(const struct store_host_stats *h, void *arg, struct err *e)
 {
 	json_t *arr = arg;
 	char next[TIME_RFC3339_LEN] = "";
@@ -122,14 +124,17 @@ static int print_host(const struct store_host_stats *h, void *arg)
 		       (long long)h->pending, (long long)h->retrying, (long long)h->failed,
 		       (long long)h->done, h->unavailable ? "unavailable" : "ok",
 		       next[0] ? next : "-", h->last_error ? h->last_error : "");
-		return 0;
+		return BB_OK;
 	}
-	return json_array_append_new(
-	    arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:o, s:o}", "host", h->host, "pending",
-			   (json_int_t)h->pending, "retrying", (json_int_t)h->retrying, "failed",
-			   (json_int_t)h->failed, "done", (json_int_t)h->done, "unavailable",
-			   h->unavailable, "next_attempt", next[0] ? json_string(next) : json_null(),
-			   "last_error", cli_json_nullable(h->last_error)));
+	if (json_array_append_new(
+		arr,
+		json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:o, s:o}", "host", h->host, "pending",
+			  (json_int_t)h->pending, "retrying", (json_int_t)h->retrying, "failed",
+			  (json_int_t)h->failed, "done", (json_int_t)h->done, "unavailable",
+			  h->unavailable, "next_attempt", next[0] ? json_string(next) : json_null(),
+			  "last_error", cli_json_nullable(h->last_error))) != 0)
+		return err_set(e, BB_ERR_INVALID, "cannot list the hosts as JSON");
+	return BB_OK;
 }
 
 int cmd_deliveries(struct cli *cli)

@@ -646,10 +646,9 @@ enum bb_rc store_follower_each(struct store *st, int64_t offset, int64_t limit,
 			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		if (fn(&f, arg) != 0) {
-			rc = err_set(e, BB_ERR_INVALID, "follower walk stopped");
+		rc = fn(&f, arg, e);
+		if (rc != BB_OK)
 			goto out;
-		}
 		store_follower_clear(&f);
 	}
 	if (src != SQLITE_DONE)

@@ -25,7 +25,7 @@ char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-int collect_fn(const struct store_follower *f, void *arg)
+enum bb_rc collect_fn(const struct store_follower *f, void *arg, struct err *e)
 {
 	struct collect *c = arg;
 
@@ -40,7 +40,9 @@ int collect_fn(const struct store_follower *f, void *arg)
 		d->since = f->since;
 	}
 	c->n++;
-	return c->stop_after && c->n >= c->stop_after;
+	if (c->stop_after && c->n >= c->stop_after)
+		return err_set(e, BB_ERR_INVALID, "follower walk stopped");
+	return BB_OK;
 }
 
 void collect_clear(struct collect *c)
@@ -98,7 +100,7 @@ struct store *fresh(const char **dir, char **path)
 	return st;
 }
 
-void claims_fn(const struct store_delivery *d, void *arg)
+enum bb_rc claims_fn(const struct store_delivery *d, void *arg, struct err *e)
 {
 	struct claims *c = arg;
 	size_t used = strlen(c->list);
@@ -111,6 +113,8 @@ void claims_fn(const struct store_delivery *d, void *arg)
 	snprintf(c->list + used, sizeof(c->list) - used, "%s%lld:%s:%d", c->n ? "," : "",
 		 (long long)d->id, d->host, d->attempts);
 	c->n++;
+	(void)e;
+	return BB_OK;
 }
 
 /* Claims and returns the list; the count in c->n. */

@@ -19,7 +19,7 @@
 struct collect {
 	struct store_follower f[COLLECT_MAX];
 	int n;
-	int stop_after; /* return non-zero after this many (0: never) */
+	int stop_after; /* stop (BB_ERR_INVALID) after this many (0: never) */
 };
 
 /* Collects what a claim hands out ("id:host:attempts,..." in order). */
@@ -39,7 +39,7 @@ struct store_follower follower(char *actor, char *handle, char *inbox, char *sha
 char *dup_or_null(const char *s);
 
 /* Walk callback: appends a deep copy of f to the struct collect at arg. */
-int collect_fn(const struct store_follower *f, void *arg);
+enum bb_rc collect_fn(const struct store_follower *f, void *arg, struct err *e);
 void collect_clear(struct collect *c);
 
 /* Walks offset/limit and checks the actors seen, in order ("a,b,c"). */
@@ -53,7 +53,7 @@ int64_t count_of(struct store *st);
 struct store *fresh(const char **dir, char **path);
 
 /* Claim callback: appends d to the struct claims at arg. */
-void claims_fn(const struct store_delivery *d, void *arg);
+enum bb_rc claims_fn(const struct store_delivery *d, void *arg, struct err *e);
 
 /* Claims and returns the list; the count in c->n. */
 const char *claim(struct store *st, struct claims *c, time_t now, int lease, size_t max,

@@ -806,7 +806,7 @@ struct stats {
 	int stop_after;
 };
 
-static int stats_fn(const struct store_host_stats *h, void *arg)
+static enum bb_rc stats_fn(const struct store_host_stats *h, void *arg, struct err *e)
 {
 	struct stats *s = arg;
 	size_t used = strlen(s->text);
@@ -816,7 +816,9 @@ static int stats_fn(const struct store_host_stats *h, void *arg)
 		 (long long)h->done, h->unavailable, h->last_error ? h->last_error : "-",
 		 (long long)h->next_attempt);
 	s->n++;
-	return s->stop_after && s->n >= s->stop_after;
+	if (s->stop_after && s->n >= s->stop_after)
+		return err_set(e, BB_ERR_INVALID, "host walk stopped");
+	return BB_OK;
 }
 
 static const char *stats_of(struct store *st, struct stats *s, int line)
@@ -1404,10 +1406,10 @@ out:
 struct post_walk {
 	char list[512];
 	int n;
-	int stop_after; /* return non-zero after this many (0: never) */
+	int stop_after; /* stop (BB_ERR_INVALID) after this many (0: never) */
 };
 
-static int post_walk_fn(const struct store_post *p, void *arg)
+static enum bb_rc post_walk_fn(const struct store_post *p, void *arg, struct err *e)
 {
 	struct post_walk *w = arg;
 	size_t used = strlen(w->list);
@@ -1415,7 +1417,9 @@ static int post_walk_fn(const struct store_post *p, void *arg)
 	snprintf(w->list + used, sizeof(w->list) - used, "%s%s%s", w->n ? "," : "", p->guid,
 		 p->deleted ? "(x)" : "");
 	w->n++;
-	return w->stop_after && w->n >= w->stop_after;
+	if (w->stop_after && w->n >= w->stop_after)
+		return err_set(e, BB_ERR_INVALID, "post walk stopped");
+	return BB_OK;
 }
 
 /* Walks posts and checks the guids seen, in order. */
