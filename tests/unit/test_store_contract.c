@@ -469,6 +469,127 @@ out:
 		check_tmpdir_remove(dir);
 }
 
+/* --- walks: what a callback returns --- */
+
+/* Stops a walk at its stop_at-th row (0: never) with code. */
+struct stopper {
+	int n;
+	int stop_at;
+	enum bb_rc code;
+};
+
+static enum bb_rc stop_here(struct stopper *s, struct err *e)
+{
+	if (++s->n == s->stop_at)
+		return err_set(e, s->code, "stopped at row %d", s->n);
+	return BB_OK;
+}
+
+static enum bb_rc stop_follower(const struct store_follower *f, void *arg, struct err *e)
+{
+	(void)f;
+	return stop_here(arg, e);
+}
+
+static enum bb_rc stop_post(const struct store_post *p, void *arg, struct err *e)
+{
+	(void)p;
+	return stop_here(arg, e);
+}
+
+static enum bb_rc stop_host(const struct store_host_stats *h, void *arg, struct err *e)
+{
+	(void)h;
+	return stop_here(arg, e);
+}
+
+static enum bb_rc stop_delivery(const struct store_delivery *d, void *arg, struct err *e)
+{
+	(void)d;
+	return stop_here(arg, e);
+}
+
+/* Whatever a callback returns other than BB_OK stops the walk and comes
+ * back unchanged, with the callback's message; a claim whose callback
+ * stops keeps the rows it did not hand over leased until the lease ends. */
+static void t_walk_stop(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	struct stopper s;
+	struct claims c;
+	int64_t act = 0;
+	static const char *const hosts[] = {"a", "b", "c"};
+
+	if (st == NULL)
+		goto out;
+	for (int i = 0; i < 3; i++) {
+		char actor[64], inbox[80], follow[80], guid[8], ap_id[64], url[64];
+		struct store_follower f;
+		struct store_post p;
+
+		snprintf(actor, sizeof(actor), "https://%s.example/u", hosts[i]);
+		snprintf(inbox, sizeof(inbox), "%s/inbox", actor);
+		snprintf(follow, sizeof(follow), "%s/follows/1", actor);
+		f = follower(actor, NULL, inbox, NULL, follow, 10 + i);
+		CHECK_INT(store_follower_put(st, &f, &e), BB_OK);
+		snprintf(guid, sizeof(guid), "g%d", i);
+		snprintf(ap_id, sizeof(ap_id), "https://blog.example/o/%d", i);
+		snprintf(url, sizeof(url), "https://blog.example/%d", i);
+		p = post(guid, ap_id, url, "t", "h", 100 + i);
+		CHECK_INT(store_post_put(st, &p, &e), BB_OK);
+	}
+	CHECK_INT(store_activity_add(st, "https://blog.example/o/0/activity", "{}", 1, &act, &e),
+		  BB_OK);
+	for (int i = 0; i < 3; i++) {
+		char inbox[80];
+
+		snprintf(inbox, sizeof(inbox), "https://%s.example/u/inbox", hosts[i]);
+		CHECK_INT(store_delivery_add(st, act, inbox, 100, &e), BB_OK);
+	}
+
+	s = (struct stopper){0, 2, BB_ERR_NOMEM};
+	err_clear(&e);
+	CHECK_INT(store_follower_each(st, 0, -1, stop_follower, &s, &e), BB_ERR_NOMEM);
+	CHECK_INT(s.n, 2);
+	CHECK_STR(e.msg, "stopped at row 2");
+	s = (struct stopper){0, 0, BB_ERR_NOMEM};
+	CHECK_INT(store_follower_each(st, 0, -1, stop_follower, &s, &e), BB_OK);
+	CHECK_INT(s.n, 3);
+
+	s = (struct stopper){0, 1, BB_ERR_IO};
+	err_clear(&e);
+	CHECK_INT(store_post_each(st, 0, -1, true, stop_post, &s, &e), BB_ERR_IO);
+	CHECK_INT(s.n, 1);
+	CHECK_STR(e.msg, "stopped at row 1");
+	s = (struct stopper){0, 0, BB_ERR_IO};
+	CHECK_INT(store_post_each(st, 0, -1, true, stop_post, &s, &e), BB_OK);
+	CHECK_INT(s.n, 3);
+
+	s = (struct stopper){0, 3, BB_ERR_TEMPFAIL};
+	err_clear(&e);
+	CHECK_INT(store_host_stats_each(st, stop_host, &s, &e), BB_ERR_TEMPFAIL);
+	CHECK_INT(s.n, 3);
+	CHECK_STR(e.msg, "stopped at row 3");
+
+	/* The claim leases all three, hands over two and stops. */
+	s = (struct stopper){0, 2, BB_ERR_LIMIT};
+	err_clear(&e);
+	CHECK_INT(store_delivery_claim(st, 1000, 60, 10, 0, stop_delivery, &s, &e), BB_ERR_LIMIT);
+	CHECK_INT(s.n, 2);
+	CHECK_STR(e.msg, "stopped at row 2");
+	CHECK_STR(claim(st, &c, 1000, 60, 10, 0, __LINE__), "");
+	claim(st, &c, 1100, 60, 10, 0, __LINE__);
+	CHECK_INT(c.n, 3);
+out:
+	store_close(st);
+	free(path);
+	if (dir)
+		check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
 	{"claim_inbox_order", t_claim_inbox_order},
     {"followers", t_followers},
@@ -476,6 +597,7 @@ static const struct check_case cases[] = {
     {"follower_lookup", t_follower_lookup},
     {"post_by_url", t_post_by_url},
     {"activity_get", t_activity_get},
+    {"walk_stop", t_walk_stop},
 };
 
 CHECK_MAIN(cases)
