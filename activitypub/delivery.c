@@ -192,12 +192,12 @@ static void hand_over(struct delivery_worker *w, struct transfer *list)
 	while (list) {
 		struct transfer *t = list;
 		struct err e = {0};
-		int scheme = HTTPSIG_CAVAGE;
+		enum store_sig_scheme scheme = STORE_SIG_CAVAGE;
 
 		list = t->next;
 		t->next = NULL;
 		if (store_host_scheme_get(w->st, t->host, &scheme, &e) == BB_OK)
-			t->scheme = scheme;
+			t->scheme = scheme == STORE_SIG_RFC9421 ? HTTPSIG_RFC9421 : HTTPSIG_CAVAGE;
 		if (w->nsigners > 0 && !t->refused_url) {
 			pthread_mutex_lock(&w->sign_lock);
 			t->next = w->to_sign;
@@ -480,7 +480,10 @@ static void record(struct delivery_worker *w, struct transfer *t, long status, C
 		if (rc == BB_OK)
 			rc = store_host_success(w->st, t->host, now, &e);
 		if (rc == BB_OK && t->knocked)
-			rc = store_host_scheme_set(w->st, t->host, t->scheme, &e);
+			rc = store_host_scheme_set(w->st, t->host,
+						   t->scheme == HTTPSIG_RFC9421 ? STORE_SIG_RFC9421
+										: STORE_SIG_CAVAGE,
+						   &e);
 		log_debug("delivered to %s (HTTP %ld)", t->inbox, status);
 		break;
 	case DELIVERY_GONE:
@@ -613,7 +616,7 @@ static void *worker_main(void *arg)
 	unsigned per_host = w->cfg.per_host ? w->cfg.per_host : DELIVERY_PER_HOST;
 	long long next_claim = 0, last_claim = -DELIVERY_CLAIM_GAP_MS, next_watch = 0; /* ms */
 	long long next_prune = monotonic_ms() + 60 * 1000;
-	int64_t version = -1;
+	uint64_t changes = STORE_CHANGES_START;
 
 	while (!atomic_load(&w->stopping)) {
 		long long now_ms = monotonic_ms();
@@ -621,15 +624,13 @@ static void *worker_main(void *arg)
 		bool poked = atomic_exchange(&w->woken, false);
 
 		/* Rows queued by another process (`blogbridge poll`, `posts
-		 * delete`) show as a change of the database's data version,
-		 * cheap to read every DELIVERY_WATCH_MS. */
+		 * delete`) show as a change to the database, cheap to ask
+		 * about every DELIVERY_WATCH_MS. */
 		if (now_ms >= next_watch) {
 			struct err e = {0};
-			int64_t v = version;
-			if (store_data_version(w->st, &v, &e) == BB_OK && v != version) {
-				poked = poked || version >= 0;
-				version = v;
-			}
+			bool changed = false;
+			if (store_changes_since(w->st, &changes, &changed, &e) == BB_OK && changed)
+				poked = true;
 			next_watch = now_ms + DELIVERY_WATCH_MS;
 		}
 		if (now_ms >= next_prune) {

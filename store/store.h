@@ -207,9 +207,17 @@ enum bb_rc store_delivery_retry(struct store *st, int64_t id, int status, const 
 enum bb_rc store_delivery_fail(struct store *st, int64_t id, int status, const char *error,
 			       time_t now, struct err *e) BB_MUST_CHECK;
 
-/* A number that changes whenever another connection (or process) has
- * committed to the database: a cheap way to notice new rows. */
-enum bb_rc store_data_version(struct store *st, int64_t *out, struct err *e) BB_MUST_CHECK;
+/* Whether another connection (or process) has committed to the database
+ * since the last call on st: a cheap way to notice rows queued elsewhere.
+ * *token is the caller's mark, STORE_CHANGES_START before the first call
+ * (which only sets it: *changed false); each call moves it on.  A token
+ * means something only to the st that gave it.  Commits through st itself
+ * need not count; a backend may report a change when there was none, but
+ * never misses one.  On error *token is left as it was and *changed is
+ * false. */
+#define STORE_CHANGES_START 0
+enum bb_rc store_changes_since(struct store *st, uint64_t *token, bool *changed,
+			       struct err *e) BB_MUST_CHECK;
 
 /* When the next pending delivery is due (0 when none): the earliest
  * next attempt among pending rows of available hosts, a leased row counting
@@ -255,11 +263,18 @@ enum bb_rc store_host_troubled(struct store *st, const char *host, bool *trouble
 enum bb_rc store_host_failure(struct store *st, const char *host, time_t now,
 			      bool *unavailable, struct err *e) BB_MUST_CHECK;
 
-/* Which signature scheme the host accepted last (0 cavage, 1 RFC 9421);
- * BB_ERR_NOTFOUND when unknown. */
-enum bb_rc store_host_scheme_get(struct store *st, const char *host, int *scheme,
+/* The HTTP signature schemes a host may accept. */
+enum store_sig_scheme {
+	STORE_SIG_CAVAGE,  /* draft-cavage-http-signatures */
+	STORE_SIG_RFC9421, /* RFC 9421 HTTP Message Signatures */
+};
+
+/* Which signature scheme the host accepted last; BB_ERR_NOTFOUND when
+ * unknown (*scheme then untouched).  Setting a value outside the enum is
+ * BB_ERR_INVALID. */
+enum bb_rc store_host_scheme_get(struct store *st, const char *host, enum store_sig_scheme *scheme,
 				 struct err *e) BB_MUST_CHECK;
-enum bb_rc store_host_scheme_set(struct store *st, const char *host, int scheme,
+enum bb_rc store_host_scheme_set(struct store *st, const char *host, enum store_sig_scheme scheme,
 				 struct err *e) BB_MUST_CHECK;
 
 /* ---- blog posts ------------------------------------------------------

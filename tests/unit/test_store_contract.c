@@ -590,6 +590,47 @@ out:
 		check_tmpdir_remove(dir);
 }
 
+/* --- changes made elsewhere --- */
+
+/* A commit through another connection shows as a change, once; the first
+ * call only sets the mark. */
+static void t_changes_since(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path), *other = NULL;
+	struct err e = {0};
+	struct store_follower f = follower("https://a.example/u", NULL, "https://a.example/u/inbox",
+					   NULL, "https://a.example/f/1", 1);
+	uint64_t token = STORE_CHANGES_START, before;
+	bool changed = true;
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(store_open(path, &other, &e), BB_OK);
+	if (other == NULL)
+		goto out;
+	CHECK_INT(store_changes_since(st, &token, &changed, &e), BB_OK);
+	CHECK(!changed);
+	CHECK(token != STORE_CHANGES_START);
+	changed = true;
+	CHECK_INT(store_changes_since(st, &token, &changed, &e), BB_OK);
+	CHECK(!changed);
+	before = token;
+	CHECK_INT(store_follower_put(other, &f, &e), BB_OK);
+	CHECK_INT(store_changes_since(st, &token, &changed, &e), BB_OK);
+	CHECK(changed);
+	CHECK(token != before);
+	CHECK_INT(store_changes_since(st, &token, &changed, &e), BB_OK);
+	CHECK(!changed);
+out:
+	store_close(other);
+	store_close(st);
+	free(path);
+	if (dir)
+		check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
 	{"claim_inbox_order", t_claim_inbox_order},
     {"followers", t_followers},
@@ -598,6 +639,7 @@ static const struct check_case cases[] = {
     {"post_by_url", t_post_by_url},
     {"activity_get", t_activity_get},
     {"walk_stop", t_walk_stop},
+    {"changes_since", t_changes_since},
 };
 
 CHECK_MAIN(cases)

@@ -934,7 +934,7 @@ static void t_host_failure_days(void)
 	struct store *st = fresh(&dir, &path);
 	struct err e = {0};
 	bool down = true;
-	int scheme = -1;
+	enum store_sig_scheme scheme = (enum store_sig_scheme)-1;
 	/* 2023-11-14 00:00:00 UTC: a day's first second. */
 	const time_t day0 = 1699920000;
 
@@ -1011,20 +1011,25 @@ static void t_host_failure_days(void)
 	CHECK_INT(store_host_scheme_get(st, "mastodon.example", &scheme, &e), BB_ERR_NOTFOUND);
 	CHECK(check_contains(e.msg, "mastodon.example"));
 	CHECK_INT(store_host_scheme_get(st, "nowhere.example", &scheme, &e), BB_ERR_NOTFOUND);
-	CHECK_INT(scheme, -1);
-	CHECK_INT(store_host_scheme_set(st, "nowhere.example", 1, &e), BB_OK);
+	CHECK_INT(scheme, (enum store_sig_scheme)-1);
+	CHECK_INT(store_host_scheme_set(st, "nowhere.example", STORE_SIG_RFC9421, &e), BB_OK);
 	CHECK_INT(store_host_scheme_get(st, "nowhere.example", &scheme, &e), BB_OK);
-	CHECK_INT(scheme, 1);
-	CHECK_INT(store_host_scheme_set(st, "mastodon.example", 0, &e), BB_OK);
+	CHECK_INT(scheme, STORE_SIG_RFC9421);
+	CHECK_INT(store_host_scheme_set(st, "mastodon.example", STORE_SIG_CAVAGE, &e), BB_OK);
 	CHECK_INT(store_host_scheme_get(st, "mastodon.example", &scheme, &e), BB_OK);
-	CHECK_INT(scheme, 0);
-	CHECK_INT(store_host_scheme_set(st, "nowhere.example", 0, &e), BB_OK);
+	CHECK_INT(scheme, STORE_SIG_CAVAGE);
+	CHECK_INT(store_host_scheme_set(st, "nowhere.example", STORE_SIG_CAVAGE, &e), BB_OK);
 	CHECK_INT(store_host_scheme_get(st, "nowhere.example", &scheme, &e), BB_OK);
-	CHECK_INT(scheme, 0);
-	CHECK_INT(store_host_scheme_set(st, "nowhere.example", 2, &e), BB_ERR_INVALID);
+	CHECK_INT(scheme, STORE_SIG_CAVAGE);
+	CHECK_INT(store_host_scheme_set(st, "nowhere.example", (enum store_sig_scheme)2, &e),
+		  BB_ERR_INVALID);
 	/* Setting the scheme leaves the health alone. */
 	CHECK_INT(raw_int(path, "SELECT unavailable FROM hosts WHERE host = 'mastodon.example'"),
 		  1);
+	/* A stored value the enum does not name is the database's fault. */
+	CHECK(raw_exec(path, "UPDATE hosts SET scheme = 5 WHERE host = 'nowhere.example'"));
+	CHECK_INT(store_host_scheme_get(st, "nowhere.example", &scheme, &e), BB_ERR_STORE);
+	CHECK_INT(scheme, STORE_SIG_CAVAGE);
 out:
 	store_close(st);
 	free(path);
