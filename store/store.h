@@ -7,7 +7,9 @@
  * row does so in one transaction, so a crash at any moment leaves either the
  * old state or the new one.
  *
- * Today the backend is SQLite (WAL mode, busy timeout, synchronous=FULL).
+ * Today the backend is SQLite (store_int.h says how it is set up).  A
+ * connection that waits too long for another's lock fails with
+ * BB_ERR_BUSY; how long it waits is the backend's business.
  * store_open() chooses the backend from the database string, so a second
  * backend (a "postgresql://" URL) can be added without touching callers.
  */
@@ -21,10 +23,6 @@
 #include <time.h>
 
 struct store;
-
-/* Milliseconds a connection waits for a lock held by another connection or
- * process before failing with BB_ERR_BUSY. */
-#define STORE_BUSY_TIMEOUT_MS 10000
 
 /* ---- walks -----------------------------------------------------------
  * A walk (store_follower_each, store_delivery_claim, store_host_stats_each,
@@ -99,8 +97,8 @@ enum bb_rc store_follower_each(struct store *st, int64_t offset, int64_t limit,
 			       store_follower_fn fn, void *arg, struct err *e) BB_MUST_CHECK;
 
 /* ---- transactions ---------------------------------------------------
- * store_begin takes the write lock at once (BEGIN IMMEDIATE), so the
- * transaction cannot fail later for a lock upgrade.  Functions called
+ * store_begin takes the write lock at once, so the transaction cannot
+ * fail later for want of it.  Functions called
  * between begin and commit join the transaction (one that writes several
  * rows does so in a savepoint of its own: all or nothing, the caller's
  * transaction left open).  When store_commit fails, call store_rollback.
