@@ -142,20 +142,29 @@ static bool host_waiting(const struct delivery_worker *w, const char *host)
 	return false;
 }
 
-/* Claim callback: keep a copy of the row until it is sent. */
-static void on_claimed(const struct store_delivery *d, void *arg)
+/* What one claim hands over, in claim order.  The store is not used
+ * until the claim has returned (a walk's callback must not use it). */
+struct claim_batch {
+	struct delivery_worker *w;
+	struct transfer *head, **tail;
+};
+
+/* Claim callback: keep a copy of the row until it is sent.  A row it
+ * cannot keep stays leased, to be claimed again: the walk goes on. */
+static enum bb_rc on_claimed(const struct store_delivery *d, void *arg, struct err *walk_e)
 {
-	struct delivery_worker *w = arg;
+	struct claim_batch *b = arg;
+	struct delivery_worker *w = b->w;
 	struct transfer *t = calloc(1, sizeof(*t));
 	struct err e = {0};
-	int scheme = HTTPSIG_CAVAGE;
 
+	(void)walk_e;
 	if (t == NULL || !(t->host = strdup(d->host)) || !(t->body = strdup(d->body)) ||
 	    !(t->queued_inbox = strdup(d->inbox))) {
 		/* Left leased: it is claimed again when the lease ends. */
 		log_error("delivery: out of memory");
 		transfer_free(t);
-		return;
+		return BB_OK;
 	}
 	t->id = d->id;
 	t->attempts = d->attempts;
@@ -168,22 +177,40 @@ static void on_claimed(const struct store_delivery *d, void *arg)
 	if (t->inbox == NULL) {
 		log_error("delivery: out of memory");
 		transfer_free(t);
-		return;
+		return BB_OK;
 	}
-	if (store_host_scheme_get(w->st, t->host, &scheme, &e) == BB_OK)
-		t->scheme = scheme;
-	if (w->nsigners > 0 && !t->refused_url) {
-		pthread_mutex_lock(&w->sign_lock);
-		t->next = w->to_sign;
-		w->to_sign = t;
-		pthread_cond_signal(&w->sign_work);
-		pthread_mutex_unlock(&w->sign_lock);
-		w->nsigning++;
-		return;
+	*b->tail = t;
+	b->tail = &t->next;
+	return BB_OK;
+}
+
+/* Gives what a claim collected, each with the signature scheme its host
+ * accepted last, to the signing threads (or straight to the waiting
+ * list). */
+static void hand_over(struct delivery_worker *w, struct transfer *list)
+{
+	while (list) {
+		struct transfer *t = list;
+		struct err e = {0};
+		enum store_sig_scheme scheme = STORE_SIG_CAVAGE;
+
+		list = t->next;
+		t->next = NULL;
+		if (store_host_scheme_get(w->st, t->host, &scheme, &e) == BB_OK)
+			t->scheme = scheme == STORE_SIG_RFC9421 ? HTTPSIG_RFC9421 : HTTPSIG_CAVAGE;
+		if (w->nsigners > 0 && !t->refused_url) {
+			pthread_mutex_lock(&w->sign_lock);
+			t->next = w->to_sign;
+			w->to_sign = t;
+			pthread_cond_signal(&w->sign_work);
+			pthread_mutex_unlock(&w->sign_lock);
+			w->nsigning++;
+			continue;
+		}
+		t->next = w->waiting;
+		w->waiting = t;
+		w->nwaiting++;
 	}
-	t->next = w->waiting;
-	w->waiting = t;
-	w->nwaiting++;
 }
 
 /* A signing thread: signs what the claims hand over, hands it back. */
@@ -453,7 +480,10 @@ static void record(struct delivery_worker *w, struct transfer *t, long status, C
 		if (rc == BB_OK)
 			rc = store_host_success(w->st, t->host, now, &e);
 		if (rc == BB_OK && t->knocked)
-			rc = store_host_scheme_set(w->st, t->host, t->scheme, &e);
+			rc = store_host_scheme_set(w->st, t->host,
+						   t->scheme == HTTPSIG_RFC9421 ? STORE_SIG_RFC9421
+										: STORE_SIG_CAVAGE,
+						   &e);
 		log_debug("delivered to %s (HTTP %ld)", t->inbox, status);
 		break;
 	case DELIVERY_GONE:
@@ -586,7 +616,7 @@ static void *worker_main(void *arg)
 	unsigned per_host = w->cfg.per_host ? w->cfg.per_host : DELIVERY_PER_HOST;
 	long long next_claim = 0, last_claim = -DELIVERY_CLAIM_GAP_MS, next_watch = 0; /* ms */
 	long long next_prune = monotonic_ms() + 60 * 1000;
-	int64_t version = -1;
+	uint64_t changes = STORE_CHANGES_START;
 
 	while (!atomic_load(&w->stopping)) {
 		long long now_ms = monotonic_ms();
@@ -594,15 +624,13 @@ static void *worker_main(void *arg)
 		bool poked = atomic_exchange(&w->woken, false);
 
 		/* Rows queued by another process (`blogbridge poll`, `posts
-		 * delete`) show as a change of the database's data version,
-		 * cheap to read every DELIVERY_WATCH_MS. */
+		 * delete`) show as a change to the database, cheap to ask
+		 * about every DELIVERY_WATCH_MS. */
 		if (now_ms >= next_watch) {
 			struct err e = {0};
-			int64_t v = version;
-			if (store_data_version(w->st, &v, &e) == BB_OK && v != version) {
-				poked = poked || version >= 0;
-				version = v;
-			}
+			bool changed = false;
+			if (store_changes_since(w->st, &changes, &changed, &e) == BB_OK && changed)
+				poked = true;
 			next_watch = now_ms + DELIVERY_WATCH_MS;
 		}
 		if (now_ms >= next_prune) {
@@ -624,9 +652,11 @@ static void *worker_main(void *arg)
 			struct err e = {0};
 			size_t room = max - (w->nactive + w->nwaiting + w->nsigning);
 			size_t before = w->nwaiting + w->nsigning;
-			if (store_delivery_claim(w->st, time(NULL), DELIVERY_LEASE_S, room, per_host,
-						 on_claimed, w, &e) != BB_OK)
+			struct claim_batch batch = {w, NULL, &batch.head};
+			if (store_delivery_claim(w->st, time(NULL), DELIVERY_LEASE_S, room,
+						 per_host, on_claimed, &batch, &e) != BB_OK)
 				log_error("delivery: %s", e.msg);
+			hand_over(w, batch.head);
 			/* A full claim means more may be due: look again soon. */
 			last_claim = now_ms;
 			next_claim = now_ms + (w->nwaiting + w->nsigning - before >= room

@@ -7,7 +7,9 @@
  * row does so in one transaction, so a crash at any moment leaves either the
  * old state or the new one.
  *
- * Today the backend is SQLite (WAL mode, busy timeout, synchronous=FULL).
+ * Today the backend is SQLite (store_int.h says how it is set up).  A
+ * connection that waits too long for another's lock fails with
+ * BB_ERR_BUSY; how long it waits is the backend's business.
  * store_open() chooses the backend from the database string, so a second
  * backend (a "postgresql://" URL) can be added without touching callers.
  */
@@ -22,9 +24,17 @@
 
 struct store;
 
-/* Milliseconds a connection waits for a lock held by another connection or
- * process before failing with BB_ERR_BUSY. */
-#define STORE_BUSY_TIMEOUT_MS 10000
+/* ---- walks -----------------------------------------------------------
+ * A walk (store_follower_each, store_delivery_claim, store_host_stats_each,
+ * store_post_each) calls fn once per row, with the caller's arg and the
+ * walk's own e.  fn borrows what it is handed for that call only.  It
+ * returns BB_OK to go on; anything else stops the walk, which returns that
+ * code unchanged, e as fn left it (fn says why with err_set(e, ...)).
+ *
+ * fn must not call the store it is called from, not even to read: a
+ * backend may be in the middle of a result and unable to run a second
+ * query on the connection.  A caller that needs the store for each row
+ * collects the rows in fn and acts on them once the walk has returned. */
 
 /* Opens (creating it and its folder when missing) the database and brings
  * its schema to the latest version.  Concurrent openers are safe: the
@@ -80,16 +90,15 @@ enum bb_rc store_follower_get(struct store *st, const char *actor, struct store_
 
 enum bb_rc store_follower_count(struct store *st, int64_t *out, struct err *e) BB_MUST_CHECK;
 
-/* Calls fn for each follower, oldest first, `limit` of them after skipping
- * `offset` (limit < 0: all).  fn borrows f for the call; a non-zero return
- * from fn stops the walk and is returned as BB_ERR_INVALID. */
-typedef int (*store_follower_fn)(const struct store_follower *f, void *arg);
+/* Walks the followers (see "walks" above), oldest first, `limit` of them
+ * after skipping `offset` (limit < 0: all). */
+typedef enum bb_rc (*store_follower_fn)(const struct store_follower *f, void *arg, struct err *e);
 enum bb_rc store_follower_each(struct store *st, int64_t offset, int64_t limit,
 			       store_follower_fn fn, void *arg, struct err *e) BB_MUST_CHECK;
 
 /* ---- transactions ---------------------------------------------------
- * store_begin takes the write lock at once (BEGIN IMMEDIATE), so the
- * transaction cannot fail later for a lock upgrade.  Functions called
+ * store_begin takes the write lock at once, so the transaction cannot
+ * fail later for want of it.  Functions called
  * between begin and commit join the transaction (one that writes several
  * rows does so in a savepoint of its own: all or nothing, the caller's
  * transaction left open).  When store_commit fails, call store_rollback.
@@ -174,8 +183,11 @@ struct store_delivery {
  * cap).  lease_s must be positive.  A worker that dies leaves its rows to
  * be claimed again when the lease ends (a delivery may then be sent
  * twice, never lost).  Inside store_begin the claim joins the caller's
- * transaction (and its leases stand or fall with it). */
-typedef void (*store_delivery_fn)(const struct store_delivery *d, void *arg);
+ * transaction (and its leases stand or fall with it).  fn is called (a
+ * walk, see above) only once the rows are leased; when it stops the walk,
+ * the rows not yet handed to it stay leased, to be claimed again when the
+ * lease ends. */
+typedef enum bb_rc (*store_delivery_fn)(const struct store_delivery *d, void *arg, struct err *e);
 enum bb_rc store_delivery_claim(struct store *st, time_t now, int lease_s, size_t max,
 				size_t per_host, store_delivery_fn fn, void *arg, struct err *e)
     BB_MUST_CHECK;
@@ -193,19 +205,27 @@ enum bb_rc store_delivery_retry(struct store *st, int64_t id, int status, const 
 enum bb_rc store_delivery_fail(struct store *st, int64_t id, int status, const char *error,
 			       time_t now, struct err *e) BB_MUST_CHECK;
 
-/* A number that changes whenever another connection (or process) has
- * committed to the database: a cheap way to notice new rows. */
-enum bb_rc store_data_version(struct store *st, int64_t *out, struct err *e) BB_MUST_CHECK;
+/* Whether another connection (or process) has committed to the database
+ * since the last call on st: a cheap way to notice rows queued elsewhere.
+ * *token is the caller's mark, STORE_CHANGES_START before the first call
+ * (which only sets it: *changed false); each call moves it on.  A token
+ * means something only to the st that gave it.  Commits through st itself
+ * need not count; a backend may report a change when there was none, but
+ * never misses one.  On error *token is left as it was and *changed is
+ * false. */
+#define STORE_CHANGES_START 0
+enum bb_rc store_changes_since(struct store *st, uint64_t *token, bool *changed,
+			       struct err *e) BB_MUST_CHECK;
 
 /* When the next pending delivery is due (0 when none): the earliest
  * next attempt among pending rows of available hosts, a leased row counting
  * from when its lease ends. */
 enum bb_rc store_delivery_next_due(struct store *st, time_t *out, struct err *e) BB_MUST_CHECK;
 
-/* Delivery health per host, for `blogbridge deliveries`: one call per host
- * with deliveries, by host name; fn borrows h for the call, and a non-zero
- * return stops the walk (BB_ERR_INVALID).  last_error is that of the
- * host's most recently updated retrying or failed row that has one. */
+/* Delivery health per host, for `blogbridge deliveries`: a walk (see
+ * above), one call per host with deliveries, by host name.  last_error is
+ * that of the host's most recently updated retrying or failed row that
+ * has one. */
 struct store_host_stats {
 	const char *host;
 	int64_t pending;  /* waiting, never failed */
@@ -216,7 +236,8 @@ struct store_host_stats {
 	const char *last_error; /* NULL when none */
 	time_t next_attempt;    /* 0 when nothing waits */
 };
-typedef int (*store_host_stats_fn)(const struct store_host_stats *h, void *arg);
+typedef enum bb_rc (*store_host_stats_fn)(const struct store_host_stats *h, void *arg,
+					  struct err *e);
 enum bb_rc store_host_stats_each(struct store *st, store_host_stats_fn fn, void *arg,
 				 struct err *e) BB_MUST_CHECK;
 
@@ -240,11 +261,18 @@ enum bb_rc store_host_troubled(struct store *st, const char *host, bool *trouble
 enum bb_rc store_host_failure(struct store *st, const char *host, time_t now,
 			      bool *unavailable, struct err *e) BB_MUST_CHECK;
 
-/* Which signature scheme the host accepted last (0 cavage, 1 RFC 9421);
- * BB_ERR_NOTFOUND when unknown. */
-enum bb_rc store_host_scheme_get(struct store *st, const char *host, int *scheme,
+/* The HTTP signature schemes a host may accept. */
+enum store_sig_scheme {
+	STORE_SIG_CAVAGE,  /* draft-cavage-http-signatures */
+	STORE_SIG_RFC9421, /* RFC 9421 HTTP Message Signatures */
+};
+
+/* Which signature scheme the host accepted last; BB_ERR_NOTFOUND when
+ * unknown (*scheme then untouched).  Setting a value outside the enum is
+ * BB_ERR_INVALID. */
+enum bb_rc store_host_scheme_get(struct store *st, const char *host, enum store_sig_scheme *scheme,
 				 struct err *e) BB_MUST_CHECK;
-enum bb_rc store_host_scheme_set(struct store *st, const char *host, int scheme,
+enum bb_rc store_host_scheme_set(struct store *st, const char *host, enum store_sig_scheme scheme,
 				 struct err *e) BB_MUST_CHECK;
 
 /* ---- blog posts ------------------------------------------------------
@@ -288,9 +316,9 @@ enum bb_rc store_post_delete(struct store *st, int64_t rowid, time_t when, struc
 enum bb_rc store_post_count(struct store *st, int64_t *out, struct err *e) BB_MUST_CHECK;
 
 /* Walks posts newest first (by published, then rowid), skipping offset,
- * at most limit (< 0: all); include_deleted for the admin's list.  fn
- * borrows p; a non-zero return stops the walk (BB_ERR_INVALID). */
-typedef int (*store_post_fn)(const struct store_post *p, void *arg);
+ * at most limit (< 0: all); include_deleted for the admin's list.  A
+ * walk: see above. */
+typedef enum bb_rc (*store_post_fn)(const struct store_post *p, void *arg, struct err *e);
 enum bb_rc store_post_each(struct store *st, int64_t offset, int64_t limit, bool include_deleted,
 			   store_post_fn fn, void *arg, struct err *e) BB_MUST_CHECK;
 

@@ -22,6 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Every connection runs in WAL mode (readers go on while one writer
+ * commits) with synchronous=FULL (a commit is durable before it returns),
+ * and waits this many milliseconds for a lock held by another connection
+ * or process before failing with BB_ERR_BUSY. */
+#define STORE_BUSY_TIMEOUT_MS 10000
+
 /* Prepared statements kept per connection: preparing (parsing, planning)
  * costs more than running the short statements the inbox and the worker
  * repeat thousands of times a second. */

@@ -211,10 +211,9 @@ enum bb_rc store_post_each(struct store *st, int64_t offset, int64_t limit, bool
 			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		if (fn(&p, arg) != 0) {
-			rc = err_set(e, BB_ERR_INVALID, "post walk stopped");
+		rc = fn(&p, arg, e);
+		if (rc != BB_OK)
 			goto out;
-		}
 		store_post_clear(&p);
 	}
 	if (src != SQLITE_DONE)

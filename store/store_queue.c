@@ -449,13 +449,13 @@ enum bb_rc store_delivery_claim(struct store *st, time_t now, int lease_s, size_
 	rc = sql_txn_end(st, &t, rc, e);
 	if (rc != BB_OK)
 		goto out;
-	/* Committed: the rows are ours until the lease ends, whatever fn
-	 * does with the connection (it may record outcomes at once). */
-	for (size_t i = 0; i < n; i++) {
+	/* Committed: the rows are ours until the lease ends; those fn does
+	 * not take (it stopped the walk) are claimed again after it. */
+	for (size_t i = 0; i < n && rc == BB_OK; i++) {
 		struct store_delivery d = {rows[i].id, rows[i].inbox, rows[i].host, rows[i].body,
 					   rows[i].attempts};
 
-		fn(&d, arg);
+		rc = fn(&d, arg, e);
 	}
 out:
 	free(cands);
@@ -581,10 +581,9 @@ enum bb_rc store_host_stats_each(struct store *st, store_host_stats_fn fn, void 
 			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		if (fn(&h, arg) != 0) {
-			rc = err_set(e, BB_ERR_INVALID, "host walk stopped");
+		rc = fn(&h, arg, e);
+		if (rc != BB_OK)
 			goto out;
-		}
 	}
 	if (src != SQLITE_DONE)
 		rc = sql_fail(st, src, "delivery health", e);

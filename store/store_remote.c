@@ -211,7 +211,8 @@ out:
 	return rc;
 }
 
-enum bb_rc store_host_scheme_get(struct store *st, const char *host, int *scheme, struct err *e)
+enum bb_rc store_host_scheme_get(struct store *st, const char *host, enum store_sig_scheme *scheme,
+				 struct err *e)
 {
 	enum bb_rc rc;
 	int64_t v = 0;
@@ -223,15 +224,20 @@ enum bb_rc store_host_scheme_get(struct store *st, const char *host, int *scheme
 		return rc;
 	if (!found)
 		return err_set(e, BB_ERR_NOTFOUND, "no signature scheme known for %s", host);
-	*scheme = (int)v;
+	/* Stored as the enum's value: 0 cavage, 1 RFC 9421. */
+	if (v != STORE_SIG_CAVAGE && v != STORE_SIG_RFC9421)
+		return err_set(e, BB_ERR_STORE, "signature scheme %lld stored for %s: not 0 or 1",
+			       (long long)v, host);
+	*scheme = (enum store_sig_scheme)v;
 	return BB_OK;
 }
 
-enum bb_rc store_host_scheme_set(struct store *st, const char *host, int scheme, struct err *e)
+enum bb_rc store_host_scheme_set(struct store *st, const char *host, enum store_sig_scheme scheme,
+				 struct err *e)
 {
-	if (scheme != 0 && scheme != 1)
-		return err_set(e, BB_ERR_INVALID, "signature scheme %d for %s: not 0 or 1", scheme,
-			       host);
+	if (scheme != STORE_SIG_CAVAGE && scheme != STORE_SIG_RFC9421)
+		return err_set(e, BB_ERR_INVALID, "signature scheme %d for %s: not 0 or 1",
+			       (int)scheme, host);
 	return sql_run(st,
 		       "INSERT INTO hosts(host, scheme) VALUES (lower(?1), ?2)"
 		       " ON CONFLICT(host) DO UPDATE SET scheme = excluded.scheme",

@@ -646,10 +646,9 @@ enum bb_rc store_follower_each(struct store *st, int64_t offset, int64_t limit,
 			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		if (fn(&f, arg) != 0) {
-			rc = err_set(e, BB_ERR_INVALID, "follower walk stopped");
+		rc = fn(&f, arg, e);
+		if (rc != BB_OK)
 			goto out;
-		}
 		store_follower_clear(&f);
 	}
 	if (src != SQLITE_DONE)
@@ -798,7 +797,23 @@ enum bb_rc sql_txn_end(struct store *st, struct sql_txn *t, enum bb_rc rc, struc
 	return rc;
 }
 
-enum bb_rc store_data_version(struct store *st, int64_t *out, struct err *e)
+/* PRAGMA data_version: a per-connection number that changes when another
+ * connection commits.  The token is it plus one, so that it is never
+ * STORE_CHANGES_START (0). */
+enum bb_rc store_changes_since(struct store *st, uint64_t *token, bool *changed, struct err *e)
 {
-	return sql_int(st, "PRAGMA data_version", NULL, 0, out, NULL, "read data version", e);
+	int64_t v = 0;
+	uint64_t mark;
+	enum bb_rc rc;
+
+	*changed = false;
+	rc = sql_int(st, "PRAGMA data_version", NULL, 0, &v, NULL, "read data version", e);
+	if (rc != BB_OK)
+		return rc;
+	if (v < 0 || v == INT64_MAX)
+		return err_set(e, BB_ERR_STORE, "data version %lld out of range", (long long)v);
+	mark = (uint64_t)v + 1;
+	*changed = *token != STORE_CHANGES_START && *token != mark;
+	*token = mark;
+	return BB_OK;
 }

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int print_host(const struct store_host_stats *h, void *arg)
+static enum bb_rc print_host(const struct store_host_stats *h, void *arg, struct err *e)
 {
 	json_t *arr = arg;
 	char next[TIME_RFC3339_LEN] = "";
@@ -25,14 +25,17 @@ static int print_host(const struct store_host_stats *h, void *arg)
 		       (long long)h->pending, (long long)h->retrying, (long long)h->failed,
 		       (long long)h->done, h->unavailable ? "unavailable" : "ok",
 		       next[0] ? next : "-", h->last_error ? h->last_error : "");
-		return 0;
+		return BB_OK;
 	}
-	return json_array_append_new(
-	    arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:o, s:o}", "host", h->host, "pending",
-			   (json_int_t)h->pending, "retrying", (json_int_t)h->retrying, "failed",
-			   (json_int_t)h->failed, "done", (json_int_t)h->done, "unavailable",
-			   h->unavailable, "next_attempt", next[0] ? json_string(next) : json_null(),
-			   "last_error", cli_json_nullable(h->last_error)));
+	if (json_array_append_new(
+		arr,
+		json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:o, s:o}", "host", h->host, "pending",
+			  (json_int_t)h->pending, "retrying", (json_int_t)h->retrying, "failed",
+			  (json_int_t)h->failed, "done", (json_int_t)h->done, "unavailable",
+			  h->unavailable, "next_attempt", next[0] ? json_string(next) : json_null(),
+			  "last_error", cli_json_nullable(h->last_error))) != 0)
+		return err_set(e, BB_ERR_NOMEM, "cannot list the hosts as JSON");
+	return BB_OK;
 }
 
 int cmd_deliveries(struct cli *cli)

@@ -18,7 +18,7 @@ struct follower_walk {
 	int64_t n;
 };
 
-static int print_follower(const struct store_follower *f, void *arg)
+static enum bb_rc print_follower(const struct store_follower *f, void *arg, struct err *e)
 {
 	struct follower_walk *w = arg;
 	char since[TIME_RFC3339_LEN];
@@ -27,12 +27,14 @@ static int print_follower(const struct store_follower *f, void *arg)
 	w->n++;
 	if (w->arr == NULL) {
 		printf("%-40s %s  %s\n", f->handle ? f->handle : "-", since, f->actor);
-		return 0;
+		return BB_OK;
 	}
-	return json_array_append_new(
-	    w->arr, json_pack("{s:s, s:o, s:s, s:o, s:s}", "actor", f->actor, "handle",
-			      cli_json_nullable(f->handle), "inbox", f->inbox, "shared_inbox",
-			      cli_json_nullable(f->shared_inbox), "since", since));
+	if (json_array_append_new(
+		w->arr, json_pack("{s:s, s:o, s:s, s:o, s:s}", "actor", f->actor, "handle",
+				  cli_json_nullable(f->handle), "inbox", f->inbox, "shared_inbox",
+				  cli_json_nullable(f->shared_inbox), "since", since)) != 0)
+		return err_set(e, BB_ERR_NOMEM, "cannot list the followers as JSON");
+	return BB_OK;
 }
 
 static int followers_list(struct app *app, bool as_json)

@@ -65,7 +65,7 @@ static json_t *json_time_or_null(time_t t)
 	return json_string(s);
 }
 
-static int print_post(const struct store_post *p, void *arg)
+static enum bb_rc print_post(const struct store_post *p, void *arg, struct err *e)
 {
 	struct post_walk *w = arg;
 	char published[TIME_RFC3339_LEN];
@@ -78,14 +78,17 @@ static int print_post(const struct store_post *p, void *arg)
 		/* The date alone: "2026-11-26" of "2026-11-26T07:21:29Z". */
 		printf("%.10s  %s%s  %s\n", published, p->deleted ? "[deleted] " : "",
 		       p->title && p->title[0] ? p->title : "(untitled)", p->url ? p->url : "-");
-		return 0;
+		return BB_OK;
 	}
-	return json_array_append_new(
-	    w->arr, json_pack("{s:o, s:s, s:s, s:s, s:o, s:o}", "url",
-			      p->url ? json_string(p->url) : json_null(), "id", p->ap_id, "title",
-			      p->title ? p->title : "", "published", published, "updated",
-			      json_time_or_null(p->updated ? p->updated : p->published), "deleted",
-			      json_time_or_null(p->deleted)));
+	if (json_array_append_new(
+		w->arr,
+		json_pack("{s:o, s:s, s:s, s:s, s:o, s:o}", "url",
+			  p->url ? json_string(p->url) : json_null(), "id", p->ap_id, "title",
+			  p->title ? p->title : "", "published", published, "updated",
+			  json_time_or_null(p->updated ? p->updated : p->published), "deleted",
+			  json_time_or_null(p->deleted))) != 0)
+		return err_set(e, BB_ERR_NOMEM, "cannot list the posts as JSON");
+	return BB_OK;
 }
 
 static int posts_list(struct app *app, bool as_json)

@@ -135,15 +135,15 @@ struct id_page {
 	size_t count;
 };
 
-static int collect_follower(const struct store_follower *f, void *arg)
+static enum bb_rc collect_follower(const struct store_follower *f, void *arg, struct err *e)
 {
 	struct id_page *p = arg;
 
 	p->ids[p->count] = strdup(f->actor);
 	if (p->ids[p->count] == NULL)
-		return 1;
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
 	p->count++;
-	return 0;
+	return BB_OK;
 }
 
 static void route_followers(struct http_request *req, struct http_response *res)

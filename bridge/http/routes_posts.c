@@ -156,20 +156,23 @@ struct outbox_page {
 	size_t count;
 };
 
-static int collect_create(const struct store_post *p, void *arg)
+static enum bb_rc collect_create(const struct store_post *p, void *arg, struct err *e)
 {
 	struct outbox_page *page = arg;
 	char id[2048];
 
 	if (page->count > AP_COLLECTION_PAGE_SIZE)
-		return 1;
+		return err_set(e, BB_ERR_STORE, "outbox: more posts than a page asked for");
 	snprintf(id, sizeof(id), "%s%s", p->ap_id, ACTIVITY_SUFFIX);
 	page->items[page->count] =
 	    object_activity_render(page->site, "Create", id, p->object_json, p->published);
 	if (page->items[page->count] == NULL)
-		return 1;
+		return err_set(e, BB_ERR_STORE,
+			       "outbox: cannot render the Create of %s "
+			       "(out of memory, or its stored object is not JSON)",
+			       p->ap_id);
 	page->count++;
-	return 0;
+	return BB_OK;
 }
 
 void route_outbox(struct http_request *req, struct http_response *res)
