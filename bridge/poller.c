@@ -100,9 +100,14 @@ static enum bb_rc feed_read(struct app *app, struct store *st, const char *finge
 	     (rc = meta_get_opt(st, META_LAST_MODIFIED, &modified, e)) != BB_OK ||
 	     (rc = meta_get_opt(st, META_FILE_STAMP, &stamp, e)) != BB_OK))
 		goto out;
-	if (app->cfg->feed_is_url)
-		rc = feed_fetch_http(app, etag, modified, cancel, d, e);
-	else
+	if (app->cfg->feed_is_url) {
+		struct feed_fetch_opts o = {.url = app->cfg->feed,
+					    .user_agent = app->fetch.user_agent,
+					    .etag = etag,
+					    .last_modified = modified,
+					    .cancel = cancel};
+		rc = feed_fetch_http(&o, d, e);
+	} else
 		rc = feed_fetch_file(app->cfg->feed, stamp, now, d, e);
 out:
 	free(source);
