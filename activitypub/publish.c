@@ -51,33 +51,30 @@ void publish_post_id(const struct ap_site *site, const char *guid, char *out)
 		out[0] = '\0'; /* a base_url this long is no use anyway */
 }
 
-/* Renders p (published and updated as given) and hashes it with updated =
- * published: the object as federated, minus the edit time. */
+/* Renders p once with the given dates (*json, the object as federated) and
+ * hashes it as if updated were published: the object as federated, minus
+ * the edit time. */
 static enum bb_rc item_render(const struct publish_ctx *c, const struct post *p, const char *id,
 			      char **json, char hash[DIGEST_SHA256_HEX_LEN], struct err *e)
 {
-	struct post base = *p; /* borrows p's strings */
-	char *plain;
-	enum bb_rc rc;
+	char *unedited = NULL, *edited = NULL;
+	enum bb_rc rc = object_render_forms(c->site, &c->opt, p, id, &unedited, &edited);
 
 	*json = NULL;
-	base.updated = base.published;
-	plain = object_render(c->site, &c->opt, &base, id);
-	if (plain == NULL)
-		return err_set(e, BB_ERR_NOMEM, "cannot render the post %s", p->guid);
-	rc = digest_sha256_hex(plain, strlen(plain), hash);
+	if (rc != BB_OK)
+		return err_set(e, rc, "cannot render the post %s", p->guid);
+	rc = digest_sha256_hex(unedited, strlen(unedited), hash);
 	if (rc != BB_OK) {
-		free(plain);
+		free(unedited);
+		free(edited);
 		return err_set(e, rc, "cannot hash the post %s", p->guid);
 	}
-	if (p->updated == p->published) {
-		*json = plain;
-		return BB_OK;
+	if (edited != NULL) {
+		free(unedited);
+		*json = edited;
+	} else {
+		*json = unedited;
 	}
-	free(plain);
-	*json = object_render(c->site, &c->opt, p, id);
-	if (*json == NULL)
-		return err_set(e, BB_ERR_NOMEM, "cannot render the post %s", p->guid);
 	return BB_OK;
 }
 
@@ -203,55 +200,48 @@ static enum bb_rc item_new(const struct publish_ctx *c, const struct post *fp, s
 	return rc;
 }
 
-/* An edit: the whole object again, with `updated` strictly later than the
- * last one federated (MASTODON.md §6.4), and its Update. */
-static enum bb_rc item_edit(const struct publish_ctx *c, const struct post *fp,
-			    const struct store_post *old, const char *hash, struct err *e)
+/* An edit: p is the item with old's published date and the edit time as
+ * updated, json its rendering and hash its hash (item_handle), stored with
+ * its Update. */
+static enum bb_rc item_edit(const struct publish_ctx *c, const struct post *p,
+			    const struct store_post *old, char *hash, char *json, struct err *e)
 {
-	char act_id[PUBLISH_ID_MAX + 48], hash2[DIGEST_SHA256_HEX_LEN];
-	struct post p = *fp;
+	char act_id[PUBLISH_ID_MAX + 48];
 	struct store_post sp;
-	char *json = NULL;
-	time_t updated = c->now;
 	bool raced = false;
 	enum bb_rc rc;
 
-	if (updated <= old->updated)
-		updated = old->updated + 1;
-	if (updated <= old->published)
-		updated = old->published + 1;
-	p.published = old->published;
-	p.updated = updated;
-	rc = item_render(c, &p, old->ap_id, &json, hash2, e);
-	if (rc != BB_OK)
-		return rc;
 	sp = (struct store_post){.rowid = old->rowid,
 				 .guid = old->guid,
 				 .ap_id = old->ap_id,
-				 .url = p.url ? p.url : old->ap_id,
-				 .title = p.title,
-				 .hash = (char *)hash,
+				 .url = p->url ? p->url : old->ap_id,
+				 .title = p->title,
+				 .hash = hash,
 				 .object_json = json,
 				 .published = old->published,
-				 .updated = updated};
-	snprintf(act_id, sizeof(act_id), "%s/updates/%jd", old->ap_id, (intmax_t)updated);
-	rc = post_commit(c, &sp, old, "Update", act_id, updated, &raced, e);
+				 .updated = p->updated};
+	snprintf(act_id, sizeof(act_id), "%s/updates/%jd", old->ap_id, (intmax_t)p->updated);
+	rc = post_commit(c, &sp, old, "Update", act_id, p->updated, &raced, e);
 	if (rc == BB_OK && raced) {
 		c->res->unchanged++;
 	} else if (rc == BB_OK) {
 		c->res->updated++;
 		log_debug("feed: edited post %s", old->ap_id);
 	}
-	free(json);
 	return rc;
 }
 
+/* A known item.  It is rendered once, as it would be federated if it were
+ * an edit: the whole object again, with `updated` strictly later than the
+ * last one federated (MASTODON.md §6.4); its hash (without the edit time)
+ * tells whether it is one. */
 static enum bb_rc item_handle(const struct publish_ctx *c, const struct post *fp, struct err *e)
 {
 	char hash[DIGEST_SHA256_HEX_LEN];
 	struct store_post old = {0};
-	struct post p = *fp;
+	struct post p = *fp; /* borrows fp's strings */
 	char *json = NULL;
+	time_t updated = c->now;
 	enum bb_rc rc = store_post_by_guid(c->st, fp->guid, &old, e);
 
 	if (rc == BB_ERR_NOTFOUND) {
@@ -265,16 +255,21 @@ static enum bb_rc item_handle(const struct publish_ctx *c, const struct post *fp
 		c->res->unchanged++;
 		goto out;
 	}
+	if (updated <= old.updated)
+		updated = old.updated + 1;
+	if (updated <= old.published)
+		updated = old.published + 1;
 	/* The date it was first federated with stays (store_post_put keeps
 	 * it): an item without a date, or whose date moved, is not an edit. */
-	p.published = p.updated = old.published;
+	p.published = old.published;
+	p.updated = updated;
 	rc = item_render(c, &p, old.ap_id, &json, hash, e);
 	if (rc != BB_OK)
 		goto out;
 	if (old.hash != NULL && strcmp(old.hash, hash) == 0)
 		c->res->unchanged++;
 	else
-		rc = item_edit(c, fp, &old, hash, e);
+		rc = item_edit(c, &p, &old, hash, json, e);
 out:
 	free(json);
 	store_post_clear(&old);
