@@ -12,8 +12,8 @@
  * - an unchanged item does nothing, and an item that left the feed is not
  *   a deletion (feeds are windows); a deleted post is never re-created.
  * Each post and its activity are stored in one transaction.  Reading the
- * feed and scheduling polls are bridge/poller.c's; waking the delivery
- * worker after a run is the caller's.
+ * feed, scheduling polls and waking the delivery worker after a run are
+ * the caller's (the bridge's poller).
  */
 #ifndef BB_AP_PUBLISH_H
 #define BB_AP_PUBLISH_H

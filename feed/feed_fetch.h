@@ -2,7 +2,7 @@
  * feed_fetch.h — the blog's feed read as bytes: a local file, or an
  * http(s) URL with a conditional GET.  The caller keeps the validators of
  * the last read (ETag, Last-Modified, a file's stamp), passes them in, and
- * saves the new ones once the items are stored (bridge/poller.c).  Both
+ * saves the new ones once the items are stored (the bridge's poller).  Both
  * readers are bounded in size (FEED_BYTES_MAX); HTTP also in time
  * (FEED_CONNECT_TIMEOUT_S, FEED_TOTAL_TIMEOUT_S) and redirects
  * (FEED_REDIRECTS_MAX).
