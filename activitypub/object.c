@@ -483,15 +483,15 @@ static int object_fields(json_t *o, const struct ap_site *site, const struct obj
 	return bad;
 }
 
-char *object_render(const struct ap_site *site, const struct object_options *opt,
-		    const struct post *p, const char *id)
+/* The object for p as a JSON tree (the caller decrefs it), or NULL. */
+static json_t *object_build(const struct ap_site *site, const struct object_options *opt,
+			    const struct post *p, const char *id)
 {
 	struct hashtag tags[POST_TAGS_MAX];
 	struct buf content, teaser;
 	char langbuf[4];
 	const char *url = p->url && p->url[0] ? p->url : id, *lang;
 	json_t *o = NULL;
-	char *text = NULL;
 	size_t ntags;
 
 	lang = language_key(p->language, langbuf);
@@ -505,17 +505,56 @@ char *object_render(const struct ap_site *site, const struct object_options *opt
 		goto out;
 	o = json_pack("{s:o, s:s, s:s}", "@context", object_context(), "id", id, "type",
 		      opt->kind == OBJECT_ARTICLE ? "Article" : "Note");
-	if (o == NULL ||
-	    object_fields(o, site, opt, p, id, url, lang, &content, &teaser, tags, ntags))
-		goto out;
-	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (o != NULL &&
+	    object_fields(o, site, opt, p, id, url, lang, &content, &teaser, tags, ntags)) {
+		json_decref(o);
+		o = NULL;
+	}
 out:
 	for (size_t i = 0; i < ntags; i++)
 		free(tags[i].href);
-	json_decref(o);
 	buf_free(&content);
 	buf_free(&teaser);
+	return o;
+}
+
+char *object_render(const struct ap_site *site, const struct object_options *opt,
+		    const struct post *p, const char *id)
+{
+	json_t *o = object_build(site, opt, p, id);
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(o);
 	return text;
+}
+
+enum bb_rc object_render_forms(const struct ap_site *site, const struct object_options *opt,
+			       const struct post *p, const char *id, char **unedited, char **edited)
+{
+	json_t *o = object_build(site, opt, p, id);
+	enum bb_rc rc = BB_ERR_NOMEM;
+
+	*unedited = *edited = NULL;
+	if (o == NULL)
+		goto out;
+	/* `updated` is the only field the edit time changes (object_fields);
+	 * without it the tree is the object rendered with updated =
+	 * published, byte for byte: the other keys keep their order. */
+	if (json_object_get(o, "updated") != NULL) {
+		*edited = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (*edited == NULL || json_object_del(o, "updated") != 0)
+			goto out;
+	}
+	*unedited = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (*unedited != NULL)
+		rc = BB_OK;
+out:
+	if (rc != BB_OK) {
+		free(*edited);
+		*edited = NULL;
+	}
+	json_decref(o);
+	return rc;
 }
 
 char *object_activity_render(const struct ap_site *site, const char *type, const char *id,

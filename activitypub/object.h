@@ -25,6 +25,7 @@
 #ifndef BB_OBJECT_H
 #define BB_OBJECT_H
 
+#include "err.h"
 #include "post.h"
 #include "site.h"
 
@@ -65,6 +66,16 @@ bool object_hashtag_name(const char *category, char *out, size_t outlen);
  * frees it), or NULL when out of memory. */
 char *object_render(const struct ap_site *site, const struct object_options *opt,
 		    const struct post *p, const char *id);
+
+/* The object for post p rendered once and serialized in two forms:
+ * *unedited as object_render gives it for p with updated = published (no
+ * `updated` field: what publish.c hashes to tell an edit), and, when
+ * p->updated > p->published, *edited as object_render gives it for p
+ * (else *edited is NULL).  The caller frees both.  BB_ERR_NOMEM (both
+ * NULL). */
+enum bb_rc object_render_forms(const struct ap_site *site, const struct object_options *opt,
+			       const struct post *p, const char *id, char **unedited,
+			       char **edited) BB_MUST_CHECK;
 
 /* The activity wrapping an object: type "Create" or "Update" around the
  * object JSON (embedded whole), with its own id, actor, published, to/cc.

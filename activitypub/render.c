@@ -6,6 +6,7 @@
  */
 #include "render.h"
 #include "buf.h"
+#include "post.h"
 #include "timeutil.h"
 
 #include <jansson.h>
@@ -136,19 +137,7 @@ static char *summary_html(const char *summary)
 
 const char *ap_image_media_type(const char *url)
 {
-	static const struct {
-		const char *ext, *type;
-	} types[] = {{".png", "image/png"},   {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
-		     {".gif", "image/gif"},   {".webp", "image/webp"}, {".avif", "image/avif"},
-		     {".heic", "image/heic"}, {".svg", "image/svg+xml"}};
-	size_t ul = strcspn(url, "?#");
-
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		size_t el = strlen(types[i].ext);
-		if (ul >= el && strncasecmp(url + ul - el, types[i].ext, el) == 0)
-			return types[i].type;
-	}
-	return NULL;
+	return post_image_media_type(url); /* one table, in feed/ */
 }
 
 static json_t *actor_context(void)

@@ -1,26 +1,19 @@
 /*
  * poller.c — see poller.h.  Feed intake in three steps: read the feed
- * (a local file, or an http(s) URL with a conditional GET), parse it
- * (feed.c), and decide for each item, oldest first, whether it is new,
- * edited or unchanged by comparing a hash of the object as it would be
- * federated.  The hash covers the object rendered with updated =
- * published, so that the `updated` we set on an edit never makes the next
- * poll see a change; it covers everything the followers see (content,
- * title, tags, attachments, the rendering options), so that switching
- * note to article in bridge.conf re-federates every post as an Update.
+ * (a local file, or an http(s) URL with a conditional GET: feed_fetch.c),
+ * parse it (feed.c), and hand the items to publish.c, which decides for
+ * each whether it is new, edited or unchanged and stores what the
+ * followers must receive.
  *
  * Validators (ETag, Last-Modified, a local file's mtime, size and inode)
  * are saved only after a poll whose items were all stored, and only for
  * the configuration that produced them (a fingerprint of the feed source
  * and rendering options): a failed poll, or a change of options, reads and
- * compares the whole feed again next time.  Reading the bytes (a file's
- * stamp, the HTTP request) is feed_fetch.c's.
+ * compares the whole feed again next time.
  *
- * Each post and its activity are stored in one transaction (store_begin),
- * so a crash leaves either both or neither; a failure stops the poll and
- * leaves the items after it to the next one.  The poll thread (serve)
- * sleeps on a condition variable and aborts an HTTP transfer in progress,
- * so poller_stop returns at once.
+ * A failure stops the poll and leaves the items after it to the next one.
+ * The poll thread (serve) sleeps on a condition variable and aborts an
+ * HTTP transfer in progress, so poller_stop returns at once.
  */
 #include "poller.h"
 #include "buf.h"
@@ -28,19 +21,14 @@
 #include "feed.h"
 #include "feed_fetch.h"
 #include "log.h"
-#include "object.h"
+#include "publish.h"
 #include "store.h"
-#include "timeutil.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define POLLER_ID_HEX 32 /* hex digits of SHA-256(guid) in an object id */
 
 /* Store meta keys. */
 #define META_SOURCE "feed_source" /* fingerprint the validators belong to */
@@ -100,9 +88,14 @@ static enum bb_rc feed_read(struct app *app, struct store *st, const char *finge
 	     (rc = meta_get_opt(st, META_LAST_MODIFIED, &modified, e)) != BB_OK ||
 	     (rc = meta_get_opt(st, META_FILE_STAMP, &stamp, e)) != BB_OK))
 		goto out;
-	if (app->cfg->feed_is_url)
-		rc = feed_fetch_http(app, etag, modified, cancel, d, e);
-	else
+	if (app->cfg->feed_is_url) {
+		struct feed_fetch_opts o = {.url = app->cfg->feed,
+					    .user_agent = app->fetch.user_agent,
+					    .etag = etag,
+					    .last_modified = modified,
+					    .cancel = cancel};
+		rc = feed_fetch_http(&o, d, e);
+	} else
 		rc = feed_fetch_file(app->cfg->feed, stamp, now, d, e);
 out:
 	free(source);
@@ -130,297 +123,6 @@ static enum bb_rc validators_save(struct store *st, const char *fingerprint,
 	return rc;
 }
 
-/* ---- items ---------------------------------------------------------------- */
-
-struct poll_ctx {
-	struct app *app;
-	struct store *st;
-	struct object_options opt;
-	time_t now;
-	bool deliver_new; /* false during a silent first import */
-	struct poll_result *res;
-};
-
-void poller_post_id(const struct app *app, const char *guid, char *out)
-{
-	char hex[DIGEST_SHA256_HEX_LEN];
-	int n;
-
-	out[0] = '\0';
-	if (digest_sha256_hex(guid, strlen(guid), hex) != BB_OK)
-		return;
-	n = snprintf(out, POLLER_ID_MAX, "%s%s%.*s", app->cfg->base_url, AP_PATH_POSTS,
-		     POLLER_ID_HEX, hex);
-	if (n < 0 || n >= POLLER_ID_MAX)
-		out[0] = '\0'; /* a base_url this long is no use anyway */
-}
-
-/* Renders p (published and updated as given) and hashes it with updated =
- * published: the object as federated, minus the edit time. */
-static enum bb_rc item_render(const struct poll_ctx *c, const struct post *p, const char *id,
-			      char **json, char hash[DIGEST_SHA256_HEX_LEN], struct err *e)
-{
-	struct post base = *p; /* borrows p's strings */
-	char *plain;
-	enum bb_rc rc;
-
-	*json = NULL;
-	base.updated = base.published;
-	plain = object_render(&c->app->site, &c->opt, &base, id);
-	if (plain == NULL)
-		return err_set(e, BB_ERR_NOMEM, "cannot render the post %s", p->guid);
-	rc = digest_sha256_hex(plain, strlen(plain), hash);
-	if (rc != BB_OK) {
-		free(plain);
-		return err_set(e, rc, "cannot hash the post %s", p->guid);
-	}
-	if (p->updated == p->published) {
-		*json = plain;
-		return BB_OK;
-	}
-	free(plain);
-	*json = object_render(&c->app->site, &c->opt, p, id);
-	if (*json == NULL)
-		return err_set(e, BB_ERR_NOMEM, "cannot render the post %s", p->guid);
-	return BB_OK;
-}
-
-/* In the caller's transaction: stores the activity and fans it out. */
-static enum bb_rc activity_queue(const struct poll_ctx *c, const char *type, const char *id,
-				 const char *object_json, time_t published, struct err *e)
-{
-	int64_t rowid = 0, count = 0;
-	enum bb_rc rc;
-	char *act = object_activity_render(&c->app->site, type, id, object_json, published);
-
-	if (act == NULL)
-		return err_set(e, BB_ERR_NOMEM, "cannot render the %s %s", type, id);
-	rc = store_activity_add(c->st, id, act, c->now, &rowid, e);
-	if (rc == BB_OK)
-		rc = store_fanout(c->st, rowid, c->now, &count, e);
-	if (rc == BB_OK)
-		c->res->deliveries += (size_t)count;
-	free(act);
-	return rc;
-}
-
-static bool same_string(const char *a, const char *b)
-{
-	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-/* Inside the transaction: is the item still as we read it (old NULL: still
- * unknown)?  Another process (a `poll` beside `serve`) may have stored it
- * since; then this poll leaves it alone. */
-static enum bb_rc post_still(const struct poll_ctx *c, const char *guid,
-			     const struct store_post *old, bool *still, struct err *e)
-{
-	struct store_post cur = {0};
-	enum bb_rc rc = store_post_by_guid(c->st, guid, &cur, e);
-
-	*still = false;
-	if (rc == BB_ERR_NOTFOUND) {
-		err_clear(e);
-		*still = old == NULL;
-		return BB_OK;
-	}
-	if (rc == BB_OK)
-		*still = old != NULL && cur.deleted == 0 && cur.updated == old->updated &&
-			 same_string(cur.hash, old->hash);
-	store_post_clear(&cur);
-	return rc;
-}
-
-/* Stores sp and, when type is set, its activity, in one transaction;
- * *raced when the item changed under us (nothing written). */
-static enum bb_rc post_commit(const struct poll_ctx *c, struct store_post *sp,
-			      const struct store_post *old, const char *type, const char *act_id,
-			      time_t act_published, bool *raced, struct err *e)
-{
-	size_t deliveries = c->res->deliveries;
-	bool still = false;
-	enum bb_rc rc = store_begin(c->st, e);
-
-	*raced = false;
-	if (rc != BB_OK)
-		return rc;
-	if ((rc = post_still(c, sp->guid, old, &still, e)) != BB_OK)
-		goto out;
-	if (!still) {
-		*raced = true;
-		goto out;
-	}
-	if ((rc = store_post_put(c->st, sp, e)) != BB_OK ||
-	    (type != NULL &&
-	     (rc = activity_queue(c, type, act_id, sp->object_json, act_published, e)) != BB_OK))
-		goto out;
-	rc = store_commit(c->st, e);
-out:
-	if (rc != BB_OK || !still) {
-		store_rollback(c->st);
-		c->res->deliveries = deliveries;
-	}
-	return rc;
-}
-
-static enum bb_rc item_new(const struct poll_ctx *c, const struct post *fp, struct err *e)
-{
-	char id[POLLER_ID_MAX], act_id[POLLER_ID_MAX + 16], hash[DIGEST_SHA256_HEX_LEN];
-	struct post p = *fp;
-	struct store_post sp;
-	char *json = NULL;
-	bool raced = false;
-	enum bb_rc rc;
-
-	poller_post_id(c->app, fp->guid, id);
-	if (id[0] == '\0')
-		return err_set(e, BB_ERR_LIMIT, "cannot make an object id for %s", fp->guid);
-	if (p.published == 0)
-		p.published = c->now;
-	p.updated = p.published;
-	rc = item_render(c, &p, id, &json, hash, e);
-	if (rc != BB_OK)
-		return rc;
-	/* The store wants a URL; an item without a link is federated with
-	 * its id as url (object_render does the same). */
-	sp = (struct store_post){.guid = p.guid,
-				 .ap_id = id,
-				 .url = p.url ? p.url : id,
-				 .title = p.title,
-				 .hash = hash,
-				 .object_json = json,
-				 .published = p.published,
-				 .updated = p.published};
-	snprintf(act_id, sizeof(act_id), "%s/activity", id);
-	rc = post_commit(c, &sp, NULL, c->deliver_new ? "Create" : NULL, act_id, p.published,
-			 &raced, e);
-	if (rc == BB_OK && raced) {
-		c->res->unchanged++;
-	} else if (rc == BB_OK) {
-		if (c->deliver_new)
-			c->res->created++;
-		else
-			c->res->imported++;
-		log_debug("feed: new post %s (%s)", id, p.url ? p.url : p.guid);
-	}
-	free(json);
-	return rc;
-}
-
-/* An edit: the whole object again, with `updated` strictly later than the
- * last one federated (MASTODON.md §6.4), and its Update. */
-static enum bb_rc item_edit(const struct poll_ctx *c, const struct post *fp,
-			    const struct store_post *old, const char *hash, struct err *e)
-{
-	char act_id[POLLER_ID_MAX + 48], hash2[DIGEST_SHA256_HEX_LEN];
-	struct post p = *fp;
-	struct store_post sp;
-	char *json = NULL;
-	time_t updated = c->now;
-	bool raced = false;
-	enum bb_rc rc;
-
-	if (updated <= old->updated)
-		updated = old->updated + 1;
-	if (updated <= old->published)
-		updated = old->published + 1;
-	p.published = old->published;
-	p.updated = updated;
-	rc = item_render(c, &p, old->ap_id, &json, hash2, e);
-	if (rc != BB_OK)
-		return rc;
-	sp = (struct store_post){.rowid = old->rowid,
-				 .guid = old->guid,
-				 .ap_id = old->ap_id,
-				 .url = p.url ? p.url : old->ap_id,
-				 .title = p.title,
-				 .hash = (char *)hash,
-				 .object_json = json,
-				 .published = old->published,
-				 .updated = updated};
-	snprintf(act_id, sizeof(act_id), "%s/updates/%jd", old->ap_id, (intmax_t)updated);
-	rc = post_commit(c, &sp, old, "Update", act_id, updated, &raced, e);
-	if (rc == BB_OK && raced) {
-		c->res->unchanged++;
-	} else if (rc == BB_OK) {
-		c->res->updated++;
-		log_debug("feed: edited post %s", old->ap_id);
-	}
-	free(json);
-	return rc;
-}
-
-static enum bb_rc item_handle(const struct poll_ctx *c, const struct post *fp, struct err *e)
-{
-	char hash[DIGEST_SHA256_HEX_LEN];
-	struct store_post old = {0};
-	struct post p = *fp;
-	char *json = NULL;
-	enum bb_rc rc = store_post_by_guid(c->st, fp->guid, &old, e);
-
-	if (rc == BB_ERR_NOTFOUND) {
-		err_clear(e);
-		rc = item_new(c, fp, e);
-		goto out;
-	}
-	if (rc != BB_OK)
-		goto out;
-	if (old.deleted != 0) { /* its id stays a Tombstone: never re-created */
-		c->res->unchanged++;
-		goto out;
-	}
-	/* The date it was first federated with stays (store_post_put keeps
-	 * it): an item without a date, or whose date moved, is not an edit. */
-	p.published = p.updated = old.published;
-	rc = item_render(c, &p, old.ap_id, &json, hash, e);
-	if (rc != BB_OK)
-		goto out;
-	if (old.hash != NULL && strcmp(old.hash, hash) == 0)
-		c->res->unchanged++;
-	else
-		rc = item_edit(c, fp, &old, hash, e);
-out:
-	free(json);
-	store_post_clear(&old);
-	return rc;
-}
-
-struct item_order {
-	time_t when;
-	size_t index;
-};
-
-/* Oldest first; among equal dates the later in the feed first (feeds list
- * newest first). */
-static int item_order_cmp(const void *a, const void *b)
-{
-	const struct item_order *x = a, *y = b;
-
-	if (x->when != y->when)
-		return x->when < y->when ? -1 : 1;
-	return x->index > y->index ? -1 : x->index < y->index;
-}
-
-static enum bb_rc items_handle(struct poll_ctx *c, const struct feed *f, struct err *e)
-{
-	struct item_order *order = NULL;
-	enum bb_rc rc = BB_OK;
-
-	if (f->nitems == 0)
-		return BB_OK;
-	order = calloc(f->nitems, sizeof(*order));
-	if (order == NULL)
-		return err_set(e, BB_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < f->nitems; i++)
-		order[i] =
-		    (struct item_order){f->items[i].published ? f->items[i].published : c->now, i};
-	qsort(order, f->nitems, sizeof(*order), item_order_cmp);
-	for (size_t i = 0; i < f->nitems && rc == BB_OK; i++)
-		rc = item_handle(c, &f->items[order[i].index], e);
-	free(order);
-	return rc;
-}
-
 /* ---- one poll ------------------------------------------------------------- */
 
 static enum bb_rc poll_once(struct app *app, bool deliver_existing, const atomic_bool *cancel,
@@ -431,23 +133,24 @@ static enum bb_rc poll_once(struct app *app, bool deliver_existing, const atomic
 	struct feed f = {0};
 	struct err pe = {0};
 	char *imported = NULL;
-	struct poll_ctx c = {.app = app, .now = time(NULL), .res = out};
+	struct publish_counts counts = {0};
+	struct publish_env env = {.site = &app->site, .now = time(NULL)};
 	enum bb_rc rc;
 
 	memset(out, 0, sizeof(*out));
-	c.st = app_store(app, e);
-	if (c.st == NULL) {
+	env.st = app_store(app, e);
+	if (env.st == NULL) {
 		rc = e->code;
 		goto out;
 	}
-	c.opt = (struct object_options){
+	env.opt = (struct object_options){
 	    .kind = app->cfg->object_type == CONFIG_OBJECT_ARTICLE ? OBJECT_ARTICLE : OBJECT_NOTE,
 	    .excerpt = app->cfg->note_content == CONFIG_NOTE_EXCERPT,
 	    .language = app->cfg->language,
 	    .tag_url = app->cfg->tag_url,
 	};
 	if ((rc = source_fingerprint(app, fingerprint, e)) != BB_OK ||
-	    (rc = feed_read(app, c.st, fingerprint, c.now, cancel, &doc, e)) != BB_OK)
+	    (rc = feed_read(app, env.st, fingerprint, env.now, cancel, &doc, e)) != BB_OK)
 		goto out;
 	if (doc.not_modified) {
 		out->not_modified = true;
@@ -461,11 +164,18 @@ static enum bb_rc poll_once(struct app *app, bool deliver_existing, const atomic
 		goto out;
 	}
 	out->items = f.nitems;
-	if ((rc = meta_get_opt(c.st, META_IMPORTED, &imported, e)) != BB_OK)
+	if ((rc = meta_get_opt(env.st, META_IMPORTED, &imported, e)) != BB_OK)
 		goto out;
-	c.deliver_new = imported != NULL || deliver_existing;
-	if ((rc = items_handle(&c, &f, e)) != BB_OK ||
-	    (rc = validators_save(c.st, fingerprint, &doc, imported == NULL, e)) != BB_OK)
+	env.deliver_new = imported != NULL || deliver_existing;
+	/* What was published before a failure counts (and is delivered). */
+	rc = publish_items(&env, f.items, f.nitems, &counts, e);
+	out->created = counts.created;
+	out->imported = counts.imported;
+	out->updated = counts.updated;
+	out->unchanged = counts.unchanged;
+	out->deliveries = counts.deliveries;
+	if (rc != BB_OK ||
+	    (rc = validators_save(env.st, fingerprint, &doc, imported == NULL, e)) != BB_OK)
 		goto out;
 out:
 	if (out->deliveries > 0)
@@ -482,50 +192,19 @@ enum bb_rc poller_run_once(struct app *app, bool deliver_existing, struct poll_r
 	return poll_once(app, deliver_existing, NULL, out, e);
 }
 
-/* ---- posts delete ------------------------------------------------------------ */
+/* ---- posts delete ---------------------------------------------------------- */
 
 enum bb_rc poller_post_delete(struct app *app, const char *url, int64_t *deliveries, struct err *e)
 {
-	char id[POLLER_ID_MAX + 16];
-	struct store_post p = {0};
-	int64_t rowid = 0, count = 0;
-	char *json = NULL;
-	time_t now = time(NULL);
-	enum bb_rc rc;
 	struct store *st = app_store(app, e);
+	enum bb_rc rc;
 
 	*deliveries = 0;
 	if (st == NULL)
 		return e->code;
-	rc = store_post_by_url(st, url, &p, e);
-	if (rc == BB_ERR_NOTFOUND || (rc == BB_OK && p.deleted != 0)) {
-		rc = err_set(e, BB_ERR_NOTFOUND, "no live post has the URL %s", url);
-		goto out;
-	}
-	if (rc != BB_OK)
-		goto out;
-	snprintf(id, sizeof(id), "%s/delete", p.ap_id);
-	json = object_delete_render(&app->site, id, p.ap_id, now);
-	if (json == NULL) {
-		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = store_begin(st, e)) != BB_OK)
-		goto out;
-	if ((rc = store_activity_add(st, id, json, now, &rowid, e)) != BB_OK ||
-	    (rc = store_fanout(st, rowid, now, &count, e)) != BB_OK ||
-	    (rc = store_post_delete(st, p.rowid, now, e)) != BB_OK ||
-	    (rc = store_commit(st, e)) != BB_OK) {
-		store_rollback(st);
-		goto out;
-	}
-	*deliveries = count;
-	if (count > 0)
+	rc = publish_post_delete(st, &app->site, url, time(NULL), deliveries, e);
+	if (rc == BB_OK && *deliveries > 0)
 		delivery_wake(app->delivery);
-	log_info("deleted post %s (%s): %" PRId64 " deliveries queued", p.ap_id, url, count);
-out:
-	free(json);
-	store_post_clear(&p);
 	return rc;
 }
 

@@ -1,5 +1,5 @@
 /*
- * test_feed.c — the feed parser (bridge/feed.c) on real and hand-written
+ * test_feed.c — the feed parser (feed/feed.c) on real and hand-written
  * feeds from tests/data/feeds/: the blog's own WordPress feed field by
  * field, Atom with xml:base and xml:lang, images, relative URLs, identity
  * and duplicates, malformed and foreign documents; hostile input (external

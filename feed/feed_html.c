@@ -14,7 +14,7 @@
  * handlers feed_parse installs for the call.
  */
 #include "feed_int.h"
-#include "render.h"
+#include "post.h"
 
 #include "buf.h"
 
@@ -137,7 +137,7 @@ void feed_image_add(struct parse *p, struct post *post, const char *url, const c
 		if (strcmp(post->images[i].url, url) == 0)
 			return;
 	if (type == NULL || strncasecmp(type, "image/", 6) != 0)
-		type = ap_image_media_type(url);
+		type = post_image_media_type(url);
 	im = &post->images[post->nimages];
 	im->url = dup_str(p, url);
 	im->media_type = dup_str(p, type);
@@ -176,7 +176,7 @@ void feed_media_images(struct parse *p, struct post *post, xmlNodePtr parent, co
 		medium = attr_of(p, c, "medium");
 		image = thumb || (medium && strcmp(medium, "image") == 0) ||
 			(type && strncasecmp(type, "image/", 6) == 0) ||
-			(medium == NULL && type == NULL && url && ap_image_media_type(url));
+			(medium == NULL && type == NULL && url && post_image_media_type(url));
 		if (image && url) {
 			char *abs = feed_url_resolve(p, url, base);
 			xmlNodePtr d = child(c, NS_MEDIA, "description");

@@ -1,7 +1,8 @@
 /*
- * post.h — one blog post as the bridge knows it: what the feed says
- * (bridge/feed.c fills it) and what the ActivityPub object is rendered from
- * (activitypub/object.c).  All strings are owned by the struct, UTF-8,
+ * post.h — one blog post as the bridge knows it: a plain feed item, what
+ * the feed says (feed/feed.c fills it) and what the ActivityPub object is
+ * rendered from (activitypub/object.c, which includes this header from the
+ * layer below).  All strings are owned by the struct, UTF-8,
  * NUL-terminated; URLs absolute (relative ones are resolved against the
  * item's link when the feed is parsed).
  */
@@ -39,5 +40,9 @@ struct post {
 
 /* Frees every string and zeroes the struct. */
 void post_clear(struct post *p);
+
+/* The media type of an image from its URL's extension (before any query
+ * or fragment), or NULL when unknown.  A static string. */
+const char *post_image_media_type(const char *url);
 
 #endif

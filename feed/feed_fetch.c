@@ -23,9 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FEED_CONNECT_TIMEOUT_S 10L
-#define FEED_TOTAL_TIMEOUT_S 60L
-#define FEED_REDIRECTS_MAX 3L
 #define FEED_ACCEPT                                                                                \
 	"Accept: application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8"
 #define FEED_VALIDATOR_MAX 512 /* longer ETag / Last-Modified values are not kept */
@@ -160,10 +157,10 @@ static bool header_add(struct curl_slist **list, const char *name, const char *v
 	return true;
 }
 
-static enum bb_rc http_setup(CURL *h, const struct app *app, struct http_read *r,
+static enum bb_rc http_setup(CURL *h, const struct feed_fetch_opts *o, struct http_read *r,
 			     struct curl_slist *headers, char *errbuf)
 {
-	const char *url = app->cfg->feed;
+	const char *url = o->url;
 	CURLcode c = CURLE_OK;
 
 	/* The admin's own URL: redirects followed by curl, private addresses
@@ -176,7 +173,7 @@ static enum bb_rc http_setup(CURL *h, const struct app *app, struct http_read *r
 	c |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, FEED_CONNECT_TIMEOUT_S);
 	c |= curl_easy_setopt(h, CURLOPT_TIMEOUT, FEED_TOTAL_TIMEOUT_S);
 	c |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	c |= curl_easy_setopt(h, CURLOPT_USERAGENT, app->fetch.user_agent);
+	c |= curl_easy_setopt(h, CURLOPT_USERAGENT, o->user_agent);
 	c |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	c |= curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	c |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FEED_BYTES_MAX);
@@ -195,12 +192,11 @@ static bool status_temporary(long status)
 	return status == 408 || status == 429 || status >= 500;
 }
 
-enum bb_rc feed_fetch_http(const struct app *app, const char *etag, const char *last_modified,
-			   const atomic_bool *cancel, struct feed_doc *d, struct err *e)
+enum bb_rc feed_fetch_http(const struct feed_fetch_opts *o, struct feed_doc *d, struct err *e)
 {
-	const char *url = app->cfg->feed;
+	const char *url = o->url;
 	char errbuf[CURL_ERROR_SIZE] = "";
-	struct http_read r = {.body = &d->body, .cancel = cancel};
+	struct http_read r = {.body = &d->body, .cancel = o->cancel};
 	struct curl_slist *headers = NULL;
 	enum bb_rc rc = BB_OK;
 	long status = 0;
@@ -208,12 +204,12 @@ enum bb_rc feed_fetch_http(const struct app *app, const char *etag, const char *
 	CURL *h = curl_easy_init();
 
 	headers = curl_slist_append(NULL, FEED_ACCEPT);
-	if (h == NULL || headers == NULL || !header_add(&headers, "If-None-Match", etag) ||
-	    !header_add(&headers, "If-Modified-Since", last_modified)) {
+	if (h == NULL || headers == NULL || !header_add(&headers, "If-None-Match", o->etag) ||
+	    !header_add(&headers, "If-Modified-Since", o->last_modified)) {
 		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (http_setup(h, app, &r, headers, errbuf) != BB_OK) {
+	if (http_setup(h, o, &r, headers, errbuf) != BB_OK) {
 		rc = err_set(e, BB_ERR_IO, "feed %s: cannot set up the request", url);
 		goto out;
 	}
