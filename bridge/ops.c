@@ -4,7 +4,9 @@
  * that task.
  */
 #include "ops.h"
-#include "poller.h"
+#include "publish.h"
+
+#include <time.h>
 
 enum bb_rc ops_follower_remove(struct app *app, const char *actor, struct err *e)
 {
@@ -27,7 +29,16 @@ enum bb_rc ops_followers_each(struct app *app, int64_t offset, int64_t limit, st
 
 enum bb_rc ops_post_delete(struct app *app, const char *url, int64_t *deliveries, struct err *e)
 {
-	return poller_post_delete(app, url, deliveries, e);
+	struct store *st = app_store(app, e);
+	enum bb_rc rc;
+
+	*deliveries = 0;
+	if (st == NULL)
+		return e->code;
+	rc = publish_post_delete(st, &app->site, url, time(NULL), deliveries, e);
+	if (rc == BB_OK && *deliveries > 0)
+		delivery_wake(app->delivery);
+	return rc;
 }
 
 enum bb_rc ops_posts_each(struct app *app, int64_t offset, int64_t limit, store_post_fn fn,

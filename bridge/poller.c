@@ -192,22 +192,6 @@ enum bb_rc poller_run_once(struct app *app, bool deliver_existing, struct poll_r
 	return poll_once(app, deliver_existing, NULL, out, e);
 }
 
-/* ---- posts delete ---------------------------------------------------------- */
-
-enum bb_rc poller_post_delete(struct app *app, const char *url, int64_t *deliveries, struct err *e)
-{
-	struct store *st = app_store(app, e);
-	enum bb_rc rc;
-
-	*deliveries = 0;
-	if (st == NULL)
-		return e->code;
-	rc = publish_post_delete(st, &app->site, url, time(NULL), deliveries, e);
-	if (rc == BB_OK && *deliveries > 0)
-		delivery_wake(app->delivery);
-	return rc;
-}
-
 /* ---- the poll thread (serve) ---------------------------------------------- */
 
 struct poller {

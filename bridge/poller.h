@@ -36,12 +36,6 @@ struct poll_result {
 enum bb_rc poller_run_once(struct app *app, bool deliver_existing, struct poll_result *out,
 			   struct err *e) BB_MUST_CHECK;
 
-/* `blogbridge posts delete URL`: publish_post_delete with the calling
- * thread's store connection, now, and a wake of the delivery worker when
- * something was queued.  BB_ERR_NOTFOUND when no live post has that URL. */
-enum bb_rc poller_post_delete(struct app *app, const char *url, int64_t *deliveries,
-			      struct err *e) BB_MUST_CHECK;
-
 /* serve: a thread polling every poll_interval (the first poll at start),
  * waking the delivery worker when something was queued. */
 struct poller;
