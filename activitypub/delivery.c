@@ -528,11 +528,12 @@ static void collect(struct delivery_worker *w, long long now_ms)
 			status = 0; /* counted as a failed transfer: retried */
 		}
 		/* Retry-After as seconds or an HTTP date, made seconds from now
-		 * by curl (RFC 9110 §10.2.3); 0 when absent or unparsable. */
+		 * by curl (RFC 9110 §10.2.3); 0 when absent or unparsable, and
+		 * negative for a date past, taken as 0. */
 		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_RETRY_AFTER, &retry_after) !=
 		    CURLE_OK)
 			retry_after = 0;
-		t->retry_after = (time_t)retry_after;
+		t->retry_after = retry_after > 0 ? (time_t)retry_after : 0;
 		curl_multi_remove_handle(w->multi, msg->easy_handle);
 		if (msg->data.result == CURLE_OK && (status == 400 || status == 401) &&
 		    !t->knocked) {
