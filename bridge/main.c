@@ -13,6 +13,7 @@
 #include "http.h"
 #include "log.h"
 #include "poller.h"
+#include "text.h"
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -30,13 +31,20 @@ struct command {
 
 void cli_fail(const char *fmt, ...)
 {
+	char raw[2048], out[4 * sizeof(raw)];
 	va_list ap;
+	int n;
 
-	fputs("blogbridge: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		return;
+	/* Messages may carry a peer's text (ids, URLs, curl's errors):
+	 * escaped, an error stays one line and drives no terminal. */
+	fprintf(stderr, "blogbridge: %s\n",
+		text_escape(out, sizeof(out), raw,
+			    (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1));
 }
 
 /* Loads the configuration; prints its errors and returns NULL on failure. */
