@@ -652,6 +652,62 @@ static void t_text_escape_bound(void)
 	}
 }
 
+/* Decoded apart from text.c: true when s has no control byte (C0, DEL,
+ * C1) and is valid UTF-8 (no overlong form, surrogate or code point past
+ * U+10FFFF). */
+static bool utf8_valid_no_ctrl(const unsigned char *s)
+{
+	while (*s) {
+		unsigned c = *s, n, cp;
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+		if (n == 0 || c > 0xF4)
+			return false;
+		cp = c & (0xFF >> (n + 1));
+		for (unsigned i = 1; i < n; i++) {
+			if ((s[i] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i] & 0x3F);
+		}
+		if ((n == 2 && cp < 0xA0) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false; /* overlong, C1, surrogate, too large */
+		s += n;
+	}
+	return true;
+}
+
+/* Whatever the input and the bound, the output fits, nothing is written
+ * past the bound, and it is printable UTF-8. */
+static void t_text_escape_random(void)
+{
+	unsigned long long x = 0x9E3779B97F4A7C15ULL;
+	unsigned char in[64];
+	char out[80];
+
+	for (int round = 0; round < 20000; round++) {
+		size_t len = 0, outsz;
+		for (; len < sizeof(in); len++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			/* Mostly bytes around the interesting ranges. */
+			in[len] = (unsigned char)(x % 4 == 0 ? x >> 8 : 0x7f + (x >> 8) % 0x78);
+		}
+		outsz = 1 + (size_t)(x >> 40) % sizeof(out);
+		memset(out, 'Z', sizeof(out));
+		text_escape(out, outsz, (const char *)in, (size_t)(x >> 20) % (sizeof(in) + 1));
+		if (strlen(out) >= outsz || !utf8_valid_no_ctrl((const unsigned char *)out) ||
+		    (outsz < sizeof(out) && out[outsz] != 'Z')) {
+			check_fail(__FILE__, __LINE__, "round %d: bad output", round);
+			return;
+		}
+	}
+}
+
 static void t_text_int64_parse(void)
 {
 	int64_t v = 7;
@@ -723,6 +779,7 @@ static const struct check_case cases[] = {
 	{"text_escape", t_text_escape},
 	{"text_escape_utf8", t_text_escape_utf8},
 	{"text_escape_bound", t_text_escape_bound},
+	{"text_escape_random", t_text_escape_random},
 	{"text_int64_parse", t_text_int64_parse},
 	{"log_escapes", t_log_escapes},
 };
