@@ -6,15 +6,14 @@
 #include "log.h"
 #include "rand.h"
 #include "store.h"
+#include "text.h"
 #include "timeutil.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #define RESPONSE_SNIPPET 200
@@ -42,7 +41,7 @@ struct transfer {
 	struct curl_slist *headers;
 	struct curl_slist *presigned; /* headers signed ahead by a signer thread */
 	int presigned_scheme;
-	time_t retry_after;
+	time_t retry_after; /* of the finished attempt, from CURLINFO_RETRY_AFTER */
 	long status;     /* of the finished attempt */
 	CURLcode result; /* of the finished attempt */
 	char errbuf[CURL_ERROR_SIZE];
@@ -264,31 +263,6 @@ static void take_signed(struct delivery_worker *w)
 	}
 }
 
-static size_t on_header(char *buf, size_t size, size_t n, void *arg)
-{
-	struct transfer *t = arg;
-	size_t len = size * n;
-
-	if (len > 12 && strncasecmp(buf, "Retry-After:", 12) == 0) {
-		char value[64];
-		size_t vl = len - 12;
-		time_t when;
-		if (vl >= sizeof(value))
-			vl = sizeof(value) - 1;
-		memcpy(value, buf + 12, vl);
-		value[vl] = '\0';
-		value[strcspn(value, "\r\n")] = '\0';
-		char *v = value;
-		while (*v == ' ')
-			v++;
-		if (isdigit((unsigned char)*v))
-			t->retry_after = (time_t)strtoll(v, NULL, 10);
-		else if (time_parse_imf_fixdate(v, &when))
-			t->retry_after = when > time(NULL) ? when - time(NULL) : 0;
-	}
-	return len;
-}
-
 static size_t on_body(char *buf, size_t size, size_t n, void *arg)
 {
 	struct transfer *t = arg;
@@ -388,20 +362,17 @@ static enum bb_rc transfer_start(struct delivery_worker *w, struct transfer *t, 
 	 * more than the requests (measured with bench/fanout).  So no DNS
 	 * cache, and a connection is kept only when another delivery to the
 	 * same host waits for it. */
-	if (curl_easy_setopt(t->h, CURLOPT_DNS_CACHE_TIMEOUT, 0L) != CURLE_OK ||
-	    curl_easy_setopt(t->h, CURLOPT_FORBID_REUSE, host_waiting(w, t->host) ? 0L : 1L) !=
-		CURLE_OK ||
-	    curl_easy_setopt(t->h, CURLOPT_URL, t->inbox) != CURLE_OK ||
-	    curl_easy_setopt(t->h, CURLOPT_HTTPHEADER, t->headers) != CURLE_OK ||
-	    curl_easy_setopt(t->h, CURLOPT_POSTFIELDS, t->body) != CURLE_OK ||
-	    curl_easy_setopt(t->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) != CURLE_OK ||
-	    curl_easy_setopt(t->h, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
-	    curl_easy_setopt(t->h, CURLOPT_HEADERDATA, t) != CURLE_OK ||
-	    curl_easy_setopt(t->h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
-	    curl_easy_setopt(t->h, CURLOPT_WRITEDATA, t) != CURLE_OK ||
-	    curl_easy_setopt(t->h, CURLOPT_ERRORBUFFER, t->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(t->h, CURLOPT_PRIVATE, t) != CURLE_OK)
-		return err_set(e, BB_ERR_IO, "cannot set up the request");
+	if (!FETCH_SETOPT(t->h, CURLOPT_DNS_CACHE_TIMEOUT, 0L, e) ||
+	    !FETCH_SETOPT(t->h, CURLOPT_FORBID_REUSE, host_waiting(w, t->host) ? 0L : 1L, e) ||
+	    !FETCH_SETOPT(t->h, CURLOPT_URL, t->inbox, e) ||
+	    !FETCH_SETOPT(t->h, CURLOPT_HTTPHEADER, t->headers, e) ||
+	    !FETCH_SETOPT(t->h, CURLOPT_POSTFIELDS, t->body, e) ||
+	    !FETCH_SETOPT(t->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len, e) ||
+	    !FETCH_SETOPT(t->h, CURLOPT_WRITEFUNCTION, on_body, e) ||
+	    !FETCH_SETOPT(t->h, CURLOPT_WRITEDATA, t, e) ||
+	    !FETCH_SETOPT(t->h, CURLOPT_ERRORBUFFER, t->errbuf, e) ||
+	    !FETCH_SETOPT(t->h, CURLOPT_PRIVATE, t, e))
+		return BB_ERR_IO; /* e names the option */
 	if (curl_multi_add_handle(w->multi, t->h) != CURLM_OK)
 		return err_set(e, BB_ERR_IO, "cannot start the request");
 	return BB_OK;
@@ -462,18 +433,22 @@ static void record(struct delivery_worker *w, struct transfer *t, long status, C
 	enum delivery_outcome o = t->guard.refused || t->refused_url
 				      ? DELIVERY_DROP
 				      : delivery_classify(status, cc != CURLE_OK);
-	char why[RESPONSE_SNIPPET + 64];
+	char raw[RESPONSE_SNIPPET + 64], why[4 * sizeof(raw)];
 	struct err e = {0};
 	bool unavailable = false;
 	enum bb_rc rc = BB_OK;
 	int64_t removed = 0;
 
 	if (t->refused_url || t->guard.refused)
-		snprintf(why, sizeof(why), "address refused (private or not https)");
+		snprintf(raw, sizeof(raw), "address refused (private or not https)");
 	else if (cc != CURLE_OK)
-		snprintf(why, sizeof(why), "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(cc));
+		snprintf(raw, sizeof(raw), "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(cc));
 	else
-		snprintf(why, sizeof(why), "HTTP %ld %s", status, t->snippet);
+		snprintf(raw, sizeof(raw), "HTTP %ld %s", status, t->snippet);
+	/* The peer wrote the body (and curl's text names its host): stored
+	 * escaped, the reason `blogbridge deliveries` shows is one line with
+	 * no control bytes.  Logs get raw, which log_msg escapes itself. */
+	text_escape_str(why, sizeof(why), raw);
 	switch (o) {
 	case DELIVERY_DONE:
 		rc = store_delivery_done(w->st, t->id, (int)status, now, &e);
@@ -497,17 +472,17 @@ static void record(struct delivery_worker *w, struct transfer *t, long status, C
 		break;
 	case DELIVERY_DROP:
 		rc = store_delivery_fail(w->st, t->id, (int)status, why, now, &e);
-		log_warn("delivery to %s refused: %s", t->inbox, why);
+		log_warn("delivery to %s refused: %s", t->inbox, raw);
 		break;
 	case DELIVERY_RETRY:
 		if (t->attempts + 1 >= DELIVERY_ATTEMPTS_MAX) {
 			rc = store_delivery_fail(w->st, t->id, (int)status, why, now, &e);
 			log_warn("giving up on %s after %d attempts: %s", t->inbox,
-				 DELIVERY_ATTEMPTS_MAX, why);
+				 DELIVERY_ATTEMPTS_MAX, raw);
 		} else {
 			time_t next = now + delivery_backoff(t->attempts + 1, t->retry_after);
 			rc = store_delivery_retry(w->st, t->id, (int)status, why, next, now, &e);
-			log_info("delivery to %s failed (%s); retry in %lds", t->inbox, why,
+			log_info("delivery to %s failed (%s); retry in %lds", t->inbox, raw,
 				 (long)(next - now));
 		}
 		if (rc == BB_OK)
@@ -565,11 +540,30 @@ static void collect(struct delivery_worker *w, long long now_ms)
 	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
 		struct transfer *t = NULL;
 		long status = 0;
+		curl_off_t retry_after = 0;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t) !=
+			CURLE_OK ||
+		    t == NULL) {
+			/* Cannot happen; the row's lease ends and it is sent again. */
+			log_error("delivery: curl_easy_getinfo(CURLINFO_PRIVATE) failed");
+			curl_multi_remove_handle(w->multi, msg->easy_handle);
+			continue;
+		}
+		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status) !=
+		    CURLE_OK) {
+			log_error("delivery to %s: no response code", t->inbox);
+			status = 0; /* counted as a failed transfer: retried */
+		}
+		/* Retry-After as seconds or an HTTP date, made seconds from now
+		 * by curl (RFC 9110 §10.2.3); 0 when absent or unparsable, and
+		 * negative for a date past, taken as 0. */
+		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_RETRY_AFTER, &retry_after) !=
+		    CURLE_OK)
+			retry_after = 0;
+		t->retry_after = retry_after > 0 ? (time_t)retry_after : 0;
 		curl_multi_remove_handle(w->multi, msg->easy_handle);
 		if (msg->data.result == CURLE_OK && (status == 400 || status == 401) &&
 		    !t->knocked) {
@@ -720,6 +714,8 @@ enum bb_rc delivery_start(const struct delivery_config *cfg, struct delivery_wor
 			  struct err *e)
 {
 	struct delivery_worker *w = calloc(1, sizeof(*w));
+	long per_host = (long)(cfg->per_host ? cfg->per_host : DELIVERY_PER_HOST);
+	long maxconnects = (long)(cfg->inflight_max ? cfg->inflight_max : DELIVERY_INFLIGHT_MAX);
 	long ncpu;
 	enum bb_rc rc;
 
@@ -736,16 +732,23 @@ enum bb_rc delivery_start(const struct delivery_config *cfg, struct delivery_wor
 		goto fail;
 	}
 	/* Reuse connections; never more than DELIVERY_PER_HOST to one host. */
-	if (curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-			      (long)(cfg->per_host ? cfg->per_host : DELIVERY_PER_HOST)) != CURLM_OK ||
-	    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS,
-			      (long)(cfg->inflight_max ? cfg->inflight_max
-						       : DELIVERY_INFLIGHT_MAX)) != CURLM_OK) {
-		rc = err_set(e, BB_ERR_IO, "cannot configure the transfer set");
+	if (curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_host) != CURLM_OK) {
+		rc = err_set(e, BB_ERR_IO, "cannot set CURLMOPT_MAX_HOST_CONNECTIONS");
 		goto fail;
 	}
-	pthread_mutex_init(&w->sign_lock, NULL);
-	pthread_cond_init(&w->sign_work, NULL);
+	if (curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, maxconnects) != CURLM_OK) {
+		rc = err_set(e, BB_ERR_IO, "cannot set CURLMOPT_MAXCONNECTS");
+		goto fail;
+	}
+	if (pthread_mutex_init(&w->sign_lock, NULL) != 0) {
+		rc = err_set(e, BB_ERR_NOMEM, "cannot create the signing lock");
+		goto fail;
+	}
+	if (pthread_cond_init(&w->sign_work, NULL) != 0) {
+		pthread_mutex_destroy(&w->sign_lock);
+		rc = err_set(e, BB_ERR_NOMEM, "cannot create the signing condition");
+		goto fail;
+	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	for (long i = 0; i < ncpu && i < DELIVERY_SIGNERS_MAX; i++) {
 		if (pthread_create(&w->signers[w->nsigners], NULL, signer_main, w) != 0)

@@ -232,6 +232,14 @@ static curl_socket_t on_open_guard(void *arg, curlsocktype purpose, struct curl_
 	return open_checked(g->allow_private, a, &g->refused);
 }
 
+bool fetch_setopt_ok(CURLcode cc, const char *option, struct err *e)
+{
+	if (cc == CURLE_OK)
+		return true;
+	err_set(e, BB_ERR_IO, "cannot set %s: %s", option, curl_easy_strerror(cc));
+	return false;
+}
+
 /* Everything but the socket callback. */
 static enum bb_rc policy_common(CURL *h, const struct fetch_config *cfg, struct err *e)
 {
@@ -240,17 +248,16 @@ static enum bb_rc policy_common(CURL *h, const struct fetch_config *cfg, struct 
 	const char *ua = cfg->user_agent[0] ? cfg->user_agent : "blogbridge";
 	long timeout = cfg->timeout_s > 0 ? cfg->timeout_s : FETCH_TOTAL_TIMEOUT_S;
 
-	if (curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protocols) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, protocols) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 0L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, connect_timeout) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_USERAGENT, ua) != CURLE_OK)
-		return err_set(e, BB_ERR_IO, "cannot apply the fetch policy to a curl handle");
+	if (!FETCH_SETOPT(h, CURLOPT_PROTOCOLS_STR, protocols, e) ||
+	    !FETCH_SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, protocols, e) ||
+	    !FETCH_SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L, e) ||
+	    !FETCH_SETOPT(h, CURLOPT_MAXREDIRS, 0L, e) || !FETCH_SETOPT(h, CURLOPT_PROXY, "", e) ||
+	    !FETCH_SETOPT(h, CURLOPT_CONNECTTIMEOUT, connect_timeout, e) ||
+	    !FETCH_SETOPT(h, CURLOPT_TIMEOUT, timeout, e) ||
+	    !FETCH_SETOPT(h, CURLOPT_NOSIGNAL, 1L, e) ||
+	    !FETCH_SETOPT(h, CURLOPT_ACCEPT_ENCODING, "", e) ||
+	    !FETCH_SETOPT(h, CURLOPT_USERAGENT, ua, e))
+		return BB_ERR_IO; /* e names the option */
 	return BB_OK;
 }
 
@@ -260,9 +267,9 @@ enum bb_rc fetch_curl_policy(CURL *h, const struct fetch_config *cfg, struct err
 
 	if (rc != BB_OK)
 		return rc;
-	if (curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_cfg) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, (void *)cfg) != CURLE_OK)
-		return err_set(e, BB_ERR_IO, "cannot install the address check");
+	if (!FETCH_SETOPT(h, CURLOPT_OPENSOCKETFUNCTION, on_open_cfg, e) ||
+	    !FETCH_SETOPT(h, CURLOPT_OPENSOCKETDATA, (void *)cfg, e))
+		return BB_ERR_IO; /* e names the option */
 	return BB_OK;
 }
 
@@ -275,9 +282,9 @@ enum bb_rc fetch_curl_policy_guard(CURL *h, const struct fetch_config *cfg, stru
 		return rc;
 	g->allow_private = cfg->allow_private;
 	g->refused = false;
-	if (curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_guard) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, g) != CURLE_OK)
-		return err_set(e, BB_ERR_IO, "cannot install the address check");
+	if (!FETCH_SETOPT(h, CURLOPT_OPENSOCKETFUNCTION, on_open_guard, e) ||
+	    !FETCH_SETOPT(h, CURLOPT_OPENSOCKETDATA, g, e))
+		return BB_ERR_IO; /* e names the option */
 	return BB_OK;
 }
 
@@ -369,6 +376,7 @@ static enum bb_rc hop(struct fetch_ctx *c, const char *url, long *status, struct
 {
 	struct curl_slist *hdrs = NULL;
 	long left = ms_left(&c->deadline);
+	struct err oe = {0};
 	CURLcode cc;
 	enum bb_rc rc;
 
@@ -383,10 +391,10 @@ static enum bb_rc hop(struct fetch_ctx *c, const char *url, long *status, struct
 	c->sink.rc = BB_OK;
 	c->guard.refused = false;
 	c->errbuf[0] = '\0';
-	if (curl_easy_setopt(c->h, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
-	    curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, left) != CURLE_OK) {
-		rc = err_set(e, BB_ERR_IO, "GET %.200s: cannot set up the request", url);
+	if (!FETCH_SETOPT(c->h, CURLOPT_URL, url, &oe) ||
+	    !FETCH_SETOPT(c->h, CURLOPT_HTTPHEADER, hdrs, &oe) ||
+	    !FETCH_SETOPT(c->h, CURLOPT_TIMEOUT_MS, left, &oe)) {
+		rc = err_set(e, BB_ERR_IO, "GET %.200s: %s", url, oe.msg);
 		goto out;
 	}
 	cc = curl_easy_perform(c->h);
@@ -506,10 +514,10 @@ enum bb_rc fetch_get(const struct fetch_config *cfg, const char *url, const char
 	rc = fetch_curl_policy_guard(c.h, cfg, &c.guard, e);
 	if (rc != BB_OK)
 		goto out;
-	if (curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
-	    curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &c.sink) != CURLE_OK ||
-	    curl_easy_setopt(c.h, CURLOPT_ERRORBUFFER, c.errbuf) != CURLE_OK) {
-		rc = err_set(e, BB_ERR_IO, "cannot set up the request");
+	if (!FETCH_SETOPT(c.h, CURLOPT_WRITEFUNCTION, on_body, e) ||
+	    !FETCH_SETOPT(c.h, CURLOPT_WRITEDATA, &c.sink, e) ||
+	    !FETCH_SETOPT(c.h, CURLOPT_ERRORBUFFER, c.errbuf, e)) {
+		rc = BB_ERR_IO; /* e names the option */
 		goto out;
 	}
 	for (int redirects = 0;; redirects++) {

@@ -71,6 +71,13 @@ bool fetch_url_allowed(const char *url, bool allow_private);
 enum bb_rc fetch_url_normalize(const char *url, bool allow_private, char **out, struct err *e)
     BB_MUST_CHECK;
 
+/* Checks what curl_easy_setopt returned for the option named option: true
+ * when cc is CURLE_OK, else false with e set to BB_ERR_IO and a message
+ * naming the option and curl's reason (an option this libcurl lacks fails
+ * so).  Use it through FETCH_SETOPT, which names the option itself. */
+bool fetch_setopt_ok(CURLcode cc, const char *option, struct err *e) BB_MUST_CHECK;
+#define FETCH_SETOPT(h, opt, val, e) fetch_setopt_ok(curl_easy_setopt((h), (opt), (val)), #opt, (e))
+
 /* Applies the policy to an easy handle: allowed protocols, the address
  * check on every socket, timeouts, no redirects (callers follow them
  * themselves), no signals.  cfg must outlive the handle's transfers. */

@@ -267,7 +267,11 @@ enum bb_rc poller_start(struct app *app, struct poller **out, struct err *e)
 		free(p);
 		return err_set(e, BB_ERR_NOMEM, "cannot create the poller's condition variable");
 	}
-	pthread_mutex_init(&p->lock, NULL);
+	if (pthread_mutex_init(&p->lock, NULL) != 0) {
+		pthread_cond_destroy(&p->wake);
+		free(p);
+		return err_set(e, BB_ERR_NOMEM, "cannot create the poller's lock");
+	}
 	if (pthread_create(&p->thread, NULL, poller_main, p) != 0) {
 		pthread_cond_destroy(&p->wake);
 		pthread_mutex_destroy(&p->lock);

@@ -107,9 +107,24 @@ enum bb_rc writer_start(const char *database, struct writer **out, struct err *e
 		free(w);
 		return rc;
 	}
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->work, NULL);
-	pthread_cond_init(&w->done, NULL);
+	if (pthread_mutex_init(&w->lock, NULL) != 0) {
+		store_close(w->st);
+		free(w);
+		return err_set(e, BB_ERR_NOMEM, "cannot create the writer's lock");
+	}
+	if (pthread_cond_init(&w->work, NULL) != 0) {
+		store_close(w->st);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return err_set(e, BB_ERR_NOMEM, "cannot create the writer's condition variable");
+	}
+	if (pthread_cond_init(&w->done, NULL) != 0) {
+		store_close(w->st);
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->work);
+		free(w);
+		return err_set(e, BB_ERR_NOMEM, "cannot create the writer's condition variable");
+	}
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		store_close(w->st);
 		pthread_mutex_destroy(&w->lock);

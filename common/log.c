@@ -2,11 +2,13 @@
  * log.c — see log.h.
  */
 #include "log.h"
+#include "text.h"
 #include "timeutil.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,7 +27,7 @@ enum log_level log_level_get(void)
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = {"error", "warn", "info", "debug"};
-	char line[1024];
+	char line[1024], raw[1024];
 	char stamp[TIME_RFC3339_LEN];
 	va_list ap;
 	int n, m;
@@ -37,13 +39,18 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (n < 0)
 		return;
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	m = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	if (m < 0)
 		return;
-	n += m;
-	if ((size_t)n > sizeof(line) - 2)
-		n = (int)sizeof(line) - 2; /* truncated: keep the newline */
+	if ((size_t)m >= sizeof(raw))
+		m = (int)sizeof(raw) - 1; /* truncated */
+	/* Messages carry text from peers (URLs, ids, response bodies): escaped
+	 * here, once for every caller, a message is one line whatever it holds,
+	 * and cannot forge the next line or drive the terminal.  Room is kept
+	 * for the newline. */
+	text_escape(line + n, sizeof(line) - (size_t)n - 1, raw, (size_t)m);
+	n += (int)strlen(line + n);
 	line[n++] = '\n';
 	/* One write per line, so lines from threads never interleave; a failed
 	 * write to stderr has nowhere to be reported. */

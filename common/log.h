@@ -2,6 +2,11 @@
  * log.h — leveled logging to stderr, one line per message, with an RFC 3339
  * UTC timestamp.  Thread-safe: each line is written with a single write(2).
  * Secrets (keys, passwords) are never passed here.
+ *
+ * The formatted message is escaped with text_escape (text.h) before it is
+ * written, so text from peers in it (URLs, ids, response bodies) can never
+ * make a second line or reach the terminal as control bytes.  A backslash
+ * in a message is therefore logged as "\\".
  */
 #ifndef BB_LOG_H
 #define BB_LOG_H

@@ -157,33 +157,40 @@ static bool header_add(struct curl_slist **list, const char *name, const char *v
 	return true;
 }
 
+/* False with *failed naming the option when curl refused it. */
+static bool setopt_ok(CURLcode cc, const char *option, const char **failed)
+{
+	if (cc == CURLE_OK)
+		return true;
+	*failed = option;
+	return false;
+}
+
 static enum bb_rc http_setup(CURL *h, const struct feed_fetch_opts *o, struct http_read *r,
-			     struct curl_slist *headers, char *errbuf)
+			     struct curl_slist *headers, char *errbuf, struct err *e)
 {
 	const char *url = o->url;
-	CURLcode c = CURLE_OK;
+	const char *failed = NULL;
+	bool ok;
 
+#define SETOPT(opt, val) setopt_ok(curl_easy_setopt(h, opt, val), #opt, &failed)
 	/* The admin's own URL: redirects followed by curl, private addresses
 	 * allowed (the blog may sit beside the bridge). */
-	c |= curl_easy_setopt(h, CURLOPT_URL, url);
-	c |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	c |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	c |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	c |= curl_easy_setopt(h, CURLOPT_MAXREDIRS, FEED_REDIRECTS_MAX);
-	c |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, FEED_CONNECT_TIMEOUT_S);
-	c |= curl_easy_setopt(h, CURLOPT_TIMEOUT, FEED_TOTAL_TIMEOUT_S);
-	c |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	c |= curl_easy_setopt(h, CURLOPT_USERAGENT, o->user_agent);
-	c |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-	c |= curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-	c |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FEED_BYTES_MAX);
-	c |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_write);
-	c |= curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-	c |= curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, http_progress);
-	c |= curl_easy_setopt(h, CURLOPT_XFERINFODATA, r);
-	c |= curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	c |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	return c == CURLE_OK ? BB_OK : BB_ERR_IO;
+	ok = SETOPT(CURLOPT_URL, url) && SETOPT(CURLOPT_PROTOCOLS_STR, "http,https") &&
+	     SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https") &&
+	     SETOPT(CURLOPT_FOLLOWLOCATION, 1L) && SETOPT(CURLOPT_MAXREDIRS, FEED_REDIRECTS_MAX) &&
+	     SETOPT(CURLOPT_CONNECTTIMEOUT, FEED_CONNECT_TIMEOUT_S) &&
+	     SETOPT(CURLOPT_TIMEOUT, FEED_TOTAL_TIMEOUT_S) && SETOPT(CURLOPT_NOSIGNAL, 1L) &&
+	     SETOPT(CURLOPT_USERAGENT, o->user_agent) &&
+	     SETOPT(CURLOPT_HTTPHEADER, headers) && SETOPT(CURLOPT_ACCEPT_ENCODING, "") &&
+	     SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FEED_BYTES_MAX) &&
+	     SETOPT(CURLOPT_WRITEFUNCTION, http_write) && SETOPT(CURLOPT_WRITEDATA, r) &&
+	     SETOPT(CURLOPT_XFERINFOFUNCTION, http_progress) && SETOPT(CURLOPT_XFERINFODATA, r) &&
+	     SETOPT(CURLOPT_NOPROGRESS, 0L) && SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+#undef SETOPT
+	if (!ok)
+		return err_set(e, BB_ERR_IO, "feed %s: cannot set %s", url, failed);
+	return BB_OK;
 }
 
 /* Statuses worth retrying soon: the next poll does. */
@@ -209,10 +216,9 @@ enum bb_rc feed_fetch_http(const struct feed_fetch_opts *o, struct feed_doc *d, 
 		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (http_setup(h, o, &r, headers, errbuf) != BB_OK) {
-		rc = err_set(e, BB_ERR_IO, "feed %s: cannot set up the request", url);
+	rc = http_setup(h, o, &r, headers, errbuf, e);
+	if (rc != BB_OK)
 		goto out;
-	}
 	c = curl_easy_perform(h);
 	if (r.over_limit || c == CURLE_FILESIZE_EXCEEDED) {
 		rc = err_set(e, BB_ERR_LIMIT, "feed %s: larger than %d bytes", url, FEED_BYTES_MAX);
@@ -231,7 +237,10 @@ enum bb_rc feed_fetch_http(const struct feed_fetch_opts *o, struct feed_doc *d, 
 			     "feed %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(c));
 		goto out;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK) {
+		rc = err_set(e, BB_ERR_IO, "feed %s: no response code", url);
+		goto out;
+	}
 	if (status == 304) {
 		d->not_modified = true;
 		goto out;

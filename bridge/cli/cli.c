@@ -3,6 +3,7 @@
  * configuration and opening the app, and the --json output.
  */
 #include "cli.h"
+#include "text.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -11,13 +12,20 @@
 
 void cli_fail(const char *fmt, ...)
 {
+	char raw[2048], out[4 * sizeof(raw)];
 	va_list ap;
+	int n;
 
-	fputs("blogbridge: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		return;
+	/* Messages may carry a peer's text (ids, URLs, curl's errors):
+	 * escaped, an error stays one line and drives no terminal. */
+	fprintf(stderr, "blogbridge: %s\n",
+		text_escape(out, sizeof(out), raw,
+			    (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1));
 }
 
 /* Loads the configuration; prints its errors and returns NULL on failure. */

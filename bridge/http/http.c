@@ -5,6 +5,7 @@
 #include "http.h"
 #include "buf.h"
 #include "log.h"
+#include "text.h"
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -237,6 +238,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct http_request req = {0};
 	struct http_response res = {0};
 	enum MHD_Result ret;
+	int64_t clen;
 
 	(void)version;
 	req.method = method_of(method);
@@ -251,7 +253,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (ctx == NULL)
 			return MHD_NO;
 		buf_init(&ctx->body, HTTP_BODY_MAX);
-		if (cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
+		/* MHD answers a malformed Content-Length itself, so one that
+		 * does not parse here is all digits, past INT64_MAX. */
+		if (cl && (!text_int64_parse(cl, 0, INT64_MAX, &clen) || clen > HTTP_BODY_MAX))
 			ctx->too_large = true;
 		*con_cls = ctx;
 		return MHD_YES;

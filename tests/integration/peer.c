@@ -141,8 +141,8 @@ static struct peer_post *record(struct peer *p, struct MHD_Connection *conn, con
 	return pp;
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type,
-			       const char *body)
+static enum MHD_Result respond_with(struct MHD_Connection *conn, unsigned status, const char *type,
+				    const char *body, const char *retry_after)
 {
 	struct MHD_Response *res;
 	enum MHD_Result ret;
@@ -150,13 +150,21 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, con
 	res = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (res == NULL)
 		return MHD_NO;
-	if (type && MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES) {
+	if ((type && MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES) ||
+	    (retry_after &&
+	     MHD_add_response_header(res, MHD_HTTP_HEADER_RETRY_AFTER, retry_after) != MHD_YES)) {
 		MHD_destroy_response(res);
 		return MHD_NO;
 	}
 	ret = MHD_queue_response(conn, status, res);
 	MHD_destroy_response(res);
 	return ret;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type,
+			       const char *body)
+{
+	return respond_with(conn, status, type, body, NULL);
 }
 
 /* The actor named name, or NULL. */
@@ -214,6 +222,7 @@ static enum MHD_Result serve_inbox(struct peer *p, struct MHD_Connection *conn, 
 			     ? 202
 			     : 401;
 		break;
+	case PEER_BUSY: status = 503; break;
 	case PEER_HANG:
 	default: status = 0; break;
 	}
@@ -227,6 +236,11 @@ static enum MHD_Result serve_inbox(struct peer *p, struct MHD_Connection *conn, 
 			sleep_ms(PEER_HANG_POLL_MS);
 		}
 		return MHD_NO;
+	}
+	if (mode == PEER_BUSY) {
+		char secs[24];
+		snprintf(secs, sizeof(secs), "%d", PEER_BUSY_RETRY_S);
+		return respond_with(conn, status, "text/plain", PEER_BUSY_BODY, secs);
 	}
 	return respond(conn, status, "application/json",
 		       status == 202 ? "{}" : "{\"error\":\"no\"}");

@@ -40,7 +40,13 @@ enum peer_mode {
 	PEER_GONE,   /* 410 */
 	PEER_KNOCK,  /* 401 without Signature-Input (draft-cavage), 202 with it */
 	PEER_HANG,   /* no answer */
+	PEER_BUSY,   /* 503, Retry-After: PEER_BUSY_RETRY_S, a body with control bytes */
 };
+
+#define PEER_BUSY_RETRY_S 7200
+/* PEER_BUSY's body: a newline and an escape sequence, as a hostile peer
+ * would send to forge a log line and clear the terminal. */
+#define PEER_BUSY_BODY "busy\n2026-01-01T00:00:00Z error forged\x1b[2J"
 
 /* One POST to an inbox, as received.  Immutable once recorded. */
 struct peer_post {

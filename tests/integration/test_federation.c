@@ -66,8 +66,10 @@ struct world {
 	struct peer *pgone;  /* 127.0.0.7: 500, then 410 */
 	struct peer *phang2; /* 127.0.0.8: hangs across a kill -9 */
 	struct peer *pblock; /* 127.0.0.1 reached as "localhost": a blocked domain */
+	struct peer *pbusy;  /* 127.0.0.9: 503 with Retry-After and a hostile body */
 	struct peer_actor *alice, *bob, *mallory, *carol, *dave, *erin, *frank, *rita;
 	struct peer_actor *fay, *dan, *dora, *hal, *kim, *ken, *gil, *gus, *ike, *eve;
+	struct peer_actor *bea;
 	struct key *forger; /* a key no actor publishes */
 	struct pubkey *bridge_pub;
 	char dead_host[64]; /* 127.0.0.4:PORT, where nobody listens */
@@ -378,6 +380,7 @@ static bool world_up(void)
 	w.pgone = start_peer("127.0.0.7", NULL);
 	w.phang2 = start_peer("127.0.0.8", NULL);
 	w.pblock = start_peer("127.0.0.1", "localhost");
+	w.pbusy = start_peer("127.0.0.9", NULL);
 	dead_port = free_port("127.0.0.4");
 	snprintf(w.dead_host, sizeof(w.dead_host), "127.0.0.4:%d", dead_port);
 	snprintf(dead, sizeof(dead), "http://%s", w.dead_host);
@@ -401,12 +404,13 @@ static bool world_up(void)
 	w.gus = actor(w.pgone, "gus", odd);
 	w.ike = actor(w.phang2, "ike", NULL);
 	w.eve = actor(w.pblock, "eve", NULL);
+	w.bea = actor(w.pbusy, "bea", NULL);
 	snprintf(path, sizeof(path), "%s/forger.pem", w.keydir);
 	if (key_load_or_create(path, &w.forger, NULL, &e) != BB_OK)
 		check_fail(__FILE__, __LINE__, "forger key: %s", e.msg);
 	if (!w.alice || !w.bob || !w.mallory || !w.carol || !w.dave || !w.erin || !w.frank ||
 	    !w.rita || !w.fay || !w.dan || !w.dora || !w.hal || !w.kim || !w.ken || !w.gil ||
-	    !w.gus || !w.ike || !w.eve || !w.forger || dead_port <= 0)
+	    !w.gus || !w.ike || !w.eve || !w.bea || !w.forger || dead_port <= 0)
 		return false;
 	world_failed = false;
 	world_ready = true;
@@ -416,7 +420,7 @@ static bool world_up(void)
 static void world_down(void)
 {
 	struct peer *peers[] = {w.pa,	  w.pfail, w.pdead,  w.phang,
-				w.pknock, w.pgone, w.phang2, w.pblock};
+				w.pknock, w.pgone, w.phang2, w.pblock, w.pbusy};
 
 	if (br.pid > 0) {
 		kill(br.pid, SIGKILL);
@@ -1243,6 +1247,50 @@ static void t_gone(void)
 	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM followers"), others);
 }
 
+/* 503 with Retry-After: the retry waits as long as the peer asked (not
+ * the first backoff of 15-25 s), and the peer's body, which holds a
+ * newline and an escape sequence, is stored and logged escaped. */
+static void t_retry_after(void)
+{
+	const char *q = "SELECT attempts FROM deliveries WHERE inbox = %Q";
+	const char *esc = "busy\\n2026-01-01T00:00:00Z error forged\\x1b[2J";
+	char id[PEER_URL_MAX], line[2048];
+	const char *le;
+	long long wait;
+	bool logged = false;
+	json_t *h;
+	FILE *f;
+
+	if (!world_up())
+		return;
+	peer_set_mode(w.pbusy, PEER_BUSY);
+	CHECK_INT(follow(w.bea, "/ap/actor/inbox", HTTPSIG_CAVAGE, id, sizeof(id)), 202);
+	bridge_wait_db(&br, 1, q, w.bea->inbox);
+	CHECK_INT(
+	    bridge_db_int(&br, "SELECT last_status FROM deliveries WHERE inbox = %Q", w.bea->inbox),
+	    503);
+	wait = bridge_db_int(
+	    &br, "SELECT next_attempt - updated_at FROM deliveries WHERE inbox = %Q", w.bea->inbox);
+	if (wait < PEER_BUSY_RETRY_S || wait > PEER_BUSY_RETRY_S + 60)
+		check_fail(__FILE__, __LINE__, "retry in %lld s, not %d", wait, PEER_BUSY_RETRY_S);
+	h = host_stats(peer_host(w.pbusy));
+	le = jstr(h, "last_error");
+	CHECK(le != NULL && strstr(le, esc) != NULL);
+	CHECK(le != NULL && strchr(le, '\n') == NULL && strchr(le, '\x1b') == NULL);
+	json_decref(h);
+	/* In the log, on the line of the failure, never a line of its own. */
+	f = fopen(br.log, "r");
+	CHECK(f != NULL);
+	while (f && fgets(line, sizeof(line), f) != NULL) {
+		CHECK(strncmp(line, "2026-01-01T00:00:00Z error forged", 33) != 0);
+		CHECK(strchr(line, '\x1b') == NULL);
+		logged = logged || strstr(line, esc) != NULL;
+	}
+	if (f)
+		fclose(f);
+	CHECK(logged);
+}
+
 /* kill -9 while a delivery hangs: after a restart, once the lease ends,
  * the Accept is delivered.  kill -9 right after a 202: the follower is
  * there after the restart, and its Accept goes out. */
@@ -1352,6 +1400,7 @@ TIMED(t_delivery_resilience)
 TIMED(t_dead_host)
 TIMED(t_double_knock)
 TIMED(t_gone)
+TIMED(t_retry_after)
 TIMED(t_kill9)
 TIMED(t_clean_shutdown)
 
@@ -1369,6 +1418,7 @@ static const struct check_case cases[] = {
     {"dead_host", t_dead_host_timed},
     {"double_knock", t_double_knock_timed},
     {"gone", t_gone_timed},
+    {"retry_after", t_retry_after_timed},
     {"kill9", t_kill9_timed},
     {"clean_shutdown", t_clean_shutdown_timed},
 };

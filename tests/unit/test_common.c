@@ -2,18 +2,23 @@
  * test_common.c — unit tests for common/: the time formats (RFC 3339,
  * IMF-fixdate, and RFC 822 as feeds write it: known values computed
  * independently with `date -u -d`, round trips, and rejection of malformed
- * dates), the bounded buffer, the file-system helpers and the error type.
+ * dates), the bounded buffer, the file-system helpers, the error type, the
+ * escaping of outside text (also as log_msg applies it) and strict integer
+ * parsing.
  */
 #include "check.h"
 
 #include "buf.h"
 #include "err.h"
 #include "fsutil.h"
+#include "log.h"
+#include "text.h"
 #include "timeutil.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -569,6 +574,193 @@ static void t_err(void)
 	CHECK_STR(err_code_name((enum bb_rc)-1), "unknown");
 }
 
+static void t_text_escape(void)
+{
+	char out[128];
+
+	CHECK_STR(text_escape_str(out, sizeof(out), "plain text: 1 < 2"), "plain text: 1 < 2");
+	/* A forged second log line stays on the first. */
+	CHECK_STR(text_escape_str(out, sizeof(out), "ok\n2026-01-01T00:00:00Z error x"),
+		  "ok\\n2026-01-01T00:00:00Z error x");
+	CHECK_STR(text_escape_str(out, sizeof(out), "a\r\nb\tc"), "a\\r\\nb\\tc");
+	CHECK_STR(text_escape_str(out, sizeof(out), "\x1b[31mred\x1b[0m"), "\\x1b[31mred\\x1b[0m");
+	CHECK_STR(text_escape_str(out, sizeof(out), "del\x7f bell\x07"), "del\\x7f bell\\x07");
+	/* A backslash is escaped, so "\\n" in the input cannot pass for an
+	 * escaped newline. */
+	CHECK_STR(text_escape_str(out, sizeof(out), "a\\nb"), "a\\\\nb");
+	CHECK_STR(text_escape_str(out, sizeof(out), NULL), "(null)");
+	CHECK_STR(text_escape_str(out, sizeof(out), ""), "");
+	/* A NUL inside the given length is escaped, not an end. */
+	CHECK_STR(text_escape(out, sizeof(out), "a\0b", 3), "a\\x00b");
+	/* Only len bytes are read. */
+	CHECK_STR(text_escape(out, sizeof(out), "abcdef", 3), "abc");
+}
+
+static void t_text_escape_utf8(void)
+{
+	char out[128];
+
+	/* Valid UTF-8 (2, 3 and 4 bytes) is copied. */
+	CHECK_STR(text_escape_str(out, sizeof(out), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+		  "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	/* Stray continuation byte, lone lead byte, truncated sequence. */
+	CHECK_STR(text_escape_str(out, sizeof(out), "a\x80z"), "a\\x80z");
+	CHECK_STR(text_escape_str(out, sizeof(out), "a\xc3z"), "a\\xc3z");
+	CHECK_STR(text_escape_str(out, sizeof(out), "\xe2\x82"), "\\xe2\\x82");
+	/* Overlong "/" and overlong NUL, a surrogate, past U+10FFFF, 0xFF. */
+	CHECK_STR(text_escape_str(out, sizeof(out), "\xc0\xaf"), "\\xc0\\xaf");
+	CHECK_STR(text_escape_str(out, sizeof(out), "\xc0\x80"), "\\xc0\\x80");
+	CHECK_STR(text_escape_str(out, sizeof(out), "\xe0\x80\xaf"), "\\xe0\\x80\\xaf");
+	CHECK_STR(text_escape_str(out, sizeof(out), "\xed\xa0\x80"), "\\xed\\xa0\\x80");
+	CHECK_STR(text_escape_str(out, sizeof(out), "\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");
+	CHECK_STR(text_escape_str(out, sizeof(out), "\xff"), "\\xff");
+	/* C1 controls (U+009B is CSI) are escaped although valid UTF-8;
+	 * U+00A0 is not a control. */
+	CHECK_STR(text_escape_str(out, sizeof(out),
+				  "\xc2\x9b"
+				  "2J"),
+		  "\\xc2\\x9b2J");
+	CHECK_STR(text_escape_str(out, sizeof(out), "\xc2\xa0"), "\xc2\xa0");
+}
+
+static void t_text_escape_bound(void)
+{
+	char out[8];
+
+	/* Exactly outsz - 1 bytes fit. */
+	memset(out, 'X', sizeof(out));
+	CHECK_STR(text_escape_str(out, sizeof(out), "abcdefg"), "abcdefg");
+	CHECK_STR(text_escape_str(out, sizeof(out), "abcdefgh"), "abcdefg");
+	/* An escape never is cut in half: "abcdef" + "\n" would need 8 bytes. */
+	CHECK_STR(text_escape_str(out, sizeof(out), "abcdef\n"), "abcdef");
+	CHECK_STR(text_escape_str(out, sizeof(out), "abcde\n"), "abcde\\n");
+	CHECK_STR(text_escape_str(out, sizeof(out), "abc\x01"), "abc\\x01");
+	CHECK_STR(text_escape_str(out, sizeof(out), "abcd\x01"), "abcd");
+	/* Nor a UTF-8 character: the euro sign needs 3 bytes. */
+	CHECK_STR(text_escape_str(out, sizeof(out), "abcde\xe2\x82\xac"), "abcde");
+	CHECK_STR(text_escape_str(out, sizeof(out), "abcd\xe2\x82\xac"), "abcd\xe2\x82\xac");
+	/* Nothing written past the bound. */
+	{
+		char big[16];
+		memset(big, 'X', sizeof(big));
+		text_escape_str(big, 5, "\n\n\n\n\n\n");
+		CHECK_STR(big, "\\n\\n");
+		CHECK(big[5] == 'X' && big[15] == 'X');
+		text_escape_str(big, 1, "abc");
+		CHECK_STR(big, "");
+		CHECK(big[1] == 'n');
+	}
+}
+
+/* Decoded apart from text.c: true when s has no control byte (C0, DEL,
+ * C1) and is valid UTF-8 (no overlong form, surrogate or code point past
+ * U+10FFFF). */
+static bool utf8_valid_no_ctrl(const unsigned char *s)
+{
+	while (*s) {
+		unsigned c = *s, n, cp;
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+		if (n == 0 || c > 0xF4)
+			return false;
+		cp = c & (0xFF >> (n + 1));
+		for (unsigned i = 1; i < n; i++) {
+			if ((s[i] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i] & 0x3F);
+		}
+		if ((n == 2 && cp < 0xA0) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false; /* overlong, C1, surrogate, too large */
+		s += n;
+	}
+	return true;
+}
+
+/* Whatever the input and the bound, the output fits, nothing is written
+ * past the bound, and it is printable UTF-8. */
+static void t_text_escape_random(void)
+{
+	unsigned long long x = 0x9E3779B97F4A7C15ULL;
+	unsigned char in[64];
+	char out[80];
+
+	for (int round = 0; round < 20000; round++) {
+		size_t len = 0, outsz;
+		for (; len < sizeof(in); len++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			/* Mostly bytes around the interesting ranges. */
+			in[len] = (unsigned char)(x % 4 == 0 ? x >> 8 : 0x7f + (x >> 8) % 0x78);
+		}
+		outsz = 1 + (size_t)(x >> 40) % sizeof(out);
+		memset(out, 'Z', sizeof(out));
+		text_escape(out, outsz, (const char *)in, (size_t)(x >> 20) % (sizeof(in) + 1));
+		if (strlen(out) >= outsz || !utf8_valid_no_ctrl((const unsigned char *)out) ||
+		    (outsz < sizeof(out) && out[outsz] != 'Z')) {
+			check_fail(__FILE__, __LINE__, "round %d: bad output", round);
+			return;
+		}
+	}
+}
+
+static void t_text_int64_parse(void)
+{
+	int64_t v = 7;
+
+	CHECK(text_int64_parse("0", 0, 10, &v) && v == 0);
+	CHECK(text_int64_parse("10", 0, 10, &v) && v == 10);
+	CHECK(text_int64_parse("-5", -10, 10, &v) && v == -5);
+	CHECK(text_int64_parse("+5", -10, 10, &v) && v == 5);
+	CHECK(text_int64_parse("9223372036854775807", INT64_MIN, INT64_MAX, &v) && v == INT64_MAX);
+	CHECK(text_int64_parse("-9223372036854775808", INT64_MIN, INT64_MAX, &v) && v == INT64_MIN);
+	v = 7;
+	CHECK(!text_int64_parse("11", 0, 10, &v));
+	CHECK(!text_int64_parse("-1", 0, 10, &v));
+	CHECK(!text_int64_parse("9223372036854775808", INT64_MIN, INT64_MAX, &v));
+	CHECK(!text_int64_parse("-9223372036854775809", INT64_MIN, INT64_MAX, &v));
+	CHECK(!text_int64_parse("", 0, 10, &v));
+	CHECK(!text_int64_parse("-", 0, 10, &v));
+	CHECK(!text_int64_parse(" 5", 0, 10, &v));
+	CHECK(!text_int64_parse("5 ", 0, 10, &v));
+	CHECK(!text_int64_parse("5x", 0, 10, &v));
+	CHECK(!text_int64_parse("0x5", 0, 10, &v));
+	CHECK(!text_int64_parse("+-5", -10, 10, &v));
+	CHECK(!text_int64_parse(NULL, 0, 10, &v));
+	CHECK_INT(v, 7); /* untouched by every failure */
+}
+
+/* log_msg writes one escaped line, whatever the message holds. */
+static void t_log_escapes(void)
+{
+	char path[] = "/tmp/bb_test_log_XXXXXX";
+	char got[2048];
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	ssize_t n;
+
+	CHECK(fd >= 0 && saved >= 0);
+	if (fd < 0 || saved < 0)
+		return;
+	CHECK(dup2(fd, STDERR_FILENO) >= 0);
+	log_warn("from %s: %s", "peer", "bad\n2026-01-01T00:00:00Z error forged\x1b[2J");
+	CHECK(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	n = pread(fd, got, sizeof(got) - 1, 0);
+	close(fd);
+	unlink(path);
+	CHECK(n > 0);
+	if (n <= 0)
+		return;
+	got[n] = '\0';
+	CHECK(strstr(got, " warn from peer: bad\\n2026-01-01T00:00:00Z error forged\\x1b[2J\n") !=
+	      NULL);
+	CHECK(strchr(got, '\n') == got + n - 1); /* one line */
+}
+
 static const struct check_case cases[] = {
 	{"time_format_known", t_time_format_known},
 	{"time_parse_known", t_time_parse_known},
@@ -584,6 +776,12 @@ static const struct check_case cases[] = {
 	{"fs_write_new_file", t_fs_write_new_file},
 	{"fs_mkdir_parents", t_fs_mkdir_parents},
 	{"err", t_err},
+	{"text_escape", t_text_escape},
+	{"text_escape_utf8", t_text_escape_utf8},
+	{"text_escape_bound", t_text_escape_bound},
+	{"text_escape_random", t_text_escape_random},
+	{"text_int64_parse", t_text_int64_parse},
+	{"log_escapes", t_log_escapes},
 };
 
 CHECK_MAIN(cases)
