@@ -222,7 +222,8 @@ enum bb_rc store_host_stats_each(struct store *st, store_host_stats_fn fn, void 
 				 struct err *e) BB_MUST_CHECK;
 
 /* ---- remote hosts ----------------------------------------------------
- * Host names as store_delivery_add makes them; compared in lower case. */
+ * Host keys as url_host_key makes them (the hosts store_delivery_add is
+ * given); compared in lower case. */
 
 /* A success clears the host's failure days and its unavailable mark. */
 enum bb_rc store_host_success(struct store *st, const char *host, time_t now, struct err *e)
