@@ -3,7 +3,6 @@
  */
 #include "activity.h"
 
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -142,25 +141,4 @@ void ap_activity_free(struct ap_activity *a)
 {
 	json_decref(a->root);
 	memset(a, 0, sizeof(*a));
-}
-
-bool ap_url_host(const char *url, char *out, size_t outlen)
-{
-	const char *p = strstr(url, "://"), *end;
-	size_t n;
-
-	if (p == NULL)
-		return false;
-	p += 3;
-	end = p + strcspn(p, "/?#");
-	/* userinfo is never legitimate in an actor URL; refuse it */
-	if (memchr(p, '@', (size_t)(end - p)) != NULL)
-		return false;
-	n = (size_t)(end - p);
-	if (n == 0 || n >= outlen)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		out[i] = (char)tolower((unsigned char)p[i]);
-	out[n] = '\0';
-	return true;
 }

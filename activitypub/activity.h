@@ -61,8 +61,4 @@ enum bb_rc ap_activity_parse(const char *body, size_t len, struct ap_activity *o
 
 void ap_activity_free(struct ap_activity *a);
 
-/* The host of an http(s) URL, lower-cased into out (with the port when
- * there is one); false when url has no host. */
-bool ap_url_host(const char *url, char *out, size_t outlen);
-
 #endif

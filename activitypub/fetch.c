@@ -14,6 +14,7 @@
 #include "fetch.h"
 #include "buf.h"
 #include "httpsig.h"
+#include "url.h"
 
 #include <netinet/in.h>
 #include <stdint.h>
@@ -119,59 +120,50 @@ bool fetch_address_allowed(const struct sockaddr *sa, bool allow_private)
 /* ---- URLs ------------------------------------------------------------ */
 
 /* Checks url against the policy and returns it as curl will send it
- * (dot segments removed, no fragment) in *out (caller frees).  false when
- * refused; *out is NULL then, as it is when out of memory (*nomem set). */
+ * (url_format: canonical host, dot segments removed, no fragment) in *out
+ * (caller frees).  false when refused; *out is NULL then, as it is when
+ * out of memory (*nomem set). */
 static bool url_normalize(const char *url, bool allow_private, char **out, bool *nomem)
 {
-	CURLU *u = NULL;
-	char *scheme = NULL, *user = NULL, *password = NULL, *host = NULL, *norm = NULL;
-	size_t len, sl;
+	struct url *u = NULL;
+	struct err e = {0};
+	enum bb_rc rc;
 	bool ok = false;
 
 	*out = NULL;
 	*nomem = false;
-	if (url == NULL || (len = strlen(url)) == 0 || len > FETCH_URL_MAX)
+	if (url == NULL || strlen(url) > FETCH_URL_MAX)
 		goto out;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
-			goto out;
-	/* curl tolerates "https:/host", "https:host" and "https:///host"; the
-	 * signer does not, and neither do we: "scheme://" and an authority. */
-	sl = strcspn(url, ":/?#");
-	if (sl == 0 || strncmp(url + sl, "://", 3) != 0 || strcspn(url + sl + 3, "/?#") == 0)
-		goto out;
-	u = curl_url();
+	u = malloc(sizeof(*u));
 	if (u == NULL) {
 		*nomem = true;
 		goto out;
 	}
-	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0')
-		goto out;
-	if (strcmp(scheme, "https") != 0 && !(allow_private && strcmp(scheme, "http") == 0))
-		goto out;
-	/* Credentials in a URL from a stranger: refused, never sent. */
-	if (curl_url_get(u, CURLUPART_USER, &user, 0) != CURLUE_NO_USER ||
-	    curl_url_get(u, CURLUPART_PASSWORD, &password, 0) != CURLUE_NO_PASSWORD)
-		goto out;
-	if (curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &norm, 0) != CURLUE_OK) {
-		*nomem = true;
+	/* url_parse also refuses what curl tolerates and the signer does
+	 * not: "https:/host", "https:host", "https:///host", spaces. */
+	rc = url_parse(url, URL_REMOVE_DOTS, u, &e);
+	if (rc != BB_OK) {
+		*nomem = rc == BB_ERR_NOMEM;
 		goto out;
 	}
-	if (strlen(norm) > FETCH_URL_MAX)
+	if (strcmp(u->scheme, "https") != 0 && !(allow_private && strcmp(u->scheme, "http") == 0))
 		goto out;
-	*out = strdup(norm);
-	*nomem = *out == NULL;
-	ok = *out != NULL;
+	/* Credentials in a URL from a stranger: refused, never sent. */
+	if (u->has_userinfo)
+		goto out;
+	rc = url_format(u, out, &e);
+	if (rc != BB_OK) {
+		*nomem = rc == BB_ERR_NOMEM;
+		goto out;
+	}
+	if (strlen(*out) > FETCH_URL_MAX) {
+		free(*out);
+		*out = NULL;
+		goto out;
+	}
+	ok = true;
 out:
-	curl_free(scheme);
-	curl_free(user);
-	curl_free(password);
-	curl_free(host);
-	curl_free(norm);
-	curl_url_cleanup(u);
+	free(u);
 	return ok;
 }
 
@@ -433,7 +425,6 @@ static enum bb_rc redirect_target(struct fetch_ctx *c, const char *url, char **n
 				  struct err *e)
 {
 	struct curl_header *loc = NULL;
-	CURLU *u = NULL;
 	char *abs = NULL;
 	bool nomem = false;
 	enum bb_rc rc = BB_OK;
@@ -443,17 +434,12 @@ static enum bb_rc redirect_target(struct fetch_ctx *c, const char *url, char **n
 		goto out;
 	/* A relative Location resolves against the URL it came from
 	 * (RFC 9110 §10.2.2); any scheme parses so the policy can name it. */
-	u = curl_url();
-	if (u == NULL) {
-		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
-		goto out;
-	}
 	if (strlen(loc->value) > FETCH_URL_MAX ||
-	    curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_URL, loc->value, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &abs, 0) != CURLUE_OK) {
-		rc = err_set(e, BB_ERR_INVALID, "GET %.200s: unusable Location '%.200s'", url,
-			     loc->value);
+	    (rc = url_resolve(url, loc->value, &abs, e)) != BB_OK) {
+		rc = rc == BB_ERR_NOMEM
+			 ? rc
+			 : err_set(e, BB_ERR_INVALID, "GET %.200s: unusable Location '%.200s'", url,
+				   loc->value);
 		goto out;
 	}
 	if (!url_normalize(abs, c->cfg->allow_private, next, &nomem)) {
@@ -463,8 +449,7 @@ static enum bb_rc redirect_target(struct fetch_ctx *c, const char *url, char **n
 		goto out;
 	}
 out:
-	curl_free(abs);
-	curl_url_cleanup(u);
+	free(abs);
 	return rc;
 }
 

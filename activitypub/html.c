@@ -11,8 +11,8 @@
  * stays well formed.
  */
 #include "html.h"
+#include "url.h"
 
-#include <ctype.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
@@ -501,38 +501,40 @@ static const char *attr(const xmlNode *n, const char *name)
 	return NULL;
 }
 
-/* Resolves href to an absolute http(s) URL in out: absolute ones as they
- * are, "//host/..." and "/path" against the post's URL; false for anything
- * else (javascript:, data:, relative paths, control characters). */
+/* Resolves href to an absolute http(s) URL in out (url_resolve: scheme in
+ * lower case, dot segments removed, the host as written): absolute ones,
+ * "//host/..." and "/path" against the post's URL; false for anything else
+ * (javascript:, data:, path-relative refs, control characters, URLs curl
+ * would not request). */
 static bool link_target(const char *base, const char *href, char *out, size_t outlen)
 {
-	const char *host;
-	size_t len, blen = 0;
+	char ref[HREF_MAX], *abs = NULL;
+	size_t len;
+	bool ok = false;
 
 	while (*href == ' ' || *href == '\t' || *href == '\n' || *href == '\r' || *href == '\f')
 		href++;
 	len = strlen(href);
 	while (len > 0 && strchr(" \t\n\r\f", href[len - 1]))
 		len--;
+	if (len == 0 || len >= sizeof(ref))
+		return false;
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)href[i] < 0x20 || href[i] == 0x7f)
 			return false;
-	if (!html_is_http(href)) {
-		if (href[0] != '/' || base == NULL || !html_is_http(base))
-			return false;
-		host = strstr(base, "://") + 3;
-		blen = href[1] == '/' ? (size_t)(host - 2 - base)
-				      : (size_t)(host - base) + strcspn(host, "/?#");
-	}
-	if (len == 0 || blen + len >= outlen)
+	memcpy(ref, href, len);
+	ref[len] = '\0';
+	if (!html_is_http(ref) && (ref[0] != '/' || base == NULL || !html_is_http(base)))
 		return false;
-	if (blen > 0)
-		memcpy(out, base, blen);
-	memcpy(out + blen, href, len);
-	out[blen + len] = '\0';
-	for (char *c = out; *c != '\0' && *c != ':'; c++) /* the scheme in lower case */
-		*c = (char)tolower((unsigned char)*c);
-	return true;
+	if (url_resolve(html_is_http(ref) ? NULL : base, ref, &abs, NULL) != BB_OK)
+		return false;
+	len = strlen(abs);
+	if (html_is_http(abs) && len < outlen) {
+		memcpy(out, abs, len + 1);
+		ok = true;
+	}
+	free(abs);
+	return ok;
 }
 
 /* The class tokens Mastodon keeps that a blog's HTML may carry. */

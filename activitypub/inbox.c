@@ -9,6 +9,7 @@
 #include "log.h"
 #include "rand.h"
 #include "remote.h"
+#include "url.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -25,26 +26,16 @@ void inbox_verified_clear(struct inbox_verified *v)
 	v->ignore = false;
 }
 
-bool inbox_domain_blocked(char *const *blocked, const char *host)
+/* The host key of an actor id into host; false when it has none, or has
+ * user info, which is never legitimate in an actor id. */
+static bool actor_host(const char *actor, char host[URL_HOST_KEY_MAX + 1])
 {
-	char bare[256];
-	size_t hl;
+	struct url u;
 
-	if (blocked == NULL)
+	if (url_parse(actor, 0, &u, NULL) != BB_OK || u.has_userinfo)
 		return false;
-	/* Compare without the port. */
-	snprintf(bare, sizeof(bare), "%s", host);
-	if (bare[0] != '[')
-		bare[strcspn(bare, ":")] = '\0';
-	hl = strlen(bare);
-	for (; *blocked; blocked++) {
-		size_t bl = strlen(*blocked);
-		if (hl == bl && strcmp(bare, *blocked) == 0)
-			return true;
-		if (hl > bl && bare[hl - bl - 1] == '.' && strcmp(bare + hl - bl, *blocked) == 0)
-			return true;
-	}
-	return false;
+	url_host_port(&u, host);
+	return true;
 }
 
 /* Verifies with the key of a, mapping a crypto failure to AUTH. */
@@ -86,13 +77,13 @@ static enum bb_rc verify_fetched(struct store *st, const struct inbox_env *env,
 	return verify_with(env, sig, m, signer, e);
 }
 
-static size_t signer_hosts(const struct store_actor *signer, char hosts[2][256]);
+static size_t signer_hosts(const struct store_actor *signer, char hosts[2][URL_HOST_KEY_MAX + 1]);
 
 /* Whether the sender's server had delivery failures (read only). */
 static enum bb_rc sender_troubled(struct store *st, const struct store_actor *signer,
 				  bool *troubled, struct err *e)
 {
-	char hosts[2][256];
+	char hosts[2][URL_HOST_KEY_MAX + 1];
 	size_t n = signer_hosts(signer, hosts);
 
 	*troubled = false;
@@ -116,7 +107,7 @@ enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
 			struct err *e)
 {
 	struct httpsig *sig = NULL;
-	char host[256];
+	char host[URL_HOST_KEY_MAX + 1];
 	enum bb_rc rc;
 
 	memset(out, 0, sizeof(*out));
@@ -126,11 +117,11 @@ enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
 	rc = ap_activity_parse(m->body, m->body_len, &out->act, e);
 	if (rc != BB_OK)
 		goto out;
-	if (!ap_url_host(out->act.actor, host, sizeof(host))) {
+	if (!actor_host(out->act.actor, host)) {
 		rc = err_set(e, BB_ERR_INVALID, "the actor has no host");
 		goto out;
 	}
-	if (out->act.type != AP_TYPE_FOLLOW && inbox_domain_blocked(env->blocked_domains, host)) {
+	if (out->act.type != AP_TYPE_FOLLOW && url_host_blocked(env->blocked_domains, host)) {
 		rc = err_set(e, BB_ERR_FORBIDDEN, "Instance is blocked");
 		goto out;
 	}
@@ -172,12 +163,15 @@ static enum bb_rc queue_answer(struct store *st, const struct inbox_env *env,
 			       const struct ap_activity *a, const char *type, const char *inbox,
 			       time_t now, struct err *e)
 {
-	char hex[2 * INBOX_ID_BYTES + 1], id[512];
+	char hex[2 * INBOX_ID_BYTES + 1], id[512], host[URL_HOST_KEY_MAX + 1];
 	json_t *j;
 	char *json;
 	int64_t rowid = 0;
 	enum bb_rc rc;
 
+	rc = url_host_key(inbox, host, e);
+	if (rc != BB_OK)
+		return rc;
 	if (rand_hex(hex, INBOX_ID_BYTES) != BB_OK)
 		return err_set(e, BB_ERR_IO, "no random source");
 	snprintf(id, sizeof(id), "%s/ap/activities/%s", env->site->cfg.base_url, hex);
@@ -194,7 +188,7 @@ static enum bb_rc queue_answer(struct store *st, const struct inbox_env *env,
 	free(json);
 	if (rc != BB_OK)
 		return rc;
-	return store_delivery_add(st, rowid, inbox, now, e);
+	return store_delivery_add(st, rowid, inbox, host, now, e);
 }
 
 static enum bb_rc apply_follow(struct store *st, const struct inbox_env *env,
@@ -202,13 +196,12 @@ static enum bb_rc apply_follow(struct store *st, const struct inbox_env *env,
 {
 	const struct ap_activity *a = &v->act;
 	struct store_follower f = {0};
-	char host[256];
+	char host[URL_HOST_KEY_MAX + 1];
 	enum bb_rc rc;
 
 	if (a->object.id == NULL || strcmp(a->object.id, env->site->actor_id) != 0)
 		return BB_OK; /* a follow of someone else: not ours to answer */
-	if (ap_url_host(a->actor, host, sizeof(host)) &&
-	    inbox_domain_blocked(env->blocked_domains, host)) {
+	if (actor_host(a->actor, host) && url_host_blocked(env->blocked_domains, host)) {
 		log_info("rejecting the follow of %s (blocked domain)", a->actor);
 		return queue_answer(st, env, a, "Reject", v->signer.inbox, now, e);
 	}
@@ -266,14 +259,15 @@ static enum bb_rc apply_delete(struct store *st, const struct ap_activity *a, st
 	return rc;
 }
 
-/* The hosts of an actor's inboxes (where our deliveries to it go). */
-static size_t signer_hosts(const struct store_actor *signer, char hosts[2][256])
+/* The host keys of an actor's inboxes (where our deliveries to it go), as
+ * the deliveries to them are kept. */
+static size_t signer_hosts(const struct store_actor *signer, char hosts[2][URL_HOST_KEY_MAX + 1])
 {
 	const char *urls[] = {signer->inbox, signer->shared_inbox};
 	size_t n = 0;
 
 	for (size_t i = 0; i < 2; i++)
-		if (urls[i] && ap_url_host(urls[i], hosts[n], sizeof(hosts[n])) &&
+		if (urls[i] && url_host_key(urls[i], hosts[n], NULL) == BB_OK &&
 		    (n == 0 || strcmp(hosts[0], hosts[n]) != 0))
 			n++;
 	return n;
@@ -287,7 +281,7 @@ static size_t signer_hosts(const struct store_actor *signer, char hosts[2][256])
 static enum bb_rc host_alive(struct store *st, const struct store_actor *signer, time_t now,
 			     struct err *e)
 {
-	char hosts[2][256];
+	char hosts[2][URL_HOST_KEY_MAX + 1];
 	size_t n = signer_hosts(signer, hosts);
 
 	for (size_t i = 0; i < n; i++) {

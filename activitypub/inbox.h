@@ -30,7 +30,7 @@
 struct inbox_env {
 	const struct ap_site *site;
 	const struct fetch_config *fetch;
-	char *const *blocked_domains; /* lower-case, NULL-terminated; may be NULL */
+	char *const *blocked_domains; /* for url_host_blocked; may be NULL */
 	struct pubkey_cache *keys;    /* parsed remote keys; may be NULL */
 };
 
@@ -55,8 +55,5 @@ void inbox_verified_clear(struct inbox_verified *v);
 /* Applies a verified activity; the caller holds the transaction. */
 enum bb_rc inbox_apply(struct store *st, const struct inbox_env *env,
 		       const struct inbox_verified *v, time_t now, struct err *e) BB_MUST_CHECK;
-
-/* True when host is a blocked domain or a subdomain of one. */
-bool inbox_domain_blocked(char *const *blocked, const char *host);
 
 #endif

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "log.h"
 #include "site.h"
+#include "url.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -135,51 +136,6 @@ static bool content_type_is_ap(const char *ct)
 	return false;
 }
 
-/* A URL's scheme, lower-case host and port ("" when default or absent). */
-struct url_id {
-	char scheme[8];
-	char host[256];
-	char port[8];
-};
-
-static bool url_id_parse(const char *url, struct url_id *o)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL;
-	CURLUcode pc;
-	bool ok = false;
-
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		goto out;
-	pc = curl_url_get(u, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT);
-	if (pc != CURLUE_OK && pc != CURLUE_NO_PORT)
-		goto out;
-	if (strlen(scheme) >= sizeof(o->scheme) || strlen(host) >= sizeof(o->host) ||
-	    (port && strlen(port) >= sizeof(o->port)))
-		goto out;
-	memcpy(o->scheme, scheme, strlen(scheme) + 1);
-	for (size_t i = 0; i <= strlen(host); i++)
-		o->host[i] = (char)((host[i] >= 'A' && host[i] <= 'Z') ? host[i] + 32 : host[i]);
-	memcpy(o->port, port ? port : "", port ? strlen(port) + 1 : 1);
-	ok = true;
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return ok;
-}
-
-static bool same_origin(const char *a, const char *b)
-{
-	struct url_id x, y;
-
-	return url_id_parse(a, &x) && url_id_parse(b, &y) && strcmp(x.scheme, y.scheme) == 0 &&
-	       strcmp(x.host, y.host) == 0 && strcmp(x.port, y.port) == 0;
-}
-
 /* ---- documents -------------------------------------------------------- */
 
 /* True when j and everything inside nest at most REMOTE_JSON_DEPTH_MAX
@@ -266,7 +222,7 @@ static enum bb_rc doc_fetch(const struct fetch_config *cfg, const char *url, jso
 			     url, r.content_type ? r.content_type : "none");
 		goto out;
 	}
-	if (!same_origin(url, r.url)) {
+	if (!url_same_origin(url, r.url)) {
 		rc = err_set(e, BB_ERR_AUTH, "GET %.200s: redirected to another origin (%.200s)",
 			     url, r.url);
 		goto out;
@@ -468,23 +424,23 @@ out:
 static enum bb_rc webfinger_handle(const struct fetch_config *cfg, const struct actor_doc *a,
 				   char **handle, struct err *e)
 {
-	struct url_id id;
+	struct url id;
+	char hp[URL_HOST_KEY_MAX + 1];
 	struct buf acct, url;
 	bool nomem = false;
 	enum bb_rc rc = BB_OK;
 
 	*handle = NULL;
-	if (!username_valid(a->username) || !url_id_parse(a->id, &id))
+	if (!username_valid(a->username) || url_parse(a->id, 0, &id, NULL) != BB_OK)
 		return BB_OK;
+	url_host_port(&id, hp);
 	buf_init(&acct, FETCH_URL_MAX);
 	buf_init(&url, FETCH_URL_MAX);
 	/* https, as Mastodon asks; the id's own scheme where http is allowed
 	 * (tests and local development). */
-	if (buf_printf(&acct, "%s@%s%s%s", a->username, id.host, id.port[0] ? ":" : "",
-		       id.port) != BB_OK ||
-	    buf_printf(&url, "%s://%s%s%s/.well-known/webfinger?resource=acct:%s",
-		       cfg->allow_private ? id.scheme : "https", id.host, id.port[0] ? ":" : "",
-		       id.port, acct.data) != BB_OK)
+	if (buf_printf(&acct, "%s@%s", a->username, hp) != BB_OK ||
+	    buf_printf(&url, "%s://%s/.well-known/webfinger?resource=acct:%s",
+		       cfg->allow_private ? id.scheme : "https", hp, acct.data) != BB_OK)
 		goto out; /* too long for a URL: no handle */
 	if (webfinger_check(cfg, url.data, acct.data, a->id, &nomem)) {
 		buf_reset(&url);

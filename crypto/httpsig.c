@@ -14,7 +14,6 @@
 #include "buf.h"
 #include "digest.h"
 
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,42 +70,6 @@ bool httpsig_header_value(const struct httpsig_message *m, const char *name, cha
 	if (found)
 		*out = buf_take(&b);
 	return !found || *out != NULL;
-}
-
-bool httpsig_url_split(const char *url, struct url_parts *u)
-{
-	const char *sep = strstr(url, "://"), *auth, *path;
-	size_t sl, al, tl;
-
-	if (sep == NULL || (sl = (size_t)(sep - url)) == 0 || sl >= sizeof(u->scheme))
-		return false;
-	auth = sep + 3;
-	path = auth + strcspn(auth, "/?#");
-	al = (size_t)(path - auth);
-	if (al == 0 || al >= sizeof(u->authority))
-		return false;
-	for (size_t i = 0; i < sl; i++)
-		u->scheme[i] = (char)tolower((unsigned char)url[i]);
-	u->scheme[sl] = '\0';
-	for (size_t i = 0; i < al; i++)
-		u->authority[i] = (char)tolower((unsigned char)auth[i]);
-	u->authority[al] = '\0';
-	/* A default port is not part of @authority (RFC 9421 §2.2.3). */
-	if ((strcmp(u->scheme, "https") == 0 && al > 4 && strcmp(u->authority + al - 4, ":443") == 0) ||
-	    (strcmp(u->scheme, "http") == 0 && al > 3 && strcmp(u->authority + al - 3, ":80") == 0))
-		*strrchr(u->authority, ':') = '\0';
-	tl = strcspn(path, "#");
-	if (tl + 2 > sizeof(u->target))
-		return false;
-	if (path[0] != '/') { /* "https://host?q" has the path "/" */
-		u->target[0] = '/';
-		memcpy(u->target + 1, path, tl);
-		u->target[tl + 1] = '\0';
-	} else {
-		memcpy(u->target, path, tl);
-		u->target[tl] = '\0';
-	}
-	return true;
 }
 
 bool httpsig_item_covered(const struct httpsig *s, const char *name)

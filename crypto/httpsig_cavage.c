@@ -232,13 +232,13 @@ out:
 static enum bb_rc cavage_string(const struct httpsig *s, const struct httpsig_message *m,
 				bool with_query, struct buf *b, struct err *e)
 {
-	struct url_parts u;
+	struct url u;
 	enum bb_rc rc = BB_OK;
 
-	if (!httpsig_url_split(m->target_uri, &u))
+	if (url_parse(m->target_uri, 0, &u, NULL) != BB_OK)
 		return err_set(e, BB_ERR_INVALID, "bad request target");
 	if (!with_query)
-		u.target[strcspn(u.target, "?")] = '\0';
+		u.target[u.path_len] = '\0';
 	for (size_t i = 0; i < s->nitems && rc == BB_OK; i++) {
 		const char *name = s->items[i];
 		char *value = NULL;

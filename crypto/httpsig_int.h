@@ -18,6 +18,7 @@
 #define BB_HTTPSIG_INT_H
 
 #include "httpsig.h"
+#include "url.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,16 +51,10 @@ struct httpsig {
 bool httpsig_header_value(const struct httpsig_message *m, const char *name,
 			  char **out) BB_MUST_CHECK;
 
-/* Splits an absolute URL into its lower-case scheme and authority and the
- * path (with the query, without the fragment).  Returns false when url is
- * not absolute. */
-struct url_parts {
-	char scheme[16];
-	char authority[256];
-	char target[2048]; /* path[?query] */
-};
-
-bool httpsig_url_split(const char *url, struct url_parts *u) BB_MUST_CHECK;
+/* URLs are read with url_parse (common/url.h), the path as given: its
+ * scheme, its url_host_port as Host and @authority (lower case, default
+ * port dropped, RFC 9421 §2.2.3), and its target (path[?query], no
+ * fragment) as (request-target), @path and @query. */
 
 /* Whether s covers the item (cavage header name or RFC 9421 component)
  * name, compared exactly. */

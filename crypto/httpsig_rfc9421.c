@@ -305,19 +305,20 @@ out:
 
 /* Appends the value of one component (RFC 9421 §2.1-2.2). */
 static enum bb_rc rfc9421_component(const char *c, const struct httpsig_message *m,
-				    const struct url_parts *u, struct buf *b, struct err *e)
+				    const struct url *u, struct buf *b, struct err *e)
 {
-	const char *q = strchr(u->target, '?');
-	char *value = NULL;
+	const char *q = u->has_query ? u->target + u->path_len : NULL;
+	char *value = NULL, authority[URL_HOST_KEY_MAX + 1];
 	enum bb_rc rc;
 
 	if (strcmp(c, "@method") == 0)
 		rc = buf_puts(b, m->method);
 	else if (strcmp(c, "@target-uri") == 0)
 		rc = buf_puts(b, m->target_uri);
-	else if (strcmp(c, "@authority") == 0)
-		rc = buf_puts(b, u->authority);
-	else if (strcmp(c, "@scheme") == 0)
+	else if (strcmp(c, "@authority") == 0) {
+		url_host_port(u, authority);
+		rc = buf_puts(b, authority);
+	} else if (strcmp(c, "@scheme") == 0)
 		rc = buf_puts(b, u->scheme);
 	else if (strcmp(c, "@request-target") == 0)
 		rc = buf_puts(b, u->target);
@@ -345,10 +346,10 @@ static enum bb_rc rfc9421_component(const char *c, const struct httpsig_message 
 static enum bb_rc rfc9421_base(const struct httpsig *s, const struct httpsig_message *m,
 			       struct buf *b, struct err *e)
 {
-	struct url_parts u;
+	struct url u;
 	enum bb_rc rc;
 
-	if (!httpsig_url_split(m->target_uri, &u))
+	if (url_parse(m->target_uri, 0, &u, NULL) != BB_OK)
 		return err_set(e, BB_ERR_INVALID, "bad request target");
 	for (size_t i = 0; i < s->nitems; i++) {
 		if (buf_printf(b, "\"%s\": ", s->items[i]) != BB_OK)

@@ -46,7 +46,7 @@ static enum bb_rc sign_b64(const struct key *k, const struct buf *b, char **out,
 }
 
 static enum bb_rc sign_cavage(const struct key *k, const char *key_id, const char *method,
-			      const struct url_parts *u, const char *content_type, bool body,
+			      const struct url *u, const char *content_type, bool body,
 			      struct httpsig_signed *out, struct buf *b, struct err *e)
 {
 	struct buf hdr;
@@ -119,20 +119,21 @@ enum bb_rc httpsig_sign(enum httpsig_scheme scheme, const struct key *k, const c
 			const void *body, size_t body_len, time_t now, struct httpsig_signed *out,
 			struct err *e)
 {
-	struct url_parts u;
-	char date[TIME_IMF_LEN], dig[DIGEST_SHA256_B64_LEN];
+	struct url u;
+	char date[TIME_IMF_LEN], dig[DIGEST_SHA256_B64_LEN], host[URL_HOST_KEY_MAX + 1];
 	struct buf b;
 	bool has_body = body != NULL;
 	enum bb_rc rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!httpsig_url_split(url, &u))
+	if (url_parse(url, 0, &u, NULL) != BB_OK)
 		return err_set(e, BB_ERR_INVALID, "cannot sign for '%.100s': not an absolute URL",
 			       url);
+	url_host_port(&u, host);
 	if (strpbrk(key_id, "\"\\") != NULL)
 		return err_set(e, BB_ERR_INVALID, "key id may not hold quotes or backslashes");
 	time_imf_fixdate(now, date);
-	out->host = strdup(u.authority);
+	out->host = strdup(host);
 	out->date = strdup(date);
 	if (out->host == NULL || out->date == NULL) {
 		rc = err_set(e, BB_ERR_NOMEM, "out of memory");

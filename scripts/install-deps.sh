@@ -5,7 +5,7 @@
 # when everything is already there.
 set -eu
 packages="build-essential cmake pkg-config curl ca-certificates libmicrohttpd-dev
-libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev libxml2-dev zlib1g-dev sqlite3 openssl"
+libcurl4-openssl-dev libidn2-dev libjansson-dev libssl-dev libsqlite3-dev libxml2-dev zlib1g-dev sqlite3 openssl"
 if [ "${1:-}" = test ]; then
 	packages="$packages nginx-light"
 	# npm may come with a Node.js that is not Debian's: only ask for

@@ -153,11 +153,12 @@ enum bb_rc store_activity_add(struct store *st, const char *ap_id, const char *j
 			      time_t now, int64_t *rowid, struct err *e) BB_MUST_CHECK;
 
 /* Queues the activity for inbox, due now.  A second add of the same pair
- * is a no-op.  The delivery's host is the inbox URL's authority in lower
- * case ("host" or "host:port"); an inbox without one is BB_ERR_INVALID,
- * an unknown activity BB_ERR_NOTFOUND. */
+ * is a no-op.  host is the inbox's host key, as url_host_key (common/url.h)
+ * makes it from the inbox URL: the store keeps it as given, and delivery
+ * health is kept per host key.  A NULL or empty host is BB_ERR_INVALID, one
+ * over 262 bytes BB_ERR_LIMIT, an unknown activity BB_ERR_NOTFOUND. */
 enum bb_rc store_delivery_add(struct store *st, int64_t activity, const char *inbox,
-			      time_t now, struct err *e) BB_MUST_CHECK;
+			      const char *host, time_t now, struct err *e) BB_MUST_CHECK;
 
 enum store_delivery_state {
 	STORE_DELIVERY_PENDING, /* waiting for its next attempt */
@@ -242,7 +243,8 @@ enum bb_rc store_host_stats_each(struct store *st, store_host_stats_fn fn, void 
 				 struct err *e) BB_MUST_CHECK;
 
 /* ---- remote hosts ----------------------------------------------------
- * Host names as store_delivery_add makes them; compared in lower case. */
+ * Host keys as url_host_key makes them (the hosts store_delivery_add is
+ * given); compared in lower case. */
 
 /* A success clears the host's failure days and its unavailable mark. */
 enum bb_rc store_host_success(struct store *st, const char *host, time_t now, struct err *e)

@@ -117,7 +117,7 @@ enum bb_rc sql_txn_begin(struct store *st, struct sql_txn *t, struct err *e);
 enum bb_rc sql_txn_end(struct store *st, struct sql_txn *t, enum bb_rc rc, struct err *e);
 
 /* Longest host[:port] a delivery keeps: a DNS name (253) and a port, or
- * a bracketed IPv6 literal. */
+ * a bracketed IPv6 literal (url.h's URL_HOST_KEY_MAX fits). */
 #define HOST_MAX 262
 
 /* The delivery inserter behind store_delivery_add, prepared once and run
@@ -131,11 +131,12 @@ struct queue_insert {
 enum bb_rc queue_insert_prepare(struct store *st, struct queue_insert *qi, struct err *e);
 void queue_insert_finalize(struct store *st, struct queue_insert *qi);
 
-/* Queues activity for inbox as store_delivery_add documents it (host from
- * the URL's authority in lower case; BB_ERR_INVALID or BB_ERR_LIMIT for an
- * inbox without a usable one, BB_ERR_NOTFOUND for an unknown activity).
+/* Queues activity for inbox, whose host key is host, as
+ * store_delivery_add documents it (BB_ERR_INVALID or BB_ERR_LIMIT for an
+ * empty or over-long host, BB_ERR_NOTFOUND for an unknown activity).
  * *added is false when the pair was already queued. */
 enum bb_rc queue_insert_add(struct store *st, struct queue_insert *qi, int64_t activity,
-			    const char *inbox, time_t now, bool *added, struct err *e);
+			    const char *inbox, const char *host, time_t now, bool *added,
+			    struct err *e);
 
 #endif

@@ -13,6 +13,7 @@
  */
 #include "log.h"
 #include "store_int.h"
+#include "url.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -227,12 +228,15 @@ out:
 /* ---- fan-out ---------------------------------------------------------- */
 
 /* Queues one delivery per row of targets (distinct inboxes) with the
- * prepared inserter; *added counts the new rows.  An inbox without a
- * usable host (a follower stored before inboxes were checked) is skipped
- * with a warning: one bad follower must not hold back every other. */
+ * prepared inserter; *added counts the new rows.  The host is the inbox's
+ * host key (url_host_key), the one store_delivery_add's callers give.  An
+ * inbox without a usable host (a follower stored before inboxes were
+ * checked) is skipped with a warning: one bad follower must not hold back
+ * every other. */
 static enum bb_rc fanout_rows(struct store *st, sqlite3_stmt *targets, struct queue_insert *qi,
 			      int64_t activity, time_t now, int64_t *added, struct err *e)
 {
+	char host[URL_HOST_KEY_MAX + 1];
 	struct err skip = {0};
 	enum bb_rc rc = BB_OK;
 	bool is_new;
@@ -246,7 +250,9 @@ static enum bb_rc fanout_rows(struct store *st, sqlite3_stmt *targets, struct qu
 			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		rc = queue_insert_add(st, qi, activity, inbox, now, &is_new, &skip);
+		rc = url_host_key(inbox, host, &skip);
+		if (rc == BB_OK)
+			rc = queue_insert_add(st, qi, activity, inbox, host, now, &is_new, &skip);
 		if (rc == BB_ERR_INVALID || rc == BB_ERR_LIMIT) {
 			log_warn("fan-out of activity %lld: skipped: %s", (long long)activity,
 				 skip.msg);

@@ -22,48 +22,6 @@ _Static_assert(STORE_DELIVERY_PENDING == 0 && STORE_DELIVERY_DONE == 1 &&
 		   STORE_DELIVERY_FAILED == 2,
 	       "deliveries.state literals in the SQL");
 
-/* True when c may appear in a URL's authority as we accept it: printable
- * ASCII other than space. */
-static bool authority_char(unsigned char c)
-{
-	return c > 0x20 && c < 0x7f;
-}
-
-/* Writes the lower-cased authority (host[:port], user info dropped) of
- * url, a "scheme://authority/..." URL, to out (HOST_MAX + 1 bytes).  A URL
- * without a scheme or an authority is BB_ERR_INVALID. */
-static enum bb_rc url_host(const char *url, char *out, struct err *e)
-{
-	const char *start = strstr(url, "://"), *end, *at;
-	size_t len;
-
-	if (start == NULL || start == url)
-		return err_set(e, BB_ERR_INVALID, "inbox %s: not an absolute URL", url);
-	start += 3;
-	end = start + strcspn(start, "/?#");
-	at = memchr(start, '@', (size_t)(end - start));
-	/* The last '@' ends the user info (the host cannot hold one). */
-	while (at != NULL) {
-		start = at + 1;
-		at = memchr(start, '@', (size_t)(end - start));
-	}
-	len = (size_t)(end - start);
-	if (len == 0)
-		return err_set(e, BB_ERR_INVALID, "inbox %s: no host", url);
-	if (len > HOST_MAX)
-		return err_set(e, BB_ERR_LIMIT, "inbox %s: host longer than %d bytes", url,
-			       HOST_MAX);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)start[i];
-
-		if (!authority_char(c))
-			return err_set(e, BB_ERR_INVALID, "inbox %s: bad character in host", url);
-		out[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-	}
-	out[len] = '\0';
-	return BB_OK;
-}
-
 /* ---- activities and deliveries ---------------------------------------- */
 
 enum bb_rc store_activity_add(struct store *st, const char *ap_id, const char *json, time_t now,
@@ -141,16 +99,17 @@ static int insert_step(sqlite3_stmt *stmt)
 }
 
 enum bb_rc queue_insert_add(struct store *st, struct queue_insert *qi, int64_t activity,
-			    const char *inbox, time_t now, bool *added, struct err *e)
+			    const char *inbox, const char *host, time_t now, bool *added,
+			    struct err *e)
 {
-	char host[HOST_MAX + 1];
-	enum bb_rc rc;
 	int src;
 
 	*added = false;
-	rc = url_host(inbox, host, e);
-	if (rc != BB_OK)
-		return rc;
+	if (host == NULL || host[0] == '\0')
+		return err_set(e, BB_ERR_INVALID, "delivery to %.200s: no host", inbox);
+	if (strlen(host) > HOST_MAX)
+		return err_set(e, BB_ERR_LIMIT, "delivery to %.200s: host longer than %d bytes",
+			       inbox, HOST_MAX);
 	src = sql_bind_text(qi->host, 1, host);
 	if (src == SQLITE_OK)
 		src = insert_step(qi->host);
@@ -175,8 +134,8 @@ enum bb_rc queue_insert_add(struct store *st, struct queue_insert *qi, int64_t a
 	return BB_OK;
 }
 
-enum bb_rc store_delivery_add(struct store *st, int64_t activity, const char *inbox, time_t now,
-			      struct err *e)
+enum bb_rc store_delivery_add(struct store *st, int64_t activity, const char *inbox,
+			      const char *host, time_t now, struct err *e)
 {
 	struct sql_txn t = {0};
 	struct queue_insert qi = {0};
@@ -189,7 +148,7 @@ enum bb_rc store_delivery_add(struct store *st, int64_t activity, const char *in
 	rc = queue_insert_prepare(st, &qi, e);
 	if (rc != BB_OK)
 		goto out;
-	rc = queue_insert_add(st, &qi, activity, inbox, now, &added, e);
+	rc = queue_insert_add(st, &qi, activity, inbox, host, now, &added, e);
 out:
 	queue_insert_finalize(st, &qi);
 	return sql_txn_end(st, &t, rc, e);

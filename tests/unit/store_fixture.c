@@ -2,6 +2,7 @@
  * store_fixture.c — the helpers store_fixture.h declares.
  */
 #include "store_fixture.h"
+#include "url.h"
 
 #include "check.h"
 #include "fsutil.h"
@@ -143,4 +144,15 @@ struct store_post post(char *guid, char *ap_id, char *url, char *title, char *ha
 			       .updated = published};
 
 	return p;
+}
+
+/* The host key of inbox, as store_delivery_add's callers give it (a
+ * static buffer, valid until the next call). */
+const char *host_of(const char *inbox)
+{
+	static char host[URL_HOST_KEY_MAX + 1];
+
+	if (url_host_key(inbox, host, NULL) != BB_OK)
+		return NULL;
+	return host;
 }

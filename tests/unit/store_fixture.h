@@ -63,4 +63,8 @@ const char *claim(struct store *st, struct claims *c, time_t now, int lease, siz
 struct store_post post(char *guid, char *ap_id, char *url, char *title, char *hash,
 		       time_t published);
 
+/* The host key of inbox, as store_delivery_add's callers give it (a
+ * static buffer, valid until the next call). */
+const char *host_of(const char *inbox);
+
 #endif

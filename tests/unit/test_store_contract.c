@@ -450,9 +450,10 @@ static void t_claim_inbox_order(void)
 		  BB_OK);
 	/* ids 1, 2: Create to two inboxes of one host; 3: the Update to the
 	 * first inbox, due earlier than the Create (it must still wait). */
-	CHECK_INT(store_delivery_add(st, create, "https://m.example/inbox", 100, &e), BB_OK);
-	CHECK_INT(store_delivery_add(st, create, "https://m.example/u/z/inbox", 100, &e), BB_OK);
-	CHECK_INT(store_delivery_add(st, update, "https://m.example/inbox", 50, &e), BB_OK);
+	CHECK_INT(store_delivery_add(st, create, "https://m.example/inbox", "m.example", 100, &e), BB_OK);
+	CHECK_INT(store_delivery_add(st, create, "https://m.example/u/z/inbox", "m.example", 100,
+				     &e), BB_OK);
+	CHECK_INT(store_delivery_add(st, update, "https://m.example/inbox", "m.example", 50, &e), BB_OK);
 	CHECK_STR(claim(st, &c, 1000, 60, 10, 0, __LINE__), "1:m.example:0,2:m.example:0");
 	CHECK_INT(store_delivery_done(st, 2, 202, 1001, &e), BB_OK);
 	/* The Create is leased: the Update still waits, even after a retry. */
@@ -547,7 +548,7 @@ static void t_walk_stop(void)
 		char inbox[80];
 
 		snprintf(inbox, sizeof(inbox), "https://%s.example/u/inbox", hosts[i]);
-		CHECK_INT(store_delivery_add(st, act, inbox, 100, &e), BB_OK);
+		CHECK_INT(store_delivery_add(st, act, inbox, host_of(inbox), 100, &e), BB_OK);
 	}
 
 	s = (struct stopper){0, 2, BB_ERR_NOMEM};
