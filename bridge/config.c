@@ -10,10 +10,10 @@
  */
 #include "config.h"
 #include "fsutil.h"
+#include "url.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -94,94 +94,47 @@ static enum bb_rc set_optional(char **slot, const char *value, struct err *e)
 }
 
 /*
- * Parses an http(s) URL with libcurl's parser.  With origin_only, nothing
+ * Parses an http(s) URL with the url module.  With origin_only, nothing
  * may follow the authority but "/".  On success *norm (when not NULL)
- * receives scheme://host[:port] in lower case, and *hostport the host with
- * its port when that is not the scheme's default.
+ * receives scheme://host[:port] in canonical form (url.h), and *hostport
+ * the host with its port when that is not the scheme's default.
  */
 static enum bb_rc parse_http_url(const char *value, bool origin_only, char **norm, char **hostport,
 				 struct err *e)
 {
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL, *frag = NULL,
-	     *user = NULL;
-	enum bb_rc rc = BB_OK;
-	size_t len;
+	struct url u;
+	char origin[URL_ORIGIN_MAX + 1], hp[URL_HOST_KEY_MAX + 1];
+	enum bb_rc rc;
 
-	if (u == NULL)
+	rc = url_parse(value, 0, &u, e);
+	if (rc == BB_ERR_NOMEM)
+		return rc;
+	if (rc != BB_OK)
+		return err_set(e, BB_ERR_CONFIG, "'%s' is not a valid http(s) URL", value);
+	if (!url_is_http(&u))
+		return err_set(e, BB_ERR_CONFIG, "'%s' must be an http or https URL", value);
+	if (u.has_userinfo)
+		return err_set(e, BB_ERR_CONFIG, "'%s' must not contain a user name", value);
+	if (origin_only && (u.path_len != 1 || u.target[0] != '/'))
+		return err_set(e, BB_ERR_CONFIG,
+			       "'%s' must be an origin (scheme://host[:port]) without a path", value);
+	if (origin_only && (u.has_query || u.has_fragment))
+		return err_set(e, BB_ERR_CONFIG, "'%s' must be an origin without query or fragment",
+			       value);
+	/* The default port is dropped, which is exactly when WebFinger
+	 * omits it. */
+	url_host_port(&u, hp);
+	url_origin(&u, origin);
+	if (hostport && (*hostport = strdup(hp)) == NULL)
 		return err_set(e, BB_ERR_NOMEM, "out of memory");
-	if (curl_url_set(u, CURLUPART_URL, value, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		rc = err_set(e, BB_ERR_CONFIG, "'%s' is not a valid http(s) URL", value);
-		goto out;
-	}
-	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		rc = err_set(e, BB_ERR_CONFIG, "'%s' must be an http or https URL", value);
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
-		rc = err_set(e, BB_ERR_CONFIG, "'%s' must not contain a user name", value);
-		goto out;
-	}
-	if (origin_only) {
-		if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && path[0] &&
-		    strcmp(path, "/") != 0) {
-			rc = err_set(e, BB_ERR_CONFIG,
-				     "'%s' must be an origin (scheme://host[:port]) without a path",
-				     value);
-			goto out;
+	if (norm && (*norm = strdup(origin)) == NULL) {
+		if (hostport) {
+			free(*hostport);
+			*hostport = NULL;
 		}
-		if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
-		    curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK) {
-			rc = err_set(e, BB_ERR_CONFIG,
-				     "'%s' must be an origin without query or fragment", value);
-			goto out;
-		}
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
 	}
-	for (char *p = host; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	/* CURLUPART_PORT without CURLU_DEFAULT_PORT is absent when it is the
-	 * scheme's default, which is exactly when WebFinger omits it. */
-	if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) {
-		if ((strcmp(scheme, "http") == 0 && strcmp(port, "80") == 0) ||
-		    (strcmp(scheme, "https") == 0 && strcmp(port, "443") == 0)) {
-			curl_free(port);
-			port = NULL;
-		}
-	}
-	len = strlen(host) + (port ? strlen(port) + 1 : 0) + 1;
-	if (hostport) {
-		*hostport = malloc(len);
-		if (*hostport == NULL) {
-			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		snprintf(*hostport, len, "%s%s%s", host, port ? ":" : "", port ? port : "");
-	}
-	if (norm) {
-		size_t nl = strlen(scheme) + 3 + len;
-		*norm = malloc(nl);
-		if (*norm == NULL) {
-			if (hostport) {
-				free(*hostport);
-				*hostport = NULL;
-			}
-			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		snprintf(*norm, nl, "%s://%s%s%s", scheme, host, port ? ":" : "", port ? port : "");
-	}
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_free(query);
-	curl_free(frag);
-	curl_free(user);
-	curl_url_cleanup(u);
-	return rc;
+	return BB_OK;
 }
 
 /* CONFIG_T_URL: any http(s) URL, or NULL for an empty value. */
