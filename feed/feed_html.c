@@ -17,11 +17,11 @@
 #include "post.h"
 
 #include "buf.h"
+#include "url.h"
 
 #include <libxml/HTMLparser.h>
 #include <libxml/HTMLtree.h>
 #include <libxml/tree.h>
-#include <libxml/uri.h>
 #include <libxml/xmlsave.h>
 
 #include <stdbool.h>
@@ -48,29 +48,25 @@ static bool has_scheme(const char *s)
 }
 
 /* ref resolved against base (malloc'd; NULL only when ref is NULL or out of
- * memory).  Absolute refs are kept as given; a ref libxml2 cannot parse
- * (spaces, non-ASCII) is retried percent-encoded, and kept as given when
- * that fails too. */
+ * memory) by the url module.  Absolute refs are kept as given; a ref that
+ * cannot be resolved (a malformed one, or a base that is not absolute) is
+ * kept as given too. */
 char *feed_url_resolve(struct parse *p, const char *ref, const char *base)
 {
-	xmlChar *x = NULL, *esc = NULL;
-	char *s;
+	struct err e;
+	char *s = NULL;
+	enum bb_rc rc;
 
 	if (ref == NULL)
 		return NULL;
 	if (base == NULL || has_scheme(ref))
 		return dup_str(p, ref);
-	x = xmlBuildURI((const xmlChar *)ref, (const xmlChar *)base);
-	if (x == NULL) {
-		esc =
-		    xmlURIEscapeStr((const xmlChar *)ref, (const xmlChar *)":/?#[]@!$&'()*+,;=%~");
-		if (esc)
-			x = xmlBuildURI(esc, (const xmlChar *)base);
+	rc = url_resolve(base, ref, &s, &e);
+	if (rc == BB_ERR_NOMEM) {
+		p->nomem = true;
+		return NULL;
 	}
-	s = dup_str(p, x ? (const char *)x : ref);
-	xmlFree(x);
-	xmlFree(esc);
-	return s;
+	return rc == BB_OK ? s : dup_str(p, ref);
 }
 
 /* The base URL for n: the xml:base in scope, resolved against fallback,
