@@ -119,6 +119,36 @@ static const char *const migrations[] = {
 	 * (a Create before its Update); the claim looks for an earlier
 	 * pending row of the same inbox. */
 	"CREATE INDEX deliveries_inbox ON deliveries(inbox, state, id);",
+	/* 5: host keys as url_host_key writes them (common/url.h): no user
+	 * info, no default port.  Before, the queue kept both, so
+	 * "u@h.example:443" and "h.example" were two hosts for host health.
+	 * A hosts or host_failures row whose new key exists already merges
+	 * into it (the row under the canonical key wins). */
+	"UPDATE deliveries SET host = substr(host, instr(host, '@') + 1)"
+	"  WHERE instr(host, '@') > 0;"
+	"UPDATE deliveries SET host = substr(host, 1, length(host) - 4)"
+	"  WHERE host LIKE '%:443' AND inbox LIKE 'https:%';"
+	"UPDATE deliveries SET host = substr(host, 1, length(host) - 3)"
+	"  WHERE host LIKE '%:80' AND inbox LIKE 'http:%';"
+	"CREATE TEMP TABLE host_rekey AS"
+	"  SELECT host AS old, host AS new FROM hosts WHERE 0;"
+	"INSERT INTO host_rekey SELECT host, substr(host, instr(host, '@') + 1) FROM"
+	"  (SELECT host FROM hosts UNION SELECT host FROM host_failures)"
+	"  WHERE instr(host, '@') > 0;"
+	"INSERT INTO host_rekey SELECT host, host FROM"
+	"  (SELECT host FROM hosts UNION SELECT host FROM host_failures)"
+	"  WHERE instr(host, '@') = 0 AND (host LIKE '%:443' OR host LIKE '%:80');"
+	"UPDATE host_rekey SET new = substr(new, 1, length(new) - 4) WHERE new LIKE '%:443';"
+	"UPDATE host_rekey SET new = substr(new, 1, length(new) - 3) WHERE new LIKE '%:80';"
+	"DELETE FROM host_rekey WHERE old = new;"
+	"INSERT OR IGNORE INTO hosts(host, unavailable, scheme, last_success, last_failure)"
+	"  SELECT r.new, h.unavailable, h.scheme, h.last_success, h.last_failure"
+	"  FROM hosts h JOIN host_rekey r ON h.host = r.old;"
+	"INSERT OR IGNORE INTO host_failures(host, day)"
+	"  SELECT r.new, f.day FROM host_failures f JOIN host_rekey r ON f.host = r.old;"
+	"DELETE FROM hosts WHERE host IN (SELECT old FROM host_rekey);"
+	"DELETE FROM host_failures WHERE host IN (SELECT old FROM host_rekey);"
+	"DROP TABLE host_rekey;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1315,6 +1315,63 @@ out:
 	check_tmpdir_remove(dir);
 }
 
+/* --- schema 4 to 5: host keys without user info or default port --- */
+
+static void t_migrate_host_keys(void)
+{
+	const char *dir = check_tmpdir();
+	char *path = fs_path_join(dir, "bb.db");
+	struct store *st = NULL;
+	struct err e = {0};
+	bool troubled = false;
+
+	/* A version-4 file holding the keys the old queue made. */
+	CHECK_INT(store_open(path, &st, &e), BB_OK);
+	if (st == NULL)
+		goto out;
+	store_close(st);
+	st = NULL;
+	CHECK(raw_exec(path, "PRAGMA user_version = 4;"
+			     "INSERT INTO activities(id, ap_id, json, created_at)"
+			     " VALUES (1, 'https://blog.example/a/1', '{}', 7);"
+			     "INSERT INTO deliveries(activity, inbox, host, next_attempt, created_at,"
+			     " updated_at) VALUES"
+			     " (1, 'https://a.example:443/inbox', 'a.example:443', 1, 1, 1),"
+			     " (1, 'https://u:p@b.example/inbox', 'u:p@b.example', 1, 1, 1),"
+			     " (1, 'http://c.example:80/inbox', 'c.example:80', 1, 1, 1),"
+			     " (1, 'https://d.example:8443/inbox', 'd.example:8443', 1, 1, 1),"
+			     " (1, 'http://e.example:443/inbox', 'e.example:443', 1, 1, 1);"
+			     "INSERT INTO hosts(host, unavailable) VALUES ('a.example:443', 1),"
+			     " ('b.example', 0), ('u:p@b.example', 1);"
+			     "INSERT INTO host_failures VALUES ('a.example:443', 10),"
+			     " ('u:p@b.example', 11), ('b.example', 11);"));
+
+	CHECK_INT(store_open(path, &st, &e), BB_OK);
+	if (st == NULL) {
+		fprintf(stderr, "    %s\n", e.msg);
+		goto out;
+	}
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM deliveries WHERE host IN"
+				" ('a.example', 'b.example', 'c.example', 'd.example:8443',"
+				" 'e.example:443')"),
+		  5);
+	/* a.example keeps its health under the new key; b.example's row
+	 * under the canonical key wins over the old one's. */
+	CHECK_INT(store_host_troubled(st, "a.example", &troubled, &e), BB_OK);
+	CHECK(troubled);
+	CHECK_INT(raw_int(path, "SELECT unavailable FROM hosts WHERE host = 'b.example'"), 0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM hosts"), 2);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM host_failures"), 2);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM hosts WHERE host LIKE '%:443'"
+				" OR instr(host, '@') > 0"),
+		  0);
+	CHECK_INT(store_check_integrity(st, &e), BB_OK);
+out:
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
 static void t_post_put(void)
 {
 	const char *dir;
@@ -1841,6 +1898,7 @@ static const struct check_case cases[] = {
     {"concurrent_claim", t_concurrent_claim},
     {"transactions", t_transactions},
     {"migrate_from_v2", t_migrate_from_v2},
+    {"migrate_host_keys", t_migrate_host_keys},
     {"post_put", t_post_put},
     {"post_delete_each", t_post_delete_each},
     {"fanout", t_fanout},
