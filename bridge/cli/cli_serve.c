@@ -6,6 +6,7 @@
 #include "http.h"
 #include "log.h"
 #include "poller.h"
+#include "routes.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -43,7 +44,7 @@ int cmd_serve(struct cli *cli)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	if (http_server_start(app, &srv, &e) != BB_OK) {
+	if (http_server_start(app, routes_dispatch, &srv, &e) != BB_OK) {
 		cli_fail("%s", e.msg);
 		status = EXIT_RUNTIME;
 		goto out;

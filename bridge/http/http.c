@@ -39,6 +39,7 @@ struct http_server {
 	_Atomic size_t body_bytes; /* held by requests in progress */
 	struct MHD_Daemon *daemon;
 	struct app *app;
+	http_handler_fn handler;
 };
 
 const char *http_request_header(const struct http_request *req, const char *name)
@@ -284,7 +285,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		res.retry_after = HTTP_BUSY_RETRY_S;
 		http_respond_error(&res, 503, "too many requests at once; retry later");
 	} else {
-		routes_dispatch(&req, &res);
+		srv->handler(&req, &res);
 	}
 	log_debug("%s %s -> %u", method, url, res.status);
 	ret = send_response(conn, &res);
@@ -318,7 +319,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("http: %s", line);
 }
 
-enum bb_rc http_server_start(struct app *app, struct http_server **out, struct err *e)
+enum bb_rc http_server_start(struct app *app, http_handler_fn handler, struct http_server **out,
+			     struct err *e)
 {
 	struct http_server *srv;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
@@ -329,6 +331,7 @@ enum bb_rc http_server_start(struct app *app, struct http_server **out, struct e
 	if (srv == NULL)
 		return err_set(e, BB_ERR_NOMEM, "out of memory");
 	srv->app = app;
+	srv->handler = handler;
 	if (app->cfg->listen_addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* The logger must be the first option to catch every message. */

@@ -84,14 +84,16 @@ const char *http_reason_for(enum bb_rc rc);
  * caller logs the full message: this writes no log. */
 void http_respond_rc(struct http_response *res, enum bb_rc rc, const char *detail);
 
-/* Starts listening on the configured address; the server runs in its own
- * threads until http_server_stop. */
-enum bb_rc http_server_start(struct app *app, struct http_server **out, struct err *e)
-    BB_MUST_CHECK;
+/* What answers a request: fills res for req (routes.h's routes_dispatch
+ * for the bridge; the server itself knows no path). */
+typedef void (*http_handler_fn)(struct http_request *req, struct http_response *res);
+
+/* Starts listening on the configured address, answering every request
+ * with handler; the server runs in its own threads until
+ * http_server_stop. */
+enum bb_rc http_server_start(struct app *app, http_handler_fn handler, struct http_server **out,
+			     struct err *e) BB_MUST_CHECK;
 
 void http_server_stop(struct http_server *srv);
-
-/* The routes (routes.c): fills res for req. */
-void routes_dispatch(struct http_request *req, struct http_response *res);
 
 #endif

@@ -3,6 +3,7 @@
  * methods they take; a known path asked with another method gets 405 with
  * Allow, an unknown path 404.
  */
+#include "routes.h"
 #include "accept.h"
 #include "routes_int.h"
 #include "buf.h"
