@@ -4,11 +4,11 @@
  */
 #include "config_int.h"
 #include "fsutil.h"
+#include "text.h"
 #include "url.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,18 +104,14 @@ enum bb_rc config_set_path(char **slot, const char *v, const char *dir, struct e
 	return BB_OK;
 }
 
+/* Digits only (no sign, no space: "+60" is refused), from lo to hi. */
 static bool parse_uint(const char *v, unsigned long lo, unsigned long hi, unsigned long *out)
 {
-	char *end;
-	unsigned long x;
+	int64_t x;
 
-	if (!isdigit((unsigned char)v[0]))
+	if (!isdigit((unsigned char)v[0]) || !text_int64_parse(v, (int64_t)lo, (int64_t)hi, &x))
 		return false;
-	errno = 0;
-	x = strtoul(v, &end, 10);
-	if (errno != 0 || *end != '\0' || x < lo || x > hi)
-		return false;
-	*out = x;
+	*out = (unsigned long)x;
 	return true;
 }
 
