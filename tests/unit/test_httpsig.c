@@ -1412,7 +1412,7 @@ static void check_signed(const struct signed_case *c)
 	struct httpsig_header h[8];
 	struct httpsig_message m;
 	struct httpsig *s = NULL;
-	char b64[45], want[128], text[4096], *pub_path = NULL;
+	char b64[45], want[256], text[4096], *pub_path = NULL;
 	const char *sig_b64 = NULL;
 	size_t n = 0, sig_len = 0, tlen = 0;
 	bool created = false;
@@ -1486,6 +1486,12 @@ static void check_signed(const struct signed_case *c)
 		CHECK(check_contains(out.signature_input, want));
 		snprintf(want, sizeof(want), ";keyid=\"%s\"", key_id);
 		CHECK(check_contains(out.signature_input, want));
+		/* The exact field, alg included (strict verifiers require it). */
+		snprintf(want, sizeof(want),
+			 "sig1=(\"@method\" \"@target-uri\"%s);created=%lld;keyid=\"%s\";"
+			 "alg=\"rsa-v1_5-sha256\"",
+			 c->body ? " \"content-digest\"" : "", (long long)c->now, key_id);
+		CHECK_STR(out.signature_input, want);
 		params = out.signature_input + strlen("sig1=");
 		if (c->body)
 			tlen =
