@@ -11,10 +11,10 @@
  * the personal and shared inboxes, which record every POST (path, headers,
  * body, the status answered) and answer as the peer's mode says: 202, 500,
  * 410, 401 to a draft-cavage signature but 202 to an RFC 9421 one (to make
- * the bridge double-knock), 401 to all but an RFC 9421 signature with
- * an alg parameter (a strict verifier), or hang (the request is recorded, then held
- * unanswered until the mode changes or the peer stops, and its connection
- * closed without an answer).  Everything is bounded and thread-safe; the
+ * the bridge double-knock), 401 to all but an RFC 9421 signature with an
+ * alg parameter (a strict verifier), or hang (the request is recorded,
+ * then held unanswered until the mode changes or the peer stops, and its
+ * connection closed without an answer).  Everything is bounded and thread-safe; the
  * test reads the records while the daemon adds to them.
  *
  * As a client, a peer signs the POSTs its actors send (draft-cavage or RFC
