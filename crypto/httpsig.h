@@ -88,7 +88,8 @@ void httpsig_signed_clear(struct httpsig_signed *out);
  * its Content-Type, which cavage covers), at time now, with k under
  * key_id.  Cavage covers "(request-target) host date" plus "digest
  * content-type" with a body; RFC 9421 covers "@method" "@target-uri"
- * (plus "content-digest") with created and keyid, label sig1. */
+ * (plus "content-digest") with created, keyid and alg="rsa-v1_5-sha256",
+ * label sig1. */
 enum bb_rc httpsig_sign(enum httpsig_scheme scheme, const struct key *k, const char *key_id,
 			const char *method, const char *url, const char *content_type,
 			const void *body, size_t body_len, time_t now, struct httpsig_signed *out,

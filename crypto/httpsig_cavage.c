@@ -22,7 +22,7 @@
 #include <strings.h>
 
 /* Parses a decimal integer string (possibly with a fraction, which
- * draft-cavage allows for created/expires). */
+ * draft-cavage allows for created/expires), at most HTTPSIG_TIME_MAX. */
 static bool parse_epoch(const char *s, time_t *out)
 {
 	char *end;
@@ -32,7 +32,7 @@ static bool parse_epoch(const char *s, time_t *out)
 		return false;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno != 0)
+	if (errno != 0 || v > HTTPSIG_TIME_MAX)
 		return false;
 	if (*end == '.') {
 		end++;

@@ -26,6 +26,10 @@
 
 /* A signature base never needs more than this. */
 #define HTTPSIG_BASE_MAX (64 * 1024)
+/* created/expires past 9999-12-31T23:59:59Z are refused when parsed, so
+ * the window's sums (created + HTTPSIG_EXPIRES_CAP, expires +
+ * HTTPSIG_CLOCK_SKEW) cannot overflow. */
+#define HTTPSIG_TIME_MAX 253402300799LL
 
 struct httpsig {
 	enum httpsig_scheme scheme;

@@ -109,7 +109,7 @@ static enum bb_rc rfc9421_params(struct httpsig *s, const char *p, const char **
 					       k);
 			errno = 0;
 			t = strtoll(v, &iend, 10);
-			if (iend == v || errno != 0 || t < 0)
+			if (iend == v || errno != 0 || t < 0 || t > HTTPSIG_TIME_MAX)
 				return err_set(e, BB_ERR_AUTH, "invalid '%.*s' parameter", (int)kl,
 					       k);
 			*seen = true;
@@ -240,15 +240,16 @@ static enum bb_rc rfc9421_signature(struct httpsig *s, const char *sig, const ch
 		close = strchr(colon, ':');
 		if (close == NULL)
 			return err_set(e, BB_ERR_AUTH, "malformed Signature header");
-		members++;
+		/* Refused at the second member, before it is decoded: the same
+		 * label twice would decode into s->sig again. */
+		if (++members > 1)
+			return err_set(e, BB_ERR_AUTH, "Only one signature is supported");
 		if ((size_t)(kend - k) == ll && strncmp(k, label, ll) == 0)
 			rc = httpsig_decode_signature(s, colon, (size_t)(close - colon), e);
 		p = close + 1;
 		while (*p && *p != ',')
 			p++;
 	}
-	if (members > 1)
-		return err_set(e, BB_ERR_AUTH, "Only one signature is supported");
 	return rc;
 }
 

@@ -89,7 +89,11 @@ static enum bb_rc sign_rfc9421(const struct key *k, const char *key_id, const ch
 	int n;
 	enum bb_rc rc;
 
-	n = snprintf(params, sizeof(params), "(\"@method\" \"@target-uri\"%s);created=%lld;keyid=\"%s\"",
+	/* alg is optional in RFC 9421 (§2.3), but some strict verifiers refuse
+	 * a signature without it. */
+	n = snprintf(params, sizeof(params),
+		     "(\"@method\" \"@target-uri\"%s);created=%lld;keyid=\"%s\";"
+		     "alg=\"rsa-v1_5-sha256\"",
 		     body ? " \"content-digest\"" : "", (long long)now, key_id);
 	if (n < 0 || (size_t)n >= sizeof(params))
 		return err_set(e, BB_ERR_LIMIT, "Signature-Input too long");

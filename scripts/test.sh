@@ -14,3 +14,4 @@ sh scripts/build.sh build-san -DBB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 (cd build-san && ctest --output-on-failure -j "$(nproc)")
+sh scripts/fuzz.sh 60

@@ -223,6 +223,12 @@ static enum MHD_Result serve_inbox(struct peer *p, struct MHD_Connection *conn, 
 			     : 401;
 		break;
 	case PEER_BUSY: status = 503; break;
+	case PEER_STRICT_9421: {
+		const char *in =
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Signature-Input");
+		status = in && strstr(in, ";alg=\"rsa-v1_5-sha256\"") ? 202 : 401;
+		break;
+	}
 	case PEER_HANG:
 	default: status = 0; break;
 	}

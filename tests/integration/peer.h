@@ -11,9 +11,10 @@
  * the personal and shared inboxes, which record every POST (path, headers,
  * body, the status answered) and answer as the peer's mode says: 202, 500,
  * 410, 401 to a draft-cavage signature but 202 to an RFC 9421 one (to make
- * the bridge double-knock), or hang (the request is recorded, then held
- * unanswered until the mode changes or the peer stops, and its connection
- * closed without an answer).  Everything is bounded and thread-safe; the
+ * the bridge double-knock), 401 to all but an RFC 9421 signature with an
+ * alg parameter (a strict verifier), or hang (the request is recorded,
+ * then held unanswered until the mode changes or the peer stops, and its
+ * connection closed without an answer).  Everything is bounded and thread-safe; the
  * test reads the records while the daemon adds to them.
  *
  * As a client, a peer signs the POSTs its actors send (draft-cavage or RFC
@@ -41,6 +42,9 @@ enum peer_mode {
 	PEER_KNOCK,  /* 401 without Signature-Input (draft-cavage), 202 with it */
 	PEER_HANG,   /* no answer */
 	PEER_BUSY,   /* 503, Retry-After: PEER_BUSY_RETRY_S, a body with control bytes */
+	/* A strict RFC 9421 verifier: 401 to draft-cavage and to an RFC 9421
+	 * Signature-Input without alg="rsa-v1_5-sha256", 202 with it. */
+	PEER_STRICT_9421,
 };
 
 #define PEER_BUSY_RETRY_S 7200

@@ -67,9 +67,10 @@ struct world {
 	struct peer *phang2; /* 127.0.0.8: hangs across a kill -9 */
 	struct peer *pblock; /* 127.0.0.1 reached as "localhost": a blocked domain */
 	struct peer *pbusy;  /* 127.0.0.9: 503 with Retry-After and a hostile body */
+	struct peer *pstrict; /* 127.0.0.10: RFC 9421 with alg only */
 	struct peer_actor *alice, *bob, *mallory, *carol, *dave, *erin, *frank, *rita;
 	struct peer_actor *fay, *dan, *dora, *hal, *kim, *ken, *gil, *gus, *ike, *eve;
-	struct peer_actor *bea;
+	struct peer_actor *bea, *sam, *sue;
 	struct key *forger; /* a key no actor publishes */
 	struct pubkey *bridge_pub;
 	char dead_host[64]; /* 127.0.0.4:PORT, where nobody listens */
@@ -381,6 +382,7 @@ static bool world_up(void)
 	w.phang2 = start_peer("127.0.0.8", NULL);
 	w.pblock = start_peer("127.0.0.1", "localhost");
 	w.pbusy = start_peer("127.0.0.9", NULL);
+	w.pstrict = start_peer("127.0.0.10", NULL);
 	dead_port = free_port("127.0.0.4");
 	snprintf(w.dead_host, sizeof(w.dead_host), "127.0.0.4:%d", dead_port);
 	snprintf(dead, sizeof(dead), "http://%s", w.dead_host);
@@ -405,12 +407,14 @@ static bool world_up(void)
 	w.ike = actor(w.phang2, "ike", NULL);
 	w.eve = actor(w.pblock, "eve", NULL);
 	w.bea = actor(w.pbusy, "bea", NULL);
+	w.sam = actor(w.pstrict, "sam", NULL);
+	w.sue = actor(w.pstrict, "sue", NULL);
 	snprintf(path, sizeof(path), "%s/forger.pem", w.keydir);
 	if (key_load_or_create(path, &w.forger, NULL, &e) != BB_OK)
 		check_fail(__FILE__, __LINE__, "forger key: %s", e.msg);
 	if (!w.alice || !w.bob || !w.mallory || !w.carol || !w.dave || !w.erin || !w.frank ||
 	    !w.rita || !w.fay || !w.dan || !w.dora || !w.hal || !w.kim || !w.ken || !w.gil ||
-	    !w.gus || !w.ike || !w.eve || !w.bea || !w.forger || dead_port <= 0)
+	    !w.gus || !w.ike || !w.eve || !w.bea || !w.sam || !w.sue || !w.forger || dead_port <= 0)
 		return false;
 	world_failed = false;
 	world_ready = true;
@@ -420,7 +424,7 @@ static bool world_up(void)
 static void world_down(void)
 {
 	struct peer *peers[] = {w.pa,	  w.pfail, w.pdead,  w.phang,
-				w.pknock, w.pgone, w.phang2, w.pblock, w.pbusy};
+				w.pknock, w.pgone, w.phang2, w.pblock, w.pbusy, w.pstrict};
 
 	if (br.pid > 0) {
 		kill(br.pid, SIGKILL);
@@ -1207,6 +1211,54 @@ static void t_double_knock(void)
 	}
 }
 
+/* A strict RFC 9421 verifier (401 to draft-cavage, and to RFC 9421
+ * without alg) still gets every delivery: the first after a 401 to
+ * draft-cavage, the next in RFC 9421 at once, each with
+ * alg="rsa-v1_5-sha256". */
+static void t_strict_rfc9421(void)
+{
+	const struct peer_actor *who[2];
+	char id[2][PEER_URL_MAX];
+	const char *q = "SELECT state FROM deliveries WHERE inbox = %Q";
+	size_t n;
+
+	if (!world_up())
+		return;
+	who[0] = w.sam;
+	who[1] = w.sue;
+	peer_set_mode(w.pstrict, PEER_STRICT_9421);
+	for (int i = 0; i < 2; i++) {
+		CHECK_INT(follow(who[i], "/ap/actor/inbox", HTTPSIG_CAVAGE, id[i], sizeof(id[i])),
+			  202);
+		bridge_wait_db(&br, 1, q, who[i]->inbox);
+	}
+	n = peer_post_count(w.pstrict);
+	CHECK_INT(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		const struct peer_post *pp = peer_post_at(w.pstrict, i);
+		const char *in = peer_post_header(pp, "Signature-Input");
+		if (pp->status == 401) {
+			CHECK_INT(check_signed_by_bridge(w.pstrict, pp), HTTPSIG_CAVAGE);
+			continue;
+		}
+		CHECK_INT(pp->status, 202);
+		CHECK_INT(check_signed_by_bridge(w.pstrict, pp), HTTPSIG_RFC9421);
+		CHECK(in != NULL && check_contains(in, ";alg=\"rsa-v1_5-sha256\""));
+	}
+	if (n == 3) {
+		CHECK_INT(peer_post_at(w.pstrict, 0)->status, 401);
+		check_answer_body(peer_post_at(w.pstrict, 1), "Accept", w.sam, id[0]);
+		check_answer_body(peer_post_at(w.pstrict, 2), "Accept", w.sue, id[1]);
+	}
+	/* Every delivery there is done. */
+	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM deliveries WHERE host = %Q AND state != 1",
+				peer_host(w.pstrict)),
+		  0);
+	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM deliveries WHERE host = %Q AND state = 1",
+				peer_host(w.pstrict)),
+		  2);
+}
+
 /* 410 Gone from a follower's personal inbox removes the follower, also
  * when the inbox URL it published is not written the way it is sent. */
 static void t_gone(void)
@@ -1399,6 +1451,7 @@ TIMED(t_blocked_follow)
 TIMED(t_delivery_resilience)
 TIMED(t_dead_host)
 TIMED(t_double_knock)
+TIMED(t_strict_rfc9421)
 TIMED(t_gone)
 TIMED(t_retry_after)
 TIMED(t_kill9)
@@ -1417,6 +1470,7 @@ static const struct check_case cases[] = {
     {"delivery_resilience", t_delivery_resilience_timed},
     {"dead_host", t_dead_host_timed},
     {"double_knock", t_double_knock_timed},
+    {"strict_rfc9421", t_strict_rfc9421_timed},
     {"gone", t_gone_timed},
     {"retry_after", t_retry_after_timed},
     {"kill9", t_kill9_timed},

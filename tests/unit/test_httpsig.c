@@ -1270,6 +1270,63 @@ static void t_rfc9421_refusals(void)
 	req_free(r);
 }
 
+/* One label twice in Signature: refused, and neither decoded member is
+ * lost (the second used to overwrite the first; LeakSanitizer shows it). */
+static void t_rfc9421_signature_label_twice(void)
+{
+	struct req *r = req_load("mastodon-4.7-rfc9421-post-follow.req");
+
+	if (r)
+		req_set(r, "Signature", "sig1=:AAAA:, sig1=:AAAA:");
+	PARSE_FAILS(r, MASTODON_DATE + 3, BB_ERR_AUTH, "one signature");
+	req_free(r);
+}
+
+/* created and expires past any sane date are refused when parsed, so the
+ * window's created + 300 and expires + skew cannot overflow (UBSan shows
+ * it), in both schemes. */
+static void t_created_expires_out_of_range(void)
+{
+	static const char *const huge[] = {"9223372036854775000", "9223372036854775807",
+					   "253402300800"};
+	char edit[128];
+	struct req *r;
+
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		r = req_load("mastodon-4.7-rfc9421-post-follow.req");
+		snprintf(edit, sizeof(edit), ";created=%s;", huge[i]);
+		if (r)
+			req_edit(r, "Signature-Input", ";created=1787320227;", edit);
+		PARSE_FAILS(r, MASTODON_DATE + 3, BB_ERR_AUTH, "invalid 'created'");
+		req_free(r);
+		r = req_load("mastodon-4.7-rfc9421-post-follow.req");
+		snprintf(edit, sizeof(edit), ";created=1787320227;expires=%s;", huge[i]);
+		if (r)
+			req_edit(r, "Signature-Input", ";created=1787320227;", edit);
+		PARSE_FAILS(r, MASTODON_DATE + 3, BB_ERR_AUTH, "invalid 'expires'");
+		req_free(r);
+		r = req_load("hs2019-created-post.req");
+		snprintf(edit, sizeof(edit), "created=%s,", huge[i]);
+		if (r)
+			req_edit(r, "Signature", "created=1787320227,", edit);
+		PARSE_FAILS(r, MASTODON_DATE + 3, BB_ERR_AUTH, "invalid created");
+		req_free(r);
+		r = req_load("hs2019-created-post.req");
+		snprintf(edit, sizeof(edit), "expires=%s,", huge[i]);
+		if (r)
+			req_edit(r, "Signature", "expires=1787320527,", edit);
+		PARSE_FAILS(r, MASTODON_DATE + 3, BB_ERR_AUTH, "invalid expires");
+		req_free(r);
+	}
+	/* The last second of year 9999 is still a time we take (capped to
+	 * created + 12 h); the signature no longer matches. */
+	r = req_load("hs2019-created-post.req");
+	if (r)
+		req_edit(r, "Signature", "expires=1787320527,", "expires=253402300799,");
+	VERIFY_FAILS(r, MASTODON_DATE + 3, MASTODON_KEY, "verification failed");
+	req_free(r);
+}
+
 /* Content-Digest: malformed is BB_ERR_INVALID (400), a mismatch is
  * BB_ERR_AUTH. */
 static void t_rfc9421_content_digest(void)
@@ -1355,7 +1412,7 @@ static void check_signed(const struct signed_case *c)
 	struct httpsig_header h[8];
 	struct httpsig_message m;
 	struct httpsig *s = NULL;
-	char b64[45], want[128], text[4096], *pub_path = NULL;
+	char b64[45], want[256], text[4096], *pub_path = NULL;
 	const char *sig_b64 = NULL;
 	size_t n = 0, sig_len = 0, tlen = 0;
 	bool created = false;
@@ -1429,6 +1486,12 @@ static void check_signed(const struct signed_case *c)
 		CHECK(check_contains(out.signature_input, want));
 		snprintf(want, sizeof(want), ";keyid=\"%s\"", key_id);
 		CHECK(check_contains(out.signature_input, want));
+		/* The exact field, alg included (strict verifiers require it). */
+		snprintf(want, sizeof(want),
+			 "sig1=(\"@method\" \"@target-uri\"%s);created=%lld;keyid=\"%s\";"
+			 "alg=\"rsa-v1_5-sha256\"",
+			 c->body ? " \"content-digest\"" : "", (long long)c->now, key_id);
+		CHECK_STR(out.signature_input, want);
 		params = out.signature_input + strlen("sig1=");
 		if (c->body)
 			tlen =
@@ -1637,6 +1700,8 @@ static const struct check_case cases[] = {
      t_unsigned_created_expires_do_not_move_the_window},
     {"rfc9421_refusals", t_rfc9421_refusals},
     {"rfc9421_content_digest", t_rfc9421_content_digest},
+    {"rfc9421_signature_label_twice", t_rfc9421_signature_label_twice},
+    {"created_expires_out_of_range", t_created_expires_out_of_range},
     {"sign_cavage_post", t_sign_cavage_post},
     {"sign_cavage_get", t_sign_cavage_get},
     {"sign_cavage_port", t_sign_cavage_port},
