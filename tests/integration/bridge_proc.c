@@ -205,7 +205,8 @@ void bridge_dump_log(const struct bridge *b)
 void bridge_check_log_clean(const struct bridge *b)
 {
 	static const char *const marks[] = {"AddressSanitizer", "LeakSanitizer",
-					    "UndefinedBehaviorSanitizer", "runtime error:"};
+					    "UndefinedBehaviorSanitizer", "ThreadSanitizer",
+					    "runtime error:"};
 	char line[1024];
 	FILE *f = fopen(b->log, "r");
 
