@@ -2,8 +2,10 @@
  * test_writer.c — the writer's group commit (bridge/writer.c): how a batch
  * is taken off the queue (writer_batch_take), that a failing job is undone
  * alone while the rest of its batch commits (writer_batch_apply), that a
- * batch whose transaction cannot begin leaves nothing, and that many
- * submitting threads each learn their own job's result (writer_run).
+ * batch whose transaction cannot begin or commit (a write failing, as on
+ * a full disk) leaves nothing and fails every job with a reason worth
+ * retrying, and that many submitting threads each learn their own job's
+ * result (writer_run).
  */
 #include "check.h"
 #include "store_fixture.h"
@@ -11,9 +13,12 @@
 #include "writer_int.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #define THREADS 8
 #define JOBS_PER_THREAD 25
@@ -153,6 +158,84 @@ static void t_batch_apply_no_transaction(void)
 	check_tmpdir_remove(dir);
 }
 
+static off_t file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? sb.st_size : 0;
+}
+
+/* Caps this process's file size (RLIMIT_FSIZE) at the larger of the
+ * database's files, so that the next write growing either fails (EFBIG:
+ * an SQLite I/O error); false when it cannot be set. */
+static bool cap_files(const char *path, struct rlimit *saved)
+{
+	char wal[4096];
+	off_t db = file_size(path), w;
+	struct rlimit cap;
+
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	w = file_size(wal);
+	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR || getrlimit(RLIMIT_FSIZE, saved) != 0)
+		return false;
+	cap = *saved;
+	cap.rlim_cur = (rlim_t)(db > w ? db : w);
+	return setrlimit(RLIMIT_FSIZE, &cap) == 0;
+}
+
+static void t_batch_apply_write_fails(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct add_job a = {"https://a.example/users/a", false};
+	struct add_job b = {"https://b.example/users/b", true};
+	struct add_job c = {"https://c.example/users/c", false};
+	struct add_job first = {"https://first.example/users/f", false};
+	struct writer_job one = {.fn = add_fn, .arg = &first};
+	struct writer_job jobs[3] = {
+	    {.fn = add_fn, .arg = &a}, {.fn = add_fn, .arg = &b}, {.fn = add_fn, .arg = &c}};
+	struct rlimit saved;
+
+	if (st == NULL)
+		return;
+	writer_batch_apply(st, &one);
+	CHECK_INT(one.rc, BB_OK);
+	if (!cap_files(path, &saved)) {
+		CHECK(!"file size limit set");
+		goto out;
+	}
+	jobs[0].next = &jobs[1];
+	jobs[1].next = &jobs[2];
+	writer_batch_apply(st, jobs);
+	CHECK(setrlimit(RLIMIT_FSIZE, &saved) == 0);
+	/* The commit could not be written: the jobs that had succeeded
+	 * learn it as a reason to retry, the refused one keeps its own. */
+	CHECK_INT(jobs[0].rc, BB_ERR_TEMPFAIL);
+	CHECK(check_contains(jobs[0].err.msg, "database"));
+	CHECK_INT(jobs[1].rc, BB_ERR_INVALID);
+	CHECK_INT(jobs[2].rc, BB_ERR_TEMPFAIL);
+	/* Nothing of the batch remains; what was committed before does. */
+	CHECK_INT(count_of(st), 1);
+	CHECK(is_follower(st, first.actor));
+	CHECK(!is_follower(st, a.actor) && !is_follower(st, c.actor));
+
+	/* Space is back: the same batch, applied again, commits. */
+	for (int i = 0; i < 3; i++) {
+		jobs[i].rc = BB_OK;
+		err_clear(&jobs[i].err);
+	}
+	writer_batch_apply(st, jobs);
+	CHECK_INT(jobs[0].rc, BB_OK);
+	CHECK_INT(jobs[1].rc, BB_ERR_INVALID);
+	CHECK_INT(jobs[2].rc, BB_OK);
+	CHECK_INT(count_of(st), 3);
+out:
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
 struct submitter {
 	struct writer *w;
 	int n;
@@ -221,8 +304,11 @@ out:
 }
 
 static const struct check_case cases[] = {
-    {"batch_take", t_batch_take},   {"batch_take_max", t_batch_take_max},
-    {"batch_apply", t_batch_apply}, {"batch_apply_no_transaction", t_batch_apply_no_transaction},
+    {"batch_take", t_batch_take},
+    {"batch_take_max", t_batch_take_max},
+    {"batch_apply", t_batch_apply},
+    {"batch_apply_no_transaction", t_batch_apply_no_transaction},
+    {"batch_apply_write_fails", t_batch_apply_write_fails},
     {"run_threads", t_run_threads},
 };
 
