@@ -32,8 +32,9 @@ struct writer_job *writer_batch_take(struct writer_job **head, struct writer_job
 
 /* Applies the jobs in one transaction on st, each in its own savepoint:
  * a job that fails is undone alone, and sets its rc and err.  When the
- * transaction cannot begin or commit, every job fails with that error and
- * nothing of the batch remains. */
+ * transaction cannot begin, every job fails with that error; when it
+ * cannot commit (BB_ERR_TEMPFAIL for a full disk), every job that had
+ * succeeded does.  Either way nothing of the batch remains. */
 void writer_batch_apply(struct store *st, struct writer_job *jobs);
 
 #endif
