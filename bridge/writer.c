@@ -3,19 +3,11 @@
  */
 #include "writer.h"
 #include "log.h"
+#include "writer_int.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
-
-struct writer_job {
-	writer_job_fn fn;
-	void *arg;
-	enum bb_rc rc;
-	struct err err;
-	bool done;
-	struct writer_job *next;
-};
 
 struct writer {
 	struct store *st;
@@ -27,11 +19,10 @@ struct writer {
 	bool stopping;
 };
 
-/* Applies one batch in one transaction and records each job's result. */
-static void writer_batch(struct writer *w, struct writer_job *jobs)
+void writer_batch_apply(struct store *st, struct writer_job *jobs)
 {
 	struct err e = {0};
-	enum bb_rc rc = store_begin(w->st, &e);
+	enum bb_rc rc = store_begin(st, &e);
 
 	for (struct writer_job *j = jobs; j; j = j->next) {
 		if (rc != BB_OK) {
@@ -39,16 +30,16 @@ static void writer_batch(struct writer *w, struct writer_job *jobs)
 			j->err = e;
 			continue;
 		}
-		j->rc = store_savepoint(w->st, &j->err);
+		j->rc = store_savepoint(st, &j->err);
 		if (j->rc == BB_OK)
-			j->rc = j->fn(w->st, j->arg, &j->err);
+			j->rc = j->fn(st, j->arg, &j->err);
 		if (j->rc == BB_OK)
-			j->rc = store_savepoint_release(w->st, &j->err);
+			j->rc = store_savepoint_release(st, &j->err);
 		else
-			store_savepoint_rollback(w->st);
+			store_savepoint_rollback(st);
 	}
-	if (rc == BB_OK && (rc = store_commit(w->st, &e)) != BB_OK) {
-		store_rollback(w->st);
+	if (rc == BB_OK && (rc = store_commit(st, &e)) != BB_OK) {
+		store_rollback(st);
 		for (struct writer_job *j = jobs; j; j = j->next) {
 			if (j->rc == BB_OK) {
 				j->rc = rc;
@@ -60,31 +51,38 @@ static void writer_batch(struct writer *w, struct writer_job *jobs)
 		log_error("store: %s", e.msg);
 }
 
+struct writer_job *writer_batch_take(struct writer_job **head, struct writer_job **tail, size_t max)
+{
+	struct writer_job *batch = *head, *last = *head;
+	size_t n = 1;
+
+	while (last->next && n < max) {
+		last = last->next;
+		n++;
+	}
+	*head = last->next;
+	if (*head == NULL)
+		*tail = NULL;
+	last->next = NULL;
+	return batch;
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		struct writer_job *batch, *last;
-		size_t n = 1;
+		struct writer_job *batch;
 
 		while (w->head == NULL && !w->stopping)
 			pthread_cond_wait(&w->work, &w->lock);
 		if (w->head == NULL)
 			break;
 		/* Take up to WRITER_BATCH_MAX jobs; the rest wait a turn. */
-		batch = last = w->head;
-		while (last->next && n < WRITER_BATCH_MAX) {
-			last = last->next;
-			n++;
-		}
-		w->head = last->next;
-		if (w->head == NULL)
-			w->tail = NULL;
-		last->next = NULL;
+		batch = writer_batch_take(&w->head, &w->tail, WRITER_BATCH_MAX);
 		pthread_mutex_unlock(&w->lock);
-		writer_batch(w, batch);
+		writer_batch_apply(w->st, batch);
 		pthread_mutex_lock(&w->lock);
 		for (struct writer_job *j = batch; j; j = j->next)
 			j->done = true;

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Sets up and runs the whole test suite twice: a plain build, then a build
-# under AddressSanitizer + UndefinedBehaviorSanitizer; between the two, the
-# interop test against Fedify (tests/interop/run.sh).
+# Sets up and runs the whole test suite three times: a plain build, a build
+# under AddressSanitizer + UndefinedBehaviorSanitizer, and one under
+# ThreadSanitizer; after the first, the interop test against Fedify
+# (tests/interop/run.sh); last, each fuzz target for 60 s.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh test
@@ -14,4 +15,21 @@ sh scripts/build.sh build-san -DBB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 (cd build-san && ctest --output-on-failure -j "$(nproc)")
+# ThreadSanitizer (it cannot share a build with ASan): the integration
+# tests run the server with its HTTP, writer, delivery, signing and poller
+# threads, the unit tests their own.  Every process writes its reports to
+# build-tsan/tsan.PID, the bridges the tests start too: any such file fails
+# the run, even from a process whose exit status no test looks at.
+sh scripts/build.sh build-tsan -DBB_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
+rm -f build-tsan/tsan.*
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$PWD/build-tsan/tsan"
+tsan_rc=0
+(cd build-tsan && ctest --output-on-failure -j "$(nproc)") || tsan_rc=$?
+for f in build-tsan/tsan.*; do
+	[ -e "$f" ] || continue
+	cat "$f" >&2
+	tsan_rc=1
+done
+[ "$tsan_rc" -eq 0 ] || exit "$tsan_rc"
+# Fuzz smoke: every target 60 s from its corpus (scripts/fuzz.sh).
 sh scripts/fuzz.sh 60

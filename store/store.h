@@ -9,7 +9,9 @@
  *
  * Today the backend is SQLite (store_int.h says how it is set up).  A
  * connection that waits too long for another's lock fails with
- * BB_ERR_BUSY; how long it waits is the backend's business.
+ * BB_ERR_BUSY; how long it waits is the backend's business.  A write the
+ * storage cannot take (disk full, an I/O error) fails with BB_ERR_TEMPFAIL,
+ * its transaction undone: worth retrying once space returns.
  * store_open() chooses the backend from the database string, so a second
  * backend (a "postgresql://" URL) can be added without touching callers.
  */

@@ -46,7 +46,8 @@ struct store {
 };
 
 /* Maps a SQLite result to our error, with the operation named: BUSY and
- * LOCKED become BB_ERR_BUSY, everything else BB_ERR_STORE. */
+ * LOCKED become BB_ERR_BUSY, FULL and IOERR BB_ERR_TEMPFAIL, everything
+ * else BB_ERR_STORE. */
 enum bb_rc sql_fail(struct store *st, int src, const char *what, struct err *e);
 
 /* Runs one or more statements without parameters or results. */

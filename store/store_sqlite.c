@@ -162,10 +162,16 @@ int store_schema_latest(void)
 
 enum bb_rc sql_fail(struct store *st, int src, const char *what, struct err *e)
 {
-	/* Extended result codes are on: compare the primary code. */
+	/* Extended result codes are on: compare the primary code.  A full
+	 * disk or a failing write is worth retrying once space returns (see
+	 * store.h); SQLite has undone the statement or the transaction. */
 	int primary = src & 0xff;
-	enum bb_rc code =
-	    (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? BB_ERR_BUSY : BB_ERR_STORE;
+	enum bb_rc code = BB_ERR_STORE;
+
+	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+		code = BB_ERR_BUSY;
+	else if (primary == SQLITE_FULL || primary == SQLITE_IOERR)
+		code = BB_ERR_TEMPFAIL;
 
 	return err_set(e, code, "database: %s: %s", what, sqlite3_errmsg(st->db));
 }

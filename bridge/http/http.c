@@ -149,6 +149,9 @@ void http_respond_rc(struct http_response *res, enum bb_rc rc, const char *detai
 	const char *reason = http_reason_for(rc);
 	char text[BB_ERR_MSG_MAX + 64];
 
+	/* A 503 (busy, disk full) tells the peer when to come back. */
+	if (status == 503 && res->retry_after == 0)
+		res->retry_after = HTTP_BUSY_RETRY_S;
 	if (detail == NULL || detail[0] == '\0' || status >= 500) {
 		http_respond_error(res, status, reason);
 		return;

@@ -80,8 +80,9 @@ const char *http_reason_for(enum bb_rc rc);
  * {"error": http_reason_for(rc)}.  detail (NULL for none) follows the
  * reason, "reason: detail", on a 4xx only, and must describe only the
  * request the peer sent (a signature verifier's reasons do: Mastodon's
- * 401s carry the same); a 5xx always carries the fixed text alone.  The
- * caller logs the full message: this writes no log. */
+ * 401s carry the same); a 5xx always carries the fixed text alone.  A 503
+ * gets a Retry-After (unless res has one).  The caller logs the full
+ * message: this writes no log. */
 void http_respond_rc(struct http_response *res, enum bb_rc rc, const char *detail);
 
 /* What answers a request: fills res for req (routes.h's routes_dispatch

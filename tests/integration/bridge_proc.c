@@ -205,7 +205,8 @@ void bridge_dump_log(const struct bridge *b)
 void bridge_check_log_clean(const struct bridge *b)
 {
 	static const char *const marks[] = {"AddressSanitizer", "LeakSanitizer",
-					    "UndefinedBehaviorSanitizer", "runtime error:"};
+					    "UndefinedBehaviorSanitizer", "ThreadSanitizer",
+					    "runtime error:"};
 	char line[1024];
 	FILE *f = fopen(b->log, "r");
 
@@ -271,6 +272,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 
 	keep_header(data, n, "Content-Type", r->content_type, sizeof(r->content_type));
 	keep_header(data, n, "Allow", r->allow, sizeof(r->allow));
+	keep_header(data, n, "Retry-After", r->retry_after, sizeof(r->retry_after));
 	return n;
 }
 

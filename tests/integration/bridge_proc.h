@@ -51,6 +51,7 @@ struct reply {
 	size_t len;
 	char content_type[128];
 	char allow[64];
+	char retry_after[32];
 };
 
 void sleep_ms(long ms);

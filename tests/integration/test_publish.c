@@ -763,6 +763,7 @@ struct feed_server {
 	char user_agent[256];
 	char accept[256];
 	atomic_bool stopping;
+	atomic_int hanging; /* requests for /hang received */
 };
 
 static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *body,
@@ -832,6 +833,7 @@ static enum MHD_Result on_feed(void *cls, struct MHD_Connection *conn, const cha
 
 	(void)method, (void)version, (void)upload, (void)upload_size, (void)con_cls;
 	if (strcmp(url, "/hang") == 0) {
+		atomic_fetch_add(&s->hanging, 1);
 		for (int waited = 0; waited < HANG_MAX_MS && !atomic_load(&s->stopping);
 		     waited += POLL_MS)
 			usleep(POLL_MS * 1000);
@@ -883,6 +885,7 @@ static bool feed_server_start(struct feed_server *s)
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
 	atomic_init(&s->stopping, false);
+	atomic_init(&s->hanging, 0);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0,
 				NULL, NULL, on_feed, s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
@@ -936,20 +939,26 @@ static void test_http_feed(void)
 	out = poll_ok(&v, NULL);
 	CHECK_INT(summary_count(out, "new,"), 2);
 	free(out);
+	/* The server's threads record each request under s.lock, and so
+	 * the test reads the record. */
+	pthread_mutex_lock(&s.lock);
 	CHECK_INT(s.requests, 1);
 	CHECK_STR(s.if_none_match, "");
 	CHECK_STR(s.if_modified_since, "");
 	CHECK(strncmp(s.user_agent, "blogbridge/", 11) == 0);
 	CHECK(check_contains(s.accept, "application/rss+xml") &&
 	      check_contains(s.accept, "application/atom+xml"));
+	pthread_mutex_unlock(&s.lock);
 
 	/* The second poll is conditional and gets 304. */
 	out = poll_ok(&v, NULL);
 	CHECK(check_contains(out, "not modified"));
 	free(out);
+	pthread_mutex_lock(&s.lock);
 	CHECK_INT(s.requests, 2);
 	CHECK_STR(s.if_none_match, "\"v1\"");
 	CHECK_STR(s.if_modified_since, "Mon, 01 Jan 2024 00:00:00 GMT");
+	pthread_mutex_unlock(&s.lock);
 
 	/* A new version. */
 	feed_server_set(&s, feed_render(items, 3), "\"v2\"", "");
@@ -958,12 +967,16 @@ static void test_http_feed(void)
 	CHECK_INT(summary_count(out, "new,"), 1);
 	CHECK_INT(summary_count(out, "deliveries"), 1);
 	free(out);
+	pthread_mutex_lock(&s.lock);
 	CHECK_STR(s.if_none_match, "\"v1\"");
+	pthread_mutex_unlock(&s.lock);
 	out = poll_ok(&v, NULL);
 	CHECK(check_contains(out, "not modified"));
 	free(out);
+	pthread_mutex_lock(&s.lock);
 	CHECK_STR(s.if_none_match, "\"v2\"");
 	CHECK_STR(s.if_modified_since, ""); /* no Last-Modified on v2: none kept */
+	pthread_mutex_unlock(&s.lock);
 
 	/* Server errors: exit 1 naming the URL and the status; nothing kept. */
 	before = db_snapshot(&v);
@@ -1121,7 +1134,11 @@ static void test_serve_poller(void)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hang", s.port);
 	env_init(&v, url, free_port());
 	pid = serve_start(&v);
-	usleep(1500 * 1000); /* started, and waiting for the feed */
+	/* Started, and waiting for the feed. */
+	deadline = now_ms() + WAIT_MS;
+	while (now_ms() < deadline && atomic_load(&s.hanging) == 0)
+		usleep(POLL_MS * 1000);
+	CHECK(atomic_load(&s.hanging) > 0);
 	took = serve_stop(pid, 10000);
 	CHECK(took >= 0 && took < 3000);
 	if (check_failures != before)

@@ -115,8 +115,33 @@ static void t_refusal_keeps_reason(void)
 	response_free(&res);
 }
 
+/* Every 503 (busy, a full disk, a peer down) says when to come back; a
+ * Retry-After already chosen is kept; other statuses carry none. */
+static void t_retry_after(void)
+{
+	for (int rc = BB_OK; rc <= BB_ERR_TEMPFAIL; rc++) {
+		struct http_response res = {0};
+
+		http_respond_rc(&res, (enum bb_rc)rc, NULL);
+		if (res.status == 503)
+			CHECK(res.retry_after > 0);
+		else
+			CHECK_INT(res.retry_after, 0);
+		response_free(&res);
+	}
+	{
+		struct http_response res = {.retry_after = 120};
+
+		http_respond_rc(&res, BB_ERR_TEMPFAIL, NULL);
+		CHECK_INT(res.status, 503);
+		CHECK_INT(res.retry_after, 120);
+		response_free(&res);
+	}
+}
+
 static const struct check_case cases[] = {
     {"status_map", t_status_map},
+    {"retry_after", t_retry_after},
     {"reasons", t_reasons},
     {"server_failure_hides_detail", t_server_failure_hides_detail},
     {"refusal_keeps_reason", t_refusal_keeps_reason},

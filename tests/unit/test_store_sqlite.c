@@ -1632,6 +1632,16 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* CPU seconds this thread has used since c0 (CLOCK_THREAD_CPUTIME_ID). */
+static double cpu_seconds_since(const struct timespec *c0)
+{
+	struct timespec c1;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1) != 0)
+		return -1;
+	return (double)(c1.tv_sec - c0->tv_sec) + (double)(c1.tv_nsec - c0->tv_nsec) / 1e9;
+}
+
 static void t_fanout(void)
 {
 	const char *dir;
@@ -1750,8 +1760,8 @@ static void t_fanout_timing(void)
 	char *path;
 	struct store *st = fresh(&dir, &path);
 	struct err e = {0};
-	struct timespec t0;
-	double fanout_s = -1, total_s = -1;
+	struct timespec t0, c0;
+	double fanout_s = -1, total_s = -1, cpu_s = -1;
 	int64_t act = 0, count = -1;
 
 	if (st == NULL)
@@ -1760,6 +1770,7 @@ static void t_fanout_timing(void)
 	 * shared + 5,000 personal targets.  Timed as a publish runs it: the
 	 * activity stored and fanned out in one transaction. */
 	CHECK(add_followers(st, 10000, 1000, 2));
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	CHECK_INT(store_begin(st, &e), BB_OK);
 	CHECK_INT(store_activity_add(st, "https://blog.example/a/big", "{}", 10, &act, &e), BB_OK);
@@ -1772,13 +1783,17 @@ static void t_fanout_timing(void)
 	}
 	CHECK_INT(store_commit(st, &e), BB_OK);
 	total_s = seconds_since(&t0);
+	cpu_s = cpu_seconds_since(&c0);
 	fprintf(stderr, "    fan-out: 10000 followers, 1000 hosts -> %lld rows: %.3f s"
-			" (with commit %.3f s)\n",
-		(long long)count, fanout_s, total_s);
+			" (with commit %.3f s, of which %.3f s of CPU)\n",
+		(long long)count, fanout_s, total_s, cpu_s);
 	CHECK_INT(count, 6000);
 	CHECK_INT(raw_int(path, "SELECT count(*) FROM hosts"), 1000);
-	/* A sanity bound only: the measurement is printed above. */
-	CHECK(total_s < 5.0);
+	/* A sanity bound only (the measurement is printed above), on the
+	 * work this thread did: a loaded machine or a slow fsync stretch the
+	 * wall clock, not this, so the bound fails only for a fan-out that
+	 * does far more work (a query per follower, a missing index). */
+	CHECK(cpu_s >= 0 && cpu_s < 5.0);
 out:
 	store_close(st);
 	free(path);

@@ -387,6 +387,44 @@ static void test_host_blocked(void)
 	CHECK(url_host_blocked(blocked, key("https://U@A.Spam.Example.:443/actor")));
 }
 
+/* The cases test_host_blocked leaves out: direction, empty entries, the
+ * last entry of a longer list, a subdomain with a dot and a port, IDN. */
+static void test_host_blocked_more(void)
+{
+	char *sub[] = {"a.spam.example", NULL};
+	char *with_empty[] = {"", "other.example", NULL};
+	char *many[] = {"one.example", "two.example", "idn.xn--bcher-kva.example", NULL};
+
+	/* A blocked subdomain does not block its parent or its siblings. */
+	CHECK(url_host_blocked(sub, "a.spam.example"));
+	CHECK(url_host_blocked(sub, "x.a.spam.example"));
+	CHECK(!url_host_blocked(sub, "spam.example"));
+	CHECK(!url_host_blocked(sub, "b.spam.example"));
+	CHECK(!url_host_blocked(sub, "aa.spam.example"));
+	/* An empty entry blocks nothing (not every host). */
+	CHECK(!url_host_blocked(with_empty, "spam.example"));
+	CHECK(!url_host_blocked(with_empty, "example"));
+	CHECK(url_host_blocked(with_empty, "www.other.example"));
+	/* Any entry of the list; case, trailing dot and port together. */
+	CHECK(url_host_blocked(many, "two.example"));
+	CHECK(url_host_blocked(many, "WWW.Two.Example.:8443"));
+	CHECK(!url_host_blocked(many, "three.example"));
+	/* Nothing but a dot, or a port alone, names no host. */
+	CHECK(!url_host_blocked(many, "."));
+	CHECK(!url_host_blocked(many, ":443"));
+	/* The entry is matched whole at a dot, never inside a label. */
+	CHECK(!url_host_blocked(many, "xtwo.example"));
+	CHECK(!url_host_blocked(many, "two.example.net"));
+	/* An internationalized host (b\303\274cher: UTF-8 for "ü") reaches
+	 * the list as its host key, in ACE. */
+	if (url_idn_supported()) {
+		CHECK_STR(key("https://IDN.B\303\274cher.example/inbox"),
+			  "idn.xn--bcher-kva.example");
+		CHECK(url_host_blocked(many, key("https://IDN.B\303\274cher.example/inbox")));
+		CHECK(!url_host_blocked(many, key("https://b\303\274cher.example/inbox")));
+	}
+}
+
 static const struct check_case cases[] = {
     {"parse_parts", test_parse_parts},
     {"parse_form", test_parse_form},
@@ -402,6 +440,7 @@ static const struct check_case cases[] = {
     {"same_origin", test_same_origin},
     {"resolve", test_resolve},
     {"host_blocked", test_host_blocked},
+    {"host_blocked_more", test_host_blocked_more},
 };
 
 int main(int argc, char **argv)

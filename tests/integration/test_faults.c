@@ -1,0 +1,319 @@
+/*
+ * test_faults.c — the bridge on a full disk, run as `test_faults
+ * PATH/TO/blogbridge [CASE...]`.
+ *
+ * The bridge's data folder (key, database, WAL) is a small tmpfs of its
+ * own; the test fills it with a file until writes fail with ENOSPC, so
+ * SQLite answers SQLITE_FULL.  While it is full, a signed Follow is
+ * answered 503 with Retry-After (worth retrying, not refused), the store
+ * holds nothing of it (no follower, no replay record, no Accept queued, the
+ * database intact), and the feed poller fails and says it will try again.
+ * Once the file is removed, the same Follow, sent again, is stored and
+ * answered with an Accept, and the poller's next round stores the post it
+ * could not store before.  Mounting needs root (CI runs as root): without
+ * it the test prints SKIP and exits 77, which CTest counts as skipped.
+ */
+#include "bridge_proc.h"
+#include "check.h"
+#include "peer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SKIP_CODE 77
+#define FS_SIZE "4m"
+#define AS_CONTEXT "https://www.w3.org/ns/activitystreams"
+/* The shortest poll interval the config allows; a round must come and
+ * go within the wait below. */
+#define POLL_INTERVAL_S 10
+#define POLL_WAIT_MS ((POLL_INTERVAL_S * 2 + 10) * 1000)
+
+static const char *binary;
+
+/* Mounts a tmpfs of FS_SIZE on dir; false (errno set) when not allowed. */
+static bool tmpfs_mount(const char *dir)
+{
+	return mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=" FS_SIZE ",mode=0700") ==
+	       0;
+}
+
+/* Whether this process may mount a tmpfs (root, and allowed here). */
+static bool can_mount(void)
+{
+	const char *dir;
+	bool ok;
+
+	if (geteuid() != 0)
+		return false;
+	dir = check_tmpdir();
+	ok = tmpfs_mount(dir);
+	if (ok && umount2(dir, MNT_DETACH) != 0)
+		ok = false;
+	check_tmpdir_remove(dir);
+	return ok;
+}
+
+/* Fills the file system of path's folder with the file path, until a
+ * write fails for want of space; false when it never did. */
+static bool fill(const char *path)
+{
+	static char chunk[64 * 1024];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	bool full = false;
+
+	if (fd < 0)
+		return false;
+	memset(chunk, 'f', sizeof(chunk));
+	/* Big writes, then single bytes for the last partial page. */
+	for (size_t step = sizeof(chunk); step > 0 && !full;) {
+		ssize_t n = write(fd, chunk, step);
+		if (n < 0 && errno == ENOSPC) {
+			if (step == 1)
+				full = true;
+			else
+				step = step > 4096 ? 4096 : 1;
+		} else if (n <= 0) {
+			break;
+		}
+	}
+	if (close(fd) != 0 && errno != ENOSPC)
+		full = false;
+	return full;
+}
+
+/* A Follow of the bridge from a, with the id given. */
+static char *follow_json(const struct bridge *b, const struct peer_actor *a, const char *id)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "@context", AS_CONTEXT, "id", id, "type",
+			      "Follow", "actor", a->id, "object", b->actor_id);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	return s;
+}
+
+/* Sends body to the bridge's inbox, signed by a; the answer in r. */
+static long post_signed(const struct bridge *b, const struct peer_actor *a, const char *body,
+			struct reply *r)
+{
+	struct curl_slist *hdrs = NULL;
+	char url[256];
+	long status = 0;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(url, sizeof(url), "%s/ap/actor/inbox", b->origin);
+	if (peer_sign_post(a, url, body, NULL, &hdrs) &&
+	    bridge_http(b, "POST", "/ap/actor/inbox", hdrs, body, strlen(body), r))
+		status = r->status;
+	curl_slist_free_all(hdrs);
+	return status;
+}
+
+/* Waits (bounded) until the peer has an Accept of follow_id. */
+static bool wait_accept(struct peer *p, const char *follow_id)
+{
+	for (int waited = 0; waited <= BRIDGE_WAIT_MS; waited += BRIDGE_POLL_MS) {
+		size_t total = peer_post_count(p);
+		for (size_t i = 0; i < total; i++) {
+			const struct peer_post *pp = peer_post_at(p, i);
+			json_t *j = json_loadb(pp->body, pp->len, 0, NULL);
+			bool yes = jstr(j, "type") && strcmp(jstr(j, "type"), "Accept") == 0 &&
+				   jstr(j, "object.id") &&
+				   strcmp(jstr(j, "object.id"), follow_id) == 0;
+			json_decref(j);
+			if (yes)
+				return true;
+		}
+		sleep_ms(BRIDGE_POLL_MS);
+	}
+	return false;
+}
+
+/* Waits (bounded, ms) until the log has a line containing text, from byte
+ * from on. */
+static bool wait_log(const struct bridge *b, const char *text, long from, int ms)
+{
+	char line[2048];
+
+	for (int waited = 0; waited <= ms; waited += BRIDGE_POLL_MS) {
+		FILE *f = fopen(b->log, "r");
+		bool seen = false;
+		if (f && fseek(f, from, SEEK_SET) == 0)
+			while (!seen && fgets(line, sizeof(line), f))
+				seen = strstr(line, text) != NULL;
+		if (f)
+			fclose(f);
+		if (seen)
+			return true;
+		sleep_ms(BRIDGE_POLL_MS);
+	}
+	return false;
+}
+
+static long log_size(const struct bridge *b)
+{
+	struct stat sb;
+
+	return stat(b->log, &sb) == 0 ? (long)sb.st_size : 0;
+}
+
+/* What the store holds, row counts of every table a Follow or a poll
+ * writes, in one line ("followers seen activities deliveries posts"). */
+static void store_counts(const struct bridge *b, char *out, size_t n)
+{
+	snprintf(out, n, "%lld %lld %lld %lld %lld",
+		 bridge_db_int(b, "SELECT count(*) FROM followers"),
+		 bridge_db_int(b, "SELECT count(*) FROM seen"),
+		 bridge_db_int(b, "SELECT count(*) FROM activities"),
+		 bridge_db_int(b, "SELECT count(*) FROM deliveries"),
+		 bridge_db_int(b, "SELECT count(*) FROM posts"));
+}
+
+static const char *const FEED_ONE =
+    "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>"
+    "<title>Fed</title><link>https://blog.test/</link><description>d</description>"
+    "<item><title>One</title><link>https://blog.test/one/</link>"
+    "<guid isPermaLink=\"false\">tag:blog.test,2024:one</guid>"
+    "<pubDate>Mon, 01 Jan 2024 00:00:00 +0000</pubDate>"
+    "<description>One.</description></item></channel></rss>\n";
+
+static void t_disk_full(void)
+{
+	struct bridge b;
+	struct peer *p = NULL;
+	struct peer_actor *alice = NULL;
+	char data[PATH_MAX], filler[PATH_MAX + 16], id[PEER_URL_MAX];
+	char before[128], during[128];
+	const char *keydir = check_tmpdir();
+	char *body = NULL;
+	struct reply r = {0};
+	bool mounted = false;
+	long from;
+	int fails = check_failures;
+
+	if (!bridge_setup(&b, binary, "")) {
+		CHECK(!"bridge set up");
+		return;
+	}
+	/* The poller's interval: as short as the config allows. */
+	{
+		char conf[2048];
+		FILE *f = fopen(b.conf, "r");
+		size_t n = f ? fread(conf, 1, sizeof(conf) - 1, f) : 0;
+		char *site;
+		if (f)
+			fclose(f);
+		conf[n] = '\0';
+		site = strstr(conf, "[site]\n");
+		CHECK(site != NULL);
+		if (site) {
+			char text[2200];
+			snprintf(text, sizeof(text), "%.*s[site]\npoll_interval = %d\n%s",
+				 (int)(site - conf), conf, POLL_INTERVAL_S, site + 7);
+			bridge_write_conf(&b, text);
+		}
+	}
+	snprintf(data, sizeof(data), "%s/data", b.dir);
+	snprintf(filler, sizeof(filler), "%s/data/filler", b.dir);
+	CHECK(mkdir(data, 0700) == 0);
+	mounted = tmpfs_mount(data);
+	CHECK(mounted);
+	if (!mounted || !bridge_start(&b))
+		goto out;
+	p = peer_start("127.0.0.2", NULL, keydir);
+	alice = p ? peer_actor_add(p, "alice", NULL) : NULL;
+	CHECK(alice != NULL);
+	if (alice == NULL)
+		goto out;
+	/* The first poll (the empty feed) is done before the disk fills. */
+	CHECK(bridge_wait_db(&b, 1, "SELECT count(*) FROM meta WHERE key = %Q", "feed_imported"));
+	store_counts(&b, before, sizeof(before));
+
+	/* Full. */
+	CHECK(fill(filler));
+	from = log_size(&b);
+	snprintf(id, sizeof(id), "%s/activities/follow-1", peer_base(p));
+	body = follow_json(&b, alice, id);
+	CHECK(body != NULL);
+	if (body == NULL)
+		goto out;
+	CHECK_INT(post_signed(&b, alice, body, &r), 503);
+	CHECK_STR(r.retry_after, "30");
+	CHECK(!check_contains(r.body, "database"));
+	reply_free(&r);
+	CHECK(wait_log(&b, "full", from, BRIDGE_WAIT_MS));
+	/* A new item: the poller cannot store it, and says it will retry. */
+	free(check_write_file(b.dir, "feed.xml", FEED_ONE));
+	CHECK(wait_log(&b, "feed poll failed (next try in", from, POLL_WAIT_MS));
+	/* Nothing of the Follow or the post was kept, and what is there is
+	 * whole. */
+	store_counts(&b, during, sizeof(during));
+	CHECK_STR(during, before);
+	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM seen WHERE id = %Q", id), 0);
+	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM pragma_integrity_check"
+				    " WHERE integrity_check = 'ok'"),
+		  1);
+	CHECK_INT(peer_post_count(p), 0);
+
+	/* Space returns: the Follow, sent again as a peer retries it, is
+	 * stored and answered; the poller's next round stores the post. */
+	CHECK(unlink(filler) == 0);
+	CHECK_INT(post_signed(&b, alice, body, &r), 202);
+	reply_free(&r);
+	CHECK(wait_accept(p, id));
+	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM followers WHERE actor = %Q", alice->id),
+		  1);
+	for (int waited = 0; waited <= POLL_WAIT_MS; waited += BRIDGE_POLL_MS) {
+		if (bridge_db_int(&b, "SELECT count(*) FROM posts") == 1)
+			break;
+		sleep_ms(BRIDGE_POLL_MS);
+	}
+	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM posts"), 1);
+	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM pragma_integrity_check"
+				    " WHERE integrity_check = 'ok'"),
+		  1);
+	CHECK_INT(bridge_stop(&b, SIGTERM), 0);
+	bridge_check_log_clean(&b);
+out:
+	if (check_failures != fails)
+		bridge_dump_log(&b);
+	if (b.pid > 0)
+		bridge_stop(&b, SIGKILL);
+	peer_stop(p);
+	free(body);
+	if (mounted && umount2(data, MNT_DETACH) != 0)
+		check_fail(__FILE__, __LINE__, "umount %s: %s", data, strerror(errno));
+	bridge_remove(&b);
+	check_tmpdir_remove(keydir);
+}
+
+static const struct check_case cases[] = {
+    {"disk_full", t_disk_full},
+};
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	binary = bridge_main_init(argc, argv, "test_faults");
+	if (binary == NULL)
+		return 2;
+	if (!can_mount()) {
+		printf(
+		    "SKIP disk_full: mounting a tmpfs needs root (and a system that allows it)\n");
+		curl_global_cleanup();
+		return SKIP_CODE;
+	}
+	/* argv[1] takes the place of the program name: the rest are cases. */
+	rc = check_main(argc - 1, argv + 1, cases, sizeof(cases) / sizeof(cases[0]));
+	curl_global_cleanup();
+	return rc;
+}
