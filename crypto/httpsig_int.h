@@ -3,8 +3,9 @@
  * includes.
  *
  * The module is split by responsibility: httpsig.c holds the entry points
- * (httpsig_parse, httpsig_verify, the accessors, httpsig_free) and the
- * helpers below that both schemes use; httpsig_cavage.c parses and
+ * (httpsig_parse, httpsig_verify, the accessors, httpsig_free);
+ * httpsig_common.c the helpers below that both schemes use;
+ * httpsig_cavage.c parses and
  * verifies draft-cavage-http-signatures-12 signatures; httpsig_rfc9421.c
  * parses and verifies RFC 9421 signatures (with the subset of RFC 8941
  * structured fields that Signature-Input and Signature use);
@@ -47,7 +48,7 @@ struct httpsig {
 	char *params_raw; /* RFC 9421: the member value, for @signature-params */
 };
 
-/* ---- shared helpers (httpsig.c) ---------------------------------------- */
+/* ---- shared helpers (httpsig_common.c) --------------------------------- */
 
 /* The value of header name in m: repeated fields joined with ", ", each
  * trimmed (RFC 9421 §2.1).  *out (new string) is NULL when absent.  False
