@@ -632,6 +632,13 @@ static void t_moderation(void)
 	CHECK_INT(status_of(a), 1);
 }
 
+/* Under the sanitizers, the bridge's log has no report. */
+static void t_log_clean(void)
+{
+	if (world_up())
+		bridge_check_log_clean(&br);
+}
+
 static const struct check_case cases[] = {
     {"reply_thread", t_reply_thread},
     {"duplicates", t_duplicates},
@@ -643,6 +650,7 @@ static const struct check_case cases[] = {
     {"authenticity", t_authenticity},
     {"actor_delete", t_actor_delete},
     {"moderation", t_moderation},
+    {"log_clean", t_log_clean},
 };
 
 int main(int argc, char **argv)
