@@ -156,23 +156,27 @@ static enum bb_rc apply_create(struct store *st, const struct comments_env *env,
 	rc = n.quote ? quote_reaction(st, &n, now, e) : BB_OK;
 	if (rc != BB_OK)
 		goto out;
-	rc = comments_sanitize(n.content, n.id, &html);
-	if (rc != BB_OK) {
-		rc = err_set(e, rc, "sanitizing %.200s", n.id);
-		goto out;
-	}
 	/* Routed by inReplyTo alone: replies reach the shared inbox without
 	 * our actor in to/cc (MASTODON.md §7.1). */
 	rc = comments_route(st, n.in_reply_to, &t, e);
 	if (rc == BB_ERR_NOTFOUND) {
 		err_clear(e);
-		rc = n.mentions_us && !n.quote
-			 ? mention_add(st, &n, html.data ? html.data : "", now, e)
-			 : BB_OK;
+		if (!n.mentions_us || n.quote) {
+			rc = BB_OK;
+			goto out;
+		}
+	} else if (rc != BB_OK) {
 		goto out;
 	}
-	if (rc != BB_OK)
+	/* Sanitized only once it is known to be kept. */
+	if (comments_sanitize(n.content, n.id, &html) != BB_OK) {
+		rc = err_set(e, BB_ERR_NOMEM, "sanitizing %.200s: out of memory", n.id);
 		goto out;
+	}
+	if (rc == BB_ERR_NOTFOUND) {
+		rc = mention_add(st, &n, html.data ? html.data : "", now, e);
+		goto out;
+	}
 	c.ap_id = (char *)n.id;
 	c.post = t.post;
 	c.parent = t.parent;

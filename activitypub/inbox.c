@@ -97,17 +97,19 @@ static enum bb_rc sender_troubled(struct store *st, const struct store_actor *si
 	return BB_OK;
 }
 
-/* The author writes again: a cached actor over a day old is fetched
- * afresh (by the key it signed with, so the key stays the one that
- * verified), for the name and avatar shown under its comments.  A failure
- * keeps the old copy. */
+static bool self_activity(const struct ap_activity *a);
+
+/* The author writes again: a cached actor over a day old (any age when
+ * force: it announced a change of its own) is fetched afresh (by the key
+ * it signed with, so the key stays the one that verified), for the name
+ * and avatar shown under its comments.  A failure keeps the old copy. */
 static void actor_refresh(struct store *st, const struct inbox_env *env, time_t now,
-			  struct store_actor *signer)
+			  struct store_actor *signer, bool force)
 {
 	struct store_actor fresh = {0};
 	struct err ce = {0};
 
-	if (now - signer->fetched_at < INBOX_ACTOR_REFRESH_S)
+	if (!force && now - signer->fetched_at < INBOX_ACTOR_REFRESH_S)
 		return;
 	if (remote_key_fetch(env->fetch, signer->key_id, now, &fresh, &ce) != BB_OK ||
 	    strcmp(fresh.id, signer->id) != 0) {
@@ -143,7 +145,9 @@ static enum bb_rc resolve_object(struct store *st, const struct inbox_env *env, 
 		return BB_OK;
 	}
 	if (v->object != NULL)
-		actor_refresh(st, env, now, &v->signer);
+		actor_refresh(st, env, now, &v->signer, false);
+	else if (v->act.type == AP_TYPE_UPDATE && self_activity(&v->act))
+		actor_refresh(st, env, now, &v->signer, true); /* Update(Person) */
 	return BB_OK;
 }
 

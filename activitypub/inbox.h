@@ -9,7 +9,8 @@
  *    stored but the remote actor cache.
  *    For a Create or Update, the copy of its object to believe is settled
  *    here too (comments_resolve, which may fetch it from its origin), and
- *    the sender's cached actor document is refreshed when over a day old.
+ *    the sender's cached actor document is refreshed when over a day old
+ *    (at once on an Update of the actor itself).
  * 2. inbox_apply, inside the caller's transaction: replays are no-ops
  *    (activity ids are recorded); Follow stores the follower and queues a
  *    signed Accept (a Reject for blocked domains); Undo(Follow) and Delete
