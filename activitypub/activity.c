@@ -18,6 +18,8 @@ static const struct {
     {"Note", AP_TYPE_NOTE},         {"Person", AP_TYPE_ACTOR},
     {"Service", AP_TYPE_ACTOR},     {"Application", AP_TYPE_ACTOR},
     {"Group", AP_TYPE_ACTOR},       {"Organization", AP_TYPE_ACTOR},
+    {"Article", AP_TYPE_NOTE},      {"Page", AP_TYPE_NOTE},
+    {"Question", AP_TYPE_NOTE},     {"QuoteRequest", AP_TYPE_QUOTE_REQUEST},
 };
 
 /* The type of a JSON `type` member: a string, or an array whose first
@@ -130,6 +132,9 @@ enum bb_rc ap_activity_parse(const char *body, size_t len, struct ap_activity *o
 		out->object.actor = id_of(json_object_get(obj, "actor"));
 		out->object.object = id_of(json_object_get(obj, "object"));
 	}
+	out->instrument = id_of(json_object_get(root, "instrument"));
+	if (out->instrument && !is_http_url(out->instrument))
+		out->instrument = NULL;
 	if (out->object.id && !is_http_url(out->object.id)) {
 		ap_activity_free(out);
 		return err_set(e, BB_ERR_INVALID, "the object id is not an http(s) URL");

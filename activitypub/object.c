@@ -431,10 +431,17 @@ static json_t *lang_map(const char *lang, const char *text)
 	return m;
 }
 
+/* The ActivityStreams context, with the terms it lacks: Hashtag and
+ * sensitive, and GoToSocial's interaction policy terms (as Mastodon 4.5
+ * writes them) for interactionPolicy. */
 static json_t *object_context(void)
 {
-	return json_pack("[s,{s:s,s:s}]", AP_CONTEXT_AS, "Hashtag", "as:Hashtag", "sensitive",
-			 "as:sensitive");
+	return json_pack("[s,{s:s,s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:s}}]", AP_CONTEXT_AS,
+			 "Hashtag", "as:Hashtag", "sensitive", "as:sensitive", "gts",
+			 "https://gotosocial.org/ns#", "interactionPolicy", "@id",
+			 "gts:interactionPolicy", "@type", "@id", "canQuote", "@id", "gts:canQuote",
+			 "@type", "@id", "automaticApproval", "@id", "gts:automaticApproval", "@type",
+			 "@id");
 }
 
 /* Fills o with the fields after `type`, in the order of MASTODON.md §6.7. */
@@ -478,6 +485,12 @@ static int object_fields(json_t *o, const struct ap_site *site, const struct obj
 		bad = put(o, "attachment", json_incref(att));
 	if (!bad && (size_t)snprintf(replies, sizeof(replies), "%s/replies", id) < sizeof(replies))
 		bad = put(o, "replies", json_string(replies));
+	/* Anyone may quote a blog post, approved at once (FEP-044f): else
+	 * Mastodon 4.5+ leaves quotes of it pending (status_parser.rb:126-136,
+	 * MASTODON.md §6.8). */
+	if (!bad)
+		bad = put(o, "interactionPolicy", json_pack("{s:{s:[s]}}", "canQuote",
+							    "automaticApproval", AP_PUBLIC));
 	json_decref(att);
 	buf_free(&name);
 	return bad;
