@@ -2,6 +2,7 @@
  * activity.c — see activity.h.  Type names are dispatched by table.
  */
 #include "activity.h"
+#include "url.h"
 
 #include <string.h>
 #include <strings.h>
@@ -50,8 +51,7 @@ static enum ap_type type_of(json_t *t, const char **name)
 
 static bool is_http_url(const char *s)
 {
-	return s && strlen(s) <= ACTIVITY_ID_MAX &&
-	       (strncasecmp(s, "https://", 8) == 0 || strncasecmp(s, "http://", 7) == 0);
+	return s && strlen(s) <= ACTIVITY_ID_MAX && url_is_http_str(s);
 }
 
 /* An id: a string, or an object's `id` string. */

@@ -29,7 +29,7 @@ bool comments_is_public(const char *s)
 
 static bool is_http(const char *s)
 {
-	return s != NULL && strlen(s) <= ACTIVITY_ID_MAX && html_is_http(s);
+	return s != NULL && strlen(s) <= ACTIVITY_ID_MAX && url_is_http_str(s);
 }
 
 /* An id: a string, or an object's `id`; http(s) only. */

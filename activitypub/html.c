@@ -127,11 +127,6 @@ static size_t space_len(const char *s, size_t n)
 	return 0;
 }
 
-bool html_is_http(const char *url)
-{
-	return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
-}
-
 /* ---- HTML reduction ---- */
 
 enum el_kind {
@@ -525,12 +520,12 @@ static bool link_target(const char *base, const char *href, char *out, size_t ou
 			return false;
 	memcpy(ref, href, len);
 	ref[len] = '\0';
-	if (!html_is_http(ref) && (ref[0] != '/' || base == NULL || !html_is_http(base)))
+	if (!url_is_http_str(ref) && (ref[0] != '/' || base == NULL || !url_is_http_str(base)))
 		return false;
-	if (url_resolve(html_is_http(ref) ? NULL : base, ref, &abs, NULL) != BB_OK)
+	if (url_resolve(url_is_http_str(ref) ? NULL : base, ref, &abs, NULL) != BB_OK)
 		return false;
 	len = strlen(abs);
-	if (html_is_http(abs) && len < outlen) {
+	if (url_is_http_str(abs) && len < outlen) {
 		memcpy(out, abs, len + 1);
 		ok = true;
 	}

@@ -85,8 +85,4 @@ enum bb_rc html_escape(struct buf *b, const char *s, bool attr) BB_MUST_CHECK;
  * html_escape_cut replaces by. */
 size_t html_utf8_decode(const char *s, size_t n, uint32_t *cp);
 
-/* True when url starts with "http://" or "https://", in any case: the only
- * absolute links html_reduce keeps. */
-bool html_is_http(const char *url);
-
 #endif

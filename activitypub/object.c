@@ -13,6 +13,7 @@
  * own, as in §6.7.
  */
 #include "object.h"
+#include "url.h"
 #include "buf.h"
 #include "html.h"
 #include "render.h"
@@ -169,7 +170,7 @@ static char *tag_href(const char *tmpl, const char *category)
 	size_t mark;
 	enum bb_rc rc = BB_OK;
 
-	if (tmpl == NULL || !html_is_http(tmpl))
+	if (tmpl == NULL || !url_is_http_str(tmpl))
 		return NULL;
 	buf_init(&b, TAG_HREF_MAX);
 	while (rc == BB_OK && (at = strstr(tmpl, "{slug}")) != NULL) {
@@ -376,7 +377,7 @@ static json_t *attachments(const struct post *p)
 		const char *mt = im->media_type && im->media_type[0] ? im->media_type : NULL;
 		json_t *a;
 
-		if (im->url == NULL || !html_is_http(im->url))
+		if (im->url == NULL || !url_is_http_str(im->url))
 			continue;
 		mt = mt ? mt : ap_image_media_type(im->url);
 		a = json_object();

@@ -333,6 +333,13 @@ bool url_is_http(const struct url *u)
 	return strcmp(u->scheme, "https") == 0 || strcmp(u->scheme, "http") == 0;
 }
 
+bool url_is_http_str(const char *s)
+{
+	struct url u;
+
+	return s != NULL && url_parse(s, 0, &u, NULL) == BB_OK && url_is_http(&u);
+}
+
 void url_host_port(const struct url *u, char out[URL_HOST_KEY_MAX + 1])
 {
 	/* Cannot truncate: host and port are bounded by their arrays. */

@@ -67,6 +67,10 @@ enum bb_rc url_parse(const char *s, unsigned flags, struct url *out, struct err 
 /* Whether u's scheme is http or https. */
 bool url_is_http(const struct url *u);
 
+/* Whether s (NULL: false) is an absolute http(s) URL as url_parse reads
+ * it: the one test of "is this a web URL" for ids, links and images. */
+bool url_is_http_str(const char *s);
+
 /* u's host with its port when that is not the default: "h.example",
  * "h.example:8443", "[::1]:8080" — the form of a Host header, RFC 9421's
  * @authority, and the host key.  out holds URL_HOST_KEY_MAX + 1 bytes. */

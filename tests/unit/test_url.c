@@ -425,6 +425,23 @@ static void test_host_blocked_more(void)
 	}
 }
 
+/* url_is_http_str: the one "is this a web URL" test. */
+static void test_is_http_str(void)
+{
+	CHECK(url_is_http_str("https://m.example/users/a"));
+	CHECK(url_is_http_str("HTTP://M.example:8080/x?y#k"));
+	CHECK(url_is_http_str("https://m.example/users/a#main-key"));
+	CHECK(!url_is_http_str(NULL));
+	CHECK(!url_is_http_str(""));
+	CHECK(!url_is_http_str("ftp://m.example/x"));
+	CHECK(!url_is_http_str("javascript:alert(1)"));
+	CHECK(!url_is_http_str("https:/m.example/x"));
+	CHECK(!url_is_http_str("https://"));
+	CHECK(!url_is_http_str("https://m .example/x"));
+	CHECK(!url_is_http_str("https://a..b/x"));
+	CHECK(!url_is_http_str("/relative/path"));
+}
+
 static const struct check_case cases[] = {
     {"parse_parts", test_parse_parts},
     {"parse_form", test_parse_form},
@@ -441,6 +458,7 @@ static const struct check_case cases[] = {
     {"resolve", test_resolve},
     {"host_blocked", test_host_blocked},
     {"host_blocked_more", test_host_blocked_more},
+    {"is_http_str", test_is_http_str},
 };
 
 int main(int argc, char **argv)
