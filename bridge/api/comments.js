@@ -1,0 +1,243 @@
+/* blogbridge comments embed: renders the fediverse replies to a post into
+ * each [data-fediverse-comments] element. No dependency. Markup and class
+ * names match GET /embed/comments; restyle with the classes or the
+ * --fediverse-comments-* custom properties. Only the sanitized content is
+ * parsed as HTML; every other value goes through textContent/setAttribute. */
+(function () {
+  'use strict';
+  var T = {
+    en: { heading: 'Comments', empty: 'No comments yet.', likes: 'likes', boosts: 'boosts',
+      reply: 'Reply from the fediverse', avatar: 'Avatar of ', server: 'Your server',
+      go: 'Reply from your instance', bad: 'Type a server name, like mastodon.social',
+      error: 'The comments could not be loaded.' },
+    fr: { heading: 'Commentaires', empty: 'Aucun commentaire pour l\u2019instant.',
+      likes: 'J\u2019aime', boosts: 'partages', reply: 'R\u00e9pondre depuis le fedivers',
+      avatar: 'Avatar de ', server: 'Votre serveur', go: 'R\u00e9pondre depuis votre instance',
+      bad: 'Indiquez un nom de serveur, par exemple mastodon.social',
+      error: 'Les commentaires n\u2019ont pas pu \u00eatre charg\u00e9s.' }
+  };
+  var KEY = 'fediverse-server';
+  var DEPTH_MAX = 8;
+  var HOST = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:[0-9]{1,5})?$/;
+
+  function pickLang(lang) {
+    return /^fr(-|$)/i.test(lang || '') ? 'fr' : 'en';
+  }
+
+  /* "server.example" from what a reader types: a host, @user@host, a URL. */
+  function normaliseServer(input) {
+    var s = String(input == null ? '' : input).trim(), u;
+    if (s === '' || /\s/.test(s)) return null;
+    if (s.indexOf('://') < 0) {
+      if (s.charAt(0) === '@') s = s.slice(1);
+      if (s.indexOf('@') >= 0) s = s.slice(s.lastIndexOf('@') + 1);
+      s = 'https://' + s;
+    }
+    try { u = new URL(s); } catch (e) { return null; }
+    if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.username || u.password ||
+        (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) return null;
+    return HOST.test(u.host) ? u.host : null;
+  }
+
+  function interactUrl(server, postId) {
+    var host = normaliseServer(server);
+    if (!host || !safeUrl(postId)) return null;
+    return 'https://' + host + '/authorize_interaction?uri=' + encodeURIComponent(postId);
+  }
+
+  function safeUrl(u) {
+    return typeof u === 'string' && /^https?:\/\/[^\s\x00-\x1f\x7f]+$/i.test(u) ? u : null;
+  }
+
+  /* Per comment: the index it is shown under, or -1 (api.h's rule). */
+  function parents(comments) {
+    var at = {}, depth = [], out = [];
+    comments.forEach(function (c, i) {
+      var p = c && typeof c.parent === 'string' && Object.prototype.hasOwnProperty.call(at, c.parent)
+        ? at[c.parent] : -1;
+      if (p >= 0 && depth[p] + 1 >= DEPTH_MAX) p = out[p];
+      out.push(p);
+      depth.push(p < 0 ? 0 : depth[p] + 1);
+      if (c && typeof c.id === 'string' && !Object.prototype.hasOwnProperty.call(at, c.id)) at[c.id] = i;
+    });
+    return out;
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = String(text);
+    return e;
+  }
+
+  function link(cls, href) {
+    var a = el('a', cls);
+    a.setAttribute('href', href);
+    a.setAttribute('rel', 'nofollow noopener ugc');
+    return a;
+  }
+
+  function comment(c, t, lang) {
+    var art = el('article', 'fediverse-comment__body');
+    var head = el('header', 'fediverse-comment__header');
+    var au = c.author || {};
+    var name = String(au.name || au.handle || au.id || '');
+    var profile = safeUrl(au.url) || safeUrl(au.id);
+    var who = profile ? link('fediverse-comment__author', profile) : el('span', 'fediverse-comment__author');
+    if (safeUrl(au.avatar)) {
+      var img = el('img', 'fediverse-comment__avatar');
+      img.setAttribute('src', au.avatar);
+      img.setAttribute('alt', t.avatar + name);
+      img.setAttribute('width', '48');
+      img.setAttribute('height', '48');
+      img.setAttribute('loading', 'lazy');
+      who.appendChild(img);
+    }
+    who.appendChild(el('span', 'fediverse-comment__name', name));
+    head.appendChild(who);
+    if (au.handle) {
+      head.appendChild(document.createTextNode(' '));
+      head.appendChild(el('span', 'fediverse-comment__handle', au.handle));
+    }
+    var when = el('time', 'fediverse-comment__date');
+    var d = new Date(c.published);
+    when.setAttribute('datetime', String(c.published || ''));
+    when.textContent = isNaN(d) ? String(c.published || '') :
+      d.toLocaleDateString(lang, { year: 'numeric', month: 'long', day: 'numeric' });
+    var perma = safeUrl(c.url) || safeUrl(c.id);
+    if (perma) {
+      var pa = link('fediverse-comment__permalink', perma);
+      pa.appendChild(when);
+      head.appendChild(document.createTextNode(' '));
+      head.appendChild(pa);
+    } else head.appendChild(when);
+    var body = el('div', 'fediverse-comment__content');
+    body.innerHTML = String(c.content || ''); /* sanitized by the bridge */
+    art.appendChild(head);
+    art.appendChild(body);
+    return art;
+  }
+
+  function list(comments, par, under, t, lang) {
+    var ol = el('ol', under < 0 ? 'fediverse-comments__list' : 'fediverse-comments__replies');
+    comments.forEach(function (c, i) {
+      if (par[i] !== under) return;
+      var li = el('li', 'fediverse-comment');
+      li.setAttribute('data-id', String(c.id));
+      li.appendChild(comment(c, t, lang));
+      if (par.indexOf(i) >= 0) li.appendChild(list(comments, par, i, t, lang));
+      ol.appendChild(li);
+    });
+    return ol;
+  }
+
+  function replyForm(postId, t) {
+    var form = el('form', 'fediverse-comments__form');
+    var id = 'fediverse-server-' + Math.random().toString(36).slice(2);
+    var label = el('label', 'fediverse-comments__label', t.server);
+    var input = el('input', 'fediverse-comments__server');
+    var button = el('button', 'fediverse-comments__go', t.go);
+    var msg = el('p', 'fediverse-comments__message');
+    label.setAttribute('for', id);
+    input.id = id;
+    input.setAttribute('name', 'server');
+    input.setAttribute('placeholder', 'mastodon.social');
+    input.setAttribute('autocomplete', 'url');
+    button.setAttribute('type', 'submit');
+    msg.setAttribute('role', 'status');
+    function target() {
+      var u = interactUrl(input.value, postId);
+      if (u) form.setAttribute('data-target', u); else form.removeAttribute('data-target');
+      return u;
+    }
+    try { input.value = window.localStorage.getItem(KEY) || ''; } catch (e) { /* private mode */ }
+    target();
+    input.addEventListener('input', target);
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var u = target();
+      if (!u) { msg.textContent = t.bad; return; }
+      try { window.localStorage.setItem(KEY, normaliseServer(input.value)); } catch (e) { /* */ }
+      window.location.assign(u);
+    });
+    form.appendChild(label);
+    form.appendChild(input);
+    form.appendChild(button);
+    form.appendChild(msg);
+    return form;
+  }
+
+  function render(root, data, lang) {
+    var t = T[lang], sec = el('section', 'fediverse-comments');
+    var comments = Array.isArray(data.comments) ? data.comments : [];
+    sec.setAttribute('lang', lang);
+    sec.appendChild(el('h2', 'fediverse-comments__heading', t.heading));
+    var stats = el('p', 'fediverse-comments__stats');
+    stats.appendChild(el('span', 'fediverse-comments__likes', (data.likes | 0) + ' ' + t.likes));
+    stats.appendChild(document.createTextNode(' '));
+    stats.appendChild(el('span', 'fediverse-comments__boosts', (data.boosts | 0) + ' ' + t.boosts));
+    sec.appendChild(stats);
+    sec.appendChild(comments.length ? list(comments, parents(comments), -1, t, lang)
+      : el('p', 'fediverse-comments__empty', t.empty));
+    if (safeUrl(data.id)) {
+      var p = el('p', 'fediverse-comments__reply');
+      var a = link('fediverse-comments__post-link', data.id);
+      a.removeAttribute('rel');
+      a.textContent = t.reply;
+      p.appendChild(a);
+      sec.appendChild(p);
+      sec.appendChild(replyForm(data.id, t));
+    }
+    root.textContent = '';
+    root.appendChild(sec);
+  }
+
+  var CSS = ':where(.fediverse-comments){--fediverse-comments-gap:1em;' +
+    '--fediverse-comments-avatar-size:48px;--fediverse-comments-indent:1.5em;' +
+    '--fediverse-comments-muted:#666;--fediverse-comments-border:#ddd}' +
+    ':where(.fediverse-comments__list,.fediverse-comments__replies){list-style:none;padding:0;margin:0}' +
+    ':where(.fediverse-comments__replies){padding-left:var(--fediverse-comments-indent);' +
+    'border-left:2px solid var(--fediverse-comments-border)}' +
+    ':where(.fediverse-comment){margin:var(--fediverse-comments-gap) 0}' +
+    ':where(.fediverse-comment__avatar){width:var(--fediverse-comments-avatar-size);' +
+    'height:var(--fediverse-comments-avatar-size);border-radius:50%;vertical-align:middle;margin-right:.5em}' +
+    ':where(.fediverse-comment__handle,.fediverse-comment__date,.fediverse-comments__stats)' +
+    '{color:var(--fediverse-comments-muted)}';
+
+  function start(origin) {
+    var roots = document.querySelectorAll('[data-fediverse-comments]');
+    if (!roots.length) return;
+    if (!document.getElementById('fediverse-comments-style')) {
+      var st = el('style', null, CSS);
+      st.id = 'fediverse-comments-style';
+      document.head.appendChild(st);
+    }
+    var lang = pickLang(document.documentElement.getAttribute('lang'));
+    var canon = document.querySelector('link[rel="canonical"]');
+    Array.prototype.forEach.call(roots, function (root) {
+      var post = root.getAttribute('data-fediverse-comments') ||
+        (canon && canon.href) || location.origin + location.pathname;
+      root.setAttribute('aria-busy', 'true');
+      fetch(origin + '/api/comments?post=' + encodeURIComponent(post), { credentials: 'omit' })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (data) { render(root, data, lang); })
+        .catch(function () {
+          root.textContent = '';
+          root.appendChild(el('p', 'fediverse-comments__error', T[lang].error));
+        })
+        .then(function () { root.removeAttribute('aria-busy'); });
+    });
+  }
+
+  var api = { pickLang: pickLang, normaliseServer: normaliseServer, interactUrl: interactUrl,
+    safeUrl: safeUrl, parents: parents };
+  if (typeof globalThis !== 'undefined' && globalThis.__fediverseCommentsTest) {
+    globalThis.__fediverseCommentsTest.api = api;
+    return;
+  }
+  var me = document.currentScript;
+  var origin = me && me.src ? new URL(me.src, location.href).origin : location.origin;
+  if (document.readyState === 'loading')
+    document.addEventListener('DOMContentLoaded', function () { start(origin); });
+  else start(origin);
+})();
