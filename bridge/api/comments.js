@@ -1,8 +1,5 @@
-/* blogbridge comments embed: renders the fediverse replies to a post into
- * each [data-fediverse-comments] element. No dependency. Markup and class
- * names match GET /embed/comments; restyle with the classes or the
- * --fediverse-comments-* custom properties. Only the sanitized content is
- * parsed as HTML; every other value goes through textContent/setAttribute. */
+/* blogbridge: fediverse replies into [data-fediverse-comments]. Markup as
+ * /embed/comments; only the sanitized content is parsed as HTML. */
 (function () {
   'use strict';
   var T = {
@@ -24,7 +21,7 @@
     return /^fr(-|$)/i.test(lang || '') ? 'fr' : 'en';
   }
 
-  /* "server.example" from what a reader types: a host, @user@host, a URL. */
+  /* host from "host", "@user@host" or a URL */
   function normaliseServer(input) {
     var s = String(input == null ? '' : input).trim(), u;
     if (s === '' || /\s/.test(s)) return null;
@@ -49,23 +46,26 @@
     return typeof u === 'string' && /^https?:\/\/[^\s\x00-\x1f\x7f]+$/i.test(u) ? u : null;
   }
 
-  /* Per comment: the index it is shown under, or -1 (api.h's rule). */
+  /* per comment: index shown under, or -1 (api.h) */
   function parents(comments) {
     var at = {}, depth = [], out = [];
     comments.forEach(function (c, i) {
-      var p = c && typeof c.parent === 'string' && Object.prototype.hasOwnProperty.call(at, c.parent)
+      var p = c && typeof c.parent === 'string' && has(at, c.parent)
         ? at[c.parent] : -1;
       if (p >= 0 && depth[p] + 1 >= DEPTH_MAX) p = out[p];
       out.push(p);
       depth.push(p < 0 ? 0 : depth[p] + 1);
-      if (c && typeof c.id === 'string' && !Object.prototype.hasOwnProperty.call(at, c.id)) at[c.id] = i;
+      if (c && typeof c.id === 'string' && !has(at, c.id)) at[c.id] = i;
     });
     return out;
   }
 
+  function has(o, k) { return Object.prototype.hasOwnProperty.call(o, k); }
+
+  /* cls: a leading "-" stands for "fediverse-comment" */
   function el(tag, cls, text) {
     var e = document.createElement(tag);
-    if (cls) e.className = cls;
+    if (cls) e.className = cls.replace(/^-/, 'fediverse-comment');
     if (text != null) e.textContent = String(text);
     return e;
   }
@@ -78,14 +78,14 @@
   }
 
   function comment(c, t, lang) {
-    var art = el('article', 'fediverse-comment__body');
-    var head = el('header', 'fediverse-comment__header');
+    var art = el('article', '-__body');
+    var head = el('header', '-__header');
     var au = c.author || {};
     var name = String(au.name || au.handle || au.id || '');
     var profile = safeUrl(au.url) || safeUrl(au.id);
-    var who = profile ? link('fediverse-comment__author', profile) : el('span', 'fediverse-comment__author');
+    var who = profile ? link('-__author', profile) : el('span', '-__author');
     if (safeUrl(au.avatar)) {
-      var img = el('img', 'fediverse-comment__avatar');
+      var img = el('img', '-__avatar');
       img.setAttribute('src', au.avatar);
       img.setAttribute('alt', t.avatar + name);
       img.setAttribute('width', '48');
@@ -93,25 +93,25 @@
       img.setAttribute('loading', 'lazy');
       who.appendChild(img);
     }
-    who.appendChild(el('span', 'fediverse-comment__name', name));
+    who.appendChild(el('span', '-__name', name));
     head.appendChild(who);
     if (au.handle) {
       head.appendChild(document.createTextNode(' '));
-      head.appendChild(el('span', 'fediverse-comment__handle', au.handle));
+      head.appendChild(el('span', '-__handle', au.handle));
     }
-    var when = el('time', 'fediverse-comment__date');
+    var when = el('time', '-__date');
     var d = new Date(c.published);
     when.setAttribute('datetime', String(c.published || ''));
     when.textContent = isNaN(d) ? String(c.published || '') :
       d.toLocaleDateString(lang, { year: 'numeric', month: 'long', day: 'numeric' });
     var perma = safeUrl(c.url) || safeUrl(c.id);
     if (perma) {
-      var pa = link('fediverse-comment__permalink', perma);
+      var pa = link('-__permalink', perma);
       pa.appendChild(when);
       head.appendChild(document.createTextNode(' '));
       head.appendChild(pa);
     } else head.appendChild(when);
-    var body = el('div', 'fediverse-comment__content');
+    var body = el('div', '-__content');
     body.innerHTML = String(c.content || ''); /* sanitized by the bridge */
     art.appendChild(head);
     art.appendChild(body);
@@ -119,10 +119,10 @@
   }
 
   function list(comments, par, under, t, lang) {
-    var ol = el('ol', under < 0 ? 'fediverse-comments__list' : 'fediverse-comments__replies');
+    var ol = el('ol', under < 0 ? '-s__list' : '-s__replies');
     comments.forEach(function (c, i) {
       if (par[i] !== under) return;
-      var li = el('li', 'fediverse-comment');
+      var li = el('li', '-');
       li.setAttribute('data-id', String(c.id));
       li.appendChild(comment(c, t, lang));
       if (par.indexOf(i) >= 0) li.appendChild(list(comments, par, i, t, lang));
@@ -132,12 +132,12 @@
   }
 
   function replyForm(postId, t) {
-    var form = el('form', 'fediverse-comments__form');
+    var form = el('form', '-s__form');
     var id = 'fediverse-server-' + Math.random().toString(36).slice(2);
-    var label = el('label', 'fediverse-comments__label', t.server);
-    var input = el('input', 'fediverse-comments__server');
-    var button = el('button', 'fediverse-comments__go', t.go);
-    var msg = el('p', 'fediverse-comments__message');
+    var label = el('label', '-s__label', t.server);
+    var input = el('input', '-s__server');
+    var button = el('button', '-s__go', t.go);
+    var msg = el('p', '-s__message');
     label.setAttribute('for', id);
     input.id = id;
     input.setAttribute('name', 'server');
@@ -150,14 +150,14 @@
       if (u) form.setAttribute('data-target', u); else form.removeAttribute('data-target');
       return u;
     }
-    try { input.value = window.localStorage.getItem(KEY) || ''; } catch (e) { /* private mode */ }
+    try { input.value = localStorage.getItem(KEY) || ''; } catch (e) { /* */ }
     target();
     input.addEventListener('input', target);
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       var u = target();
       if (!u) { msg.textContent = t.bad; return; }
-      try { window.localStorage.setItem(KEY, normaliseServer(input.value)); } catch (e) { /* */ }
+      try { localStorage.setItem(KEY, normaliseServer(input.value)); } catch (e) { /* */ }
       window.location.assign(u);
     });
     form.appendChild(label);
@@ -168,20 +168,20 @@
   }
 
   function render(root, data, lang) {
-    var t = T[lang], sec = el('section', 'fediverse-comments');
+    var t = T[lang], sec = el('section', '-s');
     var comments = Array.isArray(data.comments) ? data.comments : [];
     sec.setAttribute('lang', lang);
-    sec.appendChild(el('h2', 'fediverse-comments__heading', t.heading));
-    var stats = el('p', 'fediverse-comments__stats');
-    stats.appendChild(el('span', 'fediverse-comments__likes', (data.likes | 0) + ' ' + t.likes));
+    sec.appendChild(el('h2', '-s__heading', t.heading));
+    var stats = el('p', '-s__stats');
+    stats.appendChild(el('span', '-s__likes', (data.likes | 0) + ' ' + t.likes));
     stats.appendChild(document.createTextNode(' '));
-    stats.appendChild(el('span', 'fediverse-comments__boosts', (data.boosts | 0) + ' ' + t.boosts));
+    stats.appendChild(el('span', '-s__boosts', (data.boosts | 0) + ' ' + t.boosts));
     sec.appendChild(stats);
     sec.appendChild(comments.length ? list(comments, parents(comments), -1, t, lang)
-      : el('p', 'fediverse-comments__empty', t.empty));
+      : el('p', '-s__empty', t.empty));
     if (safeUrl(data.id)) {
-      var p = el('p', 'fediverse-comments__reply');
-      var a = link('fediverse-comments__post-link', data.id);
+      var p = el('p', '-s__reply');
+      var a = link('-s__post-link', data.id);
       a.removeAttribute('rel');
       a.textContent = t.reply;
       p.appendChild(a);
