@@ -51,6 +51,9 @@ struct reply {
 	size_t len;
 	char content_type[128];
 	char allow[64];
+	char etag[64];
+	char cache_control[64];
+	char cors[64]; /* Access-Control-Allow-Origin */
 };
 
 void sleep_ms(long ms);

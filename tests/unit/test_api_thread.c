@@ -1,5 +1,5 @@
 /*
- * test_api.c — what the blog is shown of a post's comments (bridge/api/):
+ * test_api_thread.c — what the blog is shown of a post's comments (bridge/api/):
  * the JSON of /api/comments field by field, the threading rule (parents
  * shown and earlier only, no loop, bounded depth), the HTML fragment's
  * escaping and nesting, the language choice, the cache (versions, LRU,
