@@ -464,12 +464,23 @@ static void t_cli_reactions(void)
 	json_decref(posts);
 }
 
+/* Last: SIGTERM ends the bridge cleanly, and its log has no sanitizer
+ * report (under BB_SANITIZE). */
+static void t_log_clean(void)
+{
+	if (!api.up)
+		return; /* nothing ran (the browser case skipped) */
+	CHECK_INT(bridge_stop(&api.b, SIGTERM), 0);
+	bridge_check_log_clean(&api.b);
+	api.up = false;
+}
+
 static const struct check_case cases[] = {
     {"api_shape", t_api_shape},	      {"api_etag", t_api_etag},
     {"api_errors", t_api_errors},     {"embed_fragment", t_embed_fragment},
     {"embed_script", t_embed_script}, {"replies", t_replies},
     {"cli_comments", t_cli_comments}, {"cli_reactions", t_cli_reactions},
-    {"browser", t_browser},
+    {"browser", t_browser},	      {"log_clean", t_log_clean},
 };
 
 int main(int argc, char **argv)

@@ -112,8 +112,9 @@ static bool comment_add(struct app *app, const char *id, enum store_comment_stat
 {
 	struct err e = {0};
 	struct store *st = app_store(app, &e);
-	struct store_post p = {0, "g", "https://blog.test/ap/posts/1", "https://blog.test/1/", "T",
-			       "h", "{}", 10, 10, 0};
+	struct store_post p = {
+	    0,	"g", "https://blog.test/ap/posts/1", "https://blog.test/1/", "T", "h", "{}", 10,
+	    10, 0};
 	struct store_post got = {0};
 	struct store_comment c = {0};
 	bool is_new = false, ok;
@@ -125,9 +126,13 @@ static bool comment_add(struct app *app, const char *id, enum store_comment_stat
 	else if (store_post_put(st, &p, &e) != BB_OK)
 		return false;
 	store_post_clear(&got);
-	c = (struct store_comment){.ap_id = (char *)id, .post = p.rowid,
-				   .author = "https://m.example/users/a", .content = "<p>x</p>",
-				   .status = s, .published = 20, .received = 21};
+	c = (struct store_comment){.ap_id = (char *)id,
+				   .post = p.rowid,
+				   .author = "https://m.example/users/a",
+				   .content = "<p>x</p>",
+				   .status = s,
+				   .published = 20,
+				   .received = 21};
 	ok = store_comment_add(st, &c, &is_new, &e) == BB_OK && is_new;
 	if (!ok)
 		check_fail(__FILE__, __LINE__, "comment_add: %s", e.msg);
