@@ -33,7 +33,7 @@
     try { u = new URL(s); } catch (e) { return null; }
     if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.username || u.password ||
         (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) return null;
-    return HOST.test(u.host) ? u.host : null;
+    return HOST.test(u.host) && !/^[0-9.]+(:|$)/.test(u.host) ? u.host : null;
   }
 
   function interactUrl(server, postId) {
@@ -142,7 +142,6 @@
     input.id = id;
     input.setAttribute('name', 'server');
     input.setAttribute('placeholder', 'mastodon.social');
-    input.setAttribute('autocomplete', 'url');
     button.setAttribute('type', 'submit');
     msg.setAttribute('role', 'status');
     function target() {

@@ -87,6 +87,11 @@ bool api_up(void)
 		snprintf(api.attacker, sizeof(api.attacker), "http://127.0.0.1:9/x");
 	snprintf(api.post_id, sizeof(api.post_id), "%s/ap/posts/seeded", api.b.origin);
 	snprintf(api.post2_id, sizeof(api.post2_id), "%s/ap/posts/busy", api.b.origin);
+	{
+		char *q = escaped(api.post_id); /* the same as encodeURIComponent for a URL */
+		snprintf(api.post_id_escaped, sizeof(api.post_id_escaped), "%s", q ? q : "");
+		free(q);
+	}
 	if (store_open(api.b.db, &st, &e) != BB_OK) {
 		check_fail(__FILE__, __LINE__, "store_open: %s", e.msg);
 		return false;

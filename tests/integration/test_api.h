@@ -12,10 +12,11 @@
 struct api_world {
 	struct bridge b;
 	bool up;
-	bool skipped;	    /* a case found what it needs missing: exit 77 */
-	char attacker[64];  /* where the hostile author name points */
-	char post_id[128];  /* the seeded post's object id */
-	char post2_id[128]; /* the post with more than a page of comments */
+	bool skipped;		   /* a case found what it needs missing: exit 77 */
+	char attacker[64];	   /* where the hostile author name points */
+	char post_id[128];	   /* the seeded post's object id */
+	char post_id_escaped[256]; /* as encodeURIComponent writes it */
+	char post2_id[128];	   /* the post with more than a page of comments */
 };
 
 extern struct api_world api;

@@ -38,6 +38,7 @@ struct site {
 	struct MHD_Daemon *d;
 	int port;
 	char page[PAGE_MAX]; /* served at /page.html */
+	const char *seed;    /* served at /seed.html when set */
 	atomic_int requests; /* every other request */
 };
 
@@ -48,17 +49,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct site *s = cls;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
-	bool page = strcmp(url, "/page.html") == 0 && s->page[0];
+	const char *body = strcmp(url, "/page.html") == 0 && s->page[0] ? s->page
+			   : strcmp(url, "/seed.html") == 0 && s->seed	? s->seed
+									: NULL;
 
 	(void)method, (void)version, (void)upload, (void)upload_size, (void)con_cls;
-	if (!page)
+	if (body == NULL)
 		atomic_fetch_add(&s->requests, 1);
-	r = MHD_create_response_from_buffer(page ? strlen(s->page) : 0, page ? s->page : "",
+	r = MHD_create_response_from_buffer(body ? strlen(body) : 0, (void *)(body ? body : ""),
 					    MHD_RESPMEM_MUST_COPY);
 	if (r == NULL)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
-	ret = MHD_queue_response(conn, page ? 200 : 404, r);
+	ret = MHD_queue_response(conn, body ? 200 : 404, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -143,13 +146,20 @@ static long pos(const char *hay, const char *needle)
 	return p ? (long)(p - hay) : -1;
 }
 
+/* The server a reader typed on an earlier visit (the seed page stores it
+ * in the page origin's localStorage, as the form does on submit). */
+#define SEED_PAGE                                                                                  \
+	"<!doctype html><html><body><script>"                                                      \
+	"localStorage.setItem('fediverse-server','@bob@Mastodon.Social');"                         \
+	"</script></body></html>"
+
 /* The checks on the DOM Chromium dumped. */
 static void check_dom(const char *dom)
 {
 	long c1 = pos(dom, "data-id=\"" SEED_C1 "\""), c2 = pos(dom, "data-id=\"" SEED_C2 "\"");
 	long c3 = pos(dom, "data-id=\"" SEED_C3 "\""), c4 = pos(dom, "data-id=\"" SEED_C4 "\"");
 	long replies = pos(dom, "<ol class=\"fediverse-comments__replies\">");
-	char link[256];
+	char link[512];
 
 	CHECK(check_contains(dom, "<section class=\"fediverse-comments\" lang=\"en\">"));
 	CHECK(check_contains(dom, "<ol class=\"fediverse-comments__list\">"));
@@ -172,7 +182,13 @@ static void check_dom(const char *dom)
 	snprintf(link, sizeof(link), "class=\"fediverse-comments__post-link\" href=\"%s\"",
 		 api.post_id);
 	CHECK(check_contains(dom, link));
+	/* The remembered server, normalised, is where the form sends the
+	 * reader: that server's authorize_interaction for the post's id. */
 	CHECK(check_contains(dom, "<form class=\"fediverse-comments__form\""));
+	snprintf(link, sizeof(link),
+		 "data-target=\"https://mastodon.social/authorize_interaction?uri=%s\"",
+		 api.post_id_escaped);
+	CHECK(check_contains(dom, link));
 	CHECK(pos(dom, "fediverse-comments__error") < 0);
 }
 
@@ -208,7 +224,8 @@ void t_browser(void)
 		 "<div id=\"comments\" data-fediverse-comments=\"\"></div>"
 		 "<script src=\"%s/embed/comments.js\" defer></script></body></html>",
 		 api.b.origin);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/page.html", page.port);
+	page.seed = SEED_PAGE;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/seed.html", page.port);
 	snprintf(dom_path, sizeof(dom_path), "%s/dom.html", api.b.dir);
 	snprintf(err_path, sizeof(err_path), "%s/chromium.log", api.b.dir);
 	snprintf(profile, sizeof(profile), "%s/chromium-profile", api.b.dir);
@@ -225,6 +242,9 @@ void t_browser(void)
 				"--dump-dom",
 				url,
 				NULL};
+		/* The seed page first (same profile), then the blog page. */
+		CHECK_INT(run_bounded(argv, dom_path, err_path), 0);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/page.html", page.port);
 		CHECK_INT(run_bounded(argv, dom_path, err_path), 0);
 	}
 	dom = slurp(dom_path);
