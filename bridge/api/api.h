@@ -76,13 +76,15 @@ extern const size_t api_comments_js_len;
 
 /* A bounded cache of renderings, keyed by (post, kind) and valid for one
  * comments version: a lookup under another version misses, and the put
- * that follows replaces the entry.  When full, the least recently used
- * entry goes.  Thread-safe (one mutex; lookups copy the body out, so an
+ * that follows replaces the entry.  When all slots are taken, or the
+ * bodies would pass max_bytes, the least recently used entries go; a body
+ * over max_bytes / 4 is not kept.  Thread-safe (one mutex; lookups copy the body out, so an
  * entry may be replaced while a copy is being sent). */
 struct api_cache;
 
-/* A cache of `slots` entries (at least 1), or NULL when out of memory. */
-struct api_cache *api_cache_new(size_t slots);
+/* A cache of `slots` entries (at least 1) holding at most max_bytes of
+ * bodies, or NULL when out of memory. */
+struct api_cache *api_cache_new(size_t slots, size_t max_bytes);
 void api_cache_free(struct api_cache *c);
 
 /* A copy of the body kept for (post, kind) at version (free it), with

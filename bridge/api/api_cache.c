@@ -2,7 +2,7 @@
  * api_cache.c — a small cache of renderings (see api.h): a fixed array of
  * entries under one mutex, searched linearly (a few dozen entries: a
  * scan costs less than a hash would), the least recently used replaced
- * when full.  A lookup copies the body out under the lock so that the
+ * when full or over its byte budget.  A lookup copies the body out under the lock so that the
  * entry can be replaced while the copy is being sent.
  */
 #include "api.h"
@@ -24,16 +24,18 @@ struct api_cache {
 	pthread_mutex_t lock;
 	struct api_cache_entry *entries;
 	size_t slots;
+	size_t bytes, max_bytes; /* kept, and the most that may be */
 	uint64_t tick, hits, misses;
 };
 
-struct api_cache *api_cache_new(size_t slots)
+struct api_cache *api_cache_new(size_t slots, size_t max_bytes)
 {
 	struct api_cache *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
 	c->slots = slots ? slots : 1;
+	c->max_bytes = max_bytes;
 	c->entries = calloc(c->slots, sizeof(*c->entries));
 	if (c->entries == NULL || pthread_mutex_init(&c->lock, NULL) != 0) {
 		free(c->entries);
@@ -86,13 +88,35 @@ char *api_cache_get(struct api_cache *c, int64_t post, int kind, int64_t version
 	return copy;
 }
 
+/* Frees entry en's body.  Under the lock. */
+static void entry_drop(struct api_cache *c, struct api_cache_entry *en)
+{
+	c->bytes -= en->len;
+	free(en->body);
+	memset(en, 0, sizeof(*en));
+}
+
+/* The least recently used entry other than keep, or NULL.  Under the lock. */
+static struct api_cache_entry *entry_oldest(struct api_cache *c, const struct api_cache_entry *keep)
+{
+	struct api_cache_entry *old = NULL;
+
+	for (size_t i = 0; i < c->slots; i++)
+		if (c->entries[i].body && &c->entries[i] != keep &&
+		    (old == NULL || c->entries[i].used < old->used))
+			old = &c->entries[i];
+	return old;
+}
+
 void api_cache_put(struct api_cache *c, int64_t post, int kind, int64_t version, const char *body,
 		   size_t len)
 {
-	struct api_cache_entry *en;
-	char *copy = malloc(len + 1);
+	struct api_cache_entry *en, *old;
+	char *copy;
 
-	if (copy == NULL)
+	/* A rendering over a quarter of the budget is not kept: it would
+	 * push out most of the others for one post. */
+	if (len > c->max_bytes / 4 || (copy = malloc(len + 1)) == NULL)
 		return;
 	memcpy(copy, body, len);
 	copy[len] = '\0';
@@ -105,13 +129,18 @@ void api_cache_put(struct api_cache *c, int64_t post, int kind, int64_t version,
 		return;
 	}
 	if (en == NULL) {
-		en = &c->entries[0];
-		for (size_t i = 0; i < c->slots && en->body; i++)
-			if (c->entries[i].body == NULL || c->entries[i].used < en->used)
+		for (size_t i = 0; i < c->slots && en == NULL; i++)
+			if (c->entries[i].body == NULL)
 				en = &c->entries[i];
+		if (en == NULL)
+			en = entry_oldest(c, NULL);
 	}
-	free(en->body);
+	if (en->body)
+		entry_drop(c, en);
+	while (c->bytes + len > c->max_bytes && (old = entry_oldest(c, en)) != NULL)
+		entry_drop(c, old);
 	*en = (struct api_cache_entry){post, kind, version, copy, len, ++c->tick};
+	c->bytes += len;
 	pthread_mutex_unlock(&c->lock);
 }
 

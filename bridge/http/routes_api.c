@@ -20,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Posts whose renderings are kept (each kind counts as one entry). */
+/* Renderings kept (each post's JSON and fragments count one each), and
+ * their bytes at most: 500 comments of ordinary length are ~200 KB. */
 #define API_CACHE_SLOTS 64
+#define API_CACHE_BYTES (32u * 1024 * 1024)
 #define API_CACHE_CONTROL "public, max-age=30"
 #define EMBED_JS_CACHE_CONTROL "public, max-age=3600"
 #define JSON_TYPE "application/json; charset=utf-8"
@@ -39,7 +41,7 @@ static void api_init(void)
 {
 	uint64_t h = 0xcbf29ce484222325u; /* FNV-1a of the script: its ETag */
 
-	cache = api_cache_new(API_CACHE_SLOTS);
+	cache = api_cache_new(API_CACHE_SLOTS, API_CACHE_BYTES);
 	if (cache == NULL)
 		log_error("api: no memory for the comments cache; serving uncached");
 	for (size_t i = 0; i < api_comments_js_len; i++)

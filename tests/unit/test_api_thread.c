@@ -4,7 +4,7 @@
  * shown and earlier only, no loop, bounded depth), the HTML fragment's
  * escaping and nesting, the language choice, the cache (versions, LRU,
  * an older rendering never replacing a newer one, a store change making
- * the kept rendering miss), and the embed script's size.
+ * the kept rendering miss, the byte budget), and the embed script's size.
  */
 #include "api.h"
 #include "check.h"
@@ -237,7 +237,7 @@ static void t_lang(void)
 
 static void t_cache(void)
 {
-	struct api_cache *c = api_cache_new(2);
+	struct api_cache *c = api_cache_new(2, 1024);
 	uint64_t hits = 0, misses = 0;
 	size_t len = 0;
 	char *b;
@@ -276,6 +276,41 @@ static void t_cache(void)
 	api_cache_free(c);
 }
 
+/* The byte budget: the oldest go to make room; a body over a quarter of
+ * it is not kept at all. */
+static void t_cache_bytes(void)
+{
+	struct api_cache *c = api_cache_new(8, 400);
+	char big[101], huge[200];
+	size_t len = 0;
+	char *b;
+
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memset(huge, 'y', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	for (int post = 1; post <= 4; post++)
+		api_cache_put(c, post, 0, 1, big, 90);
+	free(api_cache_get(c, 1, 0, 1, &len)); /* 2 is now the oldest */
+	api_cache_put(c, 5, 0, 1, big, 90);    /* 450 > 400: 2 goes */
+	CHECK(api_cache_get(c, 2, 0, 1, &len) == NULL);
+	b = api_cache_get(c, 1, 0, 1, &len);
+	CHECK(b != NULL && len == 90);
+	free(b);
+	b = api_cache_get(c, 5, 0, 1, &len);
+	CHECK(b != NULL);
+	free(b);
+	api_cache_put(c, 6, 0, 1, huge, strlen(huge)); /* 199 > 100 */
+	CHECK(api_cache_get(c, 6, 0, 1, &len) == NULL);
+	b = api_cache_get(c, 3, 0, 1, &len); /* nothing pushed out for it */
+	CHECK(b != NULL);
+	free(b);
+	api_cache_free(c);
+}
+
 /* A status change moves the version on: the kept rendering misses and
  * the new one shows the change. */
 static void t_cache_invalidated(void)
@@ -284,7 +319,7 @@ static void t_cache_invalidated(void)
 	char *path = NULL, *text = NULL;
 	struct store *st = NULL;
 	struct api_thread t = {0}, t2 = {0};
-	struct api_cache *c = api_cache_new(4);
+	struct api_cache *c = api_cache_new(4, 1024 * 1024);
 	struct store_post p = {0};
 	struct err e = {0};
 	size_t len = 0;
@@ -330,6 +365,7 @@ static const struct check_case cases[] = {
     {"html_empty", t_html_empty},
     {"lang", t_lang},
     {"cache", t_cache},
+    {"cache_bytes", t_cache_bytes},
     {"cache_invalidated", t_cache_invalidated},
     {"embed_script", t_embed_script},
 };
