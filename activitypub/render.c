@@ -256,3 +256,55 @@ char *ap_collection_page_render_objects(const char *id, int64_t total, int64_t p
 	}
 	return page_render(id, total, page, arr, has_next);
 }
+
+/* A CollectionPage of ids (no @context: the caller adds it at the top). */
+static json_t *replies_page(const char *id, int64_t page, const char *const *items, size_t count,
+			    bool has_next)
+{
+	char self[2048], next[2048];
+	json_t *arr = json_array(), *j;
+
+	if (arr == NULL)
+		return NULL;
+	for (size_t i = 0; i < count; i++) {
+		if (json_array_append_new(arr, json_string(items[i])) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	snprintf(self, sizeof(self), "%s?page=%lld", id, (long long)page);
+	j = json_pack("{s:s, s:s, s:s, s:o}", "id", self, "type", "CollectionPage", "partOf", id,
+		      "items", arr);
+	if (j && has_next) {
+		snprintf(next, sizeof(next), "%s?page=%lld", id, (long long)page + 1);
+		if (json_object_set_new(j, "next", json_string(next)) != 0) {
+			json_decref(j);
+			return NULL;
+		}
+	}
+	return j;
+}
+
+char *ap_replies_render(const char *id, int64_t total, const char *const *items, size_t count,
+			bool has_next)
+{
+	json_t *first = replies_page(id, 1, items, count, has_next);
+
+	if (first == NULL)
+		return NULL;
+	return ap_json_dump(json_pack("{s:s, s:s, s:s, s:I, s:o}", "@context", AP_CONTEXT_AS, "id",
+				      id, "type", "Collection", "totalItems", (json_int_t)total,
+				      "first", first));
+}
+
+char *ap_replies_page_render(const char *id, int64_t page, const char *const *items,
+			     size_t count, bool has_next)
+{
+	json_t *j = replies_page(id, page, items, count, has_next);
+
+	if (j && json_object_set_new(j, "@context", json_string(AP_CONTEXT_AS)) != 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return ap_json_dump(j);
+}

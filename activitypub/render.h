@@ -47,6 +47,18 @@ char *ap_collection_render(const char *id, int64_t total);
 char *ap_collection_page_render(const char *id, int64_t total, int64_t page,
 				const char *const *items, size_t count, bool has_next);
 
+/* A post's `replies` (MASTODON.md 7.4): a Collection whose `first` is
+ * embedded, a CollectionPage of item ids (page 1) with `next` only when
+ * has_next; Mastodon reads the first page inline and follows `next`,
+ * which stays on our host (id?page=2). */
+char *ap_replies_render(const char *id, int64_t total, const char *const *items, size_t count,
+			bool has_next);
+
+/* Page `page` (from 1) of a replies collection: a CollectionPage with
+ * `items`, `partOf` id, and `next` only when has_next. */
+char *ap_replies_page_render(const char *id, int64_t page, const char *const *items,
+			     size_t count, bool has_next);
+
 /* The same with embedded items, each given as a JSON object text (an
  * outbox page of Create activities).  NULL if one is not JSON. */
 char *ap_collection_page_render_objects(const char *id, int64_t total, int64_t page,

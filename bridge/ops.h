@@ -10,9 +10,8 @@
  * HTML) stays with the caller.
  *
  * Operations whose feature does not exist yet go here too when it
- * lands, one function each: approving and rejecting a comment (with the
- * comments intake), blocking and unblocking a server (with the block
- * list), resending a post's activity to its followers.
+ * lands, one function each: blocking and unblocking a server (with the
+ * block list), resending a post's activity to its followers.
  */
 #ifndef BB_OPS_H
 #define BB_OPS_H
@@ -49,6 +48,44 @@ enum bb_rc ops_post_delete(struct app *app, const char *url, int64_t *deliveries
  * all); fn as for store_post_each. */
 enum bb_rc ops_posts_each(struct app *app, int64_t offset, int64_t limit, store_post_fn fn,
 			  void *arg, struct err *e) BB_MUST_CHECK;
+
+/* The post whose blog URL or object id is ref, deleted or not, into *out
+ * (clear it); BB_ERR_NOTFOUND when none. */
+enum bb_rc ops_post_find(struct app *app, const char *ref, struct store_post *out,
+			 struct err *e) BB_MUST_CHECK;
+
+/* What the blog shows of a post: its approved comments, likes and boosts
+ * (each pointer may be NULL). */
+enum bb_rc ops_post_counts(struct app *app, int64_t post, int64_t *comments, int64_t *likes,
+			   int64_t *boosts, struct err *e) BB_MUST_CHECK;
+
+/* ---- comments ------------------------------------------------------- */
+
+/* The moderation of the comment whose ActivityPub id is id: approve
+ * shows it under its post (in /api/comments, the embed and the post's
+ * replies collection), reject hides it, delete hides it for good (a
+ * deleted comment cannot be approved or rejected again: BB_ERR_INVALID).
+ * BB_ERR_NOTFOUND for an unknown id.  A private (followers-only or
+ * direct) comment cannot be approved or rejected (BB_ERR_INVALID): its
+ * author did not address it to the public. */
+enum bb_rc ops_comment_approve(struct app *app, const char *id, struct err *e) BB_MUST_CHECK;
+enum bb_rc ops_comment_reject(struct app *app, const char *id, struct err *e) BB_MUST_CHECK;
+enum bb_rc ops_comment_delete(struct app *app, const char *id, struct err *e) BB_MUST_CHECK;
+
+/* Calls fn for each comment f selects, oldest first; fn as for
+ * store_comment_each. */
+enum bb_rc ops_comments_each(struct app *app, const struct store_comment_filter *f,
+			     store_comment_fn fn, void *arg, struct err *e) BB_MUST_CHECK;
+
+/* Calls fn for each reaction to post (0: every post), oldest first; fn as
+ * for store_reaction_each. */
+enum bb_rc ops_reactions_each(struct app *app, int64_t post, store_reaction_fn fn, void *arg,
+			      struct err *e) BB_MUST_CHECK;
+
+/* The cached remote actor id into *out (clear it); BB_ERR_NOTFOUND when
+ * it is not cached. */
+enum bb_rc ops_actor_get(struct app *app, const char *id, struct store_actor *out,
+			 struct err *e) BB_MUST_CHECK;
 
 /* ---- deliveries ----------------------------------------------------- */
 

@@ -47,6 +47,9 @@ int cmd_poll(struct cli *cli);
 int cmd_posts(struct cli *cli);
 /* cli_followers.c */
 int cmd_followers(struct cli *cli);
+/* cli_comments.c */
+int cmd_comments(struct cli *cli);
+int cmd_reactions(struct cli *cli);
 /* cli_deliveries.c */
 int cmd_deliveries(struct cli *cli);
 /* cli_check.c */

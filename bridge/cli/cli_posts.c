@@ -55,6 +55,32 @@ struct post_walk {
 	int64_t n, deleted;
 };
 
+/* Adds the comments, likes and boosts counts to each post of the --json
+ * array (after the walk: a walk's callback must not query the store). */
+static enum bb_rc posts_add_counts(struct app *app, json_t *arr, struct err *e)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(arr, i, o)
+	{
+		struct store_post p = {0};
+		int64_t comments = 0, likes = 0, boosts = 0;
+		enum bb_rc rc =
+		    ops_post_find(app, json_string_value(json_object_get(o, "id")), &p, e);
+		if (rc == BB_OK)
+			rc = ops_post_counts(app, p.rowid, &comments, &likes, &boosts, e);
+		store_post_clear(&p);
+		if (rc != BB_OK)
+			return rc;
+		if (json_object_set_new(o, "comments", json_integer(comments)) != 0 ||
+		    json_object_set_new(o, "likes", json_integer(likes)) != 0 ||
+		    json_object_set_new(o, "boosts", json_integer(boosts)) != 0)
+			return err_set(e, BB_ERR_NOMEM, "cannot list the posts as JSON");
+	}
+	return BB_OK;
+}
+
 static json_t *json_time_or_null(time_t t)
 {
 	char s[TIME_RFC3339_LEN];
@@ -100,7 +126,8 @@ static int posts_list(struct app *app, bool as_json)
 		cli_fail("out of memory");
 		return EXIT_RUNTIME;
 	}
-	if (ops_posts_each(app, 0, -1, print_post, &w, &e) != BB_OK) {
+	if (ops_posts_each(app, 0, -1, print_post, &w, &e) != BB_OK ||
+	    (as_json && posts_add_counts(app, w.arr, &e) != BB_OK)) {
 		cli_fail("%s", e.code == BB_ERR_INVALID ? "cannot list the posts as JSON" : e.msg);
 		json_decref(w.arr);
 		return EXIT_RUNTIME;

@@ -201,6 +201,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 		ok &= MHD_add_response_header(r, "Access-Control-Allow-Origin", "*") == MHD_YES;
 	if (res->allow)
 		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow) == MHD_YES;
+	if (res->etag[0])
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, res->etag) == MHD_YES;
+	if (res->cache_control)
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+					      res->cache_control) == MHD_YES;
 	if (res->retry_after) {
 		char v[16];
 		snprintf(v, sizeof(v), "%u", res->retry_after);

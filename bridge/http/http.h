@@ -46,6 +46,8 @@ struct http_response {
 	bool cors;
 	const char *allow; /* Allow header (405) */
 	unsigned retry_after; /* Retry-After seconds (503), 0 for none */
+	char etag[48];	      /* ETag header when not empty (a quoted value) */
+	const char *cache_control; /* Cache-Control header when set (static) */
 };
 
 /* Header value of the request, or NULL. */

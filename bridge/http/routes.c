@@ -348,6 +348,9 @@ static const struct route routes[] = {
 	{AP_PATH_LOOKUP, false, GET_HEAD, "GET, HEAD", route_lookup},
 	{AP_PATH_POSTS, true, GET_HEAD, "GET, HEAD", route_post},
 	{AP_PATH_ACTIVITIES, true, GET_HEAD, "GET, HEAD", route_activity},
+	{API_PATH_COMMENTS, false, GET_HEAD, "GET, HEAD", route_api_comments},
+	{EMBED_PATH_COMMENTS, false, GET_HEAD, "GET, HEAD", route_embed_comments},
+	{EMBED_PATH_SCRIPT, false, GET_HEAD, "GET, HEAD", route_embed_js},
 };
 
 void routes_dispatch(struct http_request *req, struct http_response *res)

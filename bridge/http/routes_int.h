@@ -1,7 +1,7 @@
 /*
  * routes_int.h — what the route files share (routes.c: discovery, actor,
  * collections, inbox; routes_posts.c: post objects, their activities,
- * the outbox and the lookup).
+ * the outbox and the lookup; routes_api.c: the comments for the blog).
  */
 #ifndef BB_ROUTES_INT_H
 #define BB_ROUTES_INT_H
@@ -31,5 +31,13 @@ void route_outbox(struct http_request *req, struct http_response *res);
 void route_post(struct http_request *req, struct http_response *res);
 void route_activity(struct http_request *req, struct http_response *res);
 void route_lookup(struct http_request *req, struct http_response *res);
+
+#define API_PATH_COMMENTS "/api/comments"
+#define EMBED_PATH_COMMENTS "/embed/comments"
+#define EMBED_PATH_SCRIPT "/embed/comments.js"
+
+void route_api_comments(struct http_request *req, struct http_response *res);
+void route_embed_comments(struct http_request *req, struct http_response *res);
+void route_embed_js(struct http_request *req, struct http_response *res);
 
 #endif

@@ -3,7 +3,8 @@
  * (browsers are sent to the blog post), the activities that carried it,
  * the outbox (newest first, paged), and /ap/lookup?url=POST_URL, which
  * sends a post's URL to its object id (what a blog links to with
- * <link rel="alternate" type="application/activity+json">).
+ * <link rel="alternate" type="application/activity+json">).  A post's
+ * `replies` lists its approved comments.
  *
  * A deleted post answers 404 with a Tombstone body: a 404 is what makes
  * Mastodon drop a copy it refetches (fetch_remote_status_service.rb).
@@ -69,6 +70,61 @@ void route_activity(struct http_request *req, struct http_response *res)
 	serve_activity(req, res, id);
 }
 
+/* Walk state for a page of reply ids. */
+struct reply_page {
+	char *ids[AP_COLLECTION_PAGE_SIZE + 1];
+	size_t count;
+};
+
+static enum bb_rc collect_reply(const struct store_comment *c, void *arg, struct err *e)
+{
+	struct reply_page *page = arg;
+
+	if (page->count > AP_COLLECTION_PAGE_SIZE)
+		return err_set(e, BB_ERR_STORE, "replies: more comments than a page asked for");
+	page->ids[page->count] = strdup(c->ap_id);
+	if (page->ids[page->count] == NULL)
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	page->count++;
+	return BB_OK;
+}
+
+/* The post's `replies` (id): its approved comments' ids, oldest first,
+ * every depth of the thread (each names what it answers in inReplyTo),
+ * paged as MASTODON.md 7.4 describes.  Private comments are never
+ * approved, so never listed. */
+static void serve_replies(struct http_request *req, struct http_response *res, struct store *st,
+			  int64_t post, const char *id)
+{
+	struct store_comment_filter f = {STORE_COMMENT_BIT(STORE_COMMENT_APPROVED), post, 0,
+					 AP_COLLECTION_PAGE_SIZE + 1};
+	struct reply_page page = {0};
+	struct err e = {0};
+	int64_t total = 0;
+	long n;
+	bool has_next;
+	size_t shown;
+
+	if (!collection_request(req, res, &n))
+		return;
+	f.offset = n > 1 ? (int64_t)(n - 1) * AP_COLLECTION_PAGE_SIZE : 0;
+	/* One more than a page tells whether there is a next one. */
+	if (store_comment_count(st, &f, &total, &e) != BB_OK ||
+	    store_comment_each(st, &f, collect_reply, &page, &e) != BB_OK) {
+		respond_store_error(res, &e);
+		goto out;
+	}
+	has_next = page.count > AP_COLLECTION_PAGE_SIZE;
+	shown = has_next ? AP_COLLECTION_PAGE_SIZE : page.count;
+	http_respond_owned(
+	    res, 200, AP_CONTENT_TYPE,
+	    n == 0 ? ap_replies_render(id, total, (const char *const *)page.ids, shown, has_next)
+		   : ap_replies_page_render(id, n, (const char *const *)page.ids, shown, has_next));
+out:
+	for (size_t i = 0; i < page.count; i++)
+		free(page.ids[i]);
+}
+
 void route_post(struct http_request *req, struct http_response *res)
 {
 	struct store_post p = {0};
@@ -110,9 +166,8 @@ void route_post(struct http_request *req, struct http_response *res)
 		http_respond_owned(res, 404, AP_CONTENT_TYPE,
 				   object_tombstone_render(p.ap_id, p.deleted));
 	} else if (replies) {
-		/* Replies arrive as comments; none are published yet. */
 		if (snprintf(id, sizeof(id), "%s%s", p.ap_id, REPLIES_SUFFIX) < (int)sizeof(id))
-			empty_collection(req, res, id);
+			serve_replies(req, res, st, p.rowid, id);
 	} else if (negotiate_json(req, res, p.url)) {
 		res->cors = true;
 		http_respond_owned(res, 200, AP_CONTENT_TYPE, p.object_json);
@@ -193,12 +248,14 @@ void route_outbox(struct http_request *req, struct http_response *res)
 		return;
 	}
 	if (n == 0) {
-		http_respond_owned(res, 200, AP_CONTENT_TYPE, ap_collection_render(site->outbox, total));
+		http_respond_owned(res, 200, AP_CONTENT_TYPE,
+				   ap_collection_render(site->outbox, total));
 		return;
 	}
 	/* One more than a page tells whether there is a next one. */
 	if (store_post_each(st, (int64_t)(n - 1) * AP_COLLECTION_PAGE_SIZE,
-			    AP_COLLECTION_PAGE_SIZE + 1, false, collect_create, &page, &e) != BB_OK) {
+			    AP_COLLECTION_PAGE_SIZE + 1, false, collect_create, &page,
+			    &e) != BB_OK) {
 		respond_store_error(res, &e);
 		goto out;
 	}

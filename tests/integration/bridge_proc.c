@@ -273,6 +273,9 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	keep_header(data, n, "Content-Type", r->content_type, sizeof(r->content_type));
 	keep_header(data, n, "Allow", r->allow, sizeof(r->allow));
 	keep_header(data, n, "Retry-After", r->retry_after, sizeof(r->retry_after));
+	keep_header(data, n, "ETag", r->etag, sizeof(r->etag));
+	keep_header(data, n, "Cache-Control", r->cache_control, sizeof(r->cache_control));
+	keep_header(data, n, "Access-Control-Allow-Origin", r->cors, sizeof(r->cors));
 	return n;
 }
 

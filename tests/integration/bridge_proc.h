@@ -52,6 +52,9 @@ struct reply {
 	char content_type[128];
 	char allow[64];
 	char retry_after[32];
+	char etag[64];
+	char cache_control[64];
+	char cors[64]; /* Access-Control-Allow-Origin */
 };
 
 void sleep_ms(long ms);

@@ -417,7 +417,12 @@ static void test_first_import(void)
 		const char *id = json_string_value(json_object_get(p, "id"));
 		char prefix[128];
 		snprintf(prefix, sizeof(prefix), "%s" POST_PREFIX, v.base);
-		CHECK(json_object_size(p) == 6);
+		/* SPEC.md's posts fields: six of the post, three counts. */
+		CHECK(json_object_size(p) == 9);
+		CHECK(json_integer_value(json_object_get(p, "comments")) == 0);
+		CHECK(json_integer_value(json_object_get(p, "likes")) == 0);
+		CHECK(json_integer_value(json_object_get(p, "boosts")) == 0);
+		CHECK(json_is_integer(json_object_get(p, "comments")));
 		CHECK(id && strncmp(id, prefix, strlen(prefix)) == 0 &&
 		      strlen(id) == strlen(prefix) + 32 &&
 		      strspn(id + strlen(prefix), "0123456789abcdef") == 32);
