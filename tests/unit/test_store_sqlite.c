@@ -801,7 +801,7 @@ static void t_claim(void)
 
 	/* A bad lease is refused. */
 	err_clear(&e);
-	CHECK_INT(store_delivery_claim(st, 6000, 0, 10, 0, claims_fn, &c, &e), BB_ERR_INVALID);
+	CHECK_INT(store_delivery_claim(st, NULL, 6000, 0, 10, 0, claims_fn, &c, &e), BB_ERR_INVALID);
 	snprintf(want, sizeof(want), "%d", 0);
 	CHECK(check_contains(e.msg, want));
 out:
@@ -1076,7 +1076,7 @@ static void claimer(int id, int start_fd, int out_fd, const char *path)
 			_exit(6);
 		}
 		memset(&c, 0, sizeof(c));
-		if (store_delivery_claim(st, 1000, 100000, 4, 0, claims_fn, &c, &e) != BB_OK) {
+		if (store_delivery_claim(st, NULL, 1000, 100000, 4, 0, claims_fn, &c, &e) != BB_OK) {
 			fprintf(stderr, "    claimer %d: %s\n", id, e.msg);
 			_exit(4);
 		}
@@ -1274,6 +1274,7 @@ static void t_migrate_from_v2(void)
 	store_close(st);
 	st = NULL;
 	CHECK(raw_exec(path, "DROP TABLE posts; DROP INDEX deliveries_inbox;"
+			       " DROP TABLE owners; ALTER TABLE deliveries DROP COLUMN lease_owner;"
 			       " PRAGMA user_version = 2;"
 			     "INSERT INTO followers VALUES ('https://old.example/u/1', NULL,"
 			     " 'https://old.example/u/1/inbox', 'https://old.example/inbox',"
