@@ -647,7 +647,7 @@ static void *worker_main(void *arg)
 			size_t room = max - (w->nactive + w->nwaiting + w->nsigning);
 			size_t before = w->nwaiting + w->nsigning;
 			struct claim_batch batch = {w, NULL, &batch.head};
-			if (store_delivery_claim(w->st, time(NULL), DELIVERY_LEASE_S, room,
+			if (store_delivery_claim(w->st, NULL, time(NULL), DELIVERY_LEASE_S, room,
 						 per_host, on_claimed, &batch, &e) != BB_OK)
 				log_error("delivery: %s", e.msg);
 			hand_over(w, batch.head);
