@@ -4,11 +4,17 @@
  *
  *   bench_fanout BLOGBRIDGE [-f FOLLOWERS] [-s SERVERS] [-d DEAD_SERVERS]
  *   bench_fanout BLOGBRIDGE -q QUEUED
+ *   bench_fanout BLOGBRIDGE [-f FOLLOWERS] [-s SERVERS] -k
  *
  * With -q, a backlog to one host instead: QUEUED activities (Accepts, as
  * when many users of one server follow the blog at once), each to its own
  * inbox on live server 0, are written straight into the queue while serve
  * runs; the clock stops when the sink has had all of them.
+ *
+ * With -k, the restart stall: once half the live servers have had the
+ * Create, serve is killed with SIGKILL and started again at once; reported
+ * is the time from the restart to the first POST of each live server not
+ * served before the kill (first, median, last).
  *
  * In a temp folder: a bridge.conf, a feed file with one item, and a first
  * `blogbridge poll` (the first import delivers nothing).  FOLLOWERS rows
@@ -121,6 +127,9 @@ struct bench {
 	double poll_s, wait_s;
 	long long rows, rows_done;
 	long queue; /* -q: deliveries queued to server 0 */
+	bool kill_restart; /* -k */
+	double restart_s;  /* -k: when serve was started again, after t0 */
+	bool *before_kill; /* -k: per server, served before the kill */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -806,6 +815,72 @@ static int bench_run_queue(struct bench *b)
 	return posts >= (size_t)b->queue ? 0 : 1;
 }
 
+/* -k: SIGKILL of serve once half the live servers are served, and a
+ * start again at once (waiting until it answers). */
+static bool kill_and_restart(struct bench *b, size_t live)
+{
+	char out[PATH_LEN + 16], log[PATH_LEN + 16], *doc = malloc(ACTOR_MAX);
+	double until = bench_now_s() + READY_S;
+	size_t served = 0;
+	int status;
+	bool ok = false;
+
+	b->before_kill = calloc(b->nservers, sizeof(*b->before_kill));
+	if (doc == NULL || b->before_kill == NULL)
+		goto out;
+	while (served < live / 2 && bench_now_s() < b->sink.t0 + WAIT_S && !interrupted) {
+		sleep_ms(1);
+		pthread_mutex_lock(&b->sink.lock);
+		served = b->sink.served;
+		pthread_mutex_unlock(&b->sink.lock);
+	}
+	kill(b->serve, SIGKILL);
+	waitpid(b->serve, &status, 0);
+	b->serve = 0;
+	pthread_mutex_lock(&b->sink.lock);
+	for (size_t k = 0; k < b->nservers; k++)
+		b->before_kill[k] = b->sink.hits[k] > 0;
+	b->restart_s = bench_now_s() - b->sink.t0;
+	pthread_mutex_unlock(&b->sink.lock);
+	snprintf(out, sizeof(out), "%s/serve.out", b->dir);
+	snprintf(log, sizeof(log), "%s/serve.log", b->dir);
+	if ((b->serve = spawn(b, "serve", out, log)) < 0)
+		goto out;
+	while (!actor_get(b, doc)) {
+		if (waitpid(b->serve, &status, WNOHANG) != 0 || bench_now_s() > until ||
+		    interrupted) {
+			fprintf(stderr, "serve did not answer after the restart\n");
+			goto out;
+		}
+		sleep_ms(10);
+	}
+	ok = true;
+out:
+	free(doc);
+	return ok;
+}
+
+/* -k: from the restart to the first POST of each server it had to serve. */
+static void stall_report(struct bench *b)
+{
+	double *t = calloc(b->nservers + 1, sizeof(*t));
+	size_t n = 0;
+
+	if (t == NULL || b->before_kill == NULL)
+		goto out;
+	pthread_mutex_lock(&b->sink.lock);
+	for (size_t k = 0; k < b->nservers; k++)
+		if (!b->dead[k] && !b->before_kill[k] && b->sink.hits[k] > 0)
+			t[n++] = b->sink.first[k] - b->restart_s;
+	pthread_mutex_unlock(&b->sink.lock);
+	qsort(t, n, sizeof(*t), bench_cmp_double);
+	printf("restart stall    %zu servers left at the kill; restart to their first POST:"
+	       " first / 50%% / last  %.3f / %.3f / %.3f s\n",
+	       n, n ? t[0] : -1, n ? t[n / 2] : -1, n ? t[n - 1] : -1);
+out:
+	free(t);
+}
+
 /* A new item, the clock, `poll`, and the wait for every live server. */
 static bool bench_run(struct bench *b)
 {
@@ -824,7 +899,10 @@ static bool bench_run(struct bench *b)
 	if (!run_poll(b, &b->queued))
 		return false;
 	b->poll_s = bench_now_s() - t0;
-	until = t0 + WAIT_S;
+	if (b->kill_restart && !kill_and_restart(b, live))
+		return false;
+	/* A kill leaves leases that may hold for minutes (before owners). */
+	until = t0 + (b->kill_restart ? 4 * WAIT_S : WAIT_S);
 	while (served < live && bench_now_s() < until && !interrupted) {
 		long kb = bench_peak_rss_kb(b->serve);
 
@@ -927,6 +1005,7 @@ static void bench_cleanup(struct bench *b)
 	free(b->dead);
 	free(b->hole_fd);
 	free(b->hole_port);
+	free(b->before_kill);
 }
 
 /* Parses "-f N" style numbers; false for junk or a negative. */
@@ -953,7 +1032,11 @@ static bool parse_args(int argc, char **argv, struct bench *b)
 		return false;
 	}
 	/* getopt sees BLOGBRIDGE as the program name. */
-	while ((opt = getopt(argc - 1, argv + 1, "f:s:d:q:")) != -1) {
+	while ((opt = getopt(argc - 1, argv + 1, "f:s:d:q:k")) != -1) {
+		if (opt == 'k') {
+			b->kill_restart = true;
+			continue;
+		}
 		if (opt == '?' || !parse_count(optarg, &v))
 			return false;
 		if (opt == 'f')
@@ -990,7 +1073,7 @@ int main(int argc, char **argv)
 
 	if (!parse_args(argc, argv, &b)) {
 		fprintf(stderr, "usage: bench_fanout BLOGBRIDGE [-f FOLLOWERS] [-s SERVERS] "
-				"[-d DEAD_SERVERS] [-q QUEUED]\n  FOLLOWERS >= SERVERS, "
+				"[-d DEAD_SERVERS] [-q QUEUED] [-k]\n  FOLLOWERS >= SERVERS, "
 				"DEAD_SERVERS < SERVERS\n");
 		return 2;
 	}
@@ -1017,6 +1100,8 @@ int main(int argc, char **argv)
 	if (!bench_run(&b))
 		goto out;
 	status = bench_report(&b);
+	if (b.kill_restart)
+		stall_report(&b);
 	if (status != 0)
 		serve_log_tail(&b);
 out:
