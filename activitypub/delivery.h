@@ -34,12 +34,14 @@
 #define DELIVERY_PER_HOST 4
 #define DELIVERY_INFLIGHT_MAX 256
 /* Leases are short and renewed with every heartbeat while the row is in
- * flight; an owner whose heartbeat is older than the grace is dead (its
- * leases are released).  The grace exceeds the store's busy timeout plus
- * a period, so a live owner is never taken for dead. */
+ * flight (a lease of a registered owner is never taken, even past its
+ * end); an owner whose heartbeat is older than the grace is dead and its
+ * leases are released.  The grace is three busy timeouts: a heartbeat
+ * waits at most one for the lock, and follows at most one more (a claim
+ * or a batch of outcomes), so a live owner is not taken for dead. */
 #define DELIVERY_LEASE_S 30
 #define DELIVERY_HEARTBEAT_MS 2000
-#define DELIVERY_OWNER_GRACE_S 15
+#define DELIVERY_OWNER_GRACE_S 30
 #define DELIVERY_RETRY_AFTER_MAX (24 * 3600)
 /* How often the worker looks for rows queued by other processes. */
 #define DELIVERY_POLL_MS 1000

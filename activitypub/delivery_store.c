@@ -12,11 +12,11 @@
  * and at start the leases of owners that are known dead are released at
  * once: one on this host (same host name and pid namespace) whose process
  * is gone, or any whose heartbeat is older than DELIVERY_OWNER_GRACE_S.
- * A pid alone says nothing across hosts or containers, hence the grace,
- * which exceeds the busy timeout plus a heartbeat period: a live owner's
- * heartbeat is never that late, so its leases are never taken.  Every
- * heartbeat also reaps, so a worker on another host frees a crashed one's
- * rows within the grace.
+ * A pid alone says nothing across hosts or containers, hence the grace
+ * (see delivery.h): a live owner's heartbeat is never that late, and
+ * while it is registered no claim takes its leases.  Every heartbeat also
+ * reaps, so a worker on another host frees a crashed one's rows within
+ * the grace.
  *
  * Outcomes are recorded as soon as they arrive, many per transaction when
  * many arrive together, each in a savepoint of its own (all of its rows or

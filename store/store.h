@@ -208,9 +208,9 @@ enum bb_rc store_delivery_release(struct store *st, int64_t id, const char *owne
  * lives it heartbeats (store_owner_heartbeat), which also extends its
  * leases, so leases can be short.  An owner whose heartbeat is older than
  * a grace period is dead: store_owners_reap releases its leases (the
- * rows can be claimed at once) and forgets it.  A live owner's leases are
- * never released by anyone else: a grace longer than the longest stall of
- * a heartbeat (the busy timeout) keeps it so. */
+ * rows can be claimed at once) and forgets it.  A lease of a registered
+ * owner is never claimed by another, even past its end (a renewal may be
+ * late); it counts against its host's cap until released. */
 struct store_owner {
 	const char *id; /* at most STORE_OWNER_ID_MAX bytes */
 	long pid;

@@ -213,7 +213,9 @@ static bool candidate_push(struct candidate **c, size_t *n, size_t *cap, int64_t
 
 /* Finds the rows to claim: for each available host with due rows, its
  * oldest due rows, at most per_host minus its live leases (and at most
- * limit); then the oldest `limit` of them all, in *c / *n (sorted).  A
+ * limit).  A lease is live while it has not run out, or while its owner
+ * is registered (a live owner's lease is never taken, however late its
+ * renewal: only the reap of a dead owner frees it); then the oldest `limit` of them all, in *c / *n (sorted).  A
  * row waits while an earlier row to the same inbox is pending (leased,
  * or retrying): one inbox receives its activities in the order they
  * were queued, so an Update never overtakes its Create.
@@ -234,7 +236,7 @@ static enum bb_rc claim_candidates(struct store *st, time_t now, int64_t limit, 
 	rc = sql_prepare_args(st,
 			      "SELECT h.host, (SELECT count(*) FROM deliveries y"
 			      "  WHERE y.host = h.host AND y.state = 0 AND y.lease_until > 0"
-			      "  AND y.lease_until > ?1)"
+			      "  AND (y.lease_until > ?1 OR y.lease_owner IN (SELECT id FROM owners)))"
 			      " FROM hosts h WHERE h.unavailable = 0 AND EXISTS (SELECT 1"
 			      "  FROM deliveries x WHERE x.host = h.host AND x.state = 0"
 			      "  AND x.next_attempt <= ?1)",
@@ -243,7 +245,8 @@ static enum bb_rc claim_candidates(struct store *st, time_t now, int64_t limit, 
 		goto out;
 	rc = sql_prepare(st,
 			 "SELECT id, next_attempt FROM deliveries d WHERE host = ?1 AND state = 0"
-			 " AND next_attempt <= ?2 AND lease_until <= ?2"
+			 " AND next_attempt <= ?2 AND (lease_until = 0 OR (lease_until <= ?2"
+			 "  AND (lease_owner IS NULL OR lease_owner NOT IN (SELECT id FROM owners))))"
 			 " AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.inbox = d.inbox"
 			 "  AND o.state = 0 AND o.id < d.id)"
 			 " ORDER BY next_attempt, id LIMIT ?3",

@@ -701,20 +701,29 @@ static void t_lease_owners(void)
 	claim_as(st, NULL, &c, 1040, 30, 10, 0, __LINE__);
 	CHECK_INT(c.n, 1);
 
-	/* At 1200 every lease has run out (a did not heartbeat again). */
-	claim_as(st, "aaaa", &c, 1200, 30, 10, 0, __LINE__);
+	/* At 1200 a's leases have run out but a is registered: they hold
+	 * (the NULL-owned ones, run out at 1070, do not). */
+	claim_as(st, NULL, &c, 1200, 30, 10, 0, __LINE__);
+	CHECK_INT(c.n, 2);
+	claim_as(st, NULL, &c, 1200, 30, 10, 3, __LINE__);
+	CHECK_INT(c.n, 0);
+	CHECK_INT(store_owner_release(st, "aaaa", &n, &e), BB_OK);
+	CHECK_INT(n, 2);
+	CHECK_INT(store_owner_register(st, &a, &e), BB_OK);
+	/* Now every lease has run out or was released. */
+	claim_as(st, "aaaa", &c, 1300, 30, 10, 0, __LINE__);
 	CHECK_INT(c.n, 4);
 	first = c.id[0];
 	/* A lease given back without an outcome is free at once; only its
 	 * owner can give it back. */
 	CHECK_INT(store_delivery_release(st, first, "bbbb", &e), BB_OK);
-	claim_as(st, NULL, &c, 1200, 30, 10, 0, __LINE__);
+	claim_as(st, NULL, &c, 1300, 30, 10, 0, __LINE__);
 	CHECK_INT(c.n, 0);
 	CHECK_INT(store_delivery_release(st, first, "aaaa", &e), BB_OK);
-	claim_as(st, NULL, &c, 1200, 30, 10, 0, __LINE__);
+	claim_as(st, NULL, &c, 1300, 30, 10, 0, __LINE__);
 	CHECK_INT(c.n, 1);
 	CHECK(c.id[0] == first);
-	CHECK_INT(store_owner_heartbeat(st, "aaaa", 1201, 1300, &n, &e), BB_OK);
+	CHECK_INT(store_owner_heartbeat(st, "aaaa", 1301, 1400, &n, &e), BB_OK);
 	CHECK_INT(n, 3);
 	/* a stops: everything it held is free at once, and a is forgotten. */
 	CHECK_INT(store_owner_release(st, "aaaa", &n, &e), BB_OK);
@@ -722,7 +731,7 @@ static void t_lease_owners(void)
 	owners[0] = '\0';
 	CHECK_INT(store_owner_each(st, owner_names, owners, &e), BB_OK);
 	CHECK_STR(owners, "");
-	claim_as(st, NULL, &c, 1201, 30, 10, 0, __LINE__);
+	claim_as(st, NULL, &c, 1301, 30, 10, 0, __LINE__);
 	CHECK_INT(c.n, 3);
 out:
 	store_close(st);
