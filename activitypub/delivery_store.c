@@ -436,10 +436,12 @@ static enum bb_rc on_owner(const struct store_owner *o, void *arg, struct err *e
 	struct dead_owners *d = arg;
 
 	(void)e;
-	if (strcmp(o->hostname, d->w->host_text) != 0 || o->pid == (long)getpid() ||
-	    strcmp(o->id, d->w->owner) == 0 || d->n >= DELIVERY_LOST_MAX)
+	if (strcmp(o->hostname, d->w->host_text) != 0 || strcmp(o->id, d->w->owner) == 0 ||
+	    d->n >= DELIVERY_LOST_MAX)
 		return BB_OK;
-	if (o->pid > 0 && kill((pid_t)o->pid, 0) == -1 && errno == ESRCH)
+	/* Our own pid under another id: a dead process whose pid we got. */
+	if (o->pid == (long)getpid() ||
+	    (o->pid > 0 && kill((pid_t)o->pid, 0) == -1 && errno == ESRCH))
 		snprintf(d->ids[d->n++], sizeof(d->ids[0]), "%s", o->id);
 	return BB_OK;
 }
