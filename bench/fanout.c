@@ -864,7 +864,7 @@ out:
 static void stall_report(struct bench *b)
 {
 	double *t = calloc(b->nservers + 1, sizeof(*t));
-	size_t n = 0;
+	size_t n = 0, late = 0;
 
 	if (t == NULL || b->before_kill == NULL)
 		goto out;
@@ -874,9 +874,11 @@ static void stall_report(struct bench *b)
 			t[n++] = b->sink.first[k] - b->restart_s;
 	pthread_mutex_unlock(&b->sink.lock);
 	qsort(t, n, sizeof(*t), bench_cmp_double);
+	for (size_t i = 0; i < n; i++)
+		late += t[i] > 10;
 	printf("restart stall    %zu servers left at the kill; restart to their first POST:"
-	       " first / 50%% / last  %.3f / %.3f / %.3f s\n",
-	       n, n ? t[0] : -1, n ? t[n / 2] : -1, n ? t[n - 1] : -1);
+	       " first / 50%% / last  %.3f / %.3f / %.3f s; %zu after more than 10 s\n",
+	       n, n ? t[0] : -1, n ? t[n / 2] : -1, n ? t[n - 1] : -1, late);
 out:
 	free(t);
 }

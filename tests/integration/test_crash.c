@@ -364,6 +364,7 @@ static bool all_served(long creates)
 static bool world_up(const char *keydir)
 {
 	char name[16];
+	size_t len = 0;
 
 	if (!bridge_setup(&br, binary, "") || !bridge_start(&br) || !sinks_start())
 		return false;
@@ -381,6 +382,11 @@ static bool world_up(const char *keydir)
 				return false;
 		}
 	}
+	len += (size_t)snprintf(ports_json, sizeof(ports_json), "[");
+	for (int i = 0; i < HOSTS; i++)
+		len += (size_t)snprintf(ports_json + len, sizeof(ports_json) - len, "%s%d",
+					i ? "," : "", sinks[i].port);
+	snprintf(ports_json + len, sizeof(ports_json) - len, "]");
 	return true;
 }
 
@@ -390,8 +396,7 @@ static void t_random_kills(void)
 	const char *seed_env = getenv("CRASH_SEED");
 	unsigned seed = seed_env ? (unsigned)strtoul(seed_env, NULL, 10) : (unsigned)time(NULL);
 	int kinds[KILLS_INTAKE + KILLS_FANOUT], creates = 0;
-	long long restarted = 0, t_first = 0;
-	size_t len = 0;
+	long long restarted = 0;
 
 	printf("     seed %u (CRASH_SEED=%u repeats it)\n", seed, seed);
 	srand(seed);
@@ -399,11 +404,6 @@ static void t_random_kills(void)
 		CHECK(!"the setup failed");
 		goto out;
 	}
-	len += (size_t)snprintf(ports_json, sizeof(ports_json), "[");
-	for (int i = 0; i < HOSTS; i++)
-		len += (size_t)snprintf(ports_json + len, sizeof(ports_json) - len, "%s%d",
-					i ? "," : "", sinks[i].port);
-	snprintf(ports_json + len, sizeof(ports_json) - len, "]");
 	for (int i = 0; i < KILLS_INTAKE + KILLS_FANOUT; i++)
 		kinds[i] = i < KILLS_INTAKE;
 	for (int i = KILLS_INTAKE + KILLS_FANOUT - 1; i > 0; i--) {
@@ -424,8 +424,6 @@ static void t_random_kills(void)
 			goto out;
 		}
 		restarted = peer_now_ms();
-		if (t_first == 0)
-			t_first = restarted;
 	}
 	/* After the last restart: everything delivered, nothing left. */
 	CHECK(wait_for(all_served, creates, DRAIN_MS));
