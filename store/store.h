@@ -26,7 +26,7 @@ struct store;
 
 /* ---- walks -----------------------------------------------------------
  * A walk (store_follower_each, store_delivery_claim, store_host_stats_each,
- * store_post_each) calls fn once per row, with the caller's arg and the
+ * store_post_each, store_owner_each) calls fn once per row, with the caller's arg and the
  * walk's own e.  fn borrows what it is handed for that call only.  It
  * returns BB_OK to go on; anything else stops the walk, which returns that
  * code unchanged, e as fn left it (fn says why with err_set(e, ...)).
@@ -176,7 +176,8 @@ struct store_delivery {
 };
 
 /* Claims up to max due deliveries (pending, next attempt <= now, not
- * leased by another worker or lease expired, host not unavailable),
+ * leased: never leased, lease given back, or lease run out and its owner
+ * not registered; host not unavailable),
  * oldest due first, leasing them until now + lease_s, in one
  * transaction; then calls fn for each.  A host never has more than
  * per_host rows leased at once (counting leases of other workers), so a
