@@ -26,8 +26,8 @@ struct store;
 
 /* ---- walks -----------------------------------------------------------
  * A walk (store_follower_each, store_delivery_claim, store_host_stats_each,
- * store_post_each, store_owner_each) calls fn once per row, with the caller's arg and the
- * walk's own e.  fn borrows what it is handed for that call only.  It
+ * store_post_each, store_owner_each) calls fn once per row, with the
+ * caller's arg and the walk's own e.  fn borrows what it is handed for that call only.  It
  * returns BB_OK to go on; anything else stops the walk, which returns that
  * code unchanged, e as fn left it (fn says why with err_set(e, ...)).
  *
