@@ -17,6 +17,9 @@
  *   wait until it succeeds again or sends us a verified activity.
  * Rows are leased from the store before sending, so a crash loses none
  * (at worst one is sent twice) and two processes never send the same row.
+ * Leases name the worker that holds them and are renewed while it lives;
+ * a worker that starts releases those of workers that died, so a restart
+ * after a crash resumes at once (delivery_store.c).
  */
 #ifndef BB_DELIVERY_H
 #define BB_DELIVERY_H
@@ -30,7 +33,15 @@
 #define DELIVERY_ATTEMPTS_MAX 17
 #define DELIVERY_PER_HOST 4
 #define DELIVERY_INFLIGHT_MAX 256
-#define DELIVERY_LEASE_S 300
+/* Leases are short and renewed with every heartbeat while the row is in
+ * flight (a lease of a registered owner is never taken, even past its
+ * end); an owner whose heartbeat is older than the grace is dead and its
+ * leases are released.  The grace is three busy timeouts: a heartbeat
+ * waits at most one for the lock, and follows at most one more (a claim
+ * or a batch of outcomes), so a live owner is not taken for dead. */
+#define DELIVERY_LEASE_S 30
+#define DELIVERY_HEARTBEAT_MS 2000
+#define DELIVERY_OWNER_GRACE_S 30
 #define DELIVERY_RETRY_AFTER_MAX (24 * 3600)
 /* How often the worker looks for rows queued by other processes. */
 #define DELIVERY_POLL_MS 1000
@@ -67,8 +78,9 @@ enum bb_rc delivery_start(const struct delivery_config *cfg, struct delivery_wor
 /* Tells the worker new rows are queued (from this process). */
 void delivery_wake(struct delivery_worker *w);
 
-/* Stops: transfers in flight are abandoned (their leases expire and they
- * are sent again later), the thread joined. */
+/* Stops: what finished is recorded, transfers in flight are abandoned
+ * (their leases given back: the next worker sends them again at once),
+ * the threads joined. */
 void delivery_stop(struct delivery_worker *w);
 
 #endif

@@ -3,6 +3,18 @@
  * follower's server.
  *
  *   bench_fanout BLOGBRIDGE [-f FOLLOWERS] [-s SERVERS] [-d DEAD_SERVERS]
+ *   bench_fanout BLOGBRIDGE -q QUEUED
+ *   bench_fanout BLOGBRIDGE [-f FOLLOWERS] [-s SERVERS] -k
+ *
+ * With -q, a backlog to one host instead: QUEUED activities (Accepts, as
+ * when many users of one server follow the blog at once), each to its own
+ * inbox on live server 0, are written straight into the queue while serve
+ * runs; the clock stops when the sink has had all of them.
+ *
+ * With -k, the restart stall: once half the live servers have had the
+ * Create, serve is killed with SIGKILL and started again at once; reported
+ * is the time from the restart to the first POST of each live server not
+ * served before the kill (first, median, last).
  *
  * In a temp folder: a bridge.conf, a feed file with one item, and a first
  * `blogbridge poll` (the first import delivers nothing).  FOLLOWERS rows
@@ -114,6 +126,10 @@ struct bench {
 	size_t queued; /* as `poll` printed it */
 	double poll_s, wait_s;
 	long long rows, rows_done;
+	long queue; /* -q: deliveries queued to server 0 */
+	bool kill_restart; /* -k */
+	double restart_s;  /* -k: when serve was started again, after t0 */
+	bool *before_kill; /* -k: per server, served before the kill */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -724,6 +740,149 @@ static bool bench_setup(struct bench *b)
 	return followers_insert(b);
 }
 
+/* -q: b->queue activities, one delivery each to its own inbox on server 0,
+ * in one transaction (as the inbox would queue Accepts). */
+static bool queue_insert(const struct bench *b)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *act = NULL, *row = NULL;
+	bool ok = false;
+	char host[HOST_LEN], ap_id[96], inbox[112];
+
+	server_host(b, 0, 0, host);
+	if (sqlite3_open(b->db, &db) != SQLITE_OK || sqlite3_busy_timeout(db, 10000) != SQLITE_OK ||
+	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT INTO activities(ap_id, json, created_at)"
+			       " VALUES (?1, '{\"type\":\"Accept\"}', unixepoch())",
+			       -1, &act, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT INTO deliveries(activity, inbox, host, next_attempt,"
+			       " created_at, updated_at) VALUES (last_insert_rowid(), ?1, ?2,"
+			       " unixepoch(), unixepoch(), unixepoch())",
+			       -1, &row, NULL) != SQLITE_OK)
+		goto out;
+	{
+		char sql[96];
+		snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO hosts(host) VALUES ('%s')", host);
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			goto out;
+	}
+	for (long i = 0; i < b->queue; i++) {
+		snprintf(ap_id, sizeof(ap_id), "http://bench.example/accepts/%ld", i);
+		snprintf(inbox, sizeof(inbox), "http://%s/users/%ld/inbox", host, i);
+		if (sqlite3_bind_text(act, 1, ap_id, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_step(act) != SQLITE_DONE || sqlite3_reset(act) != SQLITE_OK ||
+		    sqlite3_bind_text(row, 1, inbox, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_bind_text(row, 2, host, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_step(row) != SQLITE_DONE || sqlite3_reset(row) != SQLITE_OK)
+			goto out;
+	}
+	ok = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+out:
+	if (!ok)
+		fprintf(stderr, "queue: %s\n", db ? sqlite3_errmsg(db) : "out of memory");
+	sqlite3_finalize(act);
+	sqlite3_finalize(row);
+	sqlite3_close(db);
+	return ok;
+}
+
+/* -q: the backlog, the clock, and the wait for all of it at the sink. */
+static int bench_run_queue(struct bench *b)
+{
+	double t0, until, last = -1;
+	size_t posts = 0;
+
+	sleep_ms(500); /* serve's first poll of the feed */
+	pthread_mutex_lock(&b->sink.lock);
+	b->sink.t0 = t0 = bench_now_s();
+	pthread_mutex_unlock(&b->sink.lock);
+	if (!queue_insert(b))
+		return 1;
+	until = t0 + WAIT_S;
+	while (posts < (size_t)b->queue && bench_now_s() < until && !interrupted) {
+		sleep_ms(5);
+		pthread_mutex_lock(&b->sink.lock);
+		posts = b->sink.posts;
+		pthread_mutex_unlock(&b->sink.lock);
+	}
+	last = bench_now_s() - t0;
+	printf("queued           %ld deliveries to one host\n", b->queue);
+	printf("delivered        %zu in %.3f s%s\n", posts, last,
+	       posts >= (size_t)b->queue ? "" : "  <-- MISSING");
+	printf("rate             %.0f deliveries/s\n", last > 0 ? (double)posts / last : 0);
+	return posts >= (size_t)b->queue ? 0 : 1;
+}
+
+/* -k: SIGKILL of serve once half the live servers are served, and a
+ * start again at once (waiting until it answers). */
+static bool kill_and_restart(struct bench *b, size_t live)
+{
+	char out[PATH_LEN + 16], log[PATH_LEN + 16], *doc = malloc(ACTOR_MAX);
+	double until = bench_now_s() + READY_S;
+	size_t served = 0;
+	int status;
+	bool ok = false;
+
+	b->before_kill = calloc(b->nservers, sizeof(*b->before_kill));
+	if (doc == NULL || b->before_kill == NULL)
+		goto out;
+	while (served < live / 2 && bench_now_s() < b->sink.t0 + WAIT_S && !interrupted) {
+		sleep_ms(1);
+		pthread_mutex_lock(&b->sink.lock);
+		served = b->sink.served;
+		pthread_mutex_unlock(&b->sink.lock);
+	}
+	kill(b->serve, SIGKILL);
+	waitpid(b->serve, &status, 0);
+	b->serve = 0;
+	pthread_mutex_lock(&b->sink.lock);
+	for (size_t k = 0; k < b->nservers; k++)
+		b->before_kill[k] = b->sink.hits[k] > 0;
+	b->restart_s = bench_now_s() - b->sink.t0;
+	pthread_mutex_unlock(&b->sink.lock);
+	snprintf(out, sizeof(out), "%s/serve.out", b->dir);
+	snprintf(log, sizeof(log), "%s/serve.log", b->dir);
+	if ((b->serve = spawn(b, "serve", out, log)) < 0)
+		goto out;
+	while (!actor_get(b, doc)) {
+		if (waitpid(b->serve, &status, WNOHANG) != 0 || bench_now_s() > until ||
+		    interrupted) {
+			fprintf(stderr, "serve did not answer after the restart\n");
+			goto out;
+		}
+		sleep_ms(10);
+	}
+	ok = true;
+out:
+	free(doc);
+	return ok;
+}
+
+/* -k: from the restart to the first POST of each server it had to serve. */
+static void stall_report(struct bench *b)
+{
+	double *t = calloc(b->nservers + 1, sizeof(*t));
+	size_t n = 0, late = 0;
+
+	if (t == NULL || b->before_kill == NULL)
+		goto out;
+	pthread_mutex_lock(&b->sink.lock);
+	for (size_t k = 0; k < b->nservers; k++)
+		if (!b->dead[k] && !b->before_kill[k] && b->sink.hits[k] > 0)
+			t[n++] = b->sink.first[k] - b->restart_s;
+	pthread_mutex_unlock(&b->sink.lock);
+	qsort(t, n, sizeof(*t), bench_cmp_double);
+	for (size_t i = 0; i < n; i++)
+		late += t[i] > 10;
+	printf("restart stall    %zu servers left at the kill; restart to their first POST:"
+	       " first / 50%% / last  %.3f / %.3f / %.3f s; %zu after more than 10 s\n",
+	       n, n ? t[0] : -1, n ? t[n / 2] : -1, n ? t[n - 1] : -1, late);
+out:
+	free(t);
+}
+
 /* A new item, the clock, `poll`, and the wait for every live server. */
 static bool bench_run(struct bench *b)
 {
@@ -742,7 +901,10 @@ static bool bench_run(struct bench *b)
 	if (!run_poll(b, &b->queued))
 		return false;
 	b->poll_s = bench_now_s() - t0;
-	until = t0 + WAIT_S;
+	if (b->kill_restart && !kill_and_restart(b, live))
+		return false;
+	/* A kill leaves leases that may hold for minutes (before owners). */
+	until = t0 + (b->kill_restart ? 4 * WAIT_S : WAIT_S);
 	while (served < live && bench_now_s() < until && !interrupted) {
 		long kb = bench_peak_rss_kb(b->serve);
 
@@ -845,6 +1007,7 @@ static void bench_cleanup(struct bench *b)
 	free(b->dead);
 	free(b->hole_fd);
 	free(b->hole_port);
+	free(b->before_kill);
 }
 
 /* Parses "-f N" style numbers; false for junk or a negative. */
@@ -871,18 +1034,29 @@ static bool parse_args(int argc, char **argv, struct bench *b)
 		return false;
 	}
 	/* getopt sees BLOGBRIDGE as the program name. */
-	while ((opt = getopt(argc - 1, argv + 1, "f:s:d:")) != -1) {
+	while ((opt = getopt(argc - 1, argv + 1, "f:s:d:q:k")) != -1) {
+		if (opt == 'k') {
+			b->kill_restart = true;
+			continue;
+		}
 		if (opt == '?' || !parse_count(optarg, &v))
 			return false;
 		if (opt == 'f')
 			b->followers = v;
 		else if (opt == 's')
 			servers = v;
+		else if (opt == 'q')
+			b->queue = v;
 		else
 			dead = v;
 	}
 	if (optind != argc - 1 || servers < 1 || servers > SERVERS_MAX || b->followers < servers)
 		return false;
+	if (b->queue > 0) { /* one live server, one follower on it */
+		servers = 1;
+		dead = 0;
+		b->followers = 1;
+	}
 	if (dead < 0)
 		dead = servers >= 2 ? (servers / 100 > 1 ? servers / 100 : 1) : 0;
 	if (dead >= servers)
@@ -900,9 +1074,9 @@ int main(int argc, char **argv)
 	int status = 1;
 
 	if (!parse_args(argc, argv, &b)) {
-		fprintf(stderr,
-			"usage: bench_fanout BLOGBRIDGE [-f FOLLOWERS] [-s SERVERS] "
-			"[-d DEAD_SERVERS]\n  FOLLOWERS >= SERVERS, DEAD_SERVERS < SERVERS\n");
+		fprintf(stderr, "usage: bench_fanout BLOGBRIDGE [-f FOLLOWERS] [-s SERVERS] "
+				"[-d DEAD_SERVERS] [-q QUEUED] [-k]\n  FOLLOWERS >= SERVERS, "
+				"DEAD_SERVERS < SERVERS\n");
 		return 2;
 	}
 	/* No SA_RESTART: a Ctrl-C ends the waits, and cleanup runs. */
@@ -919,9 +1093,17 @@ int main(int argc, char **argv)
 	    pthread_mutex_init(&b.sink.lock, NULL) != 0)
 		return 1;
 	b.sink_lock = true;
-	if (!bench_setup(&b) || !serve_start(&b) || !bench_run(&b))
+	if (!bench_setup(&b) || !serve_start(&b))
+		goto out;
+	if (b.queue > 0) {
+		status = bench_run_queue(&b);
+		goto out;
+	}
+	if (!bench_run(&b))
 		goto out;
 	status = bench_report(&b);
+	if (b.kill_restart)
+		stall_report(&b);
 	if (status != 0)
 		serve_log_tail(&b);
 out:

@@ -28,8 +28,8 @@ struct store;
 
 /* ---- walks -----------------------------------------------------------
  * A walk (store_follower_each, store_delivery_claim, store_host_stats_each,
- * store_post_each) calls fn once per row, with the caller's arg and the
- * walk's own e.  fn borrows what it is handed for that call only.  It
+ * store_post_each, store_owner_each) calls fn once per row, with the
+ * caller's arg and the walk's own e.  fn borrows what it is handed for that call only.  It
  * returns BB_OK to go on; anything else stops the walk, which returns that
  * code unchanged, e as fn left it (fn says why with err_set(e, ...)).
  *
@@ -183,7 +183,8 @@ struct store_delivery {
 };
 
 /* Claims up to max due deliveries (pending, next attempt <= now, not
- * leased by another worker or lease expired, host not unavailable),
+ * leased: never leased, lease given back, or lease run out and its owner
+ * not registered; host not unavailable),
  * oldest due first, leasing them until now + lease_s, in one
  * transaction; then calls fn for each.  A host never has more than
  * per_host rows leased at once (counting leases of other workers), so a
@@ -196,9 +197,64 @@ struct store_delivery {
  * the rows not yet handed to it stay leased, to be claimed again when the
  * lease ends. */
 typedef enum bb_rc (*store_delivery_fn)(const struct store_delivery *d, void *arg, struct err *e);
-enum bb_rc store_delivery_claim(struct store *st, time_t now, int lease_s, size_t max,
-				size_t per_host, store_delivery_fn fn, void *arg, struct err *e)
-    BB_MUST_CHECK;
+/* owner (see "lease owners" below) is recorded on each lease; NULL leases
+ * for no owner (the lease then only runs out). */
+enum bb_rc store_delivery_claim(struct store *st, const char *owner, time_t now, int lease_s,
+				size_t max, size_t per_host, store_delivery_fn fn, void *arg,
+				struct err *e) BB_MUST_CHECK;
+
+/* Gives up owner's lease on delivery id without an outcome (it could not
+ * be started): the row may be claimed again at once.  A row that owner
+ * does not hold is left alone (BB_OK). */
+enum bb_rc store_delivery_release(struct store *st, int64_t id, const char *owner,
+				  struct err *e) BB_MUST_CHECK;
+
+/* ---- lease owners ----------------------------------------------------
+ * An owner is one incarnation of a delivery worker: an id it makes at
+ * random when it starts (never reused), its pid and host name (to tell
+ * a dead process on this host at once), and a heartbeat time.  While it
+ * lives it heartbeats (store_owner_heartbeat), which also extends its
+ * leases, so leases can be short.  An owner whose heartbeat is older than
+ * a grace period is dead: store_owners_reap releases its leases (the
+ * rows can be claimed at once) and forgets it.  A lease of a registered
+ * owner is never claimed by another, even past its end (a renewal may be
+ * late); it counts against its host's cap until released. */
+struct store_owner {
+	const char *id; /* at most STORE_OWNER_ID_MAX bytes */
+	long pid;
+	const char *hostname; /* at most STORE_OWNER_HOST_MAX bytes */
+	time_t heartbeat;
+};
+#define STORE_OWNER_ID_MAX 64
+#define STORE_OWNER_HOST_MAX 255
+
+/* Records o (heartbeat = o->heartbeat), replacing an owner of that id.
+ * An empty or overlong id or host name is BB_ERR_INVALID. */
+enum bb_rc store_owner_register(struct store *st, const struct store_owner *o,
+				struct err *e) BB_MUST_CHECK;
+
+/* Owner id is alive at now: its heartbeat is set to now and every lease it
+ * holds is extended to lease_until; *renewed (may be NULL) counts them.
+ * BB_ERR_NOTFOUND when id is not (or no longer) an owner: it was taken
+ * for dead, its leases released; register again. */
+enum bb_rc store_owner_heartbeat(struct store *st, const char *id, time_t now, time_t lease_until,
+				 int64_t *renewed, struct err *e) BB_MUST_CHECK;
+
+/* Releases every lease owner id holds and forgets it (an owner stopping,
+ * or one known dead); *released (may be NULL) counts the rows.  An unknown
+ * id releases what it holds and is BB_OK. */
+enum bb_rc store_owner_release(struct store *st, const char *id, int64_t *released,
+			       struct err *e) BB_MUST_CHECK;
+
+/* Releases the leases of every owner whose heartbeat is before `before`
+ * and forgets them; *released (may be NULL) counts the rows. */
+enum bb_rc store_owners_reap(struct store *st, time_t before, int64_t *released,
+			     struct err *e) BB_MUST_CHECK;
+
+/* Walks the owners (see "walks" above), by id. */
+typedef enum bb_rc (*store_owner_fn)(const struct store_owner *o, void *arg, struct err *e);
+enum bb_rc store_owner_each(struct store *st, store_owner_fn fn, void *arg,
+			    struct err *e) BB_MUST_CHECK;
 
 /* The outcome of an attempt: done; retry at `next` (attempts + 1); or
  * failed for good.  status is the HTTP status (0 for none), error a short

@@ -8,7 +8,9 @@
  * BEGIN IMMEDIATE transaction, so while a lease holds no other claim can
  * see the row, and a worker that dies leaves it to be claimed again when
  * the lease ends.  Every outcome (done, retry at a time, failed) clears
- * the lease.  A host marked unavailable (store_remote.c) is skipped by the
+ * the lease.  Leases name their owner (a worker's incarnation), which
+ * renews them by heartbeat; a dead owner's are released at once
+ * (store_owners_reap).  A host marked unavailable (store_remote.c) is skipped by the
  * claim and by the next-due time, without touching its rows.
  */
 #include "store_int.h"
@@ -211,7 +213,9 @@ static bool candidate_push(struct candidate **c, size_t *n, size_t *cap, int64_t
 
 /* Finds the rows to claim: for each available host with due rows, its
  * oldest due rows, at most per_host minus its live leases (and at most
- * limit); then the oldest `limit` of them all, in *c / *n (sorted).  A
+ * limit).  A lease is live while it has not run out, or while its owner
+ * is registered (a live owner's lease is never taken, however late its
+ * renewal: only the reap of a dead owner frees it); then the oldest `limit` of them all, in *c / *n (sorted).  A
  * row waits while an earlier row to the same inbox is pending (leased,
  * or retrying): one inbox receives its activities in the order they
  * were queued, so an Update never overtakes its Create.
@@ -232,7 +236,7 @@ static enum bb_rc claim_candidates(struct store *st, time_t now, int64_t limit, 
 	rc = sql_prepare_args(st,
 			      "SELECT h.host, (SELECT count(*) FROM deliveries y"
 			      "  WHERE y.host = h.host AND y.state = 0 AND y.lease_until > 0"
-			      "  AND y.lease_until > ?1)"
+			      "  AND (y.lease_until > ?1 OR y.lease_owner IN (SELECT id FROM owners)))"
 			      " FROM hosts h WHERE h.unavailable = 0 AND EXISTS (SELECT 1"
 			      "  FROM deliveries x WHERE x.host = h.host AND x.state = 0"
 			      "  AND x.next_attempt <= ?1)",
@@ -241,7 +245,8 @@ static enum bb_rc claim_candidates(struct store *st, time_t now, int64_t limit, 
 		goto out;
 	rc = sql_prepare(st,
 			 "SELECT id, next_attempt FROM deliveries d WHERE host = ?1 AND state = 0"
-			 " AND next_attempt <= ?2 AND lease_until <= ?2"
+			 " AND next_attempt <= ?2 AND (lease_until = 0 OR (lease_until <= ?2"
+			 "  AND (lease_owner IS NULL OR lease_owner NOT IN (SELECT id FROM owners))))"
 			 " AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.inbox = d.inbox"
 			 "  AND o.state = 0 AND o.id < d.id)"
 			 " ORDER BY next_attempt, id LIMIT ?3",
@@ -338,21 +343,24 @@ out:
 	return rc;
 }
 
-/* Leases rows[0..n) until `until`. */
-static enum bb_rc claim_lease(struct store *st, const struct claimed *rows, size_t n, int64_t until,
-			      struct err *e)
+/* Leases rows[0..n) to owner (NULL: none) until `until`. */
+static enum bb_rc claim_lease(struct store *st, const char *owner, const struct claimed *rows,
+			      size_t n, int64_t until, struct err *e)
 {
 	sqlite3_stmt *stmt = NULL;
 	enum bb_rc rc;
 	int src;
 
-	rc = sql_prepare(st, "UPDATE deliveries SET lease_until = ?1 WHERE id = ?2", &stmt, e);
+	rc = sql_prepare(
+	    st, "UPDATE deliveries SET lease_until = ?1, lease_owner = ?3 WHERE id = ?2", &stmt, e);
 	if (rc != BB_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		src = sqlite3_bind_int64(stmt, 1, until);
 		if (src == SQLITE_OK)
 			src = sqlite3_bind_int64(stmt, 2, rows[i].id);
+		if (src == SQLITE_OK)
+			src = owner ? sql_bind_text(stmt, 3, owner) : sqlite3_bind_null(stmt, 3);
 		if (src == SQLITE_OK)
 			src = sqlite3_step(stmt);
 		if (src != SQLITE_DONE) {
@@ -376,8 +384,9 @@ static int64_t clamp_count(size_t n)
 	return n > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)n;
 }
 
-enum bb_rc store_delivery_claim(struct store *st, time_t now, int lease_s, size_t max,
-				size_t per_host, store_delivery_fn fn, void *arg, struct err *e)
+enum bb_rc store_delivery_claim(struct store *st, const char *owner, time_t now, int lease_s,
+				size_t max, size_t per_host, store_delivery_fn fn, void *arg,
+				struct err *e)
 {
 	struct sql_txn t = {0};
 	struct candidate *cands = NULL;
@@ -404,7 +413,7 @@ enum bb_rc store_delivery_claim(struct store *st, time_t now, int lease_s, size_
 	if (rc == BB_OK)
 		rc = claim_fetch(st, cands, n, rows, e);
 	if (rc == BB_OK)
-		rc = claim_lease(st, rows, n, (int64_t)now + lease_s, e);
+		rc = claim_lease(st, owner, rows, n, (int64_t)now + lease_s, e);
 	rc = sql_txn_end(st, &t, rc, e);
 	if (rc != BB_OK)
 		goto out;
@@ -419,6 +428,136 @@ enum bb_rc store_delivery_claim(struct store *st, time_t now, int lease_s, size_
 out:
 	free(cands);
 	claimed_free(rows, rows ? n : 0);
+	return rc;
+}
+
+enum bb_rc store_delivery_release(struct store *st, int64_t id, const char *owner, struct err *e)
+{
+	return sql_run(st,
+		       "UPDATE deliveries SET lease_until = 0, lease_owner = NULL"
+		       " WHERE id = ?1 AND state = 0 AND lease_until > 0 AND lease_owner = ?2",
+		       SQL_ARGS(SQL_INT(id), SQL_TEXT(owner)), "release delivery", e);
+}
+
+/* ---- lease owners ------------------------------------------------------
+ * Leased rows are few (at most the in-flight limit per worker) and all in
+ * the partial index deliveries_leased, so the updates below that look for
+ * an owner's leases scan just that index. */
+
+/* A valid owner id or host name: 1..max bytes. */
+static bool owner_text_ok(const char *s, size_t max)
+{
+	return s != NULL && s[0] != '\0' && strlen(s) <= max;
+}
+
+enum bb_rc store_owner_register(struct store *st, const struct store_owner *o, struct err *e)
+{
+	if (!owner_text_ok(o->id, STORE_OWNER_ID_MAX) ||
+	    !owner_text_ok(o->hostname, STORE_OWNER_HOST_MAX))
+		return err_set(e, BB_ERR_INVALID, "lease owner: bad id or host name");
+	return sql_run(st,
+		       "INSERT INTO owners(id, pid, hostname, heartbeat) VALUES (?1, ?2, ?3, ?4)"
+		       " ON CONFLICT(id) DO UPDATE SET pid = ?2, hostname = ?3, heartbeat = ?4",
+		       SQL_ARGS(SQL_TEXT(o->id), SQL_INT(o->pid), SQL_TEXT(o->hostname),
+				SQL_INT(o->heartbeat)),
+		       "register lease owner", e);
+}
+
+enum bb_rc store_owner_heartbeat(struct store *st, const char *id, time_t now, time_t lease_until,
+				 int64_t *renewed, struct err *e)
+{
+	struct sql_txn t = {0};
+	enum bb_rc rc;
+
+	if (renewed)
+		*renewed = 0;
+	rc = sql_txn_begin(st, &t, e);
+	if (rc != BB_OK)
+		return rc;
+	rc = sql_run(st, "UPDATE owners SET heartbeat = ?2 WHERE id = ?1",
+		     SQL_ARGS(SQL_TEXT(id), SQL_INT(now)), "heartbeat", e);
+	/* Not an owner: taken for dead, its leases are another's now. */
+	if (rc == BB_OK && sqlite3_changes(st->db) == 0)
+		rc = err_set(e, BB_ERR_NOTFOUND, "lease owner %.64s is not registered", id);
+	if (rc == BB_OK)
+		rc = sql_run(st,
+			     "UPDATE deliveries SET lease_until = ?2 WHERE state = 0"
+			     " AND lease_until > 0 AND lease_owner = ?1",
+			     SQL_ARGS(SQL_TEXT(id), SQL_INT(lease_until)), "renew leases", e);
+	if (rc == BB_OK && renewed)
+		*renewed = sqlite3_changes(st->db);
+	return sql_txn_end(st, &t, rc, e);
+}
+
+/* Runs release_sql (freeing some owners' leases; ?1 is arg) and then
+ * delete_sql (forgetting those owners) in one transaction. */
+static enum bb_rc owners_drop(struct store *st, const char *release_sql, const char *delete_sql,
+			      struct sql_arg arg, int64_t *released, struct err *e)
+{
+	struct sql_txn t = {0};
+	enum bb_rc rc;
+
+	if (released)
+		*released = 0;
+	rc = sql_txn_begin(st, &t, e);
+	if (rc != BB_OK)
+		return rc;
+	rc = sql_run(st, release_sql, &arg, 1, "release leases", e);
+	if (rc == BB_OK && released)
+		*released = sqlite3_changes(st->db);
+	if (rc == BB_OK)
+		rc = sql_run(st, delete_sql, &arg, 1, "forget lease owners", e);
+	return sql_txn_end(st, &t, rc, e);
+}
+
+enum bb_rc store_owner_release(struct store *st, const char *id, int64_t *released, struct err *e)
+{
+	return owners_drop(st,
+			   "UPDATE deliveries SET lease_until = 0, lease_owner = NULL"
+			   " WHERE state = 0 AND lease_until > 0 AND lease_owner = ?1",
+			   "DELETE FROM owners WHERE id = ?1", SQL_TEXT(id), released, e);
+}
+
+enum bb_rc store_owners_reap(struct store *st, time_t before, int64_t *released, struct err *e)
+{
+	return owners_drop(st,
+			   "UPDATE deliveries SET lease_until = 0, lease_owner = NULL"
+			   " WHERE state = 0 AND lease_until > 0 AND lease_owner IN"
+			   " (SELECT id FROM owners WHERE heartbeat < ?1)",
+			   "DELETE FROM owners WHERE heartbeat < ?1", SQL_INT(before), released, e);
+}
+
+enum bb_rc store_owner_each(struct store *st, store_owner_fn fn, void *arg, struct err *e)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum bb_rc rc;
+	int src;
+
+	rc = sql_prepare(st, "SELECT id, pid, hostname, heartbeat FROM owners ORDER BY id", &stmt,
+			 e);
+	if (rc != BB_OK)
+		goto out;
+	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_owner o = {
+		    .id = (const char *)sqlite3_column_text(stmt, 0),
+		    .pid = (long)sqlite3_column_int64(stmt, 1),
+		    .hostname = (const char *)sqlite3_column_text(stmt, 2),
+		    .heartbeat = (time_t)sqlite3_column_int64(stmt, 3),
+		};
+
+		/* Both NOT NULL: NULL here means SQLite ran out of memory. */
+		if (o.id == NULL || o.hostname == NULL) {
+			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		rc = fn(&o, arg, e);
+		if (rc != BB_OK)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = sql_fail(st, src, "lease owners", e);
+out:
+	sql_release(st, stmt);
 	return rc;
 }
 

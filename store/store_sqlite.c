@@ -203,6 +203,19 @@ static const char *const migrations[] = {
 	"ALTER TABLE actors ADD COLUMN name TEXT;"
 	"ALTER TABLE actors ADD COLUMN avatar TEXT;"
 	"ALTER TABLE actors ADD COLUMN url TEXT;",
+	/* 7: who holds a lease.  An owner is one incarnation of a worker (a
+	 * random id per process start) that heartbeats while it lives; the
+	 * leases of an owner whose heartbeat has stopped are released
+	 * (store_owners_reap, store_owner_release) instead of waiting for
+	 * them to run out.  lease_owner means something only while
+	 * lease_until > 0. */
+	"CREATE TABLE owners ("
+	"  id TEXT PRIMARY KEY,"
+	"  pid INTEGER NOT NULL,"
+	"  hostname TEXT NOT NULL,"
+	"  heartbeat INTEGER NOT NULL"
+	") STRICT;"
+	"ALTER TABLE deliveries ADD COLUMN lease_owner TEXT;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -122,10 +122,16 @@ enum bb_rc claims_fn(const struct store_delivery *d, void *arg, struct err *e)
 const char *claim(struct store *st, struct claims *c, time_t now, int lease, size_t max,
 		  size_t per_host, int line)
 {
+	return claim_as(st, NULL, c, now, lease, max, per_host, line);
+}
+
+const char *claim_as(struct store *st, const char *owner, struct claims *c, time_t now, int lease,
+		     size_t max, size_t per_host, int line)
+{
 	struct err e = {0};
 
 	memset(c, 0, sizeof(*c));
-	if (store_delivery_claim(st, now, lease, max, per_host, claims_fn, c, &e) != BB_OK)
+	if (store_delivery_claim(st, owner, now, lease, max, per_host, claims_fn, c, &e) != BB_OK)
 		check_fail(__FILE__, line, "store_delivery_claim: %s", e.msg);
 	return c->list;
 }

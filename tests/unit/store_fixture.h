@@ -58,6 +58,9 @@ enum bb_rc claims_fn(const struct store_delivery *d, void *arg, struct err *e);
 /* Claims and returns the list; the count in c->n. */
 const char *claim(struct store *st, struct claims *c, time_t now, int lease, size_t max,
 		  size_t per_host, int line);
+/* The same, leasing to owner (NULL: none). */
+const char *claim_as(struct store *st, const char *owner, struct claims *c, time_t now, int lease,
+		     size_t max, size_t per_host, int line);
 
 /* A post to store; strings borrowed (store_post_put does not keep them). */
 struct store_post post(char *guid, char *ap_id, char *url, char *title, char *hash,

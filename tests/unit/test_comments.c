@@ -491,7 +491,7 @@ static void t_reactions(void)
 	CHECK_INT(apply(&f, qr, T0), BB_OK);
 	CHECK_INT(store_reaction_counts(f.st, f.p1, &l, &b, &q, &e), BB_OK);
 	CHECK_INT(q, 2);
-	CHECK_INT(store_delivery_claim(f.st, T0 + 1, 60, 10, 0, grab_body, &body, &e), BB_OK);
+	CHECK_INT(store_delivery_claim(f.st, NULL, T0 + 1, 60, 10, 0, grab_body, &body, &e), BB_OK);
 	j = body ? load(body) : NULL;
 	CHECK(j != NULL);
 	CHECK_STR(json_string_value(json_object_get(j, "type")), "Accept");

@@ -578,7 +578,8 @@ static void t_walk_stop(void)
 	/* The claim leases all three, hands over two and stops. */
 	s = (struct stopper){0, 2, BB_ERR_LIMIT};
 	err_clear(&e);
-	CHECK_INT(store_delivery_claim(st, 1000, 60, 10, 0, stop_delivery, &s, &e), BB_ERR_LIMIT);
+	CHECK_INT(store_delivery_claim(st, NULL, 1000, 60, 10, 0, stop_delivery, &s, &e),
+		  BB_ERR_LIMIT);
 	CHECK_INT(s.n, 2);
 	CHECK_STR(e.msg, "stopped at row 2");
 	CHECK_STR(claim(st, &c, 1000, 60, 10, 0, __LINE__), "");
@@ -632,6 +633,113 @@ out:
 		check_tmpdir_remove(dir);
 }
 
+/* --- lease owners --- */
+
+static enum bb_rc owner_names(const struct store_owner *o, void *arg, struct err *e)
+{
+	char *list = arg;
+	size_t len = strlen(list);
+
+	(void)e;
+	snprintf(list + len, 256 - len, "%s%s/%ld/%s/%lld", len ? "," : "", o->id, o->pid,
+		 o->hostname, (long long)o->heartbeat);
+	return BB_OK;
+}
+
+/* Leases carry their owner: a live owner's (heartbeat renewed) are never
+ * claimed by another and count against the host's cap; a dead owner's
+ * are released by the reap, a stopping one's by its release. */
+static void t_lease_owners(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	struct claims c;
+	struct store_owner a = {"aaaa", 11, "node1", 1000}, b = {"bbbb", 12, "node2", 1000};
+	struct store_owner bad = {"", 1, "node1", 1000};
+	char owners[256] = "";
+	int64_t act = 0, n = -1, first = 0;
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/1", "{}", 1, &act, &e), BB_OK);
+	for (int i = 0; i < 4; i++) {
+		char inbox[80];
+
+		snprintf(inbox, sizeof(inbox), "https://h.example/u/%d/inbox", i);
+		CHECK_INT(store_delivery_add(st, act, inbox, host_of(inbox), 100, &e), BB_OK);
+	}
+	CHECK_INT(store_owner_register(st, &bad, &e), BB_ERR_INVALID);
+	CHECK_INT(store_owner_register(st, &a, &e), BB_OK);
+	CHECK_INT(store_owner_register(st, &b, &e), BB_OK);
+	CHECK_INT(store_owner_each(st, owner_names, owners, &e), BB_OK);
+	CHECK_STR(owners, "aaaa/11/node1/1000,bbbb/12/node2/1000");
+
+	/* a takes two, b one: the host's cap of 3 is full for anyone. */
+	claim_as(st, "aaaa", &c, 1000, 30, 2, 3, __LINE__);
+	CHECK_INT(c.n, 2);
+	claim_as(st, "bbbb", &c, 1000, 30, 10, 3, __LINE__);
+	CHECK_INT(c.n, 1);
+	claim_as(st, NULL, &c, 1000, 30, 10, 3, __LINE__);
+	CHECK_INT(c.n, 0);
+
+	/* a lives on: its leases are renewed past their first end (1030). */
+	CHECK_INT(store_owner_heartbeat(st, "aaaa", 1020, 1050, &n, &e), BB_OK);
+	CHECK_INT(n, 2);
+	/* b's heartbeat stopped: the reap frees its one row, not a's two. */
+	CHECK_INT(store_owners_reap(st, 1015, &n, &e), BB_OK);
+	CHECK_INT(n, 1);
+	CHECK_INT(store_owner_heartbeat(st, "bbbb", 1021, 1051, &n, &e), BB_ERR_NOTFOUND);
+	owners[0] = '\0';
+	CHECK_INT(store_owner_each(st, owner_names, owners, &e), BB_OK);
+	CHECK_STR(owners, "aaaa/11/node1/1020");
+	/* At 1040 a's leases hold (renewed): the free row and the fourth
+	 * only, within the cap of 3 minus a's 2. */
+	claim_as(st, NULL, &c, 1040, 30, 10, 3, __LINE__);
+	CHECK_INT(c.n, 1);
+	claim_as(st, NULL, &c, 1040, 30, 10, 0, __LINE__);
+	CHECK_INT(c.n, 1);
+
+	/* At 1200 a's leases have run out but a is registered: they hold
+	 * (the NULL-owned ones, run out at 1070, do not). */
+	claim_as(st, NULL, &c, 1200, 30, 10, 0, __LINE__);
+	CHECK_INT(c.n, 2);
+	claim_as(st, NULL, &c, 1200, 30, 10, 3, __LINE__);
+	CHECK_INT(c.n, 0);
+	CHECK_INT(store_owner_release(st, "aaaa", &n, &e), BB_OK);
+	CHECK_INT(n, 2);
+	CHECK_INT(store_owner_register(st, &a, &e), BB_OK);
+	/* Now every lease has run out or was released. */
+	claim_as(st, "aaaa", &c, 1300, 30, 10, 0, __LINE__);
+	CHECK_INT(c.n, 4);
+	first = c.id[0];
+	/* A lease given back without an outcome is free at once; only its
+	 * owner can give it back. */
+	CHECK_INT(store_delivery_release(st, first, "bbbb", &e), BB_OK);
+	claim_as(st, NULL, &c, 1300, 30, 10, 0, __LINE__);
+	CHECK_INT(c.n, 0);
+	CHECK_INT(store_delivery_release(st, first, "aaaa", &e), BB_OK);
+	claim_as(st, NULL, &c, 1300, 30, 10, 0, __LINE__);
+	CHECK_INT(c.n, 1);
+	CHECK(c.id[0] == first);
+	CHECK_INT(store_owner_heartbeat(st, "aaaa", 1301, 1400, &n, &e), BB_OK);
+	CHECK_INT(n, 3);
+	/* a stops: everything it held is free at once, and a is forgotten. */
+	CHECK_INT(store_owner_release(st, "aaaa", &n, &e), BB_OK);
+	CHECK_INT(n, 3);
+	owners[0] = '\0';
+	CHECK_INT(store_owner_each(st, owner_names, owners, &e), BB_OK);
+	CHECK_STR(owners, "");
+	claim_as(st, NULL, &c, 1301, 30, 10, 0, __LINE__);
+	CHECK_INT(c.n, 3);
+out:
+	store_close(st);
+	free(path);
+	if (dir)
+		check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
 	{"claim_inbox_order", t_claim_inbox_order},
     {"followers", t_followers},
@@ -641,6 +749,7 @@ static const struct check_case cases[] = {
     {"activity_get", t_activity_get},
     {"walk_stop", t_walk_stop},
     {"changes_since", t_changes_since},
+    {"lease_owners", t_lease_owners},
 };
 
 CHECK_MAIN(cases)

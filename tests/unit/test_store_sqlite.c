@@ -801,7 +801,7 @@ static void t_claim(void)
 
 	/* A bad lease is refused. */
 	err_clear(&e);
-	CHECK_INT(store_delivery_claim(st, 6000, 0, 10, 0, claims_fn, &c, &e), BB_ERR_INVALID);
+	CHECK_INT(store_delivery_claim(st, NULL, 6000, 0, 10, 0, claims_fn, &c, &e), BB_ERR_INVALID);
 	snprintf(want, sizeof(want), "%d", 0);
 	CHECK(check_contains(e.msg, want));
 out:
@@ -1076,7 +1076,7 @@ static void claimer(int id, int start_fd, int out_fd, const char *path)
 			_exit(6);
 		}
 		memset(&c, 0, sizeof(c));
-		if (store_delivery_claim(st, 1000, 100000, 4, 0, claims_fn, &c, &e) != BB_OK) {
+		if (store_delivery_claim(st, NULL, 1000, 100000, 4, 0, claims_fn, &c, &e) != BB_OK) {
 			fprintf(stderr, "    claimer %d: %s\n", id, e.msg);
 			_exit(4);
 		}
@@ -1280,6 +1280,7 @@ static void t_migrate_from_v2(void)
 			     " ALTER TABLE actors DROP COLUMN avatar;"
 			     " ALTER TABLE actors DROP COLUMN url;"));
 	CHECK(raw_exec(path, "DROP TABLE posts; DROP INDEX deliveries_inbox;"
+			       " DROP TABLE owners; ALTER TABLE deliveries DROP COLUMN lease_owner;"
 			       " PRAGMA user_version = 2;"
 			     "INSERT INTO followers VALUES ('https://old.example/u/1', NULL,"
 			     " 'https://old.example/u/1/inbox', 'https://old.example/inbox',"
@@ -1332,13 +1333,15 @@ static void t_migrate_host_keys(void)
 	bool troubled = false;
 
 	/* A version-4 file holding the keys the old queue made: made by this
-	 * build, steps 5 and later taken back (6: the comments). */
+	 * build, steps 5 and later taken back (6: the comments, 7: the lease
+	 * owners). */
 	CHECK_INT(store_open(path, &st, &e), BB_OK);
 	if (st == NULL)
 		goto out;
 	store_close(st);
 	st = NULL;
-	CHECK(raw_exec(path, "DROP TABLE comments; DROP TABLE comments_versions;"
+	CHECK(raw_exec(path, "DROP TABLE owners; ALTER TABLE deliveries DROP COLUMN lease_owner;"
+			     " DROP TABLE comments; DROP TABLE comments_versions;"
 			     " DROP TABLE reactions; DROP TABLE mentions;"
 			     " ALTER TABLE actors DROP COLUMN name;"
 			     " ALTER TABLE actors DROP COLUMN avatar;"
