@@ -223,8 +223,8 @@ static char *page_render(const char *id, int64_t total, int64_t page, json_t *ar
 	return ap_json_dump(j);
 }
 
-char *ap_collection_page_render(const char *id, int64_t total, int64_t page,
-				const char *const *items, size_t count, bool has_next)
+/* A JSON array of the count strings items, or NULL when out of memory. */
+static json_t *id_array(const char *const *items, size_t count)
 {
 	json_t *arr = json_array();
 
@@ -236,6 +236,16 @@ char *ap_collection_page_render(const char *id, int64_t total, int64_t page,
 			return NULL;
 		}
 	}
+	return arr;
+}
+
+char *ap_collection_page_render(const char *id, int64_t total, int64_t page,
+				const char *const *items, size_t count, bool has_next)
+{
+	json_t *arr = id_array(items, count);
+
+	if (arr == NULL)
+		return NULL;
 	return page_render(id, total, page, arr, has_next);
 }
 
@@ -262,16 +272,10 @@ static json_t *replies_page(const char *id, int64_t page, const char *const *ite
 			    bool has_next)
 {
 	char self[2048], next[2048];
-	json_t *arr = json_array(), *j;
+	json_t *arr = id_array(items, count), *j;
 
 	if (arr == NULL)
 		return NULL;
-	for (size_t i = 0; i < count; i++) {
-		if (json_array_append_new(arr, json_string(items[i])) != 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	}
 	snprintf(self, sizeof(self), "%s?page=%lld", id, (long long)page);
 	j = json_pack("{s:s, s:s, s:s, s:o}", "id", self, "type", "CollectionPage", "partOf", id,
 		      "items", arr);
