@@ -12,7 +12,8 @@
  * style, no src), an href that is not http(s) or holds a control
  * character, a rel other than "nofollow noopener ugc", a class token
  * outside the reply list, a comment or other non-element node; or output
- * over COMMENT_CONTENT_MAX bytes, or not valid UTF-8.
+ * over COMMENT_CONTENT_MAX bytes, not valid UTF-8, or not well formed (a
+ * tag left open or closed out of order).
  */
 #include "fuzz.h"
 
@@ -139,6 +140,43 @@ static void check_utf8(const struct buf *out)
 	}
 }
 
+/* Every tag the sanitizer opens is closed, in order (html.h: "well
+ * formed"); text and attribute values carry no raw '<', so each one
+ * starts a tag. */
+static void check_balanced(const struct buf *out)
+{
+	const char *stack[2 * HTML_DEPTH_MAX + 2];
+	size_t lens[2 * HTML_DEPTH_MAX + 2], n = 0;
+	const char *end = out->data + out->len;
+
+	for (const char *at = out->data; (at = memchr(at, '<', (size_t)(end - at))) != NULL; at++) {
+		bool close = at + 1 < end && at[1] == '/';
+		const char *name = at + 1 + close;
+		size_t len = 0;
+
+		while (name + len < end && ((name[len] >= 'a' && name[len] <= 'z') ||
+					    (name[len] >= '0' && name[len] <= '9')))
+			len++;
+		if (len == 0)
+			fail("a '<' that starts no tag", at, out);
+		if (len == 2 && strncmp(name, "br", 2) == 0) {
+			if (close)
+				fail("</br>", at, out);
+		} else if (!close) {
+			if (n == sizeof(stack) / sizeof(stack[0]))
+				fail("tags nested deeper than HTML_DEPTH_MAX", at, out);
+			stack[n] = name;
+			lens[n++] = len;
+		} else if (n == 0 || lens[n - 1] != len || strncmp(stack[n - 1], name, len) != 0) {
+			fail("a close tag that closes no open one", at, out);
+		} else {
+			n--;
+		}
+	}
+	if (n != 0)
+		fail("an element left open", stack[n - 1], out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *html = fuzz_cstr(data, size);
@@ -152,6 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("over COMMENT_CONTENT_MAX", NULL, &out);
 	if (out.len > 0) {
 		check_utf8(&out);
+		check_balanced(&out);
 		if (memchr(out.data, '\0', out.len) != NULL)
 			fail("NUL byte", NULL, &out);
 		doc = htmlReadMemory(out.data, (int)out.len, NULL, "UTF-8",
