@@ -560,6 +560,53 @@ static void t_check_several_errors(void)
 	check_tmpdir_remove(dir);
 }
 
+
+/* check looks at the files too: a missing feed file, a key others may
+ * read, each on its key's line; and names the key of a bad URL. */
+static void t_check_files(void)
+{
+	const char *dir = folder();
+	char *conf = check_write_file(dir, "files.conf",
+				      "[site]\n"			/* 1 */
+				      "base_url = https://blog.test\n"	/* 2 */
+				      "handle = blog\n"			/* 3 */
+				      "feed = gone.xml\n"		/* 4 */
+				      "[federation]\n"			/* 5 */
+				      "key = open.pem\n");		/* 6 */
+	char *key = check_write_file(dir, "open.pem", "x");
+	char want[2 * PATH_MAX + 256];
+	struct run r;
+	int before = check_failures;
+
+	CHECK(chmod(key, 0644) == 0);
+	r = run_in(dir, "-c", conf, "check", NULL);
+	snprintf(want, sizeof(want),
+		 "blogbridge: %s:4: feed '%s/gone.xml': No such file or directory\n"
+		 "blogbridge: %s:6: key %s: mode 0644 lets others read it; run chmod 600 on it\n",
+		 conf, dir, conf, key);
+	CHECK_INT(r.status, 2);
+	CHECK_STR(r.out, "");
+	CHECK_STR(r.err, want);
+	run_report(&r, before);
+	run_free(&r);
+	free(conf);
+
+	conf = check_write_file(dir, "url.conf",
+				"[site]\nbase_url = htps://blog.test\nhandle = blog\nfeed = feed.xml\n");
+	r = run_in(dir, "-c", conf, "check", NULL);
+	before = check_failures;
+	snprintf(want, sizeof(want),
+		 "blogbridge: %s:2: base_url 'htps://blog.test' must be an http or https URL\n",
+		 conf);
+	CHECK_INT(r.status, 2);
+	CHECK_STR(r.err, want);
+	run_report(&r, before);
+	run_free(&r);
+	free(conf);
+	free(key);
+	check_tmpdir_remove(dir);
+}
+
 /* ---- serve refusing to start ---- */
 
 /* Runs serve on a port that is taken: it must fail with status 1 and a
@@ -654,6 +701,7 @@ static const struct check_case cases[] = {
     {"check_typo_key", t_check_typo_key},
     {"check_missing_file", t_check_missing_file},
     {"check_several_errors", t_check_several_errors},
+    {"check_files", t_check_files},
     {"serve_port_in_use", t_serve_port_in_use},
     {"serve_unsafe_key", t_serve_unsafe_key},
 };
