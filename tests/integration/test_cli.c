@@ -639,6 +639,60 @@ static void t_serve_port_in_use(void)
 	check_tmpdir_remove(dir);
 }
 
+
+/* serve names the address and port it could not listen on, and the real
+ * reason: in use, not an address here, permission denied. */
+static void t_serve_bind_reason(void)
+{
+	const char *dir = folder();
+	int port = 0, fd = hold_port(&port);
+	char *conf = write_conf(dir, port);
+	char want[128], text[512];
+	struct run r;
+	int before = check_failures;
+
+	CHECK(fd >= 0);
+	r = run_in(dir, "-c", conf, "serve", NULL);
+	snprintf(want, sizeof(want), "cannot listen on 127.0.0.1:%d: address already in use", port);
+	CHECK_INT(r.status, 1);
+	CHECK(check_contains(r.err, want));
+	CHECK(!check_contains(r.err, "port 0"));
+	run_report(&r, before);
+	run_free(&r);
+	if (fd >= 0)
+		close(fd);
+	free(conf);
+
+	/* 192.0.2.1 (TEST-NET-1, RFC 5737) is no address of this machine. */
+	snprintf(text, sizeof(text),
+		 "[site]\nbase_url = https://blog.test\nhandle = blog\nfeed = feed.xml\n"
+		 "[server]\nlisten = 192.0.2.1:%d\n",
+		 port);
+	conf = check_write_file(dir, "bridge.conf", text);
+	r = run_in(dir, "-c", conf, "serve", NULL);
+	before = check_failures;
+	snprintf(want, sizeof(want), "cannot listen on 192.0.2.1:%d: not an address of this machine",
+		 port);
+	CHECK_INT(r.status, 1);
+	CHECK(check_contains(r.err, want));
+	run_report(&r, before);
+	run_free(&r);
+	free(conf);
+
+	/* Port 80 as a user without the right to it. */
+	if (geteuid() != 0) {
+		conf = write_conf(dir, 80);
+		r = run_in(dir, "-c", conf, "serve", NULL);
+		before = check_failures;
+		CHECK_INT(r.status, 1);
+		CHECK(check_contains(r.err, "cannot listen on 127.0.0.1:80: permission denied"));
+		run_report(&r, before);
+		run_free(&r);
+		free(conf);
+	}
+	check_tmpdir_remove(dir);
+}
+
 /* A key file others may read is refused, and left as it is. */
 static void t_serve_unsafe_key(void)
 {
@@ -704,6 +758,7 @@ static const struct check_case cases[] = {
     {"check_files", t_check_files},
     {"serve_port_in_use", t_serve_port_in_use},
     {"serve_unsafe_key", t_serve_unsafe_key},
+    {"serve_bind_reason", t_serve_bind_reason},
 };
 
 int main(int argc, char **argv)
