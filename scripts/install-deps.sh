@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs what blogbridge needs to build on Debian 12 (as root); with
-# "test", also what the test suite uses (nginx-light as the TLS terminator
-# and npm to fetch Node 22 and Fedify for the interop test).  Does nothing
-# when everything is already there.
+# "test", also what the test suite uses (nginx-light as the TLS terminator,
+# mandoc to lint the man pages, and npm to fetch Node 22 and Fedify for the
+# interop test).  Does nothing when everything is already there.
 set -eu
 packages="build-essential cmake pkg-config curl ca-certificates libmicrohttpd-dev
 libcurl4-openssl-dev libidn2-dev libjansson-dev libssl-dev libsqlite3-dev libxml2-dev zlib1g-dev sqlite3 openssl"
 if [ "${1:-}" = test ]; then
-	packages="$packages nginx-light"
+	# mandoc lints the man pages (the man_lint test).
+	packages="$packages nginx-light mandoc"
 	# npm may come with a Node.js that is not Debian's: only ask for
 	# Debian's when there is none at all.
 	command -v npm >/dev/null 2>&1 || packages="$packages npm"
