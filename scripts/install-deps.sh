@@ -20,6 +20,17 @@ done
 if [ -n "$missing" ]; then
 	echo "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	# Where systemd runs, installing nginx-light would start nginx on
+	# port 80: a policy-rc.d that refuses (101) every start keeps the
+	# machine as it was, for the length of the install.  One already
+	# there is left alone.
+	policy=/usr/sbin/policy-rc.d
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		trap 'rm -f "$policy"' EXIT
+		trap 'exit 130' INT TERM
+	fi
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing
