@@ -29,6 +29,8 @@ static const struct command commands[] = {
 	{"posts", "[--json] | delete URL", "list bridged posts, or federate a Delete", cmd_posts},
 	{"followers", "[--json] | remove ACTOR_ID", "list followers, or drop one", cmd_followers},
 	{"deliveries", "[--json]", "delivery queue health, per host", cmd_deliveries},
+	{"import", "FILE|URL [--progress] [--dry-run]",
+	 "add older posts to the outbox without delivering them", cmd_import},
 	{"check", "", "validate the configuration file", cmd_check},
 	{"version", "", "print the version", cmd_version},
 };
