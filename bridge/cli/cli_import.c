@@ -166,8 +166,7 @@ static enum bb_rc import_wxr(struct import_run *run, const char *path, struct er
 	return rc;
 }
 
-/* The items of one feed document; *fresh counts those not seen before in
- * this run or the store (a WordPress ?paged=N past the end repeats). */
+/* The items of one feed document, each imported or counted as there. */
 static enum bb_rc import_feed_doc(struct import_run *run, const struct buf *body, struct err *e)
 {
 	struct feed f = {0};
@@ -204,7 +203,7 @@ static enum bb_rc import_feed_url(struct import_run *run, const char *url, struc
 	for (run->page = 1; rc == BB_OK && next && run->page <= IMPORT_PAGES_MAX; run->page++) {
 		struct feed_doc d = {0};
 		struct feed_fetch_opts o = {.url = next, .user_agent = run->app->fetch.user_agent};
-		size_t before = run->imported + run->existing;
+		size_t read = run->read, there = run->existing;
 		struct err fe = {0};
 
 		if (run->page > 1)
@@ -229,9 +228,10 @@ static enum bb_rc import_feed_url(struct import_run *run, const char *url, struc
 		free(next);
 		next = link;
 		link = NULL;
-		/* No RFC 5005 link: WordPress's pages, while they bring posts. */
+		/* No RFC 5005 link: WordPress's pages, while they bring posts
+		 * not seen before. */
 		if (rc == BB_OK && next == NULL && (run->page == 1 || wordpress) &&
-		    run->imported + run->existing > before) {
+		    run->read - read > run->existing - there) {
 			wordpress = true;
 			next = paged_url(url, run->page + 1);
 			if (next == NULL)
@@ -330,7 +330,7 @@ int cmd_import(struct cli *cli)
 	import_summary(&run);
 	if (rc != BB_OK) {
 		cli_fail("import: %s", e.msg);
-		status = rc == BB_ERR_INVALID ? EXIT_USAGE : EXIT_RUNTIME;
+		status = EXIT_RUNTIME;
 	}
 	app_free(run.app);
 	return status;
