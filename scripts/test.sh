@@ -12,6 +12,8 @@ sh scripts/build.sh build
 # Interop with Fedify over TLS on loopback; not in CTest, since it installs
 # Node 22 and Fedify from the npm registry (and nginx-light if missing).
 sh tests/interop/run.sh build
+# doctor behind nginx TLS, healthy and with each proxy fault injected.
+sh tests/doctor/run.sh build
 sh scripts/build.sh build-san -DBB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

@@ -49,6 +49,8 @@ int cmd_posts(struct cli *cli);
 int cmd_followers(struct cli *cli);
 /* cli_deliveries.c */
 int cmd_deliveries(struct cli *cli);
+/* cli_doctor.c */
+int cmd_doctor(struct cli *cli);
 /* cli_import.c */
 int cmd_import(struct cli *cli);
 /* cli_check.c */
