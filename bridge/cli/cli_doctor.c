@@ -12,12 +12,16 @@
  * actor as JSON with an ActivityPub Accept and as a redirect with a
  * browser's (so a cache honours Vary: Accept); the clock against the
  * proxy's Date; the feed (reachable, parses, newest item); the files the
- * configuration names (config_check).  Not yet: the signed POST through
- * the proxy and --remote.
+ * configuration names (config_check).  With --remote @user@host (or an
+ * actor's URL), WebFinger and the actor of a remote account fetched with a
+ * signed GET, as the bridge fetches (activitypub/fetch.h): DNS, egress,
+ * TLS and servers in authorized-fetch mode.  Not yet: the signed POST
+ * through the proxy.
  */
 #include "cli.h"
 #include "feed.h"
 #include "feed_fetch.h"
+#include "fetch.h"
 #include "timeutil.h"
 
 #include <curl/curl.h>
@@ -406,11 +410,109 @@ static bool check_files(struct doctor *d, const char *path)
 	return rc == BB_OK;
 }
 
+/* ---- --remote ---------------------------------------------------------- */
+
+/* Why a fetch failed, and what to do. */
+static const char *remote_hint(enum bb_rc rc)
+{
+	switch (rc) {
+	case BB_ERR_UNSAFE: return "refused: a private address (allow_private_addresses)";
+	case BB_ERR_TEMPFAIL: return "check DNS, the firewall's egress and TLS";
+	default: return "the answer is unusable";
+	}
+}
+
+/* The actor URL of acct (user@host) by WebFinger, or NULL (reported). */
+static char *remote_webfinger(struct doctor *d, const char *acct)
+{
+	char url[FETCH_URL_MAX];
+	const char *host = strchr(acct, '@');
+	struct fetch_result r = {0};
+	struct err e = {0};
+	json_t *j = NULL, *l;
+	char *actor = NULL;
+	size_t i;
+
+	snprintf(url, sizeof(url), "https://%s/.well-known/webfinger?resource=acct:%s",
+		 host ? host + 1 : acct, acct);
+	if (fetch_get(&d->app->fetch, url, "application/jrd+json", FETCH_BODY_MAX, &r, &e) !=
+	    BB_OK) {
+		doctor_fail(d, "remote", "%s: %s (%s)", url, e.msg, remote_hint(e.code));
+		goto out;
+	}
+	if (r.status != 200) {
+		doctor_fail(d, "remote", "%s answered %ld", url, r.status);
+		goto out;
+	}
+	j = json_loadb(r.body, r.body_len, 0, NULL);
+	json_array_foreach(json_object_get(j, "links"), i, l)
+	{
+		const char *rel = json_string_value(json_object_get(l, "rel"));
+		const char *href = json_string_value(json_object_get(l, "href"));
+		if (actor == NULL && rel && href && strcmp(rel, "self") == 0)
+			actor = strdup(href);
+	}
+	if (actor == NULL)
+		doctor_fail(d, "remote", "%s: no actor (rel self) in the answer", url);
+out:
+	json_decref(j);
+	fetch_result_clear(&r);
+	return actor;
+}
+
+/* A remote account (@user@host, or an actor's URL) fetched as the bridge
+ * fetches: WebFinger, then the actor with a signed GET. */
+static void check_remote(struct doctor *d, const char *who)
+{
+	struct fetch_result r = {0};
+	struct err e = {0};
+	char *actor = NULL;
+	json_t *j = NULL;
+	const char *id;
+
+	if (who[0] == '@')
+		who++;
+	if (strncmp(who, "https://", 8) == 0 || strncmp(who, "http://", 7) == 0)
+		actor = strdup(who);
+	else if ((actor = remote_webfinger(d, who)) == NULL)
+		return;
+	if (actor == NULL) {
+		doctor_fail(d, "remote", "out of memory");
+		return;
+	}
+	if (fetch_get(&d->app->fetch, actor, FETCH_ACCEPT_AP, FETCH_BODY_MAX, &r, &e) != BB_OK) {
+		doctor_fail(d, "remote", "%s: %s (%s)", actor, e.msg, remote_hint(e.code));
+		goto out;
+	}
+	j = json_loadb(r.body, r.body_len, 0, NULL);
+	id = json_string_value(json_object_get(j, "id"));
+	if (r.status == 401 || r.status == 403)
+		doctor_fail(d, "remote",
+			    "%s refused our signed GET (%ld): its server could not verify the "
+			    "signature; it fetches our key at %s (see the checks above)",
+			    actor, r.status, d->app->site.key_id);
+	else if (r.status != 200 || id == NULL)
+		doctor_fail(d, "remote", "%s answered %ld without an actor", actor, r.status);
+	else
+		doctor_ok("remote", "%s fetched with a signed GET", id);
+out:
+	json_decref(j);
+	fetch_result_clear(&r);
+	free(actor);
+}
+
 int cmd_doctor(struct cli *cli)
 {
 	struct doctor d = {0};
+	const char *remote = NULL;
 	int status = 0;
 
+	if (cli->argc == 2 && strcmp(cli->argv[0], "--remote") == 0)
+		remote = cli->argv[1];
+	else if (cli->argc != 0) {
+		cli_fail("usage: blogbridge doctor [--remote @user@host|ACTOR_URL]");
+		return EXIT_USAGE;
+	}
 	if (!check_files(&d, cli->config_path))
 		return EXIT_RUNTIME;
 	if ((d.app = cli_app_open(cli, &status)) == NULL)
@@ -420,6 +522,8 @@ int cmd_doctor(struct cli *cli)
 	check_actor(&d);
 	check_clock(&d);
 	check_feed(&d);
+	if (remote)
+		check_remote(&d, remote);
 	app_free(d.app);
 	return d.failures ? EXIT_RUNTIME : 0;
 }

@@ -32,7 +32,8 @@ static const struct command commands[] = {
 	{"import", "FILE|URL [--progress] [--dry-run]",
 	 "add older posts to the outbox without delivering them", cmd_import},
 	{"check", "", "validate the configuration file", cmd_check},
-	{"doctor", "", "check the deployment from outside, through base_url", cmd_doctor},
+	{"doctor", "[--remote @user@host]", "check the deployment from outside, through base_url",
+	 cmd_doctor},
 	{"version", "", "print the version", cmd_version},
 };
 

@@ -7,6 +7,8 @@
 #   vary          a proxy cache that ignores Vary: Accept
 #   webfinger     WebFinger routed to a static 404 (the blog, not the bridge)
 #   tls           a certificate that expires in 5 days
+# and --remote, healthy (the bridge's own actor fetched with a signed GET)
+# and unreachable.
 # Healthy, doctor must exit 0 with every line "ok"; with a fault, exit 1
 # and a FAIL line naming the check that finds it.
 #
@@ -93,6 +95,9 @@ handle = blog
 feed = feed.xml
 [server]
 listen = 127.0.0.1:$bridge_port
+[federation]
+# --remote fetches the bridge's own actor over loopback.
+allow_private_addresses = true
 CONF
 "$bin" -c "$conf" serve >"$tmp/bridge.log" 2>&1 &
 bridge_pid=$!
@@ -150,27 +155,33 @@ NGINX
 }
 
 # Runs doctor; expect: "healthy", or the check whose FAIL must appear.
-run_doctor() { # name, expect
+run_doctor() { # name, expect, doctor's arguments...
+	name=$1
+	expect=$2
+	shift 2
 	rc=0
-	out=$(CURL_CA_BUNDLE=$tmp/ca.crt "$bin" -c "$conf" doctor 2>&1) || rc=$?
-	case $2 in
+	out=$(CURL_CA_BUNDLE=$tmp/ca.crt "$bin" -c "$conf" doctor "$@" 2>&1) || rc=$?
+	case $expect in
 	healthy)
 		if [ "$rc" -eq 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL'; then ok=yes; else ok=no; fi ;;
 	*)
-		if [ "$rc" -eq 1 ] && printf '%s\n' "$out" | grep -q "^FAIL $2 "; then ok=yes; else ok=no; fi ;;
+		if [ "$rc" -eq 1 ] && printf '%s\n' "$out" | grep -q "^FAIL $expect "; then ok=yes; else ok=no; fi ;;
 	esac
 	if [ "$ok" = yes ]; then
 		passed=$((passed + 1))
-		say "PASS $1"
+		say "PASS $name"
 	else
 		failed=$((failed + 1))
-		say "FAIL $1 (exit $rc)"
+		say "FAIL $name (exit $rc)"
 	fi
 	printf '%s\n' "$out" | sed 's/^/    /'
 }
 
 start_nginx ""
 run_doctor healthy healthy
+# A remote account by its actor URL: the signed GET answered.
+run_doctor remote-signed-get healthy --remote "http://127.0.0.1:$bridge_port/ap/actor"
+run_doctor remote-unreachable remote --remote "http://127.0.0.1:1/users/nobody"
 
 start_nginx "location /ap/ {
 			proxy_pass http://127.0.0.1:$bridge_port;
