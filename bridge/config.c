@@ -10,15 +10,19 @@
  */
 #include "config_int.h"
 #include "fsutil.h"
+#include "key.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ENUM fields are written through an int *. */
 _Static_assert(sizeof(enum config_object_type) == sizeof(int), "enum size");
@@ -88,7 +92,7 @@ static enum bb_rc key_set(const struct config_ctx *ctx, const struct config_key 
 	switch (k->type) {
 	case CONFIG_T_STRING: return config_set_string(slot, v, e);
 	case CONFIG_T_OPTIONAL: return config_set_optional(slot, v, e);
-	case CONFIG_T_URL: return config_set_url(slot, v, e);
+	case CONFIG_T_URL: return config_set_url(k, slot, v, e);
 	case CONFIG_T_PATH: return config_set_path(slot, v, ctx->dir, e);
 	case CONFIG_T_UINT: return config_set_uint(k, slot, v, e);
 	case CONFIG_T_BOOL: return config_set_bool(k, slot, v, e);
@@ -101,7 +105,7 @@ static enum bb_rc key_set(const struct config_ctx *ctx, const struct config_key 
 }
 
 /* Frees what key k's field holds (CUSTOM fields: config_free). */
-static void key_free(struct config *cfg, const struct config_key *k)
+static void key_field_free(struct config *cfg, const struct config_key *k)
 {
 	void *slot = key_slot(cfg, k->offset);
 
@@ -211,7 +215,39 @@ struct config_parse {
 	unsigned seen_line[CONFIG_KEY_COUNT];
 	char section[64];
 	bool in_known_section;
+	/* The known sections met: the line of the first header and the last
+	 * line that set a key in it, where a missing key is to go. */
+	struct config_section_seen {
+		const char *name; /* the table's string */
+		unsigned header, last;
+	} sections[CONFIG_KEY_COUNT];
+	size_t section_count;
+	struct config_section_seen *current;
 };
+
+/* The record of section name, or NULL when it has not been met. */
+static struct config_section_seen *section_seen(struct config_parse *p, const char *name)
+{
+	for (size_t i = 0; i < p->section_count; i++)
+		if (strcmp(p->sections[i].name, name) == 0)
+			return &p->sections[i];
+	return NULL;
+}
+
+/* Records a header of the known section name on lineno. */
+static void section_enter(struct config_parse *p, const char *name, unsigned lineno)
+{
+	struct config_section_seen *s = section_seen(p, name);
+
+	for (size_t i = 0; s == NULL && i < CONFIG_KEY_COUNT; i++) {
+		if (strcmp(config_keys[i].section, name) == 0) {
+			s = &p->sections[p->section_count++];
+			s->name = config_keys[i].section;
+			s->header = s->last = lineno;
+		}
+	}
+	p->current = s;
+}
 
 /* A "[section]" line (line starts with '['). */
 static void parse_section(struct config_parse *p, char *line, unsigned lineno)
@@ -228,7 +264,10 @@ static void parse_section(struct config_parse *p, char *line, unsigned lineno)
 	*close = '\0';
 	snprintf(p->section, sizeof(p->section), "%s", trim(line + 1));
 	p->in_known_section = section_known(p->section);
-	if (!p->in_known_section)
+	p->current = NULL;
+	if (p->in_known_section)
+		section_enter(p, p->section, lineno);
+	else
 		add_error(p->errs, path, lineno, "unknown section '[%s]'", p->section);
 }
 
@@ -254,6 +293,8 @@ static void parse_assignment(struct config_parse *p, char *line, unsigned lineno
 	}
 	if (!p->in_known_section)
 		return; /* already reported once, at the header */
+	if (p->current != NULL)
+		p->current->last = lineno;
 	k = key_find(p->section, key, &idx);
 	if (k == NULL) {
 		add_error(p->errs, path, lineno, "unknown key '%s' in [%s]", key, p->section);
@@ -317,8 +358,14 @@ static void apply_defaults(struct config_parse *p)
 		if (p->seen_line[i])
 			continue;
 		if (k->required) {
-			add_error(p->errs, path, 0, "missing required key '%s' in [%s]", k->name,
-				  k->section);
+			struct config_section_seen *sec = section_seen(p, k->section);
+			if (sec == NULL)
+				add_error(p->errs, path, 0, "missing required key '%s' in [%s]",
+					  k->name, k->section);
+			else
+				add_error(p->errs, path, sec->header,
+					  "missing required key '%s' in [%s]: add it after line %u",
+					  k->name, k->section, sec->last);
 			continue;
 		}
 		if (key_set(&p->ctx, k, k->fallback, &e) != BB_OK)
@@ -340,7 +387,7 @@ static void derive_defaults(struct config *cfg, struct config_errors *errs)
 		const char *home = cfg->base_url;
 		size_t len;
 		if (cfg->feed_is_url &&
-		    config_parse_http_url(cfg->feed, false, &origin, NULL, &e) == BB_OK)
+		    config_parse_http_url("feed", cfg->feed, false, &origin, NULL, &e) == BB_OK)
 			home = origin;
 		len = strlen(home) + 2;
 		cfg->url = malloc(len);
@@ -352,9 +399,11 @@ static void derive_defaults(struct config *cfg, struct config_errors *errs)
 	}
 }
 
-enum bb_rc config_load(const char *path, struct config **out, struct config_errors *errs)
+/* Reads path into *out (NULL on error), p->errs listing what is wrong;
+ * p keeps the line of each key for config_check. */
+static enum bb_rc config_read(const char *path, struct config_parse *p, struct config **out)
 {
-	struct config_parse p = {.errs = errs};
+	struct config_errors *errs = p->errs;
 	struct config *cfg = NULL;
 	char dirbuf[PATH_MAX];
 	FILE *f = NULL;
@@ -375,14 +424,14 @@ enum bb_rc config_load(const char *path, struct config **out, struct config_erro
 		goto out;
 	}
 	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
-	p.ctx.cfg = cfg;
-	p.ctx.dir = dirname(dirbuf);
-	if (strcmp(p.ctx.dir, ".") == 0)
-		p.ctx.dir = "";
-	parse_lines(&p, f);
+	p->ctx.cfg = cfg;
+	p->ctx.dir = dirname(dirbuf);
+	if (strcmp(p->ctx.dir, ".") == 0)
+		p->ctx.dir = "";
+	parse_lines(p, f);
 	if (ferror(f))
 		add_error(errs, path, 0, "read error");
-	apply_defaults(&p);
+	apply_defaults(p);
 	if (errs->count == 0)
 		derive_defaults(cfg, errs);
 	if (errs->count > 0) {
@@ -398,12 +447,149 @@ out:
 	return rc;
 }
 
+enum bb_rc config_load(const char *path, struct config **out, struct config_errors *errs)
+{
+	struct config_parse p = {.errs = errs};
+
+	return config_read(path, &p, out);
+}
+
+/* The line key of section was set on, 0 when it took its default. */
+static unsigned key_line(const struct config_parse *p, const char *section, const char *name)
+{
+	size_t idx = 0;
+
+	if (key_find(section, name, &idx) == NULL)
+		return 0;
+	return p->seen_line[idx];
+}
+
+/* ---- the files a configuration names (config_check) ----------------- */
+
+/* Whether the file at path could be created or written: the nearest
+ * folder above it that exists must be a folder this process may write
+ * to (store_open and key_load_or_create make the ones missing below it;
+ * SQLite also writes its -wal and -shm files beside the database).  On
+ * false, why says what is in the way. */
+static bool parent_writable(const char *path, char *why, size_t n)
+{
+	char dir[PATH_MAX];
+	struct stat sb;
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		snprintf(why, n, "path too long");
+		return false;
+	}
+	for (;;) {
+		slash = strrchr(dir, '/');
+		if (slash == NULL)
+			snprintf(dir, sizeof(dir), ".");
+		else if (slash == dir)
+			dir[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(dir, &sb) == 0)
+			break;
+		if ((errno != ENOENT && errno != ENOTDIR) || slash == NULL || slash == dir) {
+			snprintf(why, n, "folder '%s': %s", dir, strerror(errno));
+			return false;
+		}
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(why, n, "'%s' is not a folder", dir);
+		return false;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		snprintf(why, n, "folder '%s' cannot be written: %s", dir, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* [site] feed, when a file: it must exist and be readable. */
+static void config_check_feed(const struct config *cfg, unsigned line, struct config_errors *errs)
+{
+	struct stat sb;
+	int fd;
+
+	if (cfg->feed_is_url)
+		return; /* fetched by `poll` and `serve`: no network here */
+	fd = open(cfg->feed, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		add_error(errs, cfg->path, line, "feed '%s': %s", cfg->feed, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &sb) != 0)
+		add_error(errs, cfg->path, line, "feed '%s': %s", cfg->feed, strerror(errno));
+	else if (!S_ISREG(sb.st_mode))
+		add_error(errs, cfg->path, line, "feed '%s' is not a regular file", cfg->feed);
+	close(fd);
+}
+
+/* [federation] key: what key_load refuses at run time (a mode that lets
+ * others read it, not a regular file, not an RSA key), or, when it does
+ * not exist yet, a folder it cannot be created in. */
+static void config_check_key(const struct config *cfg, unsigned line, struct config_errors *errs)
+{
+	struct key *k = NULL;
+	struct err e = {0};
+	char why[PATH_MAX + 64];
+	struct stat sb;
+
+	if (lstat(cfg->key_path, &sb) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+		if (!parent_writable(cfg->key_path, why, sizeof(why)))
+			add_error(errs, cfg->path, line, "key '%s' cannot be created: %s",
+				  cfg->key_path, why);
+		return;
+	}
+	if (key_load(cfg->key_path, &k, &e) != BB_OK && e.code != BB_ERR_NOTFOUND)
+		add_error(errs, cfg->path, line, "%s", e.msg);
+	key_free(k);
+}
+
+/* [store] database: the file, when it exists, and its folder writable. */
+static void config_check_database(const struct config *cfg, unsigned line,
+				  struct config_errors *errs)
+{
+	char why[PATH_MAX + 64];
+	struct stat sb;
+
+	if (strstr(cfg->database, "://") != NULL)
+		return; /* store_open names what it does not support */
+	if (stat(cfg->database, &sb) == 0) {
+		if (!S_ISREG(sb.st_mode))
+			add_error(errs, cfg->path, line, "database '%s' is not a regular file",
+				  cfg->database);
+		else if (access(cfg->database, R_OK | W_OK) != 0)
+			add_error(errs, cfg->path, line, "database '%s' cannot be written: %s",
+				  cfg->database, strerror(errno));
+	}
+	if (!parent_writable(cfg->database, why, sizeof(why)))
+		add_error(errs, cfg->path, line, "database '%s': %s", cfg->database, why);
+}
+
+enum bb_rc config_check(const char *path, struct config_errors *errs)
+{
+	struct config_parse p = {.errs = errs};
+	struct config *cfg = NULL;
+	enum bb_rc rc = config_read(path, &p, &cfg);
+
+	if (rc != BB_OK)
+		return rc;
+	config_check_feed(cfg, key_line(&p, "site", "feed"), errs);
+	config_check_key(cfg, key_line(&p, "federation", "key"), errs);
+	config_check_database(cfg, key_line(&p, "store", "database"), errs);
+	config_free(cfg);
+	return errs->count > 0 ? BB_ERR_CONFIG : BB_OK;
+}
+
 void config_free(struct config *cfg)
 {
 	if (cfg == NULL)
 		return;
 	for (size_t i = 0; i < CONFIG_KEY_COUNT; i++)
-		key_free(cfg, &config_keys[i]);
+		key_field_free(cfg, &config_keys[i]);
 	/* The fields the CUSTOM keys fill. */
 	free(cfg->base_url);
 	free(cfg->host);

@@ -79,6 +79,13 @@ struct config_errors {
 enum bb_rc config_load(const char *path, struct config **out, struct config_errors *errs)
     BB_MUST_CHECK;
 
+/* config_load, then what `blogbridge check` adds, without network and
+ * changing nothing: a feed file that exists and can be read, a key that
+ * key_load accepts (or a folder it can be created in), a database and its
+ * folder that can be written.  Each problem is one line of errs, with the
+ * line of the key when it was written.  BB_OK when there is none. */
+enum bb_rc config_check(const char *path, struct config_errors *errs) BB_MUST_CHECK;
+
 void config_free(struct config *cfg);
 
 #endif

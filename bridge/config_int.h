@@ -64,11 +64,13 @@ enum bb_rc config_set_string(char **slot, const char *value, struct err *e) BB_M
 enum bb_rc config_set_optional(char **slot, const char *value, struct err *e) BB_MUST_CHECK;
 /* An http(s) URL without user info (with origin_only, nothing after the
  * authority but "/"); *norm gets scheme://host[:port] and *hostport the
- * host with a non-default port, each when not NULL (caller frees). */
-enum bb_rc config_parse_http_url(const char *value, bool origin_only, char **norm, char **hostport,
-				 struct err *e) BB_MUST_CHECK;
-/* CONFIG_T_URL: an http(s) URL, NULL when empty. */
-enum bb_rc config_set_url(char **slot, const char *v, struct err *e) BB_MUST_CHECK;
+ * host with a non-default port, each when not NULL (caller frees).  The
+ * messages name key: "base_url 'htps://x' must be an http or https URL". */
+enum bb_rc config_parse_http_url(const char *key, const char *value, bool origin_only, char **norm,
+				 char **hostport, struct err *e) BB_MUST_CHECK;
+/* CONFIG_T_URL: an http(s) URL, NULL when empty; messages name k. */
+enum bb_rc config_set_url(const struct config_key *k, char **slot, const char *v,
+			  struct err *e) BB_MUST_CHECK;
 /* CONFIG_T_PATH: required, resolved against dir. */
 enum bb_rc config_set_path(char **slot, const char *v, const char *dir,
 			   struct err *e) BB_MUST_CHECK;

@@ -36,13 +36,14 @@ enum bb_rc config_set_optional(char **slot, const char *value, struct err *e)
 }
 
 /*
- * Parses an http(s) URL with the url module.  With origin_only, nothing
+ * Parses an http(s) URL with the url module; every message names the key
+ * the value was written for.  With origin_only, nothing
  * may follow the authority but "/".  On success *norm (when not NULL)
  * receives scheme://host[:port] in canonical form (url.h), and *hostport
  * the host with its port when that is not the scheme's default.
  */
-enum bb_rc config_parse_http_url(const char *value, bool origin_only, char **norm, char **hostport,
-				 struct err *e)
+enum bb_rc config_parse_http_url(const char *key, const char *value, bool origin_only, char **norm,
+				 char **hostport, struct err *e)
 {
 	struct url u;
 	char origin[URL_ORIGIN_MAX + 1], hp[URL_HOST_KEY_MAX + 1];
@@ -52,18 +53,20 @@ enum bb_rc config_parse_http_url(const char *value, bool origin_only, char **nor
 	if (rc == BB_ERR_NOMEM)
 		return rc;
 	if (rc != BB_OK)
-		return err_set(e, BB_ERR_CONFIG, "'%s' is not a valid http(s) URL", value);
+		return err_set(e, BB_ERR_CONFIG, "%s '%s' is not a valid http(s) URL", key, value);
 	if (!url_is_http(&u))
-		return err_set(e, BB_ERR_CONFIG, "'%s' must be an http or https URL", value);
+		return err_set(e, BB_ERR_CONFIG, "%s '%s' must be an http or https URL", key,
+			       value);
 	if (u.has_userinfo)
-		return err_set(e, BB_ERR_CONFIG, "'%s' must not contain a user name", value);
+		return err_set(e, BB_ERR_CONFIG, "%s '%s' must not contain a user name", key,
+			       value);
 	if (origin_only && (u.path_len != 1 || u.target[0] != '/'))
 		return err_set(e, BB_ERR_CONFIG,
-			       "'%s' must be an origin (scheme://host[:port]) without a path",
-			       value);
+			       "%s '%s' must be an origin (scheme://host[:port]) without a path",
+			       key, value);
 	if (origin_only && (u.has_query || u.has_fragment))
-		return err_set(e, BB_ERR_CONFIG, "'%s' must be an origin without query or fragment",
-			       value);
+		return err_set(e, BB_ERR_CONFIG,
+			       "%s '%s' must be an origin without query or fragment", key, value);
 	/* The default port is dropped, which is exactly when WebFinger
 	 * omits it. */
 	url_host_port(&u, hp);
@@ -81,11 +84,11 @@ enum bb_rc config_parse_http_url(const char *value, bool origin_only, char **nor
 }
 
 /* CONFIG_T_URL: any http(s) URL, or NULL for an empty value. */
-enum bb_rc config_set_url(char **slot, const char *v, struct err *e)
+enum bb_rc config_set_url(const struct config_key *k, char **slot, const char *v, struct err *e)
 {
 	enum bb_rc rc;
 
-	if (v[0] && (rc = config_parse_http_url(v, false, NULL, NULL, e)) != BB_OK)
+	if (v[0] && (rc = config_parse_http_url(k->name, v, false, NULL, NULL, e)) != BB_OK)
 		return rc;
 	return config_set_optional(slot, v, e);
 }
@@ -312,7 +315,7 @@ enum bb_rc config_check_language(const char *v, struct err *e)
 enum bb_rc config_set_base_url(const struct config_ctx *ctx, const char *v, struct err *e)
 {
 	char *norm = NULL, *hostport = NULL;
-	enum bb_rc rc = config_parse_http_url(v, true, &norm, &hostport, e);
+	enum bb_rc rc = config_parse_http_url("base_url", v, true, &norm, &hostport, e);
 
 	if (rc != BB_OK)
 		return rc;
@@ -331,7 +334,7 @@ enum bb_rc config_set_feed(const struct config_ctx *ctx, const char *v, struct e
 	char *path;
 
 	if (strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0) {
-		if ((rc = config_parse_http_url(v, false, NULL, NULL, e)) != BB_OK)
+		if ((rc = config_parse_http_url("feed", v, false, NULL, NULL, e)) != BB_OK)
 			return rc;
 		cfg->feed_is_url = true;
 		return config_set_string(&cfg->feed, v, e);

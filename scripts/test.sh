@@ -2,7 +2,8 @@
 # Sets up and runs the whole test suite three times: a plain build, a build
 # under AddressSanitizer + UndefinedBehaviorSanitizer, and one under
 # ThreadSanitizer; after the first, the interop test against Fedify
-# (tests/interop/run.sh); last, each fuzz target for 60 s.
+# (tests/interop/run.sh); then the .deb built, installed, run and purged;
+# last, each fuzz target for 60 s.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh test
@@ -11,6 +12,8 @@ sh scripts/build.sh build
 # Interop with Fedify over TLS on loopback; not in CTest, since it installs
 # Node 22 and Fedify from the npm registry (and nginx-light if missing).
 sh tests/interop/run.sh build
+# doctor behind nginx TLS, healthy and with each proxy fault injected.
+sh tests/doctor/run.sh build
 sh scripts/build.sh build-san -DBB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -31,5 +34,20 @@ for f in build-tsan/tsan.*; do
 	tsan_rc=1
 done
 [ "$tsan_rc" -eq 0 ] || exit "$tsan_rc"
+# The .deb (scripts/package.sh): installed, run from the installed files,
+# then purged, so the machine is left as found (the system user too, when
+# the package made it; apt-get install of a local file needs the ./).
+sh scripts/package.sh build-deb
+deb_user=made
+getent passwd blogbridge >/dev/null && deb_user=there
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ./build-deb/blogbridge_*.deb
+deb_rc=0
+/usr/bin/blogbridge -c /etc/blogbridge/bridge.conf check || deb_rc=$?
+/usr/bin/blogbridge version || deb_rc=$?
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq blogbridge
+if [ "$deb_user" = made ] && getent passwd blogbridge >/dev/null; then
+	deluser --system --quiet blogbridge
+fi
+[ "$deb_rc" -eq 0 ] || exit "$deb_rc"
 # Fuzz smoke: every target 60 s from its corpus (scripts/fuzz.sh).
 sh scripts/fuzz.sh 60

@@ -52,6 +52,10 @@ int cmd_comments(struct cli *cli);
 int cmd_reactions(struct cli *cli);
 /* cli_deliveries.c */
 int cmd_deliveries(struct cli *cli);
+/* cli_doctor.c */
+int cmd_doctor(struct cli *cli);
+/* cli_import.c */
+int cmd_import(struct cli *cli);
 /* cli_check.c */
 int cmd_check(struct cli *cli);
 int cmd_version(struct cli *cli);

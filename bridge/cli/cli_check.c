@@ -1,10 +1,12 @@
 /*
  * cli_check.c — the commands that need no database: `check` validates
- * the configuration file, `version` prints the version.
+ * the configuration file and the files it names, `version` prints the
+ * version.
  */
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 int cmd_version(struct cli *cli)
 {
@@ -15,12 +17,21 @@ int cmd_version(struct cli *cli)
 
 int cmd_check(struct cli *cli)
 {
-	int status = 0;
-	struct config *cfg = cli_config_load(cli->config_path, &status);
+	struct config_errors *errs = calloc(1, sizeof(*errs));
+	enum bb_rc rc;
 
-	if (cfg == NULL)
-		return status;
-	config_free(cfg);
+	if (errs == NULL) {
+		cli_fail("out of memory");
+		return EXIT_RUNTIME;
+	}
+	rc = config_check(cli->config_path, errs);
+	for (size_t i = 0; i < errs->count; i++)
+		cli_fail("%s", errs->line[i]);
+	free(errs);
+	if (rc == BB_ERR_NOMEM)
+		return EXIT_RUNTIME;
+	if (rc != BB_OK)
+		return EXIT_USAGE;
 	printf("configuration OK\n");
 	return 0;
 }

@@ -33,7 +33,11 @@ static const struct command commands[] = {
 	{"reactions", "[--json] [--post URL]", "likes, boosts and quotes of the posts, and who",
 	 cmd_reactions},
 	{"deliveries", "[--json]", "delivery queue health, per host", cmd_deliveries},
+	{"import", "FILE|URL [--progress] [--dry-run]",
+	 "add older posts to the outbox without delivering them", cmd_import},
 	{"check", "", "validate the configuration file", cmd_check},
+	{"doctor", "[--remote @user@host]", "check the deployment from outside, through base_url",
+	 cmd_doctor},
 	{"version", "", "print the version", cmd_version},
 };
 

@@ -7,12 +7,16 @@
 #include "log.h"
 #include "text.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Limits on what clients may hold open: each connection has its own
@@ -327,12 +331,77 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("http: %s", line);
 }
 
+/* "127.0.0.1:8080" or "[::1]:8080": the address as bound, whatever the
+ * configuration spelled ("localhost"). */
+static void listen_addr_format(const struct sockaddr_storage *ss, char *buf, size_t n)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+		if (inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host)) == NULL)
+			snprintf(host, sizeof(host), "?");
+		snprintf(buf, n, "[%s]:%u", host, (unsigned)ntohs(sin6->sin6_port));
+	} else {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+		if (inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host)) == NULL)
+			snprintf(host, sizeof(host), "?");
+		snprintf(buf, n, "%s:%u", host, (unsigned)ntohs(sin->sin_port));
+	}
+}
+
+/* What a failed bind(2) or listen(2) means for the one reading the log. */
+static const char *listen_reason(int err)
+{
+	switch (err) {
+	case EADDRINUSE: return "address already in use (another program listens on that port)";
+	case EACCES:
+		return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
+	case EADDRNOTAVAIL: return "not an address of this machine";
+	case EAFNOSUPPORT: return "address family not supported here";
+	default: return strerror(err);
+	}
+}
+
+/* Opens the listening socket of the configured address, bound and
+ * listening, so that a failure is told with its address and errno;
+ * libmicrohttpd's own bind reports "port 0" and no reason we could show.
+ * The options are libmicrohttpd's own for a socket it opens:
+ * SO_REUSEADDR, IPv6 only for an IPv6 address, non-blocking. */
+static enum bb_rc listen_socket_open(const struct config *cfg, int *out, struct err *e)
+{
+	const struct sockaddr_storage *ss = &cfg->listen_addr;
+	char where[INET6_ADDRSTRLEN + 16];
+	int fd, on = 1, saved;
+
+	*out = -1;
+	listen_addr_format(ss, where, sizeof(where));
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return err_set(e, BB_ERR_IO, "cannot listen on %s: %s", where,
+			       listen_reason(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    (ss->ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
+	    bind(fd, (const struct sockaddr *)ss, cfg->listen_addrlen) != 0 ||
+	    listen(fd, SOMAXCONN) != 0) {
+		saved = errno;
+		close(fd);
+		return err_set(e, BB_ERR_IO, "cannot listen on %s: %s", where,
+			       listen_reason(saved));
+	}
+	*out = fd;
+	return BB_OK;
+}
+
 enum bb_rc http_server_start(struct app *app, http_handler_fn handler, struct http_server **out,
 			     struct err *e)
 {
 	struct http_server *srv;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 			 MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+	enum bb_rc rc;
+	int fd;
 
 	*out = NULL;
 	srv = calloc(1, sizeof(*srv));
@@ -342,16 +411,22 @@ enum bb_rc http_server_start(struct app *app, http_handler_fn handler, struct ht
 	srv->handler = handler;
 	if (app->cfg->listen_addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	/* The logger must be the first option to catch every message. */
+	if ((rc = listen_socket_open(app->cfg, &fd, e)) != BB_OK) {
+		free(srv);
+		return rc;
+	}
+	/* The logger must be the first option to catch every message.  From
+	 * here libmicrohttpd owns the socket: it closes it when it stops, or
+	 * when it fails to start. */
 	srv->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_SOCK_ADDR,
-	    (const struct sockaddr *)&app->cfg->listen_addr, MHD_OPTION_THREAD_STACK_SIZE,
-	    (size_t)HTTP_THREAD_STACK, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_THREAD_STACK, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		free(srv);
-		return err_set(e, BB_ERR_IO, "cannot listen on %s (in use, or not an address here?)",
+		return err_set(e, BB_ERR_IO, "cannot listen on %s: the HTTP server did not start",
 			       app->cfg->listen);
 	}
 	*out = srv;

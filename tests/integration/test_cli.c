@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <microhttpd.h>
 
 #define RUN_WAIT_MS 10000
 #define OUTPUT_MAX (64 * 1024)
@@ -560,6 +561,53 @@ static void t_check_several_errors(void)
 	check_tmpdir_remove(dir);
 }
 
+
+/* check looks at the files too: a missing feed file, a key others may
+ * read, each on its key's line; and names the key of a bad URL. */
+static void t_check_files(void)
+{
+	const char *dir = folder();
+	char *conf = check_write_file(dir, "files.conf",
+				      "[site]\n"			/* 1 */
+				      "base_url = https://blog.test\n"	/* 2 */
+				      "handle = blog\n"			/* 3 */
+				      "feed = gone.xml\n"		/* 4 */
+				      "[federation]\n"			/* 5 */
+				      "key = open.pem\n");		/* 6 */
+	char *key = check_write_file(dir, "open.pem", "x");
+	char want[2 * PATH_MAX + 256];
+	struct run r;
+	int before = check_failures;
+
+	CHECK(chmod(key, 0644) == 0);
+	r = run_in(dir, "-c", conf, "check", NULL);
+	snprintf(want, sizeof(want),
+		 "blogbridge: %s:4: feed '%s/gone.xml': No such file or directory\n"
+		 "blogbridge: %s:6: key %s: mode 0644 lets others read it; run chmod 600 on it\n",
+		 conf, dir, conf, key);
+	CHECK_INT(r.status, 2);
+	CHECK_STR(r.out, "");
+	CHECK_STR(r.err, want);
+	run_report(&r, before);
+	run_free(&r);
+	free(conf);
+
+	conf = check_write_file(dir, "url.conf",
+				"[site]\nbase_url = htps://blog.test\nhandle = blog\nfeed = feed.xml\n");
+	r = run_in(dir, "-c", conf, "check", NULL);
+	before = check_failures;
+	snprintf(want, sizeof(want),
+		 "blogbridge: %s:2: base_url 'htps://blog.test' must be an http or https URL\n",
+		 conf);
+	CHECK_INT(r.status, 2);
+	CHECK_STR(r.err, want);
+	run_report(&r, before);
+	run_free(&r);
+	free(conf);
+	free(key);
+	check_tmpdir_remove(dir);
+}
+
 /* ---- serve refusing to start ---- */
 
 /* Runs serve on a port that is taken: it must fail with status 1 and a
@@ -589,6 +637,60 @@ static void t_serve_port_in_use(void)
 	if (fd >= 0)
 		close(fd);
 	free(conf);
+	check_tmpdir_remove(dir);
+}
+
+
+/* serve names the address and port it could not listen on, and the real
+ * reason: in use, not an address here, permission denied. */
+static void t_serve_bind_reason(void)
+{
+	const char *dir = folder();
+	int port = 0, fd = hold_port(&port);
+	char *conf = write_conf(dir, port);
+	char want[128], text[512];
+	struct run r;
+	int before = check_failures;
+
+	CHECK(fd >= 0);
+	r = run_in(dir, "-c", conf, "serve", NULL);
+	snprintf(want, sizeof(want), "cannot listen on 127.0.0.1:%d: address already in use", port);
+	CHECK_INT(r.status, 1);
+	CHECK(check_contains(r.err, want));
+	CHECK(!check_contains(r.err, "port 0"));
+	run_report(&r, before);
+	run_free(&r);
+	if (fd >= 0)
+		close(fd);
+	free(conf);
+
+	/* 192.0.2.1 (TEST-NET-1, RFC 5737) is no address of this machine. */
+	snprintf(text, sizeof(text),
+		 "[site]\nbase_url = https://blog.test\nhandle = blog\nfeed = feed.xml\n"
+		 "[server]\nlisten = 192.0.2.1:%d\n",
+		 port);
+	conf = check_write_file(dir, "bridge.conf", text);
+	r = run_in(dir, "-c", conf, "serve", NULL);
+	before = check_failures;
+	snprintf(want, sizeof(want), "cannot listen on 192.0.2.1:%d: not an address of this machine",
+		 port);
+	CHECK_INT(r.status, 1);
+	CHECK(check_contains(r.err, want));
+	run_report(&r, before);
+	run_free(&r);
+	free(conf);
+
+	/* Port 80 as a user without the right to it. */
+	if (geteuid() != 0) {
+		conf = write_conf(dir, 80);
+		r = run_in(dir, "-c", conf, "serve", NULL);
+		before = check_failures;
+		CHECK_INT(r.status, 1);
+		CHECK(check_contains(r.err, "cannot listen on 127.0.0.1:80: permission denied"));
+		run_report(&r, before);
+		run_free(&r);
+		free(conf);
+	}
 	check_tmpdir_remove(dir);
 }
 
@@ -640,6 +742,237 @@ static void t_serve_unsafe_key(void)
 	check_tmpdir_remove(dir);
 }
 
+
+/* A page number from a query, 1 when it is not one. */
+static int atoi_page(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	return *end == '\0' && n > 0 && n < 1000 ? (int)n : 1;
+}
+
+/* ---- import ---- */
+
+#define FIXTURE_WXR BB_TEST_DATA "/import/export.wxr"
+
+/* The WordPress export: counted by --dry-run (nothing stored), imported
+ * (posts only: no draft, page or attachment), then a second run adds
+ * nothing. */
+static void t_import_wxr(void)
+{
+	const char *dir = folder();
+	char *conf = write_conf(dir, 8080);
+	struct run r;
+	int before = check_failures;
+
+	r = run_in(dir, "-c", conf, "import", "--dry-run", FIXTURE_WXR, NULL);
+	CHECK_INT(r.status, 0);
+	CHECK_STR(r.out,
+		  "would import 4, already there 0, skipped 3 (draft 1, page 1, attachment 1)\n");
+	run_report(&r, before);
+	run_free(&r);
+	r = run_in(dir, "-c", conf, "posts", "--json", NULL);
+	CHECK_STR(r.out, "[]\n");
+	run_free(&r);
+
+	r = run_in(dir, "-c", conf, "import", FIXTURE_WXR, "--progress", NULL);
+	before = check_failures;
+	CHECK_INT(r.status, 0);
+	CHECK_STR(r.out, "imported 4, already there 0, skipped 3 (draft 1, page 1, attachment 1)\n");
+	/* Not a terminal: plain progress lines. */
+	CHECK(check_contains(r.err, "import: 7 posts read (100%)"));
+	run_report(&r, before);
+	run_free(&r);
+	r = run_in(dir, "-c", conf, "posts", "--json", NULL);
+	CHECK(check_contains(r.out, "\"url\": \"https://blog.test/2009/03/le-cafe-de-la-gare/\""));
+	CHECK(check_contains(r.out, "\"title\": \"Le café de la gare\""));
+	CHECK(check_contains(r.out, "\"published\": \"2009-03-15T09:30:00Z\""));
+	CHECK(check_contains(r.out, "https://blog.test/2021/06/blocks/"));
+	CHECK(!check_contains(r.out, "about"));
+	CHECK(!check_contains(r.out, "p=102"));
+	run_free(&r);
+
+	r = run_in(dir, "-c", conf, "import", FIXTURE_WXR, NULL);
+	before = check_failures;
+	CHECK_INT(r.status, 0);
+	CHECK_STR(r.out, "imported 0, already there 4, skipped 3 (draft 1, page 1, attachment 1)\n");
+	run_report(&r, before);
+	run_free(&r);
+	/* Nothing was queued for delivery. */
+	r = run_in(dir, "-c", conf, "deliveries", "--json", NULL);
+	CHECK_STR(r.out, "[]\n");
+	run_free(&r);
+
+	r = run_in(dir, "-c", conf, "import", NULL);
+	CHECK_INT(r.status, 2);
+	CHECK(check_contains(r.err, "usage: blogbridge import FILE|URL"));
+	run_free(&r);
+	free(conf);
+	check_tmpdir_remove(dir);
+}
+
+/* Writes an export of n posts to dir/name, cut after cut bytes (0: whole). */
+static char *write_big_wxr(const char *dir, const char *name, int n, size_t cut)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "<?xml version=\"1.0\"?>\n<rss version=\"2.0\" "
+		   "xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" "
+		   "xmlns:wp=\"http://wordpress.org/export/1.2/\"><channel><title>t</title>\n");
+	for (int i = 0; i < n; i++)
+		fprintf(f,
+			"<item><title>Post %d</title><link>https://blog.test/%d/</link>"
+			"<guid>https://blog.test/?p=%d</guid><content:encoded><![CDATA[Text of "
+			"post %d, long enough to fill the file: %0900d]]></content:encoded>"
+			"<wp:post_date_gmt>2010-01-01 00:00:00</wp:post_date_gmt>"
+			"<wp:status>publish</wp:status><wp:post_type>post</wp:post_type></item>\n",
+			i, i, i, i, i);
+	fprintf(f, "</channel></rss>\n");
+	if (fclose(f) != 0 || (cut > 0 && truncate(path, (off_t)cut) != 0))
+		return NULL;
+	return strdup(path);
+}
+
+/* An import cut short (here: a truncated export) keeps what it stored; the
+ * next run imports the rest. */
+static void t_import_resume(void)
+{
+	const char *dir = folder();
+	char *conf = write_conf(dir, 8080);
+	char *cut = write_big_wxr(dir, "cut.wxr", 300, 150 * 1000);
+	char *whole = write_big_wxr(dir, "whole.wxr", 300, 0);
+	unsigned long first = 0, rest = 0, there = 0;
+	struct run r;
+	int before = check_failures;
+
+	CHECK(cut != NULL && whole != NULL);
+	r = run_in(dir, "-c", conf, "import", cut, NULL);
+	CHECK_INT(r.status, 1);
+	CHECK(check_contains(r.err, "blogbridge: import: export: line"));
+	CHECK(sscanf(r.out, "imported %lu,", &first) == 1);
+	CHECK(first > 50 && first < 300);
+	run_report(&r, before);
+	run_free(&r);
+	r = run_in(dir, "-c", conf, "import", whole, NULL);
+	before = check_failures;
+	CHECK_INT(r.status, 0);
+	CHECK(sscanf(r.out, "imported %lu, already there %lu,", &rest, &there) == 2);
+	CHECK_INT(there, first);
+	CHECK_INT(rest + there, 300);
+	run_report(&r, before);
+	run_free(&r);
+	free(cut);
+	free(whole);
+	free(conf);
+	check_tmpdir_remove(dir);
+}
+
+/* The paged feeds the test serves: /atom?page=N, 3 pages of 2 entries
+ * linked by rel="next" (RFC 5005); /wp/feed/?paged=N, WordPress's 3 pages
+ * of 2 items, then 404. */
+static _Atomic int pages_served;
+
+static enum MHD_Result serve_page(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **state)
+{
+	const char *page = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page");
+	const char *paged = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "paged");
+	char body[4096];
+	struct MHD_Response *res;
+	unsigned status = 200;
+	enum MHD_Result ret;
+	int n;
+
+	(void)cls, (void)method, (void)version, (void)upload, (void)upload_size, (void)state;
+	pages_served++;
+	if (strcmp(url, "/atom") == 0) {
+		n = page ? atoi_page(page) : 1;
+		snprintf(body, sizeof(body),
+			 "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title>%s%d%s"
+			 "<entry><id>tag:blog.test,2001:%d-a</id><title>A%d</title>"
+			 "<link href=\"https://blog.test/%d/a/\"/><updated>2001-01-0%dT00:00:00Z"
+			 "</updated><content type=\"html\">a</content></entry>"
+			 "<entry><id>tag:blog.test,2001:%d-b</id><title>B%d</title>"
+			 "<link href=\"https://blog.test/%d/b/\"/><updated>2001-01-0%dT00:00:00Z"
+			 "</updated><content type=\"html\">b</content></entry></feed>",
+			 n < 3 ? "<link rel=\"next\" href=\"/atom?page=" : "<!-- ", n + 1,
+			 n < 3 ? "\"/>" : " -->", n, n, n, n, n, n, n, n);
+	} else if (strcmp(url, "/wp/feed/") == 0 && (n = paged ? atoi_page(paged) : 1) <= 3) {
+		snprintf(body, sizeof(body),
+			 "<rss version=\"2.0\"><channel><title>t</title><link>https://blog.test/"
+			 "</link><description>d</description>"
+			 "<item><title>P%d</title><link>https://blog.test/p/%d/</link>"
+			 "<guid isPermaLink=\"false\">https://blog.test/?p=%d</guid>"
+			 "<description>x</description></item>"
+			 "<item><title>Q%d</title><link>https://blog.test/q/%d/</link>"
+			 "<guid isPermaLink=\"false\">https://blog.test/?p=%d</guid>"
+			 "<description>y</description></item></channel></rss>",
+			 n, n, n * 10, n, n, n * 10 + 1);
+	} else {
+		status = 404;
+		snprintf(body, sizeof(body), "not found");
+	}
+	res = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+	if (res == NULL)
+		return MHD_NO;
+	MHD_add_response_header(res, "Content-Type", "application/xml");
+	ret = MHD_queue_response(c, status, res);
+	MHD_destroy_response(res);
+	return ret;
+}
+
+static void t_import_paged(void)
+{
+	const char *dir = folder();
+	char *conf = write_conf(dir, 8080);
+	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0,
+						NULL, NULL, serve_page, NULL, MHD_OPTION_SOCK_ADDR,
+						NULL, MHD_OPTION_END);
+	const union MHD_DaemonInfo *info = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)
+					     : NULL;
+	char url[128];
+	struct run r;
+	int before = check_failures;
+
+	CHECK(info != NULL);
+	if (info == NULL)
+		goto out;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/atom", (unsigned)info->port);
+	pages_served = 0;
+	r = run_in(dir, "-c", conf, "import", url, "--progress", NULL);
+	CHECK_INT(r.status, 0);
+	CHECK_STR(r.out, "imported 6, already there 0, skipped 0\n");
+	CHECK_INT(pages_served, 3);
+	run_report(&r, before);
+	run_free(&r);
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/wp/feed/", (unsigned)info->port);
+	pages_served = 0;
+	r = run_in(dir, "-c", conf, "import", url, NULL);
+	before = check_failures;
+	CHECK_INT(r.status, 0);
+	CHECK_STR(r.out, "imported 6, already there 0, skipped 0\n");
+	CHECK_INT(pages_served, 4); /* the 4th answers 404: the end */
+	run_report(&r, before);
+	run_free(&r);
+	r = run_in(dir, "-c", conf, "posts", "--json", NULL);
+	CHECK(check_contains(r.out, "https://blog.test/3/b/"));
+	CHECK(check_contains(r.out, "https://blog.test/q/3/"));
+	run_free(&r);
+out:
+	if (d)
+		MHD_stop_daemon(d);
+	free(conf);
+	check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
     {"version", t_version},
     {"no_command", t_no_command},
@@ -654,8 +987,13 @@ static const struct check_case cases[] = {
     {"check_typo_key", t_check_typo_key},
     {"check_missing_file", t_check_missing_file},
     {"check_several_errors", t_check_several_errors},
+    {"check_files", t_check_files},
     {"serve_port_in_use", t_serve_port_in_use},
     {"serve_unsafe_key", t_serve_unsafe_key},
+    {"serve_bind_reason", t_serve_bind_reason},
+    {"import_wxr", t_import_wxr},
+    {"import_resume", t_import_resume},
+    {"import_paged", t_import_paged},
 };
 
 int main(int argc, char **argv)

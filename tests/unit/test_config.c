@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *good_conf =
     "# a full configuration\n"
@@ -227,15 +229,15 @@ static void t_errors(void)
 	expect_error("language = french!\n", 5,
 		     "language 'french!' is not a BCP 47 tag such as fr or en-GB");
 	expect_error("language = f\n", 5, "language 'f' is not a BCP 47 tag such as fr or en-GB");
-	expect_error("icon = ftp://x/a.png\n", 5, "'ftp://x/a.png' must be an http or https URL");
+	expect_error("icon = ftp://x/a.png\n", 5, "icon 'ftp://x/a.png' must be an http or https URL");
 	expect_error("tag_url = https://blog.example/tag/\n", 5,
 		     "tag_url 'https://blog.example/tag/' must contain {slug}, e.g. "
 		     "https://blog.example/tag/{slug}/");
 	expect_error("tag_url = ftp://blog.example/{slug}\n", 5,
-		     "'ftp://blog.example/{slug}' must be an http or https URL");
-	expect_error("icon = not a url\n", 5, "'not a url' is not a valid http(s) URL");
+		     "tag_url 'ftp://blog.example/{slug}' must be an http or https URL");
+	expect_error("icon = not a url\n", 5, "icon 'not a url' is not a valid http(s) URL");
 	expect_error("url = https://user:pw@blog.example/\n", 5,
-		     "'https://user:pw@blog.example/' must not contain a user name");
+		     "url 'https://user:pw@blog.example/' must not contain a user name");
 	expect_error("summary = \"unterminated\n", 5, "unterminated quoted value for 'summary'");
 	expect_error("[admin]\n[server]\nlisten=1.2.3.4:80\nlisten=1.2.3.4:81\n", 8,
 		     "duplicate key 'listen' (first set on line 7)");
@@ -265,14 +267,14 @@ static void expect_site_error(const char *base_url, const char *handle, const ch
 static void t_site_errors(void)
 {
 	expect_site_error("https://blog.example/bridge", "blog", "f.xml", 2,
-			  "'https://blog.example/bridge' must be an origin (scheme://host[:port]) "
+			  "base_url 'https://blog.example/bridge' must be an origin (scheme://host[:port]) "
 			  "without a path");
 	expect_site_error("https://blog.example/?x=1", "blog", "f.xml", 2,
-			  "'https://blog.example/?x=1' must be an origin without query or fragment");
+			  "base_url 'https://blog.example/?x=1' must be an origin without query or fragment");
 	expect_site_error("blog.example", "blog", "f.xml", 2,
-			  "'blog.example' is not a valid http(s) URL");
+			  "base_url 'blog.example' is not a valid http(s) URL");
 	expect_site_error("https://blog.example:99999", "blog", "f.xml", 2,
-			  "'https://blog.example:99999' is not a valid http(s) URL");
+			  "base_url 'https://blog.example:99999' is not a valid http(s) URL");
 	expect_site_error("https://blog.example", "blog!", "f.xml", 3,
 			  "handle 'blog!' may hold only letters, digits and _ (with . or - between "
 			  "them)");
@@ -607,7 +609,7 @@ static void t_value_types(void)
 	refused_in(dir, "url = https://blog.example/\nurl = \n", 6,
 		   "duplicate key 'url' (first set on line 5)");
 	refused_in(dir, "url = gopher://blog.example/\n", 5,
-		   "'gopher://blog.example/' must be an http or https URL");
+		   "url 'gopher://blog.example/' must be an http or https URL");
 	refused_in(dir, "language = abcd\n", 5,
 		   "language 'abcd' is not a BCP 47 tag such as fr or en-GB");
 	refused_in(dir, "language = 12\n", 5,
@@ -637,12 +639,157 @@ static void t_value_types(void)
 	check_tmpdir_remove(dir);
 }
 
+/* ---- config_check: the files a configuration names ---- */
+
+/* Writes text as dir/bridge.conf and runs config_check on it; the one
+ * error it reports must be message on line (0: no line), or none when
+ * message is NULL. */
+static void expect_check(const char *dir, const char *text, unsigned line, const char *message)
+{
+	char *path = check_write_file(dir, "bridge.conf", text);
+	struct config_errors errs;
+	char expect[2048];
+	enum bb_rc rc = config_check(path, &errs);
+
+	if (message == NULL) {
+		CHECK_INT(rc, BB_OK);
+		CHECK_INT(errs.count, 0);
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "    %s\n", errs.line[i]);
+		free(path);
+		return;
+	}
+	CHECK_INT(rc, BB_ERR_CONFIG);
+	CHECK_INT(errs.count, 1);
+	if (line)
+		snprintf(expect, sizeof(expect), "%s:%u: %s", path, line, message);
+	else
+		snprintf(expect, sizeof(expect), "%s: %s", path, message);
+	if (errs.count >= 1)
+		CHECK_STR(errs.line[0], expect);
+	free(path);
+}
+
+static void t_check_files(void)
+{
+	const char *dir = check_tmpdir();
+	char text[4096], msg[4096], sub[512];
+	char *f;
+
+	free(check_write_file(dir, "feed.xml", "<rss/>"));
+	/* A good configuration: feed there, key and database to be made. */
+	expect_check(dir, "[site]\nbase_url = https://b.example\nhandle = b\nfeed = feed.xml\n", 0,
+		     NULL);
+	/* A feed file that does not exist. */
+	snprintf(msg, sizeof(msg), "feed '%s/absent.xml': No such file or directory", dir);
+	expect_check(dir, "[site]\nbase_url = https://b.example\nhandle = b\nfeed = absent.xml\n",
+		     4, msg);
+	/* A URL feed is not fetched. */
+	expect_check(dir,
+		     "[site]\nbase_url = https://b.example\nhandle = b\n"
+		     "feed = https://b.example/feed/\n",
+		     0, NULL);
+	/* A key others may read: key_load's own refusal, on the key's line. */
+	f = check_write_file(dir, "actor.pem", "not yet a key");
+	CHECK(chmod(f, 0644) == 0);
+	snprintf(msg, sizeof(msg), "key %s: mode 0644 lets others read it; run chmod 600 on it", f);
+	expect_check(dir,
+		     "[site]\nbase_url = https://b.example\nhandle = b\nfeed = feed.xml\n"
+		     "[federation]\nkey = actor.pem\n",
+		     6, msg);
+	/* At 0600 it is read, and its content refused. */
+	CHECK(chmod(f, 0600) == 0);
+	snprintf(msg, sizeof(msg), "key %s: not a PEM private key", f);
+	expect_check(dir,
+		     "[site]\nbase_url = https://b.example\nhandle = b\nfeed = feed.xml\n"
+		     "[federation]\nkey = actor.pem\n",
+		     6, msg);
+	free(f);
+	/* A database whose folder is a file. */
+	snprintf(msg, sizeof(msg),
+		 "database '%s/feed.xml/bridge.db': '%s/feed.xml' is not a folder", dir, dir);
+	expect_check(dir,
+		     "[site]\nbase_url = https://b.example\nhandle = b\nfeed = feed.xml\n"
+		     "[store]\ndatabase = feed.xml/bridge.db\n",
+		     6, msg);
+	/* A key that cannot be created there either (its default: no line). */
+	snprintf(sub, sizeof(sub), "%s/conf", dir);
+	CHECK(mkdir(sub, 0700) == 0);
+	free(check_write_file(sub, "data", "a file where the folder should be"));
+	free(check_write_file(sub, "feed.xml", "<rss/>"));
+	snprintf(msg, sizeof(msg),
+		 "key '%s/data/actor.pem' cannot be created: '%s/data' is not a folder", sub, sub);
+	snprintf(text, sizeof(text),
+		 "[site]\nbase_url = https://b.example\nhandle = b\nfeed = feed.xml\n"
+		 "[store]\ndatabase = db/bridge.db\n");
+	expect_check(sub, text, 0, msg);
+	/* A key yet to be made, in a folder yet to be made under a file. */
+	snprintf(msg, sizeof(msg),
+		 "key '%s/feed.xml/k/actor.pem' cannot be created: '%s/feed.xml' is not a folder",
+		 dir, dir);
+	expect_check(dir,
+		     "[site]\nbase_url = https://b.example\nhandle = b\nfeed = feed.xml\n"
+		     "[federation]\nkey = feed.xml/k/actor.pem\n",
+		     6, msg);
+	/* A folder this process may not write (root may write anywhere). */
+	if (geteuid() != 0) {
+		snprintf(sub, sizeof(sub), "%s/ro", dir);
+		CHECK(mkdir(sub, 0500) == 0);
+		snprintf(
+		    msg, sizeof(msg),
+		    "database '%s/bridge.db': folder '%s' cannot be written: Permission denied",
+		    sub, sub);
+		snprintf(text, sizeof(text),
+			 "[site]\nbase_url = https://b.example\nhandle = b\nfeed = feed.xml\n"
+			 "[store]\ndatabase = %s/bridge.db\n",
+			 sub);
+		expect_check(dir, text, 6, msg);
+		CHECK(chmod(sub, 0700) == 0);
+	}
+	/* config_load's errors come first, and stop it there. */
+	expect_check(dir, "[site]\nbase_url = htps://b.example\nhandle = b\nfeed = absent.xml\n", 2,
+		     "base_url 'htps://b.example' must be an http or https URL");
+	check_tmpdir_remove(dir);
+}
+
+/* A missing key names its section, and the line to add it after when the
+ * section is there. */
+static void t_missing_key_where(void)
+{
+	const char *dir = check_tmpdir();
+	struct config_errors errs;
+	char expect[1024];
+	struct config *cfg;
+
+	cfg =
+	    load_text(dir, "# bridge\n[site]\nbase_url = http://h\n\nhandle = b\n# end\n[server]\n",
+		      &errs, NULL);
+	CHECK(cfg == NULL);
+	CHECK_INT(errs.count, 1);
+	snprintf(expect, sizeof(expect),
+		 "%s/bridge.conf:2: missing required key 'feed' in [site]: add it after line 5",
+		 dir);
+	if (errs.count >= 1)
+		CHECK_STR(errs.line[0], expect);
+	/* An empty section: after its header. */
+	cfg = load_text(dir, "[server]\n[site]\n", &errs, NULL);
+	CHECK(cfg == NULL);
+	CHECK_INT(errs.count, 3);
+	snprintf(expect, sizeof(expect),
+		 "%s/bridge.conf:2: missing required key 'base_url' in [site]: add it after line 2",
+		 dir);
+	if (errs.count >= 1)
+		CHECK_STR(errs.line[0], expect);
+	check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
 	{"every_key", t_every_key},     {"defaults", t_defaults},
 	{"errors", t_errors},           {"site_errors", t_site_errors},
 	{"missing_and_many", t_missing_and_many}, {"shipped_conf", t_shipped_conf},
 	{"table_keys", t_table_keys},		  {"ranges", t_ranges},
 	{"enums_and_bools", t_enums_and_bools},	  {"value_types", t_value_types},
+	{"check_files", t_check_files},		  {"missing_key_where", t_missing_key_where},
 };
 
 CHECK_MAIN(cases)

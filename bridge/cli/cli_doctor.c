@@ -1,0 +1,529 @@
+/*
+ * cli_doctor.c — `blogbridge doctor`: the deployment checked from the
+ * outside, through the public base_url (the real reverse proxy and TLS),
+ * one line per check, "ok" or "FAIL" with the reason and the fix; exit 1
+ * on any FAIL.  What stands in front of the bridge is the most common
+ * reason a blog never gets a follower: a proxy that rewrites Content-Type,
+ * a cache that ignores Vary: Accept, WebFinger answered by the blog, a
+ * certificate about to expire, a skewed clock.
+ *
+ * Checked: the TLS certificate (valid, not expiring within 14 days);
+ * WebFinger for the handle (the bridge's JRD, its Content-Type, CORS); the
+ * actor as JSON with an ActivityPub Accept and as a redirect with a
+ * browser's (so a cache honours Vary: Accept); the clock against the
+ * proxy's Date; the feed (reachable, parses, newest item); the files the
+ * configuration names (config_check).  With --remote @user@host (or an
+ * actor's URL), WebFinger and the actor of a remote account fetched with a
+ * signed GET, as the bridge fetches (activitypub/fetch.h): DNS, egress,
+ * TLS and servers in authorized-fetch mode.  Not yet: the signed POST
+ * through the proxy.
+ */
+#include "cli.h"
+#include "feed.h"
+#include "feed_fetch.h"
+#include "fetch.h"
+#include "timeutil.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define DOCTOR_TIMEOUT_S 15L
+#define DOCTOR_BODY_MAX (1024 * 1024)
+#define DOCTOR_CERT_DAYS 14
+#define DOCTOR_CLOCK_SKEW_S 30
+#define DOCTOR_HEADER_MAX 256
+
+/* One answer, as doctor looks at it. */
+struct doctor_resp {
+	long status;
+	char content_type[DOCTOR_HEADER_MAX];
+	char location[DOCTOR_HEADER_MAX];
+	char vary[DOCTOR_HEADER_MAX];
+	char cors[DOCTOR_HEADER_MAX];
+	char date[DOCTOR_HEADER_MAX];
+	struct buf body;
+	time_t cert_expiry; /* 0: unknown or not TLS */
+};
+
+struct doctor {
+	struct app *app;
+	int failures;
+	time_t server_date; /* the first Date answered, 0: none */
+};
+
+static void doctor_ok(const char *check, const char *fmt, ...) BB_PRINTF(2, 3);
+static void doctor_fail(struct doctor *d, const char *check, const char *fmt, ...) BB_PRINTF(3, 4);
+
+static void doctor_ok(const char *check, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("ok   %-10s ", check);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void doctor_fail(struct doctor *d, const char *check, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->failures++;
+	printf("FAIL %-10s ", check);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* ---- HTTP ------------------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct doctor_resp *r = arg;
+
+	return buf_append(&r->body, data, size * n) == BB_OK ? size * n : 0;
+}
+
+/* Keeps the value of header `name` of line into out (trimmed). */
+static void header_take(const char *line, size_t len, const char *name, char *out)
+{
+	size_t n = strlen(name), vl;
+	const char *v;
+
+	if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
+		return;
+	v = line + n + 1;
+	vl = len - n - 1;
+	while (vl > 0 && (*v == ' ' || *v == '\t'))
+		v++, vl--;
+	while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+		vl--;
+	if (vl >= DOCTOR_HEADER_MAX)
+		vl = DOCTOR_HEADER_MAX - 1;
+	memcpy(out, v, vl);
+	out[vl] = '\0';
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *arg)
+{
+	struct doctor_resp *r = arg;
+	size_t len = size * n;
+
+	header_take(line, len, "Content-Type", r->content_type);
+	header_take(line, len, "Location", r->location);
+	header_take(line, len, "Vary", r->vary);
+	header_take(line, len, "Access-Control-Allow-Origin", r->cors);
+	header_take(line, len, "Date", r->date);
+	return len;
+}
+
+/* The certificate's "Expire date" from curl's certificate chain (the
+ * first one: the server's). */
+static time_t cert_expiry(CURL *c)
+{
+	struct curl_certinfo *ci = NULL;
+	struct tm tm;
+
+	if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK || ci == NULL ||
+	    ci->num_of_certs < 1)
+		return 0;
+	for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next) {
+		if (strncmp(s->data, "Expire date:", 12) != 0)
+			continue;
+		memset(&tm, 0, sizeof(tm));
+		if (strptime(s->data + 12, "%b %d %H:%M:%S %Y", &tm) != NULL)
+			return timegm(&tm);
+	}
+	return 0;
+}
+
+/* GETs url with accept, without following redirects. */
+static enum bb_rc doctor_get(const char *url, const char *accept, struct doctor_resp *r,
+			     struct err *e)
+{
+	struct curl_slist *h = NULL;
+	char accept_line[256];
+	CURL *c = curl_easy_init();
+	CURLcode cc;
+
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->body, DOCTOR_BODY_MAX);
+	if (c == NULL)
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	snprintf(accept_line, sizeof(accept_line), "Accept: %s", accept);
+	h = curl_slist_append(NULL, accept_line);
+	if (h == NULL || curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_TIMEOUT, DOCTOR_TIMEOUT_S) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEDATA, r) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HEADERDATA, r) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CERTINFO, 1L) != CURLE_OK) {
+		curl_slist_free_all(h);
+		curl_easy_cleanup(c);
+		return err_set(e, BB_ERR_NOMEM, "cannot set up the request");
+	}
+	/* As curl(1) does: a private CA (and the test's) is trusted when
+	 * named. */
+	if (getenv("CURL_CA_BUNDLE") != NULL && getenv("CURL_CA_BUNDLE")[0] != '\0' &&
+	    curl_easy_setopt(c, CURLOPT_CAINFO, getenv("CURL_CA_BUNDLE")) != CURLE_OK) {
+		curl_slist_free_all(h);
+		curl_easy_cleanup(c);
+		return err_set(e, BB_ERR_IO, "cannot use CURL_CA_BUNDLE");
+	}
+	cc = curl_easy_perform(c);
+	if (cc == CURLE_OK) {
+		(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+		r->cert_expiry = cert_expiry(c);
+	}
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	if (cc != CURLE_OK)
+		return err_set(e, BB_ERR_IO, "%s", curl_easy_strerror(cc));
+	return BB_OK;
+}
+
+/* Notes the first Date answered, for the clock check. */
+static void doctor_seen(struct doctor *d, const struct doctor_resp *r)
+{
+	time_t t;
+
+	if (d->server_date == 0 && r->date[0] && time_parse_imf_fixdate(r->date, &t))
+		d->server_date = t;
+}
+
+static bool type_is(const char *content_type, const char *type)
+{
+	size_t n = strlen(type);
+
+	return strncasecmp(content_type, type, n) == 0 &&
+	       (content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' ');
+}
+
+/* ---- the checks ------------------------------------------------------- */
+
+static void check_tls(struct doctor *d)
+{
+	const char *base = d->app->cfg->base_url;
+	struct doctor_resp r;
+	struct err e = {0};
+	double days;
+
+	if (strncmp(base, "https://", 8) != 0) {
+		doctor_fail(
+		    d, "tls",
+		    "base_url %s is not https: Mastodon talks to https only (put the bridge "
+		    "behind a TLS proxy, see examples/nginx.conf)",
+		    base);
+		return;
+	}
+	if (doctor_get(d->app->site.actor_id, "application/activity+json", &r, &e) != BB_OK) {
+		doctor_fail(d, "tls", "%s: %s (check the certificate and that the proxy answers)",
+			    base, e.msg);
+		buf_free(&r.body);
+		return;
+	}
+	doctor_seen(d, &r);
+	days = r.cert_expiry ? difftime(r.cert_expiry, time(NULL)) / 86400 : -1;
+	if (r.cert_expiry && days < DOCTOR_CERT_DAYS)
+		doctor_fail(d, "tls", "the certificate of %s expires in %.0f days: renew it", base,
+			    days);
+	else if (r.cert_expiry)
+		doctor_ok("tls", "certificate valid, expires in %.0f days", days);
+	else
+		doctor_ok("tls", "certificate valid");
+	buf_free(&r.body);
+}
+
+/* Whether the JRD's links hold href (the actor). */
+static bool jrd_links_to(const char *body, size_t len, const char *subject, const char *href)
+{
+	json_t *j = json_loadb(body ? body : "", len, 0, NULL), *links, *l;
+	const char *s = json_string_value(json_object_get(j, "subject"));
+	bool found = false;
+	size_t i;
+
+	links = json_object_get(j, "links");
+	json_array_foreach(links, i, l) found |=
+	    json_string_value(json_object_get(l, "href")) &&
+	    strcmp(json_string_value(json_object_get(l, "href")), href) == 0;
+	found = found && s && strcmp(s, subject) == 0;
+	json_decref(j);
+	return found;
+}
+
+static void check_webfinger(struct doctor *d)
+{
+	const struct ap_site *site = &d->app->site;
+	char url[2048], subject[512];
+	struct doctor_resp r;
+	struct err e = {0};
+
+	snprintf(subject, sizeof(subject), "acct:%s", site->acct);
+	snprintf(url, sizeof(url), "%s/.well-known/webfinger?resource=%s", d->app->cfg->base_url,
+		 subject);
+	if (doctor_get(url, "application/jrd+json", &r, &e) != BB_OK)
+		doctor_fail(d, "webfinger", "%s: %s", url, e.msg);
+	else if (r.status != 200)
+		doctor_fail(d, "webfinger",
+			    "%s answered %ld: route /.well-known/webfinger to the bridge, not the "
+			    "blog (see examples/nginx.conf)",
+			    url, r.status);
+	else if (!type_is(r.content_type, "application/jrd+json"))
+		doctor_fail(d, "webfinger",
+			    "Content-Type '%s' instead of application/jrd+json: the answer is not "
+			    "the bridge's, or the proxy rewrites it",
+			    r.content_type);
+	else if (strcmp(r.cors, "*") != 0)
+		doctor_fail(d, "webfinger",
+			    "no Access-Control-Allow-Origin: * (the proxy drops it): web clients "
+			    "cannot look the account up");
+	else if (!jrd_links_to(r.body.data, r.body.len, subject, site->actor_id))
+		doctor_fail(d, "webfinger", "the answer is not this bridge's JRD for %s", subject);
+	else
+		doctor_ok("webfinger", "%s -> %s", subject, site->actor_id);
+	if (e.code == BB_OK)
+		doctor_seen(d, &r);
+	buf_free(&r.body);
+}
+
+static void check_actor(struct doctor *d)
+{
+	const char *actor = d->app->site.actor_id;
+	struct doctor_resp r;
+	struct err e = {0};
+	json_t *j;
+
+	if (doctor_get(actor, "application/activity+json", &r, &e) != BB_OK) {
+		doctor_fail(d, "actor", "%s: %s", actor, e.msg);
+		buf_free(&r.body);
+		return;
+	}
+	doctor_seen(d, &r);
+	j = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL);
+	if (r.status != 200)
+		doctor_fail(d, "actor",
+			    "%s answered %ld with an ActivityPub Accept: route /ap/ to "
+			    "the bridge",
+			    actor, r.status);
+	else if (!type_is(r.content_type, "application/activity+json"))
+		doctor_fail(d, "actor",
+			    "Content-Type '%s' instead of application/activity+json: the proxy "
+			    "rewrites it (remove its default_type / add_header Content-Type)",
+			    r.content_type);
+	else if (json_string_value(json_object_get(j, "id")) == NULL ||
+		 strcmp(json_string_value(json_object_get(j, "id")), actor) != 0)
+		doctor_fail(d, "actor", "%s is not this bridge's actor", actor);
+	else
+		doctor_ok("actor", "JSON as application/activity+json");
+	json_decref(j);
+	buf_free(&r.body);
+
+	if (doctor_get(actor, "text/html", &r, &e) != BB_OK)
+		doctor_fail(d, "negotiate", "%s: %s", actor, e.msg);
+	else if (r.status < 300 || r.status > 308 || r.location[0] == '\0')
+		doctor_fail(d, "negotiate",
+			    "a browser got %ld (%s) instead of a redirect to the blog: a cache in "
+			    "between ignores Vary: Accept",
+			    r.status, r.content_type[0] ? r.content_type : "no type");
+	else
+		doctor_ok("negotiate", "a browser is sent to %s", r.location);
+	buf_free(&r.body);
+}
+
+static void check_clock(struct doctor *d)
+{
+	double skew;
+
+	if (d->server_date == 0) {
+		doctor_fail(d, "clock",
+			    "no Date header came back: the proxy strips it, and "
+			    "signatures need it");
+		return;
+	}
+	skew = difftime(time(NULL), d->server_date);
+	if (skew > DOCTOR_CLOCK_SKEW_S || skew < -DOCTOR_CLOCK_SKEW_S)
+		doctor_fail(d, "clock",
+			    "the proxy's Date is %.0f s off the local clock: run NTP "
+			    "(timedatectl set-ntp true)",
+			    skew);
+	else
+		doctor_ok("clock", "within %.0f s of the proxy's Date", skew < 0 ? -skew : skew);
+}
+
+static void check_feed(struct doctor *d)
+{
+	const struct config *cfg = d->app->cfg;
+	struct feed_doc doc = {0};
+	struct feed f = {0};
+	struct err e = {0};
+	enum bb_rc rc;
+
+	buf_init(&doc.body, FEED_BYTES_MAX);
+	if (cfg->feed_is_url) {
+		struct feed_fetch_opts o = {.url = cfg->feed,
+					    .user_agent = d->app->fetch.user_agent};
+		rc = feed_fetch_http(&o, &doc, &e);
+	} else {
+		rc = feed_fetch_file(cfg->feed, NULL, time(NULL), &doc, &e);
+	}
+	if (rc == BB_OK)
+		rc = feed_parse(doc.body.data ? doc.body.data : "", doc.body.len, &f, &e);
+	if (rc != BB_OK) {
+		doctor_fail(d, "feed", "%s: %s", cfg->feed, e.msg);
+	} else if (f.nitems == 0) {
+		doctor_fail(d, "feed", "%s has no items", cfg->feed);
+	} else {
+		const struct post *newest = &f.items[0];
+		for (size_t i = 1; i < f.nitems; i++)
+			if (f.items[i].published > newest->published)
+				newest = &f.items[i];
+		doctor_ok("feed", "%zu items, the newest '%s'", f.nitems, newest->title);
+	}
+	feed_clear(&f);
+	feed_doc_clear(&doc);
+}
+
+/* The files: what `check` looks at (database, key mode), one line each. */
+static bool check_files(struct doctor *d, const char *path)
+{
+	struct config_errors *errs = calloc(1, sizeof(*errs));
+	enum bb_rc rc;
+
+	if (errs == NULL)
+		return false;
+	rc = config_check(path, errs);
+	for (size_t i = 0; i < errs->count; i++)
+		doctor_fail(d, "files", "%s", errs->line[i]);
+	if (rc == BB_OK)
+		doctor_ok("files", "configuration, database and key usable");
+	free(errs);
+	return rc == BB_OK;
+}
+
+/* ---- --remote ---------------------------------------------------------- */
+
+/* Why a fetch failed, and what to do. */
+static const char *remote_hint(enum bb_rc rc)
+{
+	switch (rc) {
+	case BB_ERR_UNSAFE: return "refused: a private address (allow_private_addresses)";
+	case BB_ERR_TEMPFAIL: return "check DNS, the firewall's egress and TLS";
+	default: return "the answer is unusable";
+	}
+}
+
+/* The actor URL of acct (user@host) by WebFinger, or NULL (reported). */
+static char *remote_webfinger(struct doctor *d, const char *acct)
+{
+	char url[FETCH_URL_MAX];
+	const char *host = strchr(acct, '@');
+	struct fetch_result r = {0};
+	struct err e = {0};
+	json_t *j = NULL, *l;
+	char *actor = NULL;
+	size_t i;
+
+	snprintf(url, sizeof(url), "https://%s/.well-known/webfinger?resource=acct:%s",
+		 host ? host + 1 : acct, acct);
+	if (fetch_get(&d->app->fetch, url, "application/jrd+json", FETCH_BODY_MAX, &r, &e) !=
+	    BB_OK) {
+		doctor_fail(d, "remote", "%s: %s (%s)", url, e.msg, remote_hint(e.code));
+		goto out;
+	}
+	if (r.status != 200) {
+		doctor_fail(d, "remote", "%s answered %ld", url, r.status);
+		goto out;
+	}
+	j = json_loadb(r.body, r.body_len, 0, NULL);
+	json_array_foreach(json_object_get(j, "links"), i, l)
+	{
+		const char *rel = json_string_value(json_object_get(l, "rel"));
+		const char *href = json_string_value(json_object_get(l, "href"));
+		if (actor == NULL && rel && href && strcmp(rel, "self") == 0)
+			actor = strdup(href);
+	}
+	if (actor == NULL)
+		doctor_fail(d, "remote", "%s: no actor (rel self) in the answer", url);
+out:
+	json_decref(j);
+	fetch_result_clear(&r);
+	return actor;
+}
+
+/* A remote account (@user@host, or an actor's URL) fetched as the bridge
+ * fetches: WebFinger, then the actor with a signed GET. */
+static void check_remote(struct doctor *d, const char *who)
+{
+	struct fetch_result r = {0};
+	struct err e = {0};
+	char *actor = NULL;
+	json_t *j = NULL;
+	const char *id;
+
+	if (who[0] == '@')
+		who++;
+	if (strncmp(who, "https://", 8) == 0 || strncmp(who, "http://", 7) == 0)
+		actor = strdup(who);
+	else if ((actor = remote_webfinger(d, who)) == NULL)
+		return;
+	if (actor == NULL) {
+		doctor_fail(d, "remote", "out of memory");
+		return;
+	}
+	if (fetch_get(&d->app->fetch, actor, FETCH_ACCEPT_AP, FETCH_BODY_MAX, &r, &e) != BB_OK) {
+		doctor_fail(d, "remote", "%s: %s (%s)", actor, e.msg, remote_hint(e.code));
+		goto out;
+	}
+	j = json_loadb(r.body, r.body_len, 0, NULL);
+	id = json_string_value(json_object_get(j, "id"));
+	if (r.status == 401 || r.status == 403)
+		doctor_fail(d, "remote",
+			    "%s refused our signed GET (%ld): its server could not verify the "
+			    "signature; it fetches our key at %s (see the checks above)",
+			    actor, r.status, d->app->site.key_id);
+	else if (r.status != 200 || id == NULL)
+		doctor_fail(d, "remote", "%s answered %ld without an actor", actor, r.status);
+	else
+		doctor_ok("remote", "%s fetched with a signed GET", id);
+out:
+	json_decref(j);
+	fetch_result_clear(&r);
+	free(actor);
+}
+
+int cmd_doctor(struct cli *cli)
+{
+	struct doctor d = {0};
+	const char *remote = NULL;
+	int status = 0;
+
+	if (cli->argc == 2 && strcmp(cli->argv[0], "--remote") == 0)
+		remote = cli->argv[1];
+	else if (cli->argc != 0) {
+		cli_fail("usage: blogbridge doctor [--remote @user@host|ACTOR_URL]");
+		return EXIT_USAGE;
+	}
+	if (!check_files(&d, cli->config_path))
+		return EXIT_RUNTIME;
+	if ((d.app = cli_app_open(cli, &status)) == NULL)
+		return status;
+	check_tls(&d);
+	check_webfinger(&d);
+	check_actor(&d);
+	check_clock(&d);
+	check_feed(&d);
+	if (remote)
+		check_remote(&d, remote);
+	app_free(d.app);
+	return d.failures ? EXIT_RUNTIME : 0;
+}
