@@ -17,6 +17,7 @@
 #include "comments.h"
 #include "err.h"
 #include "html.h"
+#include "url.h"
 
 #include <jansson.h>
 
@@ -24,7 +25,7 @@
 
 static void check_id(const char *s)
 {
-	if (s != NULL && !html_is_http(s))
+	if (s != NULL && !url_is_http_str(s))
 		abort(); /* an id that is not http(s) */
 }
 
@@ -37,7 +38,7 @@ static void reply_check(const json_t *obj)
 
 	if (comment_note_parse(obj, OUR_ACTOR, &n, &e) != BB_OK)
 		return;
-	if (n.id == NULL || !html_is_http(n.id))
+	if (n.id == NULL || !url_is_http_str(n.id))
 		abort();
 	check_id(n.attributed_to);
 	check_id(n.in_reply_to);

@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "comments.h"
 #include "html.h"
+#include "url.h"
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
@@ -77,7 +78,7 @@ static void check_attrs(const xmlNode *n, const struct buf *out)
 		if (strncasecmp(name, "on", 2) == 0)
 			fail("event handler attribute", name, out);
 		if (strcmp(el, "a") == 0 && strcmp(name, "href") == 0) {
-			if (!html_is_http(s))
+			if (!url_is_http_str(s))
 				fail("href not http(s)", s, out);
 			for (const char *c = s; *c != '\0'; c++)
 				if ((unsigned char)*c < 0x20 || *c == 0x7f)
