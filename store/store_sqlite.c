@@ -149,6 +149,21 @@ static const char *const migrations[] = {
 	"DELETE FROM hosts WHERE host IN (SELECT old FROM host_rekey);"
 	"DELETE FROM host_failures WHERE host IN (SELECT old FROM host_rekey);"
 	"DROP TABLE host_rekey;",
+	/* admin: sessions of the admin pages (by the hash of their id, never
+	 * the id) and the block list kept in the store (kind 0 a domain, 1 an
+	 * actor id).  IF NOT EXISTS: a file rebuilt to an older version by
+	 * taking later steps back (the migration tests do) may keep them. */
+	"CREATE TABLE IF NOT EXISTS admin_sessions ("
+	"  id_hash TEXT PRIMARY KEY,"
+	"  csrf TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE IF NOT EXISTS blocks ("
+	"  value TEXT PRIMARY KEY,"
+	"  kind INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL"
+	") STRICT;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
