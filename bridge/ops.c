@@ -4,8 +4,14 @@
  * that task.
  */
 #include "ops.h"
+#include "log.h"
 #include "publish.h"
+#include "url.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 enum bb_rc ops_follower_remove(struct app *app, const char *actor, struct err *e)
@@ -58,4 +64,215 @@ enum bb_rc ops_host_stats_each(struct app *app, store_host_stats_fn fn, void *ar
 	if (st == NULL)
 		return e->code;
 	return store_host_stats_each(st, fn, arg, e);
+}
+
+/* ---- posts: where each went ------------------------------------------ */
+
+enum bb_rc ops_post_find(struct app *app, const char *url, struct store_post *out, struct err *e)
+{
+	struct store *st = app_store(app, e);
+	enum bb_rc rc;
+
+	memset(out, 0, sizeof(*out));
+	if (st == NULL)
+		return e->code;
+	rc = store_post_by_url(st, url, out, e);
+	if (rc == BB_ERR_NOTFOUND)
+		rc = store_post_by_ap_id(st, url, out, e);
+	if (rc == BB_ERR_NOTFOUND)
+		rc = err_set(e, BB_ERR_NOTFOUND, "no post has the URL or id %s", url);
+	return rc;
+}
+
+enum bb_rc ops_post_deliveries_each(struct app *app, const char *url, store_post_delivery_fn fn,
+				    void *arg, struct err *e)
+{
+	struct store_post p;
+	enum bb_rc rc = ops_post_find(app, url, &p, e);
+
+	if (rc == BB_OK)
+		rc = store_post_delivery_each(app_store(app, e), p.ap_id, fn, arg, e);
+	store_post_clear(&p);
+	return rc;
+}
+
+enum bb_rc ops_post_delivery_count(struct app *app, const char *ap_id,
+				   struct store_post_delivery_counts *out, struct err *e)
+{
+	struct store *st = app_store(app, e);
+
+	if (st == NULL)
+		return e->code;
+	return store_post_delivery_count(st, ap_id, out, e);
+}
+
+enum bb_rc ops_post_resend(struct app *app, const char *url, bool all, int64_t *queued,
+			   struct err *e)
+{
+	struct store_post p;
+	enum bb_rc rc = ops_post_find(app, url, &p, e);
+
+	*queued = 0;
+	if (rc == BB_OK)
+		rc = store_post_resend(app_store(app, e), p.ap_id, all, time(NULL), queued, e);
+	if (rc == BB_OK) {
+		log_info("admin: %s queued again for %" PRId64 " inboxes (%s)", p.ap_id, *queued,
+			 all ? "all" : "failed");
+		if (*queued > 0)
+			delivery_wake(app->delivery);
+	}
+	store_post_clear(&p);
+	return rc;
+}
+
+enum bb_rc ops_host_retry_now(struct app *app, const char *host, int64_t *count, struct err *e)
+{
+	struct store *st = app_store(app, e);
+	enum bb_rc rc;
+
+	*count = 0;
+	if (st == NULL)
+		return e->code;
+	rc = store_host_retry_now(st, host, time(NULL), count, e);
+	if (rc == BB_OK)
+		delivery_wake(app->delivery);
+	return rc;
+}
+
+/* ---- blocks ------------------------------------------------------------ */
+
+enum bb_rc ops_block_normalize(const char *input, char out[OPS_BLOCK_MAX], bool *is_actor,
+			       struct err *e)
+{
+	struct url u;
+	char tmp[URL_MAX + 16];
+	enum bb_rc rc;
+
+	*is_actor = false;
+	out[0] = '\0';
+	if (input == NULL || input[0] == '\0' || strlen(input) > URL_MAX)
+		return err_set(e, BB_ERR_INVALID, "give a domain or an actor id");
+	if (strncmp(input, "https://", 8) == 0 || strncmp(input, "http://", 7) == 0) {
+		rc = url_parse(input, 0, &u, e);
+		if (rc != BB_OK)
+			return err_set(e, BB_ERR_INVALID, "not an actor id: %s", e->msg);
+		snprintf(out, OPS_BLOCK_MAX, "%s", input);
+		*is_actor = true;
+		return BB_OK;
+	}
+	/* A bare domain: parsed as a URL's host so it has url.h's one
+	 * canonical spelling (lower case, punycode, no trailing dot). */
+	if (strpbrk(input, "/:@?#[] \t") != NULL)
+		return err_set(e, BB_ERR_INVALID, "not a domain: %s", input);
+	snprintf(tmp, sizeof(tmp), "https://%s/", input);
+	if (url_parse(tmp, 0, &u, e) != BB_OK || strchr(u.host, '.') == NULL)
+		return err_set(e, BB_ERR_INVALID, "not a domain: %s", input);
+	snprintf(out, OPS_BLOCK_MAX, "%s", u.host);
+	return BB_OK;
+}
+
+/* Walk state: the followers a block covers. */
+struct block_sweep {
+	const char *value;
+	bool is_actor;
+	char **actors;
+	size_t n, cap;
+};
+
+static enum bb_rc sweep_follower(const struct store_follower *f, void *arg, struct err *e)
+{
+	struct block_sweep *s = arg;
+	struct url u;
+	struct err ignored = {0};
+	bool hit;
+
+	if (s->is_actor) {
+		hit = strcmp(f->actor, s->value) == 0;
+	} else {
+		const char *const list[] = {s->value, NULL};
+		hit = url_parse(f->actor, 0, &u, &ignored) == BB_OK &&
+		      url_host_blocked((char *const *)list, u.host);
+	}
+	if (!hit)
+		return BB_OK;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **a = realloc(s->actors, cap * sizeof(*a));
+		if (a == NULL)
+			return err_set(e, BB_ERR_NOMEM, "out of memory");
+		s->actors = a;
+		s->cap = cap;
+	}
+	if ((s->actors[s->n] = strdup(f->actor)) == NULL)
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	s->n++;
+	return BB_OK;
+}
+
+enum bb_rc ops_block_add(struct app *app, const char *input, int64_t *removed, struct err *e)
+{
+	struct store *st = app_store(app, e);
+	struct block_sweep s = {0};
+	char value[OPS_BLOCK_MAX];
+	int64_t n = 0;
+	enum bb_rc rc;
+
+	if (st == NULL)
+		return e->code;
+	if ((rc = ops_block_normalize(input, value, &s.is_actor, e)) != BB_OK)
+		goto out;
+	s.value = value;
+	/* The followers are collected first: a walk may not write (store.h). */
+	if ((rc = store_follower_each(st, 0, -1, sweep_follower, &s, e)) != BB_OK)
+		goto out;
+	if ((rc = store_begin(st, e)) != BB_OK)
+		goto out;
+	rc = store_block_add(st, value, s.is_actor, time(NULL), e);
+	for (size_t i = 0; rc == BB_OK && i < s.n; i++) {
+		rc = store_follower_remove(st, s.actors[i], e);
+		if (rc == BB_ERR_NOTFOUND) /* gone meanwhile */
+			rc = BB_OK;
+		else if (rc == BB_OK)
+			n++;
+	}
+	if (rc == BB_OK)
+		rc = store_commit(st, e);
+	if (rc != BB_OK) {
+		store_rollback(st);
+		goto out;
+	}
+	log_info("admin: blocked %s; %" PRId64 " followers removed", value, n);
+out:
+	if (removed != NULL)
+		*removed = rc == BB_OK ? n : 0;
+	for (size_t i = 0; i < s.n; i++)
+		free(s.actors[i]);
+	free(s.actors);
+	return rc;
+}
+
+enum bb_rc ops_block_remove(struct app *app, const char *input, struct err *e)
+{
+	struct store *st = app_store(app, e);
+	char value[OPS_BLOCK_MAX];
+	bool is_actor;
+	enum bb_rc rc;
+
+	if (st == NULL)
+		return e->code;
+	if ((rc = ops_block_normalize(input, value, &is_actor, e)) != BB_OK)
+		return rc;
+	rc = store_block_remove(st, value, e);
+	if (rc == BB_OK)
+		log_info("admin: unblocked %s", value);
+	return rc;
+}
+
+enum bb_rc ops_blocks_each(struct app *app, store_block_fn fn, void *arg, struct err *e)
+{
+	struct store *st = app_store(app, e);
+
+	if (st == NULL)
+		return e->code;
+	return store_block_each(st, fn, arg, e);
 }

@@ -57,4 +57,58 @@ enum bb_rc ops_posts_each(struct app *app, int64_t offset, int64_t limit, store_
 enum bb_rc ops_host_stats_each(struct app *app, store_host_stats_fn fn, void *arg,
 			       struct err *e) BB_MUST_CHECK;
 
+/* ---- posts: where each went (the admin pages and `posts deliveries`) -- */
+
+/* Finds the post whose blog URL or object id is url, deleted ones
+ * included; *out owned by the caller.  BB_ERR_NOTFOUND otherwise. */
+enum bb_rc ops_post_find(struct app *app, const char *url, struct store_post *out,
+			 struct err *e) BB_MUST_CHECK;
+
+/* Walks the deliveries of the post's activities (store_post_delivery_each)
+ * for the post at url (ops_post_find). */
+enum bb_rc ops_post_deliveries_each(struct app *app, const char *url, store_post_delivery_fn fn,
+				    void *arg, struct err *e) BB_MUST_CHECK;
+
+/* The delivery counts of the latest activity of the post whose object id
+ * is ap_id. */
+enum bb_rc ops_post_delivery_count(struct app *app, const char *ap_id,
+				   struct store_post_delivery_counts *out,
+				   struct err *e) BB_MUST_CHECK;
+
+/* Queues the latest activity of the post at url again (store_post_resend):
+ * for the servers that failed, or with all for every follower's server;
+ * queued deliveries, sent by the worker.  *queued counts them. */
+enum bb_rc ops_post_resend(struct app *app, const char *url, bool all, int64_t *queued,
+			   struct err *e) BB_MUST_CHECK;
+
+/* "Retry now" for host (a host key): its pending deliveries are due now
+ * (store_host_retry_now); *count counts them. */
+enum bb_rc ops_host_retry_now(struct app *app, const char *host, int64_t *count,
+			      struct err *e) BB_MUST_CHECK;
+
+/* ---- blocks --------------------------------------------------------- */
+
+/* Normalizes what the admin typed into a block value: an actor id (an
+ * http(s) URL, kept as written) or a domain (lower case, canonical as
+ * url.h makes hosts) in out (OPS_BLOCK_MAX bytes); *is_actor says which.
+ * BB_ERR_INVALID for anything else. */
+#define OPS_BLOCK_MAX 4097
+enum bb_rc ops_block_normalize(const char *input, char out[OPS_BLOCK_MAX], bool *is_actor,
+			       struct err *e) BB_MUST_CHECK;
+
+/* Blocks input (ops_block_normalize) in the store's list and removes the
+ * followers it covers (the actor, or every follower on the domain and
+ * its subdomains); *removed counts them (may be NULL).  From then on the
+ * inbox refuses its follows and activities. */
+enum bb_rc ops_block_add(struct app *app, const char *input, int64_t *removed,
+			 struct err *e) BB_MUST_CHECK;
+
+/* Lifts a store block; BB_ERR_NOTFOUND when input is not blocked there
+ * (a block of the config stays: it is the config's). */
+enum bb_rc ops_block_remove(struct app *app, const char *input, struct err *e) BB_MUST_CHECK;
+
+/* Walks the store's blocks (store_block_each). */
+enum bb_rc ops_blocks_each(struct app *app, store_block_fn fn, void *arg,
+			   struct err *e) BB_MUST_CHECK;
+
 #endif

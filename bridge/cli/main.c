@@ -26,9 +26,12 @@ static const struct command commands[] = {
 	{"serve", "", "serve the HTTP endpoints until SIGINT or SIGTERM", cmd_serve},
 	{"poll", "[--deliver-existing]", "read the feed once now; queue new and edited posts",
 	 cmd_poll},
-	{"posts", "[--json] | delete URL", "list bridged posts, or federate a Delete", cmd_posts},
+	{"posts", "[--json] | delete URL | deliveries URL [--json] | resend URL",
+	 "list bridged posts, federate a Delete, where one went, send it again", cmd_posts},
 	{"followers", "[--json] | remove ACTOR_ID", "list followers, or drop one", cmd_followers},
 	{"deliveries", "[--json]", "delivery queue health, per host", cmd_deliveries},
+	{"blocks", "[--json] | add|remove DOMAIN|ACTOR_ID", "blocked domains and actors", cmd_blocks},
+	{"passwd", "", "set the admin password, read from standard input", cmd_passwd},
 	{"check", "", "validate the configuration file", cmd_check},
 	{"version", "", "print the version", cmd_version},
 };

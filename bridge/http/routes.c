@@ -11,6 +11,7 @@
 #include "log.h"
 #include "render.h"
 #include "store.h"
+#include "web.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -348,6 +349,9 @@ static const struct route routes[] = {
 	{AP_PATH_LOOKUP, false, GET_HEAD, "GET, HEAD", route_lookup},
 	{AP_PATH_POSTS, true, GET_HEAD, "GET, HEAD", route_post},
 	{AP_PATH_ACTIVITIES, true, GET_HEAD, "GET, HEAD", route_activity},
+	{WEB_PATH_ADMIN, false, GET_HEAD | HTTP_POST, "GET, HEAD, POST", web_admin_dispatch},
+	{WEB_PATH_ADMIN "/", false, GET_HEAD | HTTP_POST, "GET, HEAD, POST", web_admin_dispatch},
+	{WEB_PATH_ADMIN "/", true, GET_HEAD | HTTP_POST, "GET, HEAD, POST", web_admin_dispatch},
 };
 
 void routes_dispatch(struct http_request *req, struct http_response *res)
