@@ -16,13 +16,14 @@ const char web_style_css[] =
     "header{background:#263246;color:#fff;padding:.6em 1em}"
     "header a{color:#fff;margin-right:1em;text-decoration:none;display:inline-block}"
     "header form{display:inline}"
-    "main{padding:1em;max-width:1100px;margin:auto}"
+    "main{padding:1em;max-width:1100px;margin:auto;overflow-wrap:anywhere}"
     "h1{font-size:1.3em;margin:.2em 0 .6em}"
     ".scroll{overflow-x:auto;background:#fff;border:1px solid #dde1e6}"
     "table{border-collapse:collapse;width:100%}"
     "th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid #eceef1;"
     "vertical-align:top;overflow-wrap:anywhere}"
-    "th{background:#eef1f5;font-weight:600}"
+    "td{min-width:5em}"
+    "th{background:#eef1f5;font-weight:600;white-space:nowrap}"
     "form.inline{display:inline;margin:0}"
     "button{font:inherit;padding:.25em .7em;border:1px solid #8a94a6;border-radius:4px;"
     "background:#fff;cursor:pointer}"
@@ -34,7 +35,11 @@ const char web_style_css[] =
     ".card b{display:block;font-size:1.4em}"
     ".bad{color:#b3261e}.ok{color:#1e7b34}.muted{color:#6b7280}"
     ".notice{background:#fff8e1;border:1px solid #e6c65c;padding:.6em .9em;margin-bottom:1em}"
-    "nav.pages a{margin-right:1em}";
+    "nav.pages a{margin-right:1em}"
+    /* A phone: each row a small card, the header row hidden. */
+    "@media(max-width:640px){table,tbody,tr,td{display:block}tr:first-child{display:none}"
+    "tr{border-bottom:1px solid #dde1e6;padding:.4em 0}td{border:0;padding:.1em .6em;"
+    "min-width:0}td:first-child{font-weight:600}}";
 
 enum bb_rc web_html_escape(struct buf *b, const char *s)
 {
