@@ -2,6 +2,7 @@
  * activity.c — see activity.h.  Type names are dispatched by table.
  */
 #include "activity.h"
+#include "url.h"
 
 #include <string.h>
 #include <strings.h>
@@ -18,6 +19,8 @@ static const struct {
     {"Note", AP_TYPE_NOTE},         {"Person", AP_TYPE_ACTOR},
     {"Service", AP_TYPE_ACTOR},     {"Application", AP_TYPE_ACTOR},
     {"Group", AP_TYPE_ACTOR},       {"Organization", AP_TYPE_ACTOR},
+    {"Article", AP_TYPE_NOTE},      {"Page", AP_TYPE_NOTE},
+    {"Question", AP_TYPE_NOTE},     {"QuoteRequest", AP_TYPE_QUOTE_REQUEST},
 };
 
 /* The type of a JSON `type` member: a string, or an array whose first
@@ -48,8 +51,7 @@ static enum ap_type type_of(json_t *t, const char **name)
 
 static bool is_http_url(const char *s)
 {
-	return s && strlen(s) <= ACTIVITY_ID_MAX &&
-	       (strncasecmp(s, "https://", 8) == 0 || strncasecmp(s, "http://", 7) == 0);
+	return s && strlen(s) <= ACTIVITY_ID_MAX && url_is_http_str(s);
 }
 
 /* An id: a string, or an object's `id` string. */
@@ -130,6 +132,9 @@ enum bb_rc ap_activity_parse(const char *body, size_t len, struct ap_activity *o
 		out->object.actor = id_of(json_object_get(obj, "actor"));
 		out->object.object = id_of(json_object_get(obj, "object"));
 	}
+	out->instrument = id_of(json_object_get(root, "instrument"));
+	if (out->instrument && !is_http_url(out->instrument))
+		out->instrument = NULL;
 	if (out->object.id && !is_http_url(out->object.id)) {
 		ap_activity_free(out);
 		return err_set(e, BB_ERR_INVALID, "the object id is not an http(s) URL");

@@ -31,8 +31,9 @@ enum ap_type {
 	AP_TYPE_ANNOUNCE,
 	AP_TYPE_LIKE,
 	AP_TYPE_TOMBSTONE,
-	AP_TYPE_NOTE,
+	AP_TYPE_NOTE,  /* Note, and Article, Page, Question: read as text */
 	AP_TYPE_ACTOR, /* Person, Service, Application, Group, Organization */
+	AP_TYPE_QUOTE_REQUEST, /* FEP-044f: asks leave to quote our post */
 };
 
 /* The object of an activity: a bare id, or an embedded object. */
@@ -51,6 +52,7 @@ struct ap_activity {
 	const char *id;
 	const char *actor; /* the actor's id (from a string or an object) */
 	struct ap_object object;
+	const char *instrument; /* a QuoteRequest's quoting post (its id), or NULL */
 };
 
 /* Parses body into *out (free with ap_activity_free).  BB_ERR_INVALID with

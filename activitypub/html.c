@@ -127,11 +127,6 @@ static size_t space_len(const char *s, size_t n)
 	return 0;
 }
 
-bool html_is_http(const char *url)
-{
-	return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
-}
-
 /* ---- HTML reduction ---- */
 
 enum el_kind {
@@ -246,6 +241,7 @@ struct reducer {
 	size_t soft;	   /* output stops before passing this many bytes */
 	size_t chars_left; /* text budget, in characters */
 	bool plain;	   /* text only: blocks become spaces */
+	bool reply;	   /* a reply's HTML: links get rel, more classes kept */
 	bool full;	   /* a budget ran out: the walk stops */
 	bool pending_br;   /* a block ended inside inline content */
 	bool pending_space;
@@ -524,12 +520,12 @@ static bool link_target(const char *base, const char *href, char *out, size_t ou
 			return false;
 	memcpy(ref, href, len);
 	ref[len] = '\0';
-	if (!html_is_http(ref) && (ref[0] != '/' || base == NULL || !html_is_http(base)))
+	if (!url_is_http_str(ref) && (ref[0] != '/' || base == NULL || !url_is_http_str(base)))
 		return false;
-	if (url_resolve(html_is_http(ref) ? NULL : base, ref, &abs, NULL) != BB_OK)
+	if (url_resolve(url_is_http_str(ref) ? NULL : base, ref, &abs, NULL) != BB_OK)
 		return false;
 	len = strlen(abs);
-	if (html_is_http(abs) && len < outlen) {
+	if (url_is_http_str(abs) && len < outlen) {
 		memcpy(out, abs, len + 1);
 		ok = true;
 	}
@@ -537,16 +533,31 @@ static bool link_target(const char *base, const char *href, char *out, size_t ou
 	return ok;
 }
 
-/* The class tokens Mastodon keeps that a blog's HTML may carry. */
-static enum bb_rc class_put(struct buf *b, const xmlNode *n)
+/* The class tokens kept: from a blog's HTML those Mastodon keeps; from a
+ * reply's, also those of Mastodon's own mention and link markup
+ * (MASTODON.md §7.2), so a blog can style them. */
+static const char blog_classes[] = " mention hashtag ";
+static const char reply_classes[] = " mention hashtag h-card u-url invisible ellipsis ";
+
+/* Whether the token s[0..len) is one of list's words (list starts and
+ * ends with a space, one between words). */
+static bool word_in(const char *list, const char *s, size_t len)
+{
+	for (const char *w = list + 1; *w != '\0'; w += strcspn(w, " ") + 1)
+		if (strcspn(w, " ") == len && strncmp(w, s, len) == 0)
+			return true;
+	return false;
+}
+
+static enum bb_rc class_put(struct buf *b, const xmlNode *n, bool reply)
 {
 	const char *cls = attr(n, "class"), *sep = " class=\"";
+	const char *keep = reply ? reply_classes : blog_classes;
 	enum bb_rc rc = BB_OK;
 
 	for (size_t i = 0; cls != NULL && cls[i] != '\0' && rc == BB_OK;) {
 		size_t len = strcspn(cls + i, " \t\n\r\f");
-		if ((len == 7 && strncmp(cls + i, "mention", 7) == 0) ||
-		    (len == 7 && strncmp(cls + i, "hashtag", 7) == 0)) {
+		if (len > 0 && word_in(keep, cls + i, len)) {
 			rc = buf_puts(b, sep);
 			if (rc == BB_OK)
 				rc = buf_append(b, cls + i, len);
@@ -585,9 +596,9 @@ static enum bb_rc open_inline(struct reducer *r, const xmlNode *n, const struct 
 		if (rc == BB_OK && rule->kind == EL_A)
 			rc = html_escape(r->out, href, true);
 		if (rc == BB_OK && rule->kind == EL_A)
-			rc = buf_puts(r->out, "\"");
+			rc = buf_puts(r->out, r->reply ? "\" rel=\"nofollow noopener ugc\"" : "\"");
 		if (rc == BB_OK)
-			rc = class_put(r->out, n);
+			rc = class_put(r->out, n, r->reply);
 		if (rc == BB_OK)
 			rc = buf_puts(r->out, ">");
 	}
@@ -618,6 +629,23 @@ static enum bb_rc open_block(struct reducer *r, const xmlNode *n, const struct e
 	return push_tag(r, n, rule->open, rule->close, inner, true);
 }
 
+/* Whether alt is a custom emoji's ":shortcode:" (FEP-9098; Mastodon's
+ * shortcodes are [a-zA-Z0-9_]{2,}, Misskey's also take + and -): such an
+ * <img> in a reply becomes its text. */
+static bool emoji_alt(const char *alt)
+{
+	size_t len = alt ? strlen(alt) : 0;
+
+	if (len < 3 || len > 102 || alt[0] != ':' || alt[len - 1] != ':')
+		return false;
+	for (size_t i = 1; i + 1 < len; i++)
+		if (!((alt[i] >= 'a' && alt[i] <= 'z') || (alt[i] >= 'A' && alt[i] <= 'Z') ||
+		      (alt[i] >= '0' && alt[i] <= '9') || alt[i] == '_' || alt[i] == '+' ||
+		      alt[i] == '-'))
+			return false;
+	return true;
+}
+
 /* Starts node n; *down when its children are to be walked. */
 static enum bb_rc enter(struct reducer *r, const xmlNode *n, bool *down)
 {
@@ -630,6 +658,8 @@ static enum bb_rc enter(struct reducer *r, const xmlNode *n, bool *down)
 		return BB_OK;
 	rule = el_rule(n);
 	*down = rule->kind != EL_DROP && rule->kind != EL_BR;
+	if (r->reply && strcmp((const char *)n->name, "img") == 0 && emoji_alt(attr(n, "alt")))
+		return text(r, attr(n, "alt"));
 	if (r->plain) {
 		if (is_block(rule->kind) || rule->kind == EL_BR)
 			r->pending_space = true;
@@ -726,11 +756,12 @@ static void quiet_generic(void *arg, const char *fmt, ...)
 }
 
 /* Appends html reduced to out (at most max_bytes bytes, and max_chars
- * characters of text); plain: text only, escaped.  *visible tells whether
- * any text showed.  Quiet: the parser's complaints about the blog's HTML
- * go nowhere (this thread's handlers are put back afterwards). */
-enum bb_rc html_reduce(const char *html, const char *base, size_t max_bytes, size_t max_chars,
-		       bool plain, struct buf *out, bool *visible)
+ * characters of text); plain: text only, escaped; reply: a reply's rules.
+ * *visible tells whether any text showed.  Quiet: the parser's complaints
+ * about the HTML go nowhere (this thread's handlers are put back
+ * afterwards). */
+static enum bb_rc reduce(const char *html, const char *base, size_t max_bytes, size_t max_chars,
+			 bool plain, bool reply, struct buf *out, bool *visible)
 {
 	xmlStructuredErrorFunc old_serror = xmlStructuredError;
 	xmlGenericErrorFunc old_generic = xmlGenericError;
@@ -764,6 +795,7 @@ enum bb_rc html_reduce(const char *html, const char *base, size_t max_bytes, siz
 	r->soft = out->len + max_bytes - HTML_CLOSE_RESERVE;
 	r->chars_left = max_chars;
 	r->plain = plain;
+	r->reply = reply;
 	rc = walk(r, doc);
 	*visible = r->vis > 0;
 out:
@@ -773,4 +805,16 @@ out:
 	xmlSetStructuredErrorFunc(old_sctx, old_serror);
 	xmlSetGenericErrorFunc(old_gctx, old_generic);
 	return rc;
+}
+
+enum bb_rc html_reduce(const char *html, const char *base, size_t max_bytes, size_t max_chars,
+		       bool plain, struct buf *out, bool *visible)
+{
+	return reduce(html, base, max_bytes, max_chars, plain, false, out, visible);
+}
+
+enum bb_rc html_reduce_reply(const char *html, const char *base, size_t max_bytes,
+			     struct buf *out, bool *visible)
+{
+	return reduce(html, base, max_bytes, SIZE_MAX, false, true, out, visible);
 }

@@ -57,6 +57,18 @@
 enum bb_rc html_reduce(const char *html, const char *base, size_t max_bytes, size_t max_chars,
 		       bool plain, struct buf *out, bool *visible) BB_MUST_CHECK;
 
+/* html_reduce (no character budget, not plain) for the HTML of a reply
+ * from the fediverse, with three differences: every link also gets
+ * rel="nofollow noopener ugc"; an <a> or <span> keeps the classes of
+ * Mastodon's mention, hashtag and link markup (h-card, u-url, mention,
+ * hashtag, invisible, ellipsis); an <img> whose alt is a custom emoji's
+ * ":shortcode:" becomes that text (any other image is dropped as
+ * always).  base: the reply's id, against which "/path" links resolve.
+ * The byte budget cuts, as html_reduce documents, at whole elements and
+ * characters. */
+enum bb_rc html_reduce_reply(const char *html, const char *base, size_t max_bytes,
+			     struct buf *out, bool *visible) BB_MUST_CHECK;
+
 /* Appends s[0..n) as HTML text to b: & < > (and " when attr, for an
  * attribute value in double quotes) escaped, invalid UTF-8 replaced by
  * U+FFFD, at most max_chars characters (SIZE_MAX: all), "…" after a cut.
@@ -72,9 +84,5 @@ enum bb_rc html_escape(struct buf *b, const char *s, bool attr) BB_MUST_CHECK;
  * (overlong forms, surrogates and values past U+10FFFF are not): the test
  * html_escape_cut replaces by. */
 size_t html_utf8_decode(const char *s, size_t n, uint32_t *cp);
-
-/* True when url starts with "http://" or "https://", in any case: the only
- * absolute links html_reduce keeps. */
-bool html_is_http(const char *url);
 
 #endif

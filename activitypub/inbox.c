@@ -23,6 +23,8 @@ void inbox_verified_clear(struct inbox_verified *v)
 {
 	ap_activity_free(&v->act);
 	store_actor_clear(&v->signer);
+	json_decref(v->object);
+	v->object = NULL;
 	v->ignore = false;
 }
 
@@ -92,6 +94,60 @@ static enum bb_rc sender_troubled(struct store *st, const struct store_actor *si
 		if (rc != BB_OK)
 			return rc;
 	}
+	return BB_OK;
+}
+
+static bool self_activity(const struct ap_activity *a);
+
+/* The author writes again: a cached actor over a day old (any age when
+ * force: it announced a change of its own) is fetched afresh (by the key
+ * it signed with, so the key stays the one that verified), for the name
+ * and avatar shown under its comments.  A failure keeps the old copy. */
+static void actor_refresh(struct store *st, const struct inbox_env *env, time_t now,
+			  struct store_actor *signer, bool force)
+{
+	struct store_actor fresh = {0};
+	struct err ce = {0};
+
+	if (!force && now - signer->fetched_at < INBOX_ACTOR_REFRESH_S)
+		return;
+	if (remote_key_fetch(env->fetch, signer->key_id, now, &fresh, &ce) != BB_OK ||
+	    strcmp(fresh.id, signer->id) != 0) {
+		log_info("keeping the cached copy of %s: %s", signer->id, ce.msg);
+		store_actor_clear(&fresh);
+		return;
+	}
+	if (store_actor_put(st, &fresh, &ce) != BB_OK)
+		log_warn("cannot cache actor %s: %s", fresh.id, ce.msg);
+	store_actor_clear(signer);
+	*signer = fresh;
+}
+
+/* The copy of a Create's or Update's note to believe (comments_resolve),
+ * on this thread, before the writer's transaction.  No copy that can be
+ * believed: the activity is acknowledged and ignored; the origin out of
+ * reach for now: BB_ERR_TEMPFAIL, for the sender to retry. */
+static enum bb_rc resolve_object(struct store *st, const struct inbox_env *env, time_t now,
+				 struct inbox_verified *v, struct err *e)
+{
+	struct err ce = {0};
+	enum bb_rc rc;
+
+	rc = comments_resolve(env->fetch, &v->act, &v->object, &ce);
+	if (rc == BB_ERR_TEMPFAIL || rc == BB_ERR_NOMEM) {
+		*e = ce;
+		return rc;
+	}
+	if (rc != BB_OK) {
+		log_info("inbox: %s %s: object not believed: %s", v->act.type_name, v->act.id,
+			 ce.msg);
+		v->ignore = true;
+		return BB_OK;
+	}
+	if (v->object != NULL)
+		actor_refresh(st, env, now, &v->signer, false);
+	else if (v->act.type == AP_TYPE_UPDATE && self_activity(&v->act))
+		actor_refresh(st, env, now, &v->signer, true); /* Update(Person) */
 	return BB_OK;
 }
 
@@ -175,6 +231,8 @@ enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
 		goto out;
 	}
 	rc = sender_troubled(st, &out->signer, &out->revive, e);
+	if (rc == BB_OK)
+		rc = resolve_object(st, env, now, out, e);
 out:
 	httpsig_free(sig);
 	if (rc != BB_OK)
@@ -326,6 +384,53 @@ static enum bb_rc host_alive(struct store *st, const struct store_actor *signer,
 	return BB_OK;
 }
 
+/* The comments' part of an activity (comments.h). */
+static enum bb_rc apply_comments(struct store *st, const struct inbox_env *env,
+				 const struct inbox_verified *v, time_t now, struct err *e)
+{
+	struct comments_env cenv = {env->site, env->blocked_domains, env->moderation};
+
+	return comments_apply(st, &cenv, &v->act, v->object, v->signer.inbox, now, e);
+}
+
+static enum bb_rc apply_follow_v(struct store *st, const struct inbox_env *env,
+				 const struct inbox_verified *v, time_t now, struct err *e)
+{
+	return apply_follow(st, env, v, now, e);
+}
+
+/* An Undo: of a Follow, or of a Like or Announce (an Undo naming a bare
+ * id may be either: both are tried, each only the actor's own). */
+static enum bb_rc apply_undo_v(struct store *st, const struct inbox_env *env,
+			       const struct inbox_verified *v, time_t now, struct err *e)
+{
+	enum bb_rc rc = apply_undo(st, env, &v->act, e);
+
+	return rc == BB_OK ? apply_comments(st, env, v, now, e) : rc;
+}
+
+/* A Delete: of the follower's actor, and of comments (its or one). */
+static enum bb_rc apply_delete_v(struct store *st, const struct inbox_env *env,
+				 const struct inbox_verified *v, time_t now, struct err *e)
+{
+	enum bb_rc rc = apply_delete(st, &v->act, e);
+
+	return rc == BB_OK ? apply_comments(st, env, v, now, e) : rc;
+}
+
+typedef enum bb_rc (*inbox_apply_fn)(struct store *st, const struct inbox_env *env,
+				     const struct inbox_verified *v, time_t now, struct err *e);
+
+static const struct {
+	enum ap_type type;
+	inbox_apply_fn fn;
+} appliers[] = {
+    {AP_TYPE_FOLLOW, apply_follow_v},  {AP_TYPE_UNDO, apply_undo_v},
+    {AP_TYPE_DELETE, apply_delete_v},  {AP_TYPE_CREATE, apply_comments},
+    {AP_TYPE_UPDATE, apply_comments},  {AP_TYPE_LIKE, apply_comments},
+    {AP_TYPE_ANNOUNCE, apply_comments}, {AP_TYPE_QUOTE_REQUEST, apply_comments},
+};
+
 enum bb_rc inbox_apply(struct store *st, const struct inbox_env *env,
 		       const struct inbox_verified *v, time_t now, struct err *e)
 {
@@ -342,10 +447,8 @@ enum bb_rc inbox_apply(struct store *st, const struct inbox_env *env,
 		if (rc != BB_OK)
 			return rc;
 	}
-	switch (v->act.type) {
-	case AP_TYPE_FOLLOW: return apply_follow(st, env, v, now, e);
-	case AP_TYPE_UNDO: return apply_undo(st, env, &v->act, e);
-	case AP_TYPE_DELETE: return apply_delete(st, &v->act, e);
-	default: return BB_OK;
-	}
+	for (size_t i = 0; i < sizeof(appliers) / sizeof(appliers[0]); i++)
+		if (appliers[i].type == v->act.type)
+			return appliers[i].fn(st, env, v, now, e);
+	return BB_OK;
 }

@@ -7,17 +7,23 @@
  *    refetched once on failure for key rotation), the activity parsed into
  *    a typed struct, and its `actor` equal to the key's owner.  Nothing is
  *    stored but the remote actor cache.
+ *    For a Create or Update, the copy of its object to believe is settled
+ *    here too (comments_resolve, which may fetch it from its origin), and
+ *    the sender's cached actor document is refreshed when over a day old
+ *    (at once on an Update of the actor itself).
  * 2. inbox_apply, inside the caller's transaction: replays are no-ops
  *    (activity ids are recorded); Follow stores the follower and queues a
  *    signed Accept (a Reject for blocked domains); Undo(Follow) and Delete
- *    of the follower's actor remove it; everything else is acknowledged
- *    and ignored.  Which inbox (personal or shared) was used does not
+ *    of the follower's actor remove it; replies, their edits and deletes,
+ *    likes, boosts, quotes and their Undo go to comments_apply
+ *    (comments.h); everything else is acknowledged and ignored.  Which inbox (personal or shared) was used does not
  *    matter, nor whether our actor is in to/cc.
  */
 #ifndef BB_INBOX_H
 #define BB_INBOX_H
 
 #include "activity.h"
+#include "comments.h"
 #include "err.h"
 #include "fetch.h"
 #include "httpsig.h"
@@ -32,6 +38,7 @@ struct inbox_env {
 	const struct fetch_config *fetch;
 	char *const *blocked_domains; /* for url_host_blocked; may be NULL */
 	struct pubkey_cache *keys;    /* parsed remote keys; may be NULL */
+	enum comments_moderation moderation; /* [comments] moderation */
 };
 
 struct inbox_verified {
@@ -39,7 +46,12 @@ struct inbox_verified {
 	struct store_actor signer;
 	bool ignore; /* acknowledged without effect (e.g. an unknown actor's self-delete) */
 	bool revive; /* deliveries to the sender's server were failing: they resume */
+	json_t *object; /* a Create's or Update's note as believed (comments_resolve), or NULL */
 };
+
+/* How old a cached actor may be when it writes again before it is
+ * fetched afresh (its name and avatar shown under its comments). */
+#define INBOX_ACTOR_REFRESH_S (24 * 3600)
 
 /* Verifies m.  BB_OK with *out filled (clear with inbox_verified_clear);
  * BB_ERR_AUTH (401) for a missing, malformed or failing signature or an

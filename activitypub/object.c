@@ -13,6 +13,7 @@
  * own, as in §6.7.
  */
 #include "object.h"
+#include "url.h"
 #include "buf.h"
 #include "html.h"
 #include "render.h"
@@ -169,7 +170,7 @@ static char *tag_href(const char *tmpl, const char *category)
 	size_t mark;
 	enum bb_rc rc = BB_OK;
 
-	if (tmpl == NULL || !html_is_http(tmpl))
+	if (tmpl == NULL || !url_is_http_str(tmpl))
 		return NULL;
 	buf_init(&b, TAG_HREF_MAX);
 	while (rc == BB_OK && (at = strstr(tmpl, "{slug}")) != NULL) {
@@ -376,7 +377,7 @@ static json_t *attachments(const struct post *p)
 		const char *mt = im->media_type && im->media_type[0] ? im->media_type : NULL;
 		json_t *a;
 
-		if (im->url == NULL || !html_is_http(im->url))
+		if (im->url == NULL || !url_is_http_str(im->url))
 			continue;
 		mt = mt ? mt : ap_image_media_type(im->url);
 		a = json_object();
@@ -431,10 +432,17 @@ static json_t *lang_map(const char *lang, const char *text)
 	return m;
 }
 
+/* The ActivityStreams context, with the terms it lacks: Hashtag and
+ * sensitive, and GoToSocial's interaction policy terms (as Mastodon 4.5
+ * writes them) for interactionPolicy. */
 static json_t *object_context(void)
 {
-	return json_pack("[s,{s:s,s:s}]", AP_CONTEXT_AS, "Hashtag", "as:Hashtag", "sensitive",
-			 "as:sensitive");
+	return json_pack("[s,{s:s,s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:s}}]", AP_CONTEXT_AS,
+			 "Hashtag", "as:Hashtag", "sensitive", "as:sensitive", "gts",
+			 "https://gotosocial.org/ns#", "interactionPolicy", "@id",
+			 "gts:interactionPolicy", "@type", "@id", "canQuote", "@id", "gts:canQuote",
+			 "@type", "@id", "automaticApproval", "@id", "gts:automaticApproval", "@type",
+			 "@id");
 }
 
 /* Fills o with the fields after `type`, in the order of MASTODON.md §6.7. */
@@ -478,6 +486,12 @@ static int object_fields(json_t *o, const struct ap_site *site, const struct obj
 		bad = put(o, "attachment", json_incref(att));
 	if (!bad && (size_t)snprintf(replies, sizeof(replies), "%s/replies", id) < sizeof(replies))
 		bad = put(o, "replies", json_string(replies));
+	/* Anyone may quote a blog post, approved at once (FEP-044f): else
+	 * Mastodon 4.5+ leaves quotes of it pending (status_parser.rb:126-136,
+	 * MASTODON.md §6.8). */
+	if (!bad)
+		bad = put(o, "interactionPolicy", json_pack("{s:{s:[s]}}", "canQuote",
+							    "automaticApproval", AP_PUBLIC));
 	json_decref(att);
 	buf_free(&name);
 	return bad;

@@ -42,6 +42,9 @@ struct actor_doc {
 	const char *inbox;
 	const char *shared_inbox; /* NULL when none */
 	const char *username;     /* preferredUsername, NULL when none */
+	const char *name;         /* display name, NULL when none */
+	const char *avatar;       /* icon URL, NULL when none */
+	const char *profile;      /* url (the profile page), NULL when none */
 	json_t *keys[REMOTE_KEYS_MAX];
 	size_t nkeys;
 };
@@ -233,6 +236,36 @@ out:
 	return rc;
 }
 
+/* The http(s) URL a link-valued member v gives: a string, an object
+ * (Image, Link) with a string `url` or `href`, or the first of an array
+ * of those that gives one; NULL otherwise.  For an actor's icon and
+ * profile url, and a reply's url. */
+static const char *link_href(const json_t *v)
+{
+	const json_t *item;
+	size_t i;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, item) {
+			const char *s = link_href(json_is_array(item) ? NULL : item);
+			if (s != NULL)
+				return s;
+			if (i + 1 == REMOTE_KEYS_MAX)
+				break;
+		}
+		return NULL;
+	}
+	if (json_is_object(v)) {
+		const char *s = str_member(v, "url");
+		if (s == NULL)
+			s = str_member(v, "href");
+		if (s == NULL && json_is_object(json_object_get(v, "url")))
+			s = str_member(json_object_get(v, "url"), "href");
+		return is_http_url(s) ? s : NULL;
+	}
+	return is_http_url(json_string_value(v)) ? json_string_value(v) : NULL;
+}
+
 /* Checks root (taken, freed with a) as the actor document fetched from
  * url. */
 static enum bb_rc actor_parse(json_t *root, const char *url, struct actor_doc *a,
@@ -261,6 +294,9 @@ static enum bb_rc actor_parse(json_t *root, const char *url, struct actor_doc *a
 	if (!is_http_url(a->shared_inbox))
 		a->shared_inbox = NULL;
 	a->username = str_member(root, "preferredUsername");
+	a->name = str_member(root, "name");
+	a->avatar = link_href(json_object_get(root, "icon"));
+	a->profile = link_href(json_object_get(root, "url"));
 	pk = json_object_get(root, "publicKey");
 	if (json_is_object(pk))
 		a->keys[a->nkeys++] = (json_t *)pk;
@@ -459,6 +495,20 @@ out:
 
 /* ---- the two entry points ----------------------------------------------- */
 
+/* The length of the longest prefix of s within max bytes that does not
+ * end inside a UTF-8 sequence. */
+static size_t utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return n;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
 /* Fills out from a, the key and its PEM. */
 static enum bb_rc actor_fill(const struct fetch_config *cfg, const struct actor_doc *a,
 			     const char *key_id, const char *pem, time_t now,
@@ -472,8 +522,14 @@ static enum bb_rc actor_fill(const struct fetch_config *cfg, const struct actor_
 	out->key_id = strdup(key_id);
 	out->public_key_pem = strdup(pem);
 	out->fetched_at = now;
+	/* Display strings bounded: a name is text for a page, not a payload. */
+	out->name = a->name ? strndup(a->name, utf8_prefix(a->name, REMOTE_NAME_MAX)) : NULL;
+	out->avatar = a->avatar && strlen(a->avatar) <= FETCH_URL_MAX ? strdup(a->avatar) : NULL;
+	out->url = a->profile && strlen(a->profile) <= FETCH_URL_MAX ? strdup(a->profile) : NULL;
 	if (out->id == NULL || out->inbox == NULL || (a->shared_inbox && !out->shared_inbox) ||
-	    out->key_id == NULL || out->public_key_pem == NULL)
+	    out->key_id == NULL || out->public_key_pem == NULL || (a->name && !out->name) ||
+	    (out->avatar == NULL && a->avatar && strlen(a->avatar) <= FETCH_URL_MAX) ||
+	    (out->url == NULL && a->profile && strlen(a->profile) <= FETCH_URL_MAX))
 		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 	else
 		rc = webfinger_handle(cfg, a, &out->handle, e);
@@ -593,4 +649,34 @@ out:
 	json_decref(key_root);
 	actor_doc_free(&a);
 	return rc;
+}
+
+enum bb_rc remote_object_fetch(const struct fetch_config *cfg, const char *id, json_t **out,
+			       struct err *e)
+{
+	const char *as = AP_CONTEXT_AS, *got;
+	json_t *root = NULL;
+	enum bb_rc rc;
+
+	*out = NULL;
+	if (id == NULL || !fetch_url_allowed(id, cfg->allow_private))
+		return err_set(e, BB_ERR_UNSAFE, "refusing to fetch object '%.200s'",
+			       id ? id : "(null)");
+	rc = doc_fetch(cfg, id, &root, e);
+	if (rc != BB_OK)
+		return rc;
+	/* What the origin serves speaks for the id only when it is that id
+	 * (Mastodon: dereferencer.rb:42-59). */
+	got = str_member(root, "id");
+	if (!member_has(root, "@context", &as, 1))
+		rc = err_set(e, BB_ERR_INVALID, "%.200s: unsupported JSON-LD context", id);
+	else if (got == NULL || strcmp(got, id) != 0)
+		rc = err_set(e, BB_ERR_AUTH, "fetched URI %.200s has wrong id %.200s", id,
+			     got ? got : "(none)");
+	if (rc != BB_OK) {
+		json_decref(root);
+		return rc;
+	}
+	*out = root;
+	return BB_OK;
 }

@@ -33,14 +33,18 @@
 #include "fetch.h"
 #include "store.h"
 
+#include <jansson.h>
 #include <time.h>
 
 #define REMOTE_JSON_DEPTH_MAX 32 /* nesting of objects and arrays, the top one counting 1 */
 #define REMOTE_KEYS_MAX 10       /* publicKey entries looked at (Mastodon's limit) */
 #define REMOTE_USERNAME_MAX 128  /* preferredUsername bytes kept for a handle */
+#define REMOTE_NAME_MAX 256      /* display name bytes kept (cut at a character) */
 
 /* Fetches and checks the actor owning key_id; fills *out (clear it with
- * store_actor_clear) with fetched_at = now.  BB_ERR_AUTH when the
+ * store_actor_clear) with fetched_at = now, and the actor's display name
+ * (at most REMOTE_NAME_MAX bytes), icon URL and profile url when it has
+ * them (http(s) only; an Image or Link object gives its url or href).  BB_ERR_AUTH when the
  * documents do not prove the key belongs to the actor; BB_ERR_NOTFOUND for
  * 404/410; BB_ERR_TEMPFAIL for network failures, 5xx and 429; BB_ERR_INVALID
  * for malformed documents (a wrong Content-Type, other statuses, a bad
@@ -55,5 +59,14 @@ enum bb_rc remote_key_fetch(const struct fetch_config *cfg, const char *key_id, 
  * errors as remote_key_fetch. */
 enum bb_rc remote_actor_fetch(const struct fetch_config *cfg, const char *actor_id, time_t now,
 			      struct store_actor *out, struct err *e) BB_MUST_CHECK;
+
+/* Fetches the object whose id is id from its origin (a signed GET, the
+ * document rules above: an ActivityPub content type, the ActivityStreams
+ * @context, no redirect to another origin), for a reply whose copy in
+ * an activity cannot be trusted.  *out is the document (json_decref it);
+ * BB_ERR_AUTH when its `id` is not id; otherwise remote_key_fetch's
+ * errors. */
+enum bb_rc remote_object_fetch(const struct fetch_config *cfg, const char *id, json_t **out,
+			       struct err *e) BB_MUST_CHECK;
 
 #endif

@@ -81,6 +81,9 @@ enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
 	app->inbox.site = &app->site;
 	app->inbox.fetch = &app->fetch;
 	app->inbox.blocked_domains = cfg->blocked_domains;
+	app->inbox.moderation = cfg->moderation == CONFIG_MODERATION_AUTO    ? COMMENTS_MODERATION_AUTO
+				: cfg->moderation == CONFIG_MODERATION_KNOWN ? COMMENTS_MODERATION_KNOWN
+									     : COMMENTS_MODERATION_MANUAL;
 	app->inbox.keys = pubkey_cache_new();
 	if (app->inbox.keys == NULL) {
 		rc = err_set(e, BB_ERR_NOMEM, "out of memory");

@@ -30,7 +30,10 @@ static const struct config_enum_value object_types[] = {
 static const struct config_enum_value note_contents[] = {
     {"full", CONFIG_NOTE_FULL}, {"excerpt", CONFIG_NOTE_EXCERPT}, {NULL, 0}};
 static const struct config_enum_value moderations[] = {
-    {"manual", CONFIG_MODERATION_MANUAL}, {"auto", CONFIG_MODERATION_AUTO}, {NULL, 0}};
+    {"manual", CONFIG_MODERATION_MANUAL},
+    {"known", CONFIG_MODERATION_KNOWN},
+    {"auto", CONFIG_MODERATION_AUTO},
+    {NULL, 0}};
 
 #define AT(field) .offset = offsetof(struct config, field)
 

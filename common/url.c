@@ -7,21 +7,17 @@
  * IDN: curl's own conversion (CURLU_PUNYCODE, 7.88) calls libidn2's
  * idn2_lookup_ul, which reads the name in the locale's charset: in the C
  * locale a server runs in, every non-ASCII name fails.  So libidn2 is
- * called directly on the UTF-8 bytes when it was found at build time
- * (BB_HAVE_IDN2); curl's conversion is the fallback.
+ * called directly, on the UTF-8 bytes.
  */
 #include "url.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <pthread.h>
+#include <idn2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#ifdef BB_HAVE_IDN2
-#include <idn2.h>
-#endif
 
 /* ---- form ------------------------------------------------------------- */
 
@@ -49,40 +45,6 @@ static enum bb_rc form_check(const char *s, struct err *e)
 
 /* ---- the canonical host ---------------------------------------------- */
 
-#ifndef BB_HAVE_IDN2
-static pthread_once_t idn_once = PTHREAD_ONCE_INIT;
-static bool idn_curl;
-
-/* Whether curl converts a known name here (built with IDN, and a locale
- * where its conversion works): asked once. */
-static void idn_probe(void)
-{
-	const curl_version_info_data *d = curl_version_info(CURLVERSION_NOW);
-	CURLU *u;
-	char *ace = NULL;
-
-	if (d == NULL || (d->features & CURL_VERSION_IDN) == 0 || (u = curl_url()) == NULL)
-		return;
-	idn_curl = curl_url_set(u, CURLUPART_URL,
-				"https://b\xc3\xbc"
-				"cher.example/",
-				0) == CURLUE_OK &&
-		   curl_url_get(u, CURLUPART_HOST, &ace, CURLU_PUNYCODE) == CURLUE_OK &&
-		   strcmp(ace, "xn--bcher-kva.example") == 0;
-	curl_free(ace);
-	curl_url_cleanup(u);
-}
-#endif
-
-bool url_idn_supported(void)
-{
-#ifdef BB_HAVE_IDN2
-	return true;
-#else
-	return pthread_once(&idn_once, idn_probe) == 0 && idn_curl;
-#endif
-}
-
 static bool is_ascii(const char *s)
 {
 	for (; *s; s++)
@@ -91,41 +53,25 @@ static bool is_ascii(const char *s)
 	return true;
 }
 
-/* Copies the ASCII form of the non-ASCII host name (UTF-8) of u into out
+/* Copies the ASCII form of the non-ASCII host name (UTF-8) host into out
  * (n bytes). */
-static enum bb_rc host_idn(CURLU *u, const char *host, char *out, size_t n, struct err *e)
+static enum bb_rc host_idn(const char *host, char *out, size_t n, struct err *e)
 {
 	char *ace = NULL;
 	enum bb_rc rc = BB_OK;
 
-#ifdef BB_HAVE_IDN2
-	(void)u;
 	/* UTS 46 mapping (case folding, NFC) then IDNA2008, as browsers. */
 	if (idn2_to_ascii_8z(host, &ace, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK) {
 		rc = err_set(e, BB_ERR_INVALID, "host '%.200s' is not a valid IDN", host);
 		goto out;
 	}
-#else
-	if (!url_idn_supported()) {
-		rc = err_set(e, BB_ERR_INVALID, "host '%.200s': no IDN support", host);
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_HOST, &ace, CURLU_PUNYCODE) != CURLUE_OK) {
-		rc = err_set(e, BB_ERR_INVALID, "host '%.200s' is not a valid IDN", host);
-		goto out;
-	}
-#endif
 	if (strlen(ace) >= n) {
 		rc = err_set(e, BB_ERR_LIMIT, "host longer than %d bytes", URL_HOST_MAX);
 		goto out;
 	}
 	memcpy(out, ace, strlen(ace) + 1);
 out:
-#ifdef BB_HAVE_IDN2
 	free(ace);
-#else
-	curl_free(ace);
-#endif
 	return rc;
 }
 
@@ -194,7 +140,7 @@ static enum bb_rc host_get(CURLU *u, char *out, struct err *e)
 		goto out;
 	}
 	if (!is_ascii(host)) {
-		rc = host_idn(u, host, out, URL_HOST_MAX + 1, e);
+		rc = host_idn(host, out, URL_HOST_MAX + 1, e);
 	} else if (strlen(host) > URL_HOST_MAX + 1) { /* + 1: a trailing dot */
 		rc = err_set(e, BB_ERR_LIMIT, "host longer than %d bytes", URL_HOST_MAX);
 	} else {
@@ -331,6 +277,13 @@ out:
 bool url_is_http(const struct url *u)
 {
 	return strcmp(u->scheme, "https") == 0 || strcmp(u->scheme, "http") == 0;
+}
+
+bool url_is_http_str(const char *s)
+{
+	struct url u;
+
+	return s != NULL && url_parse(s, 0, &u, NULL) == BB_OK && url_is_http(&u);
 }
 
 void url_host_port(const struct url *u, char out[URL_HOST_KEY_MAX + 1])

@@ -12,8 +12,7 @@
  * - lower case; percent-escapes in the host decoded (by curl); only
  *   letters, digits, '-' and '_' in non-empty labels;
  * - an internationalized name in its ASCII (punycode, IDNA2008/UTS 46)
- *   form; when no IDN support is available, a non-ASCII host is refused
- *   rather than kept in a second spelling;
+ *   form (libidn2);
  * - one trailing dot dropped: "h.example." names the same host as
  *   "h.example" (the DNS root), so both are "h.example";
  * - an IPv6 literal in brackets, in its RFC 5952 text form ("[::1]"); a
@@ -59,13 +58,16 @@ struct url {
 /* Parses s, an absolute "scheme://authority[/path][?query][#fragment]" URL
  * of any scheme, into *out (flags: enum url_flag).  BB_ERR_INVALID when s
  * is not such a URL (no "://", an empty authority, spaces or control
- * bytes, a bad host or port, a zone id, a non-ASCII host without IDN
- * support); BB_ERR_LIMIT when s is over URL_MAX bytes or the host over
+ * bytes, a bad host or port, a zone id, a host that is not a valid IDN); BB_ERR_LIMIT when s is over URL_MAX bytes or the host over
  * URL_HOST_MAX; BB_ERR_NOMEM.  *out is unspecified on failure. */
 enum bb_rc url_parse(const char *s, unsigned flags, struct url *out, struct err *e) BB_MUST_CHECK;
 
 /* Whether u's scheme is http or https. */
 bool url_is_http(const struct url *u);
+
+/* Whether s (NULL: false) is an absolute http(s) URL as url_parse reads
+ * it: the one test of "is this a web URL" for ids, links and images. */
+bool url_is_http_str(const char *s);
 
 /* u's host with its port when that is not the default: "h.example",
  * "h.example:8443", "[::1]:8080" — the form of a Host header, RFC 9421's
@@ -109,8 +111,5 @@ enum bb_rc url_resolve(const char *base, const char *ref, char **out, struct err
  * list of lower-case ASCII domains, or NULL for none. */
 bool url_host_blocked(char *const *blocked, const char *host);
 
-/* Whether internationalized host names can be converted (libidn2, or a
- * libcurl built with IDN support); without it url_parse refuses them. */
-bool url_idn_supported(void);
 
 #endif

@@ -124,12 +124,17 @@ struct store_actor {
 	char *key_id;         /* the key this actor signs with */
 	char *public_key_pem;
 	time_t fetched_at;
+	char *name;   /* display name; NULL when none */
+	char *avatar; /* icon URL; NULL when none */
+	char *url;    /* profile page URL; NULL when none */
 };
 
 void store_actor_clear(struct store_actor *a);
 
 /* Inserts or replaces the cached actor (keyed by id; key_id is unique too:
- * a key moving to another actor replaces the old row). */
+ * a key moving to another actor replaces the old row).  When the name,
+ * handle, avatar or profile URL of an actor with comments changes, the
+ * comments version of each post they commented on moves on. */
 enum bb_rc store_actor_put(struct store *st, const struct store_actor *a, struct err *e)
     BB_MUST_CHECK;
 
@@ -358,6 +363,202 @@ enum bb_rc store_meta_set(struct store *st, const char *key, const char *value, 
  * transaction; *removed (may be NULL) counts the rows. */
 enum bb_rc store_prune(struct store *st, time_t now, int64_t *removed, struct err *e)
     BB_MUST_CHECK;
+
+/* ---- comments and reactions ------------------------------------------
+ * Replies from the fediverse to the blog's posts, kept per post (a posts
+ * rowid) and keyed by their ActivityPub id.  A comment's row is never
+ * removed: a deleted one keeps its id and status `deleted` so that a
+ * replayed Create cannot bring it back.  Reactions (likes, boosts,
+ * quotes) are kept per post with who and when.  Every function that
+ * changes what a post's comments or reactions look like moves that
+ * post's comments version on (store_post_comments_version), so a caller
+ * may cache a rendering under it. */
+enum store_comment_status {
+	STORE_COMMENT_PENDING,  /* waiting for the admin */
+	STORE_COMMENT_APPROVED, /* shown under the post */
+	STORE_COMMENT_REJECTED, /* refused by the admin */
+	STORE_COMMENT_PRIVATE,  /* followers-only or direct: for the admin only */
+	STORE_COMMENT_DELETED,  /* deleted by its author or the admin: final */
+};
+#define STORE_COMMENT_STATUS_COUNT 5
+
+/* "pending", "approved", "rejected", "private", "deleted"; NULL for a
+ * value outside the enum. */
+const char *store_comment_status_name(enum store_comment_status s);
+/* The status a name (as store_comment_status_name writes it) stands for;
+ * false for any other string (NULL included). */
+bool store_comment_status_parse(const char *name, enum store_comment_status *out);
+
+/* A comment.  Strings are owned by the struct (store_comment_clear). */
+struct store_comment {
+	int64_t rowid;
+	char *ap_id;   /* the reply's ActivityPub id */
+	int64_t post;  /* posts rowid of the post it is under */
+	char *parent;  /* ap_id of the comment it answers; NULL: the post itself */
+	char *author;  /* actor id */
+	char *url;     /* the reply's page; NULL when none */
+	char *content; /* sanitized HTML */
+	enum store_comment_status status;
+	bool edited;
+	time_t published;
+	time_t updated; /* == published until edited */
+	time_t received;
+	/* From the remote actor cache when the comment is read (NULL when the
+	 * author is not cached, or has none); ignored by store_comment_add. */
+	char *author_name;
+	char *author_handle;
+	char *author_avatar;
+	char *author_url;
+};
+
+void store_comment_clear(struct store_comment *c);
+
+/* Stores a new comment (c->rowid and the author_* fields are ignored;
+ * updated 0 means published).  ap_id, author and content are required and
+ * status must be in the enum (else BB_ERR_INVALID); an unknown post is
+ * BB_ERR_NOTFOUND.  When ap_id is already stored, nothing changes and
+ * *is_new is false: a Create delivered twice, or replayed after a Delete,
+ * is one comment as it was. */
+enum bb_rc store_comment_add(struct store *st, const struct store_comment *c, bool *is_new,
+			     struct err *e) BB_MUST_CHECK;
+
+/* Fills *out (overwritten, not freed, first; clear it) with the comment
+ * whose ActivityPub id is ap_id, or BB_ERR_NOTFOUND (*out then empty). */
+enum bb_rc store_comment_get(struct store *st, const char *ap_id, struct store_comment *out,
+			     struct err *e) BB_MUST_CHECK;
+
+/* An edit by author: content and updated replaced, edited set, status
+ * kept, only when the comment is author's, not deleted, and updated is
+ * strictly newer than its stored updated; *applied says whether it was.
+ * An unknown ap_id is BB_OK with *applied false (an Update for a reply
+ * never stored changes nothing). */
+enum bb_rc store_comment_edit(struct store *st, const char *ap_id, const char *author,
+			      const char *content, time_t updated, bool *applied,
+			      struct err *e) BB_MUST_CHECK;
+
+/* Sets the status of a comment (the admin's approve, reject, delete; an
+ * author's Delete).  BB_ERR_NOTFOUND for an unknown ap_id; a deleted
+ * comment stays deleted (setting another status is BB_ERR_INVALID), as
+ * does a status outside the enum.  Setting the status it has is BB_OK. */
+enum bb_rc store_comment_status_set(struct store *st, const char *ap_id,
+				    enum store_comment_status status, struct err *e) BB_MUST_CHECK;
+
+/* Marks every comment by author deleted (an actor's Delete); *count (may
+ * be NULL) gets how many were not deleted before. */
+enum bb_rc store_comment_delete_by_author(struct store *st, const char *author, int64_t *count,
+					  struct err *e) BB_MUST_CHECK;
+
+/* Which comments a walk or a count covers.  statuses is a set of
+ * STORE_COMMENT_BIT(status) (0: every status); post a posts rowid (0: any
+ * post). */
+#define STORE_COMMENT_BIT(s) (1u << (unsigned)(s))
+struct store_comment_filter {
+	unsigned statuses;
+	int64_t post;
+	int64_t offset; /* rows skipped (walks only) */
+	int64_t limit;  /* at most this many (walks only; < 0: all) */
+};
+
+/* Walks the comments f selects (see "walks" above), oldest first (by
+ * published, then rowid), with the author_* fields filled. */
+typedef enum bb_rc (*store_comment_fn)(const struct store_comment *c, void *arg, struct err *e);
+enum bb_rc store_comment_each(struct store *st, const struct store_comment_filter *f,
+			      store_comment_fn fn, void *arg, struct err *e) BB_MUST_CHECK;
+
+/* How many comments f selects (offset and limit ignored). */
+enum bb_rc store_comment_count(struct store *st, const struct store_comment_filter *f,
+			       int64_t *out, struct err *e) BB_MUST_CHECK;
+
+/* Whether author has at least one approved comment (moderation `known`). */
+enum bb_rc store_author_has_approved(struct store *st, const char *author, bool *out,
+				     struct err *e) BB_MUST_CHECK;
+
+/* A number that changes whenever anything about the post's comments or
+ * reactions changes (a comment added, edited or given a status, a
+ * reaction added or removed, a commenter's cached name or avatar
+ * changed): 0 for a post with none ever.  Never goes back. */
+enum bb_rc store_post_comments_version(struct store *st, int64_t post, int64_t *out,
+				       struct err *e) BB_MUST_CHECK;
+
+enum store_reaction_type {
+	STORE_REACTION_LIKE,
+	STORE_REACTION_BOOST, /* an Announce */
+	STORE_REACTION_QUOTE, /* a post quoting ours; activity_id is that post's id */
+};
+#define STORE_REACTION_TYPE_COUNT 3
+
+/* "like", "boost", "quote"; NULL outside the enum. */
+const char *store_reaction_type_name(enum store_reaction_type t);
+
+/* A reaction.  Strings owned by the struct (store_reaction_clear). */
+struct store_reaction {
+	int64_t post;
+	enum store_reaction_type type;
+	char *actor;
+	char *activity_id; /* the Like or Announce, or the quoting post */
+	time_t published;
+};
+
+void store_reaction_clear(struct store_reaction *r);
+
+/* Stores a reaction to post.  A like or boost is one per actor and post: a
+ * second one (another activity id) changes nothing, *is_new false; a quote
+ * is one per quoting post (activity_id).  An unknown post is
+ * BB_ERR_NOTFOUND, a type outside the enum or a NULL actor or activity
+ * id BB_ERR_INVALID. */
+enum bb_rc store_reaction_add(struct store *st, int64_t post, enum store_reaction_type type,
+			      const char *actor, const char *activity_id, time_t published,
+			      bool *is_new, struct err *e) BB_MUST_CHECK;
+
+/* Removes the reaction made by activity_id when actor made it (an Undo):
+ * *removed (may be NULL) counts the rows, 0 when none matched, which
+ * is BB_OK.  An Undo by anyone else changes nothing. */
+enum bb_rc store_reaction_remove(struct store *st, const char *activity_id, const char *actor,
+				 int64_t *removed, struct err *e) BB_MUST_CHECK;
+
+/* Removes actor's reaction of type to post, whatever its activity id (an
+ * Undo whose Like has another id than the one stored); *removed as above. */
+enum bb_rc store_reaction_remove_kind(struct store *st, int64_t post,
+				      enum store_reaction_type type, const char *actor,
+				      int64_t *removed, struct err *e) BB_MUST_CHECK;
+
+/* Removes every reaction of actor (an actor's Delete); *removed as above. */
+enum bb_rc store_reaction_remove_by_actor(struct store *st, const char *actor, int64_t *removed,
+					  struct err *e) BB_MUST_CHECK;
+
+/* The reactions to post by type (each pointer may be NULL). */
+enum bb_rc store_reaction_counts(struct store *st, int64_t post, int64_t *likes,
+				 int64_t *boosts, int64_t *quotes, struct err *e) BB_MUST_CHECK;
+
+/* Walks the reactions to post (0: every post), oldest first (by
+ * published, then insertion). A walk: see above. */
+typedef enum bb_rc (*store_reaction_fn)(const struct store_reaction *r, void *arg,
+					struct err *e);
+enum bb_rc store_reaction_each(struct store *st, int64_t post, store_reaction_fn fn, void *arg,
+			       struct err *e) BB_MUST_CHECK;
+
+/* A post that mentions the blog but answers nothing of ours: kept for the
+ * admin.  Strings owned by the struct (store_mention_clear). */
+struct store_mention {
+	char *ap_id;
+	char *author;
+	char *content; /* sanitized HTML */
+	time_t published;
+	time_t received;
+};
+
+void store_mention_clear(struct store_mention *m);
+
+/* Stores a mention; the same ap_id twice is one (*is_new false).  ap_id,
+ * author and content are required (BB_ERR_INVALID). */
+enum bb_rc store_mention_add(struct store *st, const struct store_mention *m, bool *is_new,
+			     struct err *e) BB_MUST_CHECK;
+
+/* Walks the mentions newest first (by received, then insertion), `limit`
+ * after skipping `offset` (limit < 0: all).  A walk: see above. */
+typedef enum bb_rc (*store_mention_fn)(const struct store_mention *m, void *arg, struct err *e);
+enum bb_rc store_mention_each(struct store *st, int64_t offset, int64_t limit,
+			      store_mention_fn fn, void *arg, struct err *e) BB_MUST_CHECK;
 
 /* ---- the admin pages (store_admin.c) --------------------------------
  * Sessions of the admin pages, the store's block list, and the per-post

@@ -25,6 +25,9 @@ void store_actor_clear(struct store_actor *a)
 	free(a->handle);
 	free(a->key_id);
 	free(a->public_key_pem);
+	free(a->name);
+	free(a->avatar);
+	free(a->url);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -47,15 +50,30 @@ enum bb_rc store_actor_put(struct store *st, const struct store_actor *a, struct
 		     SQL_ARGS(SQL_TEXT(a->key_id), SQL_TEXT(a->id)), "replace actor key", e);
 	if (rc != BB_OK)
 		goto out;
+	/* What a comment shows of its author changed: the renderings of
+	 * the posts it commented on are stale (store_post_comments_version). */
+	rc = sql_run(st,
+		     "INSERT INTO comments_versions(post, version)"
+		     " SELECT DISTINCT post, 1 FROM comments WHERE author = ?1"
+		     " AND NOT EXISTS (SELECT 1 FROM actors WHERE id = ?1 AND handle IS ?2"
+		     " AND name IS ?3 AND avatar IS ?4 AND url IS ?5)"
+		     " ON CONFLICT(post) DO UPDATE SET version = version + 1",
+		     SQL_ARGS(SQL_TEXT(a->id), SQL_TEXT(a->handle), SQL_TEXT(a->name),
+			      SQL_TEXT(a->avatar), SQL_TEXT(a->url)),
+		     "note author change", e);
+	if (rc != BB_OK)
+		goto out;
 	rc = sql_run(st,
 		     "INSERT INTO actors(id, inbox, shared_inbox, handle, key_id, public_key_pem,"
-		     " fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		     " name, avatar, url, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 		     " ON CONFLICT(id) DO UPDATE SET inbox = excluded.inbox,"
 		     " shared_inbox = excluded.shared_inbox, handle = excluded.handle,"
 		     " key_id = excluded.key_id, public_key_pem = excluded.public_key_pem,"
+		     " name = excluded.name, avatar = excluded.avatar, url = excluded.url,"
 		     " fetched_at = excluded.fetched_at",
 		     SQL_ARGS(SQL_TEXT(a->id), SQL_TEXT(a->inbox), SQL_TEXT(a->shared_inbox),
 			      SQL_TEXT(a->handle), SQL_TEXT(a->key_id), SQL_TEXT(a->public_key_pem),
+			      SQL_TEXT(a->name), SQL_TEXT(a->avatar), SQL_TEXT(a->url),
 			      SQL_INT(a->fetched_at)),
 		     "store actor", e);
 out:
@@ -88,7 +106,9 @@ static enum bb_rc actor_read(struct store *st, const char *sql, const char *valu
 	if (!sql_column_dup(stmt, 0, &out->id) || !sql_column_dup(stmt, 1, &out->inbox) ||
 	    !sql_column_dup(stmt, 2, &out->shared_inbox) ||
 	    !sql_column_dup(stmt, 3, &out->handle) || !sql_column_dup(stmt, 4, &out->key_id) ||
-	    !sql_column_dup(stmt, 5, &out->public_key_pem)) {
+	    !sql_column_dup(stmt, 5, &out->public_key_pem) ||
+	    !sql_column_dup(stmt, 7, &out->name) || !sql_column_dup(stmt, 8, &out->avatar) ||
+	    !sql_column_dup(stmt, 9, &out->url)) {
 		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -100,7 +120,8 @@ out:
 	return rc;
 }
 
-#define ACTOR_COLUMNS "id, inbox, shared_inbox, handle, key_id, public_key_pem, fetched_at"
+#define ACTOR_COLUMNS                                                                              \
+	"id, inbox, shared_inbox, handle, key_id, public_key_pem, fetched_at, name, avatar, url"
 
 enum bb_rc store_actor_get(struct store *st, const char *id, struct store_actor *out, struct err *e)
 {

@@ -149,7 +149,61 @@ static const char *const migrations[] = {
 	"DELETE FROM hosts WHERE host IN (SELECT old FROM host_rekey);"
 	"DELETE FROM host_failures WHERE host IN (SELECT old FROM host_rekey);"
 	"DROP TABLE host_rekey;",
-	/* admin: sessions of the admin pages (by the hash of their id, never
+	/* 6: replies to the posts as comments, reactions, mentions, and the
+	 * authors' names and avatars in the actor cache.  comments.status
+	 * holds enum store_comment_status (0 pending, 1 approved, 2 rejected,
+	 * 3 private, 4 deleted); a row is never removed, so a replayed
+	 * Create finds its id.  comments_post serves the per-post walks in
+	 * their order, comments_author the `known` moderation check and an
+	 * actor's Delete.  reactions.type holds enum store_reaction_type (0
+	 * like, 1 boost, 2 quote): one like or boost per actor and post, one
+	 * quote per quoting post, each a partial unique index.
+	 * comments_versions counts changes per post (0 when no row). */
+	"CREATE TABLE comments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ap_id TEXT NOT NULL UNIQUE,"
+	"  post INTEGER NOT NULL REFERENCES posts(id),"
+	"  parent TEXT,"
+	"  author TEXT NOT NULL,"
+	"  url TEXT,"
+	"  content TEXT NOT NULL,"
+	"  status INTEGER NOT NULL,"
+	"  edited INTEGER NOT NULL DEFAULT 0,"
+	"  published INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  received INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX comments_post ON comments(post, published, id);"
+	"CREATE INDEX comments_author ON comments(author, status);"
+	"CREATE TABLE comments_versions ("
+	"  post INTEGER PRIMARY KEY REFERENCES posts(id),"
+	"  version INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE reactions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  post INTEGER NOT NULL REFERENCES posts(id),"
+	"  type INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  activity_id TEXT NOT NULL,"
+	"  published INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE UNIQUE INDEX reactions_one ON reactions(post, type, actor) WHERE type <> 2;"
+	"CREATE UNIQUE INDEX reactions_quote ON reactions(post, activity_id) WHERE type = 2;"
+	"CREATE INDEX reactions_activity ON reactions(activity_id);"
+	"CREATE INDEX reactions_actor ON reactions(actor);"
+	"CREATE TABLE mentions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ap_id TEXT NOT NULL UNIQUE,"
+	"  author TEXT NOT NULL,"
+	"  content TEXT NOT NULL,"
+	"  published INTEGER NOT NULL,"
+	"  received INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX mentions_received ON mentions(received, id);"
+	"ALTER TABLE actors ADD COLUMN name TEXT;"
+	"ALTER TABLE actors ADD COLUMN avatar TEXT;"
+	"ALTER TABLE actors ADD COLUMN url TEXT;",
+	/* 7: sessions of the admin pages (by the hash of their id, never
 	 * the id) and the block list kept in the store (kind 0 a domain, 1 an
 	 * actor id).  IF NOT EXISTS: a file rebuilt to an older version by
 	 * taking later steps back (the migration tests do) may keep them. */

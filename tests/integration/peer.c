@@ -41,6 +41,10 @@ struct peer {
 	size_t nactors;
 	struct peer_post **posts;
 	size_t nposts, cap;
+	/* Documents served at paths (peer_object_put): a note's origin. */
+	char *object_path[PEER_OBJECTS_MAX];
+	char *object_doc[PEER_OBJECTS_MAX];
+	size_t nobjects;
 };
 
 /* What one request accumulates between the daemon's calls. */
@@ -301,6 +305,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	atomic_fetch_add(&p->gets, 1);
 	if (strcmp(url, "/.well-known/webfinger") == 0)
 		return serve_webfinger(p, conn);
+	pthread_mutex_lock(&p->lock);
+	doc = NULL;
+	for (size_t i = 0; i < p->nobjects && doc == NULL; i++)
+		if (strcmp(p->object_path[i], url) == 0)
+			doc = strdup(p->object_doc[i]);
+	pthread_mutex_unlock(&p->lock);
+	if (doc != NULL) {
+		enum MHD_Result ret = respond(conn, 200, AP_TYPE, doc);
+		free(doc);
+		return ret;
+	}
 	if (strncmp(url, "/users/", 7) == 0 && (a = actor_named(p, url + 7, strlen(url + 7)))) {
 		enum MHD_Result ret = MHD_NO;
 		/* Copied under the lock: peer_actor_rekey may replace it. */
@@ -378,8 +393,39 @@ void peer_stop(struct peer *p)
 	for (size_t i = 0; i < p->nposts; i++)
 		post_free(p->posts[i]);
 	free(p->posts);
+	for (size_t i = 0; i < p->nobjects; i++) {
+		free(p->object_path[i]);
+		free(p->object_doc[i]);
+	}
 	pthread_mutex_destroy(&p->lock);
 	free(p);
+}
+
+bool peer_object_put(struct peer *p, const char *path, const char *doc)
+{
+	char *d = strdup(doc), *old = NULL;
+	bool ok = d != NULL;
+
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; ok && i < p->nobjects; i++) {
+		if (strcmp(p->object_path[i], path) == 0) {
+			old = p->object_doc[i];
+			p->object_doc[i] = d;
+			d = NULL;
+			break;
+		}
+	}
+	if (ok && d != NULL) {
+		ok = p->nobjects < PEER_OBJECTS_MAX &&
+		     (p->object_path[p->nobjects] = strdup(path)) != NULL;
+		if (ok)
+			p->object_doc[p->nobjects++] = d;
+		else
+			free(d);
+	}
+	pthread_mutex_unlock(&p->lock);
+	free(old);
+	return ok;
 }
 
 const char *peer_base(const struct peer *p)

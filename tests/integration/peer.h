@@ -34,6 +34,7 @@
 
 #define PEER_ACTORS_MAX 8
 #define PEER_URL_MAX 192
+#define PEER_OBJECTS_MAX 32 /* documents peer_object_put serves */
 
 enum peer_mode {
 	PEER_ACCEPT, /* 202 */
@@ -104,6 +105,11 @@ struct peer_actor *peer_actor_add(struct peer *p, const char *name, const char *
 bool peer_actor_rekey(struct peer_actor *a);
 
 void peer_set_mode(struct peer *p, enum peer_mode m);
+
+/* Serves doc (copied) as application/activity+json at path ("/notes/1"),
+ * replacing what was served there: a note's origin, for the bridge to
+ * fetch.  False when out of room or memory. */
+bool peer_object_put(struct peer *p, const char *path, const char *doc);
 
 /* The number of GETs answered (actor documents, WebFinger): what the
  * bridge fetched. */

@@ -215,7 +215,7 @@ static void t_errors(void)
 	expect_error("[federation]\nblocked_domains = a..b\n", 6,
 		     "blocked_domains: 'a..b' is not a domain name");
 	expect_error("[comments]\nmoderation = later\n", 6,
-		     "moderation 'later' must be manual or auto");
+		     "moderation 'later' must be manual, known or auto");
 	expect_error("poll_interval = 5\n", 5,
 		     "poll_interval '5' must be a number of seconds from 10 to 604800");
 	expect_error("poll_interval = -300\n", 5,
@@ -525,6 +525,8 @@ static void t_enums_and_bools(void)
 	     CONFIG_MODERATION_MANUAL},
 	    {"[comments]\nmoderation = auto\n", offsetof(struct config, moderation),
 	     CONFIG_MODERATION_AUTO},
+	    {"[comments]\nmoderation = known\n", offsetof(struct config, moderation),
+	     CONFIG_MODERATION_KNOWN},
 	};
 	static const char *const truths[] = {"true", "yes", "on", "1"};
 	static const char *const lies[] = {"false", "no", "off", "0"};
@@ -541,8 +543,8 @@ static void t_enums_and_bools(void)
 	}
 	refused_in(dir, "object_type = Note\n", 5, "object_type 'Note' must be note or article");
 	refused_in(dir, "note_content =\n", 5, "note_content '' must be full or excerpt");
-	refused_in(dir, "[comments]\nmoderation = known\n", 6,
-		   "moderation 'known' must be manual or auto");
+	refused_in(dir, "[comments]\nmoderation = Known\n", 6,
+		   "moderation 'Known' must be manual, known or auto");
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(body, sizeof(body), "[federation]\nallow_private_addresses = %s\n",
 			 truths[i]);

@@ -274,6 +274,22 @@ static void tw_ctx_str(json_t *a) /* @context a plain string, type an array, sha
 	json_object_del(a, "endpoints");
 	set_url(a, "sharedInbox", "/top-shared");
 }
+static void tw_profile(json_t *a) /* name (over 256 bytes), icon Image, url Link array */
+{
+	char name[300];
+
+	memset(name, 'n', sizeof(name));
+	memcpy(name + 255, "\xc3\xa9", 2); /* a character across byte 256 */
+	name[sizeof(name) - 1] = '\0';
+	set_str(a, "name", name);
+	if (json_object_set_new(a, "icon",
+				json_pack("{s:s, s:s, s:s}", "type", "Image", "mediaType",
+					  "image/png", "url", "https://cdn.example/a.png")) != 0 ||
+	    json_object_set_new(a, "url",
+				json_pack("[s, {s:s, s:s}]", "javascript:x", "type", "Link",
+					  "href", "https://p.example/@profile")) != 0)
+		abort();
+}
 static void tw_deep32(json_t *a)
 {
 	if (json_object_set_new(a, "x", nested(31)) != 0) /* 1 + 31 levels */
@@ -328,6 +344,7 @@ static const struct actor_route {
 	{"/note", "note", AP_JSON, tw_note},
 	{"/ctx", "ctx", AP_JSON, tw_ctx},
 	{"/ctx-str", "ctxstr", AP_JSON, tw_ctx_str},
+	{"/profile", "profile", AP_JSON, tw_profile},
 	{"/ld", "ld", "application/ld+json; profile=\"https://example.com/p " AS_CTX "\"",
 	 tw_none},
 	{"/ld-bare", "ld", "application/ld+json", tw_none},
@@ -1196,8 +1213,35 @@ static void t_remote_actor(void)
 	free(inbox);
 	id = url_of("/ld");
 	CHECK_RC(remote_actor_fetch(&c, id, now, &a, &e), BB_OK, &e);
+	CHECK(a.name == NULL && a.avatar == NULL && a.url == NULL);
 	store_actor_clear(&a);
 	free(id);
+
+	/* Name, icon and profile url kept: the name cut at a character
+	 * within REMOTE_NAME_MAX, the first http(s) url taken. */
+	id = url_of("/profile");
+	CHECK_RC(remote_actor_fetch(&c, id, now, &a, &e), BB_OK, &e);
+	CHECK(a.name != NULL && strlen(a.name) == 255);
+	CHECK_STR(a.avatar, "https://cdn.example/a.png");
+	CHECK_STR(a.url, "https://p.example/@profile");
+	store_actor_clear(&a);
+	free(id);
+	/* An object fetched from its origin: its id must be the URL. */
+	{
+		json_t *doc = NULL;
+
+		id = url_of("/actor");
+		CHECK_RC(remote_object_fetch(&c, id, &doc, &e), BB_OK, &e);
+		CHECK_STR(json_string_value(json_object_get(doc, "id")), id);
+		json_decref(doc);
+		free(id);
+		doc = NULL;
+		id = url_of("/wrong-id");
+		CHECK_RC(remote_object_fetch(&c, id, &doc, &e), BB_ERR_AUTH, &e);
+		CHECK(doc == NULL);
+		free(id);
+		CHECK_RC(remote_object_fetch(&c, "file:///etc/passwd", &doc, &e), BB_ERR_UNSAFE, &e);
+	}
 }
 
 static void t_remote_key_array(void)

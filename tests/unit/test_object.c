@@ -301,6 +301,20 @@ static void check_common(json_t *j, const char *type)
 		  "https://bridge.example/ap/actor/followers");
 	CHECK(json_is_false(json_object_get(j, "sensitive")));
 	CHECK_STR(str(j, "replies"), POST_ID "/replies");
+	/* Quotes approved at once for everyone (FEP-044f), with the terms
+	 * in the context. */
+	CHECK_INT(json_array_size(json_object_get(
+		      json_object_get(json_object_get(j, "interactionPolicy"), "canQuote"),
+		      "automaticApproval")),
+		  1);
+	CHECK_STR(json_string_value(json_array_get(
+		      json_object_get(json_object_get(json_object_get(j, "interactionPolicy"),
+						      "canQuote"),
+				      "automaticApproval"),
+		      0)),
+		  "https://www.w3.org/ns/activitystreams#Public");
+	CHECK_STR(str(json_array_get(ctx, 1), "gts"), "https://gotosocial.org/ns#");
+	CHECK_STR(str(json_object_get(json_array_get(ctx, 1), "canQuote"), "@id"), "gts:canQuote");
 	/* contentMap carries the same HTML under the primary subtag. */
 	CHECK_INT(json_object_size(json_object_get(j, "contentMap")), 1);
 	CHECK_STR(str(json_object_get(j, "contentMap"), "fr"), str(j, "content"));

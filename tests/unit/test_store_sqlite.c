@@ -462,7 +462,7 @@ static void t_migrate_from_v1(void)
 				NULL,
 				"https://new.example/u#key",
 				"PEM",
-				5};
+				5, NULL, NULL, NULL};
 	time_t published = 0;
 	int version = -1;
 
@@ -528,17 +528,17 @@ static void t_actors(void)
 				"@ann@m.example",
 				"https://m.example/users/ann#main-key",
 				"-----BEGIN PUBLIC KEY-----A",
-				1000};
+				1000, NULL, NULL, NULL};
 	struct store_actor a2 = {
 	    "https://m.example/users/ann",	"https://m.example/users/ann/in2", NULL, NULL,
-	    "https://m.example/users/ann#key2", "-----BEGIN PUBLIC KEY-----A2",	   2000};
+	    "https://m.example/users/ann#key2", "-----BEGIN PUBLIC KEY-----A2",	   2000, NULL, NULL, NULL};
 	struct store_actor b = {"https://n.example/users/bo",
 				"https://n.example/users/bo/inbox",
 				NULL,
 				"@bo@n.example",
 				"https://m.example/users/ann#key2",
 				"-----BEGIN PUBLIC KEY-----B",
-				3000};
+				3000, NULL, NULL, NULL};
 	struct store_actor bad = a;
 
 	if (st == NULL)
@@ -1180,7 +1180,7 @@ static void t_transactions(void)
 				NULL,
 				"https://t.example/a#k",
 				"PEM",
-				1};
+				1, NULL, NULL, NULL};
 	struct store_actor got = {0};
 	struct claims c;
 	int64_t act = 0;
@@ -1267,12 +1267,18 @@ static void t_migrate_from_v2(void)
 			       "One", "h1", "{}", 10, 10, 0};
 	int version = -1;
 
-	/* A version-2 file: made by this build, step 3 taken back. */
+	/* A version-2 file: made by this build, steps 3 and later taken
+	 * back (6's comments first: they refer to posts). */
 	CHECK_INT(store_open(path, &st, &e), BB_OK);
 	if (st == NULL)
 		goto out;
 	store_close(st);
 	st = NULL;
+	CHECK(raw_exec(path, "DROP TABLE comments; DROP TABLE comments_versions;"
+			     " DROP TABLE reactions; DROP TABLE mentions;"
+			     " ALTER TABLE actors DROP COLUMN name;"
+			     " ALTER TABLE actors DROP COLUMN avatar;"
+			     " ALTER TABLE actors DROP COLUMN url;"));
 	CHECK(raw_exec(path, "DROP TABLE posts; DROP INDEX deliveries_inbox;"
 			       " PRAGMA user_version = 2;"
 			     "INSERT INTO followers VALUES ('https://old.example/u/1', NULL,"
@@ -1325,12 +1331,18 @@ static void t_migrate_host_keys(void)
 	struct err e = {0};
 	bool troubled = false;
 
-	/* A version-4 file holding the keys the old queue made. */
+	/* A version-4 file holding the keys the old queue made: made by this
+	 * build, steps 5 and later taken back (6: the comments). */
 	CHECK_INT(store_open(path, &st, &e), BB_OK);
 	if (st == NULL)
 		goto out;
 	store_close(st);
 	st = NULL;
+	CHECK(raw_exec(path, "DROP TABLE comments; DROP TABLE comments_versions;"
+			     " DROP TABLE reactions; DROP TABLE mentions;"
+			     " ALTER TABLE actors DROP COLUMN name;"
+			     " ALTER TABLE actors DROP COLUMN avatar;"
+			     " ALTER TABLE actors DROP COLUMN url;"));
 	CHECK(raw_exec(path, "PRAGMA user_version = 4;"
 			     "INSERT INTO activities(id, ap_id, json, created_at)"
 			     " VALUES (1, 'https://blog.example/a/1', '{}', 7);"
