@@ -276,3 +276,28 @@ enum bb_rc ops_blocks_each(struct app *app, store_block_fn fn, void *arg, struct
 		return e->code;
 	return store_block_each(st, fn, arg, e);
 }
+
+/* ---- comments: moderation ------------------------------------------------ */
+
+enum bb_rc ops_comment_moderate(struct app *app, const char *ap_id,
+				enum store_comment_status status, struct err *e)
+{
+	struct store *st = app_store(app, e);
+	struct store_comment c = {0};
+	enum bb_rc rc;
+
+	if (st == NULL)
+		return e->code;
+	if (status != STORE_COMMENT_APPROVED && status != STORE_COMMENT_REJECTED &&
+	    status != STORE_COMMENT_DELETED)
+		return err_set(e, BB_ERR_INVALID, "approve, reject or delete");
+	rc = store_comment_get(st, ap_id, &c, e);
+	if (rc == BB_OK && c.status == STORE_COMMENT_PRIVATE && status == STORE_COMMENT_APPROVED)
+		rc = err_set(e, BB_ERR_INVALID, "a private reply cannot be made public");
+	if (rc == BB_OK)
+		rc = store_comment_status_set(st, ap_id, status, e);
+	if (rc == BB_OK)
+		log_info("admin: comment %s %s", ap_id, store_comment_status_name(status));
+	store_comment_clear(&c);
+	return rc;
+}

@@ -111,4 +111,14 @@ enum bb_rc ops_block_remove(struct app *app, const char *input, struct err *e) B
 enum bb_rc ops_blocks_each(struct app *app, store_block_fn fn, void *arg,
 			   struct err *e) BB_MUST_CHECK;
 
+/* ---- comments: moderation ------------------------------------------- */
+
+/* The admin's decision on the comment whose id is ap_id: status is
+ * STORE_COMMENT_APPROVED, _REJECTED or _DELETED (anything else is
+ * BB_ERR_INVALID).  A private reply cannot be approved (it was not
+ * public: BB_ERR_INVALID); a deleted one stays deleted.  BB_ERR_NOTFOUND
+ * for an unknown id. */
+enum bb_rc ops_comment_moderate(struct app *app, const char *ap_id,
+				enum store_comment_status status, struct err *e) BB_MUST_CHECK;
+
 #endif

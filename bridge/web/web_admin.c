@@ -284,6 +284,8 @@ static const struct web_route web_routes[] = {
     {"/admin/post", HTTP_GET | HTTP_HEAD, web_page_post},
     {"/admin/posts/resend", HTTP_POST, web_do_resend},
     {"/admin/blocks", HTTP_GET | HTTP_HEAD, web_page_blocks},
+    {"/admin/comments", HTTP_GET | HTTP_HEAD, web_page_comments},
+    {"/admin/comments/moderate", HTTP_POST, web_do_moderate},
     {"/admin/blocks/add", HTTP_POST, web_do_block_add},
     {"/admin/blocks/remove", HTTP_POST, web_do_block_remove},
 };

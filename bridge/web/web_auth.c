@@ -184,6 +184,23 @@ static char *form_decode(const char *s, size_t n)
 	return out;
 }
 
+size_t web_form_values(const char *body, size_t len, const char *name, char **out, size_t max)
+{
+	size_t nl = strlen(name), n = 0;
+	const char *p = body, *end = body + len;
+
+	while (p < end && n < max) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *field_end = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(field_end - p));
+		if (eq != NULL && (size_t)(eq - p) == nl && memcmp(p, name, nl) == 0 &&
+		    (out[n] = form_decode(eq + 1, (size_t)(field_end - eq - 1))) != NULL)
+			n++;
+		p = field_end + 1;
+	}
+	return n;
+}
+
 char *web_form_value(const char *body, size_t len, const char *name)
 {
 	size_t nl = strlen(name);

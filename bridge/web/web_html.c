@@ -3,6 +3,7 @@
  * value goes through, the page frame, and the stylesheet.  No script and
  * no outside asset: the CSP (default-src 'self') would refuse both.
  */
+#include "html.h"
 #include "web_int.h"
 
 #include <inttypes.h>
@@ -36,6 +37,9 @@ const char web_style_css[] =
     ".bad{color:#b3261e}.ok{color:#1e7b34}.muted{color:#6b7280}"
     ".notice{background:#fff8e1;border:1px solid #e6c65c;padding:.6em .9em;margin-bottom:1em}"
     "nav.pages a{margin-right:1em}"
+    ".comment{background:#fff;border:1px solid #dde1e6;padding:.6em .9em;margin:.6em 0}"
+    ".comment .meta{font-size:.9em;color:#6b7280}.tabs a{margin-right:1em}"
+    ".tabs a.on{font-weight:700}"
     /* A phone: each row a small card, the header row hidden. */
     "@media(max-width:640px){table,tbody,tr,td{display:block}tr:first-child{display:none}"
     "tr{border-bottom:1px solid #dde1e6;padding:.4em 0}td{border:0;padding:.1em .6em;"
@@ -128,6 +132,22 @@ void page_urlenc(struct web_page *p, const char *s)
 	}
 }
 
+/* The most a comment shows on the moderation page. */
+#define WEB_COMMENT_MAX (64 * 1024)
+
+void page_html(struct web_page *p, const char *html, const char *base)
+{
+	struct buf out;
+	bool visible = false;
+
+	buf_init(&out, WEB_COMMENT_MAX + 1024);
+	if (html != NULL && html_reduce_reply(html, base, WEB_COMMENT_MAX, &out, &visible) == BB_OK)
+		page_raw(p, out.data ? out.data : "");
+	else
+		page_raw(p, "<p class=\"muted\">(unreadable content)</p>");
+	buf_free(&out);
+}
+
 void page_begin(struct web_page *p, const char *title, bool nav)
 {
 	page_raw(p, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -137,11 +157,11 @@ void page_begin(struct web_page *p, const char *title, bool nav)
 	page_raw(p, " · blogbridge admin</title>"
 		    "<link rel=\"stylesheet\" href=\"/admin/style.css\"></head><body><header>");
 	if (nav) {
-		page_raw(p,
-			 "<a href=\"/admin\">Overview</a><a href=\"/admin/followers\">Followers</a>"
-			 "<a href=\"/admin/posts\">Posts</a>"
-			 "<a href=\"/admin/deliveries\">Deliveries</a>"
-			 "<a href=\"/admin/blocks\">Blocks</a>");
+		page_raw(
+		    p, "<a href=\"/admin\">Overview</a><a href=\"/admin/followers\">Followers</a>"
+		       "<a href=\"/admin/comments\">Comments</a><a href=\"/admin/posts\">Posts</a>"
+		       "<a href=\"/admin/deliveries\">Deliveries</a>"
+		       "<a href=\"/admin/blocks\">Blocks</a>");
 		page_form_button(p, "/admin/logout", "Log out", NULL);
 	} else {
 		page_raw(p, "blogbridge admin");
@@ -166,7 +186,8 @@ void page_form_button(struct web_page *p, const char *action, const char *label,
 		page_text(p, fields[i + 1]);
 		page_raw(p, "\">");
 	}
-	page_raw(p, strstr(label, "emove") || strstr(label, "lock") || strstr(label, "again")
+	page_raw(p, strstr(label, "Remove") || strstr(label, "Block") || strstr(label, "Delete") ||
+			    strstr(label, "again")
 			? "<button class=\"danger\" type=\"submit\">"
 			: "<button type=\"submit\">");
 	page_text(p, label);

@@ -81,6 +81,10 @@ void web_client_addr(const char *peer, const char *trusted_proxies, const char *
  * (decoded into a new string, caller frees), or NULL when absent. */
 char *web_form_value(const char *body, size_t len, const char *name);
 
+/* Every value of field name, in order: up to max new strings into out
+ * (caller frees each); returns how many. */
+size_t web_form_values(const char *body, size_t len, const char *name, char **out, size_t max);
+
 /* ---- HTML (web_html.c) ------------------------------------------------ */
 
 /* The one escaping function: appends s with & < > " ' as entities (NULL
@@ -104,6 +108,10 @@ void page_href(struct web_page *p, const char *url); /* an http(s) URL, else "#"
 void page_urlenc(struct web_page *p, const char *s); /* for a query value */
 /* The frame: head with the stylesheet, navigation (when nav), title. */
 void page_begin(struct web_page *p, const char *title, bool nav);
+/* HTML from outside (a comment's sanitized content) as it will show
+ * under the post: reduced again to the safe subset (activitypub/html.h's
+ * html_reduce_reply) before it is written; base is its id. */
+void page_html(struct web_page *p, const char *html, const char *base);
 /* A POST form to action with the CSRF field and hidden fields (name,
  * value pairs, NULL-ended), and a submit button labelled label. */
 void page_form_button(struct web_page *p, const char *action, const char *label,
@@ -130,6 +138,7 @@ void web_page_deliveries(struct web_ctx *c);
 void web_page_blocks(struct web_ctx *c);
 void web_page_posts(struct web_ctx *c);
 void web_page_post(struct web_ctx *c);
+void web_page_comments(struct web_ctx *c);
 
 /* Actions (POST, CSRF already checked): each answers a redirect back. */
 void web_do_follower_remove(struct web_ctx *c);
@@ -137,6 +146,7 @@ void web_do_block_add(struct web_ctx *c);
 void web_do_block_remove(struct web_ctx *c);
 void web_do_retry(struct web_ctx *c);
 void web_do_resend(struct web_ctx *c);
+void web_do_moderate(struct web_ctx *c);
 
 /* The value of a form field of the request (caller frees), or NULL. */
 char *web_field(struct web_ctx *c, const char *name);

@@ -68,7 +68,9 @@ static void card(struct web_page *p, const char *label, int64_t n, bool bad)
 void web_page_overview(struct web_ctx *c)
 {
 	struct queue_totals t = {0};
-	int64_t followers = 0, servers = 0, posts = 0;
+	struct store_comment_filter waiting = {.statuses =
+						   STORE_COMMENT_BIT(STORE_COMMENT_PENDING)};
+	int64_t followers = 0, servers = 0, posts = 0, comments = 0;
 	struct err e = {0};
 	struct store *st = app_store(c->req->app, &e);
 	struct web_page p;
@@ -76,6 +78,7 @@ void web_page_overview(struct web_ctx *c)
 	if (st == NULL || store_follower_count(st, &followers, &e) != BB_OK ||
 	    store_follower_servers(st, INT64_MAX, count_server, &servers, &e) != BB_OK ||
 	    store_post_count(st, &posts, &e) != BB_OK ||
+	    store_comment_count(st, &waiting, &comments, &e) != BB_OK ||
 	    ops_host_stats_each(c->req->app, add_host, &t, &e) != BB_OK) {
 		store_failed(c, &e);
 		return;
@@ -86,6 +89,7 @@ void web_page_overview(struct web_ctx *c)
 	card(&p, "followers", followers, false);
 	card(&p, "servers", servers, false);
 	card(&p, "posts", posts, false);
+	card(&p, "comments waiting", comments, true);
 	card(&p, "deliveries pending", t.pending, false);
 	card(&p, "deliveries retrying", t.retrying, true);
 	card(&p, "deliveries failed", t.failed, true);

@@ -2,7 +2,8 @@
 // seeded with followers (hostile names among them) and a post whose
 // delivery failed, driven in Debian's chromium (headless) by playwright-core:
 // log in (a wrong password first), read and search the followers, remove
-// one, block a server, open a post's delivery page and resend, a POST with
+// one, block a server, moderate the comments (approve one, reject one in
+// bulk), open a post's delivery page and resend, a POST with
 // a wrong CSRF token (refused, the store unchanged), logout, and pages
 // refused after it.  No payload in a name or title may run (a dialog, or a
 // flag the payload would set, fails the test).  Every page is
@@ -95,7 +96,17 @@ sql(`INSERT INTO followers VALUES ${rows.join(',')};` +
 	`INSERT INTO hosts(host) VALUES ('good.example');` +
 	`INSERT INTO deliveries(activity, inbox, host, state, attempts, next_attempt, last_status, last_error,` +
 	` created_at, updated_at) VALUES (1, 'https://good.example/inbox', 'good.example', 2, 9, 0, 410, 'gone',` +
-	` 1700000000, 1700000000);`);
+	` 1700000000, 1700000000);` +
+	`INSERT INTO actors(id, inbox, handle, key_id, public_key_pem, fetched_at, name, url) VALUES` +
+	` ('https://good.example/u/bob', 'https://good.example/i', '@bob@good.example',` +
+	` 'https://good.example/u/bob#k', 'pem', 1700000000, '${esc(XSS_SCRIPT + 'Bob')}', 'https://good.example/@bob');` +
+	`INSERT INTO comments(ap_id, post, parent, author, content, status, published, updated, received) VALUES` +
+	` ('https://good.example/n/1', 1, NULL, 'https://good.example/u/bob',` +
+	`  '${esc('<p>first ' + XSS_SCRIPT + XSS_IMG + '</p>')}', 0, 1700000100, 1700000100, 1700000100),` +
+	` ('https://good.example/n/2', 1, 'https://good.example/n/1', 'https://good.example/u/bob',` +
+	`  '<p>second, <a href="https://x.example/">a link</a></p>', 0, 1700000200, 1700000200, 1700000200),` +
+	` ('https://good.example/n/3', 1, NULL, 'https://good.example/u/bob', '<p>just for you</p>', 3,` +
+	`  1700000300, 1700000300, 1700000300);`);
 
 const log = fs.openSync(path.join(outDir, 'bridge.log'), 'w');
 const bridge = spawn(binary, ['-c', conf, 'serve'], { stdio: ['ignore', log, log] });
@@ -183,6 +194,25 @@ try {
 	await shoot('post');
 	await page.click('button:has-text("Resend to failed")');
 	check(sql('SELECT count(*) FROM deliveries WHERE state = 2') === '0', 'resend queues the failed delivery');
+
+	// Moderation: the queue, approve one, reject the other in bulk.
+	await page.goto(`${origin}/admin/comments`);
+	const queue = await page.textContent('main');
+	check(queue.includes('first') && queue.includes('second') && !queue.includes('just for you'),
+		'the queue lists the waiting comments, private replies apart');
+	check(queue.includes(XSS_SCRIPT + 'Bob'), 'a hostile author name appears as text');
+	check(!(await xssRan()), 'no payload ran on the comments page');
+	await shoot('comments');
+	await page.locator('.comment', { hasText: 'first' }).locator('button:has-text("Approve")').click();
+	check(sql("SELECT status FROM comments WHERE ap_id = 'https://good.example/n/1'") === '1',
+		'a comment approved on the page is approved in the store');
+	await page.locator('.comment', { hasText: 'second' }).locator('input[type=checkbox]').check();
+	await page.locator('#bulk button[value=reject]').click();
+	check(sql("SELECT status FROM comments WHERE ap_id = 'https://good.example/n/2'") === '2',
+		'a ticked comment rejected in bulk');
+	await page.goto(`${origin}/admin/comments?show=private`);
+	check((await page.textContent('main')).includes('just for you'), 'private replies have their own tab');
+	await shoot('comments-private');
 
 	await page.goto(`${origin}/admin/deliveries`);
 	check((await page.textContent('main')).includes('good.example'), 'the deliveries page lists the server');

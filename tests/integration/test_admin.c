@@ -482,6 +482,97 @@ static void t_csrf_and_actions(void)
 	stopped(&b);
 }
 
+/* Comments under the post: two waiting (hostile content and author
+ * name among them), one private, and a mention. */
+static void seed_comments(struct bridge *b)
+{
+	bridge_db_exec(b,
+		       "INSERT INTO actors(id, inbox, handle, key_id, public_key_pem, fetched_at,"
+		       " name, url) VALUES ('https://good.example/u/bob', 'https://good.example/i',"
+		       " '@bob@good.example', 'https://good.example/u/bob#k', 'pem', 1700000000,"
+		       " '" XSS "Bob', 'https://good.example/@bob')");
+	bridge_db_exec(b,
+		       "INSERT INTO comments(ap_id, post, parent, author, content, status,"
+		       " published, updated, received) VALUES"
+		       " ('https://good.example/n/1', 1, NULL, 'https://good.example/u/bob',"
+		       "  '<p>first " XSS "<img src=x onerror=alert(3)></p>', 0, 1700000100,"
+		       "  1700000100, 1700000100),"
+		       " ('https://good.example/n/2', 1, 'https://good.example/n/1',"
+		       "  'https://good.example/u/bob', '<p>second</p>', 0, 1700000200, 1700000200,"
+		       "  1700000200),"
+		       " ('https://good.example/n/3', 1, NULL, 'https://good.example/u/bob',"
+		       "  '<p>just for you</p>', 3, 1700000300, 1700000300, 1700000300)");
+	bridge_db_exec(
+	    b, "INSERT INTO mentions(ap_id, author, content, published, received) VALUES"
+	       " ('https://good.example/n/9', 'https://good.example/u/bob', '<p>hey @blog</p>',"
+	       "  1700000400, 1700000400)");
+}
+
+static void t_comments(void)
+{
+	struct bridge b = {0};
+	struct session s;
+	struct answer a;
+	char form[1024];
+
+	if (!started(&b))
+		return;
+	seed_comments(&b);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM mentions"), 1);
+	CHECK_INT((int)login(&b, PASSWORD, NULL, NULL, &s), 303);
+	CHECK(ask(&b, "/admin", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "<b>2</b>comments waiting"));
+	answer_free(&a);
+	/* The queue: waiting ones first, private replies apart. */
+	CHECK(ask(&b, "/admin/comments", s.cookie, NULL, NULL, &a));
+	CHECK_INT((int)a.status, 200);
+	CHECK(check_contains(a.body, "first") && check_contains(a.body, "second"));
+	CHECK(!check_contains(a.body, "just for you"));
+	CHECK(check_contains(a.body, "in reply to"));
+	CHECK(!check_contains(a.body, XSS) && !check_contains(a.body, "onerror"));
+	CHECK(check_contains(a.body, "&lt;script&gt;alert(1)&lt;/script&gt;Bob"));
+	answer_free(&a);
+	CHECK(ask(&b, "/admin/comments?show=private", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "just for you") && !check_contains(a.body, "second"));
+	answer_free(&a);
+	CHECK(ask(&b, "/admin/comments?show=mentions", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "hey @blog"));
+	answer_free(&a);
+	/* A wrong token changes nothing. */
+	CHECK(ask(&b, "/admin/comments/moderate", s.cookie,
+		  "csrf=00&action=approve&id=https%3A%2F%2Fgood.example%2Fn%2F1", NULL, &a));
+	CHECK_INT((int)a.status, 403);
+	answer_free(&a);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM comments WHERE status = 0"), 2);
+	/* One approved; then both at once rejected (bulk). */
+	snprintf(form, sizeof(form),
+		 "csrf=%s&action=approve&show=pending&id=https%%3A%%2F%%2Fgood.example%%2Fn%%2F1",
+		 s.csrf);
+	CHECK(ask(&b, "/admin/comments/moderate", s.cookie, form, NULL, &a));
+	CHECK_INT((int)a.status, 303);
+	answer_free(&a);
+	CHECK_INT((int)bridge_db_int(
+		      &b, "SELECT status FROM comments WHERE ap_id = 'https://good.example/n/1'"),
+		  1);
+	snprintf(form, sizeof(form),
+		 "csrf=%s&action=reject&id=https%%3A%%2F%%2Fgood.example%%2Fn%%2F1"
+		 "&id=https%%3A%%2F%%2Fgood.example%%2Fn%%2F2",
+		 s.csrf);
+	CHECK(ask(&b, "/admin/comments/moderate", s.cookie, form, NULL, &a));
+	CHECK_INT((int)a.status, 303);
+	answer_free(&a);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM comments WHERE status = 2"), 2);
+	/* A private reply is never made public. */
+	snprintf(form, sizeof(form),
+		 "csrf=%s&action=approve&id=https%%3A%%2F%%2Fgood.example%%2Fn%%2F3", s.csrf);
+	CHECK(ask(&b, "/admin/comments/moderate", s.cookie, form, NULL, &a));
+	answer_free(&a);
+	CHECK_INT((int)bridge_db_int(
+		      &b, "SELECT status FROM comments WHERE ap_id = 'https://good.example/n/3'"),
+		  3);
+	stopped(&b);
+}
+
 static void t_fixation_and_rate_limit(void)
 {
 	struct bridge b = {0};
@@ -546,6 +637,7 @@ static const struct check_case cases[] = {
     {"no_password", t_no_password},
     {"login_and_headers", t_login_and_headers},
     {"csrf_and_actions", t_csrf_and_actions},
+    {"comments", t_comments},
     {"fixation_and_rate_limit", t_fixation_and_rate_limit},
     {"cli", t_cli},
 };
