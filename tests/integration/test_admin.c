@@ -323,7 +323,7 @@ static void t_login_and_headers(void)
 	struct bridge b = {0};
 	struct session s;
 	struct answer a;
-	char token[80], attrs[256], form[256], cookie[256], v[256];
+	char token[80], attrs[256], form[256], cookie[320], v[256];
 
 	if (!started(&b))
 		return;
