@@ -321,21 +321,35 @@ out:
 
 /* ---- the followers page -------------------------------------------------- */
 
-/* The host of a URL column: what follows "://" up to the next '/'. */
+/* The host of a URL column (an inbox): what follows "://" up to the next
+ * '/'.  Computed only for the rows of a page. */
 #define HOST_OF(col)                                                                               \
 	"(CASE WHEN instr(substr(" col ", instr(" col ", '://') + 3), '/') > 0"                    \
 	" THEN substr(substr(" col ", instr(" col ", '://') + 3), 1,"                              \
 	" instr(substr(" col ", instr(" col ", '://') + 3), '/') - 1)"                             \
 	" ELSE substr(" col ", instr(" col ", '://') + 3) END)"
 
+/* A search is a beginning: of the server (?1), or of the handle (?2,
+ * "@" first), lower case; char(1114111) is past every character, so
+ * [q, q + U+10FFFF) is "starts with q" as a range an index serves (the
+ * two ranges, one index each). */
 #define FOLLOWER_MATCH                                                                             \
-	" WHERE ?1 IS NULL OR instr(lower(coalesce(handle, '')), lower(?1)) > 0"                   \
-	" OR instr(lower(" HOST_OF("actor") "), lower(?1)) > 0"
+	" WHERE (" FOLLOWER_SERVER_SQL " >= ?1 AND " FOLLOWER_SERVER_SQL " < ?1 || char(1114111))" \
+	" OR (lower(handle) >= ?2 AND lower(handle) < ?2 || char(1114111))"
 
+/* A row of the page: the follower, its server, and its inbox host's
+ * health. */
+#define INBOX_HOST HOST_OF("coalesce(shared_inbox, inbox)")
+#define FOLLOWER_COLUMNS                                                                           \
+	"actor, handle, inbox, shared_inbox, follow_id, since, " FOLLOWER_SERVER_SQL               \
+	", coalesce((SELECT h.unavailable FROM hosts h WHERE h.host = " INBOX_HOST "), 0),"        \
+	" EXISTS (SELECT 1 FROM host_failures x WHERE x.host = " INBOX_HOST ")"
+
+/* Each order is an index's (store_sqlite.c, the admin migration). */
 static const char *const follower_order[] = {
-    [STORE_FOLLOWERS_BY_SINCE] = " ORDER BY since DESC, actor",
-    [STORE_FOLLOWERS_BY_HANDLE] = " ORDER BY handle IS NULL, lower(handle), actor",
-    [STORE_FOLLOWERS_BY_SERVER] = " ORDER BY server, lower(handle), actor",
+    [STORE_FOLLOWERS_BY_SINCE] = " ORDER BY since DESC",
+    [STORE_FOLLOWERS_BY_HANDLE] = " ORDER BY lower(handle)",
+    [STORE_FOLLOWERS_BY_SERVER] = " ORDER BY " FOLLOWER_SERVER_SQL ", lower(handle)",
 };
 
 static enum bb_rc follower_rows(struct store *st, sqlite3_stmt *stmt, store_follower_row_fn fn,
@@ -369,39 +383,59 @@ static enum bb_rc follower_rows(struct store *st, sqlite3_stmt *stmt, store_foll
 	return src == SQLITE_DONE ? BB_OK : sql_fail(st, src, "search followers", e);
 }
 
+/* The search terms: lower case; the handle's with its leading "@". */
+static bool search_terms(const char *q, char **server, char **handle)
+{
+	size_t n = strlen(q);
+
+	*server = malloc(n + 1);
+	*handle = malloc(n + 2);
+	if (*server == NULL || *handle == NULL)
+		return false;
+	for (size_t i = 0; i <= n; i++)
+		(*server)[i] = (char)(q[i] >= 'A' && q[i] <= 'Z' ? q[i] - 'A' + 'a' : q[i]);
+	snprintf(*handle, n + 2, "%s%s", (*server)[0] == '@' ? "" : "@", *server);
+	return true;
+}
+
 enum bb_rc store_follower_search(struct store *st, const char *q, enum store_follower_sort sort,
 				 int64_t offset, int64_t limit, int64_t *total,
 				 store_follower_row_fn fn, void *arg, struct err *e)
 {
-	char sql[2048];
+	char sql[4096];
 	sqlite3_stmt *stmt = NULL;
-	const char *qq = q && q[0] ? q : NULL;
-	enum bb_rc rc;
+	char *server = NULL, *handle = NULL;
+	enum bb_rc rc = BB_OK;
 
 	if ((unsigned)sort > STORE_FOLLOWERS_BY_SERVER)
 		return err_set(e, BB_ERR_INVALID, "no such order");
-	if (total != NULL) {
-		rc = sql_int(st, "SELECT count(*) FROM followers" FOLLOWER_MATCH,
-			     SQL_ARGS(SQL_TEXT(qq)), total, NULL, "count followers", e);
-		if (rc != BB_OK)
-			return rc;
+	if (q != NULL && q[0] != '\0' && !search_terms(q, &server, &handle)) {
+		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
+		goto out;
 	}
-	snprintf(
-	    sql, sizeof(sql),
-	    "SELECT actor, handle, inbox, shared_inbox, follow_id, since, server,"
-	    " coalesce((SELECT unavailable FROM hosts h WHERE h.host = ihost), 0),"
-	    " EXISTS (SELECT 1 FROM host_failures x WHERE x.host = ihost)"
-	    " FROM (SELECT *, " HOST_OF(
-		"actor") " AS server,"
-			 " " HOST_OF("coalesce(shared_inbox, inbox)") " AS ihost FROM "
-								      "followers" FOLLOWER_MATCH
-								      ")%s LIMIT ?2 OFFSET ?3",
-	    follower_order[sort]);
-	rc = sql_prepare_args(st, sql, SQL_ARGS(SQL_TEXT(qq), SQL_INT(limit), SQL_INT(offset)),
-			      &stmt, "search followers", e);
+	if (total != NULL) {
+		/* Two statements: an "all" term in the WHERE would keep the
+		 * planner from the indexes. */
+		rc = server == NULL ? sql_int(st, "SELECT count(*) FROM followers", NULL, 0, total,
+					      NULL, "count followers", e)
+				    : sql_int(st, "SELECT count(*) FROM followers" FOLLOWER_MATCH,
+					      SQL_ARGS(SQL_TEXT(server), SQL_TEXT(handle)), total,
+					      NULL, "count followers", e);
+		if (rc != BB_OK)
+			goto out;
+	}
+	snprintf(sql, sizeof(sql),
+		 "SELECT " FOLLOWER_COLUMNS " FROM followers%s%s LIMIT ?3 OFFSET ?4",
+		 server ? FOLLOWER_MATCH : "", follower_order[sort]);
+	rc = sql_prepare_args(
+	    st, sql, SQL_ARGS(SQL_TEXT(server), SQL_TEXT(handle), SQL_INT(limit), SQL_INT(offset)),
+	    &stmt, "search followers", e);
 	if (rc == BB_OK)
 		rc = follower_rows(st, stmt, fn, arg, e);
+out:
 	sql_release(st, stmt);
+	free(server);
+	free(handle);
 	return rc;
 }
 
