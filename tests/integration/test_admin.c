@@ -409,9 +409,16 @@ static void t_csrf_and_actions(void)
 	CHECK(ask(&b, "/admin/posts", s.cookie, NULL, NULL, &a));
 	CHECK(!check_contains(a.body, XSS) && check_contains(a.body, "&lt;script&gt;"));
 	answer_free(&a);
-	/* Search by server. */
+	/* Search by a server's or a handle's beginning. */
 	CHECK(ask(&b, "/admin/followers?q=evil.example", s.cookie, NULL, NULL, &a));
-	CHECK(check_contains(a.body, "2 followers"));
+	CHECK(check_contains(a.body, "1 follower matching"));
+	answer_free(&a);
+	CHECK(ask(&b, "/admin/followers?q=good.ex", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "2 followers matching"));
+	answer_free(&a);
+	CHECK(ask(&b, "/admin/followers?q=%40two", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "1 follower matching") &&
+	      check_contains(a.body, "a.evil.example"));
 	answer_free(&a);
 	/* A wrong or missing CSRF token: 403, nothing removed. */
 	CHECK(ask(&b, "/admin/followers/remove", s.cookie,
