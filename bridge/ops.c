@@ -171,83 +171,113 @@ enum bb_rc ops_block_normalize(const char *input, char out[OPS_BLOCK_MAX], bool 
 	return BB_OK;
 }
 
-/* Walk state: the followers a block covers. */
+/* Walk state: the followers (or comments) a block covers. */
 struct block_sweep {
 	const char *value;
 	bool is_actor;
-	char **actors;
+	char **ids;
 	size_t n, cap;
 };
 
-static enum bb_rc sweep_follower(const struct store_follower *f, void *arg, struct err *e)
+/* Whether the block s covers actor: the actor itself, or its host is the
+ * domain or under it. */
+static bool block_covers(const struct block_sweep *s, const char *actor)
 {
-	struct block_sweep *s = arg;
-	struct url u;
+	char *const list[] = {(char *)s->value, NULL};
 	struct err ignored = {0};
-	bool hit;
+	struct url u;
 
-	if (s->is_actor) {
-		hit = strcmp(f->actor, s->value) == 0;
-	} else {
-		const char *const list[] = {s->value, NULL};
-		hit = url_parse(f->actor, 0, &u, &ignored) == BB_OK &&
-		      url_host_blocked((char *const *)list, u.host);
-	}
-	if (!hit)
-		return BB_OK;
+	if (s->is_actor)
+		return strcmp(actor, s->value) == 0;
+	return url_parse(actor, 0, &u, &ignored) == BB_OK && url_host_blocked(list, u.host);
+}
+
+static enum bb_rc sweep_keep(struct block_sweep *s, const char *id, struct err *e)
+{
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
-		char **a = realloc(s->actors, cap * sizeof(*a));
+		char **a = realloc(s->ids, cap * sizeof(*a));
 		if (a == NULL)
 			return err_set(e, BB_ERR_NOMEM, "out of memory");
-		s->actors = a;
+		s->ids = a;
 		s->cap = cap;
 	}
-	if ((s->actors[s->n] = strdup(f->actor)) == NULL)
+	if ((s->ids[s->n] = strdup(id)) == NULL)
 		return err_set(e, BB_ERR_NOMEM, "out of memory");
 	s->n++;
 	return BB_OK;
 }
 
+static enum bb_rc sweep_follower(const struct store_follower *f, void *arg, struct err *e)
+{
+	struct block_sweep *s = arg;
+
+	return block_covers(s, f->actor) ? sweep_keep(s, f->actor, e) : BB_OK;
+}
+
+static enum bb_rc sweep_comment(const struct store_comment *c, void *arg, struct err *e)
+{
+	struct block_sweep *s = arg;
+
+	return block_covers(s, c->author) ? sweep_keep(s, c->ap_id, e) : BB_OK;
+}
+
+static void sweep_clear(struct block_sweep *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->ids[i]);
+	free(s->ids);
+	s->ids = NULL;
+	s->n = s->cap = 0;
+}
+
 enum bb_rc ops_block_add(struct app *app, const char *input, int64_t *removed, struct err *e)
 {
 	struct store *st = app_store(app, e);
-	struct block_sweep s = {0};
+	struct block_sweep fs = {0}, cs = {0};
+	/* Shown or waiting: what a block hides (rejected, as the admin would). */
+	struct store_comment_filter shown = {.statuses = STORE_COMMENT_BIT(STORE_COMMENT_PENDING) |
+							 STORE_COMMENT_BIT(STORE_COMMENT_APPROVED),
+					     .limit = -1};
 	char value[OPS_BLOCK_MAX];
 	int64_t n = 0;
 	enum bb_rc rc;
 
 	if (st == NULL)
 		return e->code;
-	if ((rc = ops_block_normalize(input, value, &s.is_actor, e)) != BB_OK)
+	if ((rc = ops_block_normalize(input, value, &fs.is_actor, e)) != BB_OK)
 		goto out;
-	s.value = value;
-	/* The followers are collected first: a walk may not write (store.h). */
-	if ((rc = store_follower_each(st, 0, -1, sweep_follower, &s, e)) != BB_OK)
+	fs.value = cs.value = value;
+	cs.is_actor = fs.is_actor;
+	/* Collected first: a walk may not write (store.h). */
+	if ((rc = store_follower_each(st, 0, -1, sweep_follower, &fs, e)) != BB_OK ||
+	    (rc = store_comment_each(st, &shown, sweep_comment, &cs, e)) != BB_OK)
 		goto out;
 	if ((rc = store_begin(st, e)) != BB_OK)
 		goto out;
-	rc = store_block_add(st, value, s.is_actor, time(NULL), e);
-	for (size_t i = 0; rc == BB_OK && i < s.n; i++) {
-		rc = store_follower_remove(st, s.actors[i], e);
+	rc = store_block_add(st, value, fs.is_actor, time(NULL), e);
+	for (size_t i = 0; rc == BB_OK && i < fs.n; i++) {
+		rc = store_follower_remove(st, fs.ids[i], e);
 		if (rc == BB_ERR_NOTFOUND) /* gone meanwhile */
 			rc = BB_OK;
 		else if (rc == BB_OK)
 			n++;
 	}
+	for (size_t i = 0; rc == BB_OK && i < cs.n; i++)
+		rc = store_comment_status_set(st, cs.ids[i], STORE_COMMENT_REJECTED, e);
 	if (rc == BB_OK)
 		rc = store_commit(st, e);
 	if (rc != BB_OK) {
 		store_rollback(st);
 		goto out;
 	}
-	log_info("admin: blocked %s; %" PRId64 " followers removed", value, n);
+	log_info("admin: blocked %s; %" PRId64 " followers removed, %zu comments hidden", value, n,
+		 cs.n);
 out:
 	if (removed != NULL)
 		*removed = rc == BB_OK ? n : 0;
-	for (size_t i = 0; i < s.n; i++)
-		free(s.actors[i]);
-	free(s.actors);
+	sweep_clear(&fs);
+	sweep_clear(&cs);
 	return rc;
 }
 

@@ -96,10 +96,12 @@ enum bb_rc ops_host_retry_now(struct app *app, const char *host, int64_t *count,
 enum bb_rc ops_block_normalize(const char *input, char out[OPS_BLOCK_MAX], bool *is_actor,
 			       struct err *e) BB_MUST_CHECK;
 
-/* Blocks input (ops_block_normalize) in the store's list and removes the
+/* Blocks input (ops_block_normalize) in the store's list, removes the
  * followers it covers (the actor, or every follower on the domain and
- * its subdomains); *removed counts them (may be NULL).  From then on the
- * inbox refuses its follows and activities. */
+ * its subdomains) and hides their comments (the waiting and approved ones
+ * become rejected), in one transaction; *removed counts the followers (may
+ * be NULL).  From then on the inbox refuses its follows and activities.
+ * (Reactions already counted stay.) */
 enum bb_rc ops_block_add(struct app *app, const char *input, int64_t *removed,
 			 struct err *e) BB_MUST_CHECK;
 

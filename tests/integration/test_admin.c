@@ -577,6 +577,23 @@ static void t_comments(void)
 	CHECK_INT((int)bridge_db_int(
 		      &b, "SELECT status FROM comments WHERE ap_id = 'https://good.example/n/3'"),
 		  3);
+	/* A block hides the server's comments (waiting or shown): rejected;
+	 * a private reply stays as it was. */
+	bridge_db_exec(&b,
+		       "INSERT INTO comments(ap_id, post, author, content, status, published,"
+		       " updated, received) VALUES ('https://good.example/n/4', 1,"
+		       " 'https://good.example/u/bob', '<p>later</p>', 1, 1700000500, 1700000500,"
+		       " 1700000500)");
+	snprintf(form, sizeof(form), "csrf=%s&value=good.example", s.csrf);
+	CHECK(ask(&b, "/admin/blocks/add", s.cookie, form, NULL, &a));
+	CHECK_INT((int)a.status, 303);
+	answer_free(&a);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT status FROM comments WHERE ap_id = "
+					 "'https://good.example/n/4'"),
+		  2);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT status FROM comments WHERE ap_id = "
+					 "'https://good.example/n/3'"),
+		  3);
 	stopped(&b);
 }
 
