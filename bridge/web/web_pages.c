@@ -133,7 +133,13 @@ static enum bb_rc follower_row(const struct store_follower_row *r, void *arg, st
 	page_href(p, r->f->actor);
 	page_raw(p, "\" rel=\"noreferrer\">");
 	page_text(p, r->f->handle ? r->f->handle : r->f->actor);
-	page_raw(p, "</a></td><td>");
+	page_raw(p, "</a>");
+	if (r->name && r->name[0]) {
+		page_raw(p, "<br><span class=\"muted\">");
+		page_text(p, r->name);
+		page_raw(p, "</span>");
+	}
+	page_raw(p, "</td><td>");
 	page_text(p, r->server);
 	page_raw(p, "</td><td>");
 	page_time(p, r->f->since);
@@ -306,8 +312,8 @@ static enum bb_rc csv_row(const struct store_follower_row *r, void *arg, struct 
 	    strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		since[0] = '\0';
 	if (csv_field(b, r->f->actor, false) != BB_OK ||
-	    csv_field(b, r->f->handle, false) != BB_OK || csv_field(b, r->server, false) != BB_OK ||
-	    csv_field(b, r->f->inbox, false) != BB_OK ||
+	    csv_field(b, r->f->handle, false) != BB_OK || csv_field(b, r->name, false) != BB_OK ||
+	    csv_field(b, r->server, false) != BB_OK || csv_field(b, r->f->inbox, false) != BB_OK ||
 	    csv_field(b, r->f->shared_inbox, false) != BB_OK || csv_field(b, since, true) != BB_OK)
 		return err_set(e, BB_ERR_LIMIT, "export too large");
 	return BB_OK;
@@ -321,7 +327,7 @@ void web_followers_csv(struct web_ctx *c)
 
 	buf_init(&b, CSV_MAX_BYTES);
 	if (st == NULL ||
-	    buf_puts(&b, "actor,handle,server,inbox,shared_inbox,since\r\n") != BB_OK ||
+	    buf_puts(&b, "actor,handle,name,server,inbox,shared_inbox,since\r\n") != BB_OK ||
 	    store_follower_search(st, NULL, STORE_FOLLOWERS_BY_SINCE, 0, -1, NULL, csv_row, &b,
 				  &e) != BB_OK) {
 		buf_free(&b);

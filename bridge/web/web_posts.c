@@ -30,6 +30,7 @@ static enum bb_rc keep_post(const struct store_post *p, void *arg, struct err *e
 
 	if (l->n >= POSTS_PAGE)
 		return BB_OK;
+	c->rowid = p->rowid;
 	c->ap_id = strdup(p->ap_id);
 	c->url = strdup(p->url);
 	c->title = strdup(p->title ? p->title : "");
@@ -57,9 +58,12 @@ void web_page_posts(struct web_ctx *c)
 	int64_t page = 1;
 	struct err e = {0};
 	struct web_page p;
+	struct store *st = app_store(c->req->app, &e);
 	bool ok = false;
 
 	page_init(&p, c->csrf);
+	if (st == NULL)
+		goto out;
 	if (l == NULL || (page_s != NULL && !text_int64_parse(page_s, 1, 1000000, &page))) {
 		web_error(c, 400, "page must be a number from 1");
 		goto out;
@@ -75,7 +79,12 @@ void web_page_posts(struct web_ctx *c)
 		 "<th>Pending</th><th>Failed</th></tr>");
 	for (size_t i = 0; i < l->n; i++) {
 		struct store_post_delivery_counts n;
-		if (ops_post_delivery_count(c->req->app, l->p[i].ap_id, &n, &e) != BB_OK)
+		struct store_comment_filter shown = {
+		    .statuses = STORE_COMMENT_BIT(STORE_COMMENT_APPROVED), .post = l->p[i].rowid};
+		int64_t comments = 0, likes = 0, boosts = 0, quotes = 0;
+		if (ops_post_delivery_count(c->req->app, l->p[i].ap_id, &n, &e) != BB_OK ||
+		    store_comment_count(st, &shown, &comments, &e) != BB_OK ||
+		    store_reaction_counts(st, l->p[i].rowid, &likes, &boosts, &quotes, &e) != BB_OK)
 			goto out;
 		page_raw(&p, "<tr><td>");
 		post_link(&p, &l->p[i]);
@@ -89,6 +98,14 @@ void web_page_posts(struct web_ctx *c)
 		page_int(&p, n.pending);
 		page_raw(&p, n.failed ? "</td><td class=\"bad\">" : "</td><td>");
 		page_int(&p, n.failed);
+		page_raw(&p, "</td><td>");
+		page_int(&p, comments);
+		page_raw(&p, "</td><td>");
+		page_int(&p, likes);
+		page_raw(&p, "</td><td>");
+		page_int(&p, boosts);
+		page_raw(&p, "</td><td>");
+		page_int(&p, quotes);
 		page_raw(&p, "</td></tr>");
 	}
 	page_raw(&p, "</table></div><nav class=\"pages\"><p>");

@@ -400,6 +400,22 @@ static void t_csrf_and_actions(void)
 		return;
 	CHECK_INT((int)login(&b, PASSWORD, NULL, NULL, &s), 303);
 	CHECK(s.csrf[0] != '\0');
+	/* A display name from the actor cache, hostile. */
+	bridge_db_exec(
+	    &b, "INSERT INTO actors(id, inbox, handle, key_id, public_key_pem, fetched_at,"
+		" name) VALUES ('https://good.example/u/alice', 'https://good.example/i',"
+		" '@alice@good.example', 'https://good.example/u/alice#k', 'pem', 1700000000,"
+		" 'Alice " XSS "')");
+	/* (A leading @ = + - is quoted with ' so that a spreadsheet does not
+	 * take the field for a formula.) */
+	CHECK(ask(&b, "/admin/followers.csv", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "actor,handle,name,server,inbox,shared_inbox,since\r\n"));
+	CHECK(check_contains(a.body, "\"https://good.example/u/alice\",\"'@alice@good.example\","
+				     "\"Alice " XSS "\",\"good.example\""));
+	answer_free(&a);
+	CHECK(ask(&b, "/admin/followers", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "Alice &lt;script&gt;alert(1)&lt;/script&gt;"));
+	answer_free(&a);
 	/* Hostile names are escaped. */
 	CHECK(ask(&b, "/admin/followers", s.cookie, NULL, NULL, &a));
 	CHECK(!check_contains(a.body, XSS) && check_contains(a.body, "&lt;script&gt;"));
