@@ -686,4 +686,20 @@ typedef enum bb_rc (*store_server_count_fn)(const char *server, int64_t follower
 enum bb_rc store_follower_servers(struct store *st, int64_t limit, store_server_count_fn fn,
 				  void *arg, struct err *e) BB_MUST_CHECK;
 
+/* A remote host's record, for the deliveries page: when it last took a
+ * delivery, when one last failed, on how many distinct days deliveries
+ * failed (STORE_HOST_FAILURE_DAYS make it unavailable).  A walk (see
+ * "walks"), by host name. */
+struct store_host_record {
+	const char *host;
+	time_t last_success; /* 0: never */
+	time_t last_failure; /* 0: never */
+	int64_t failure_days;
+	bool unavailable;
+};
+typedef enum bb_rc (*store_host_record_fn)(const struct store_host_record *h, void *arg,
+					   struct err *e);
+enum bb_rc store_host_record_each(struct store *st, store_host_record_fn fn, void *arg,
+				  struct err *e) BB_MUST_CHECK;
+
 #endif

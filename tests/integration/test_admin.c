@@ -488,6 +488,22 @@ static void t_csrf_and_actions(void)
 	CHECK_INT((int)a.status, 200);
 	CHECK(check_contains(a.body, "good.example"));
 	answer_free(&a);
+	/* The server's record, and "retry now" for an unavailable one. */
+	bridge_db_exec(&b, "UPDATE hosts SET unavailable = 1, last_failure = 1700000000,"
+			   " last_success = 1690000000 WHERE host = 'good.example'");
+	bridge_db_exec(&b, "INSERT INTO host_failures VALUES ('good.example', 20231114),"
+			   " ('good.example', 20231113)");
+	CHECK(ask(&b, "/admin/deliveries", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "unavailable") && check_contains(a.body, "2023-11-14 22:13") &&
+	      check_contains(a.body, "2023-07-22") && check_contains(a.body, "Retry now"));
+	answer_free(&a);
+	snprintf(form, sizeof(form), "csrf=%s&host=good.example", s.csrf);
+	CHECK(ask(&b, "/admin/deliveries/retry", s.cookie, form, NULL, &a));
+	CHECK_INT((int)a.status, 303);
+	answer_free(&a);
+	CHECK_INT(
+	    (int)bridge_db_int(&b, "SELECT unavailable FROM hosts WHERE host = 'good.example'"), 0);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM host_failures"), 0);
 	/* Logout: the session is over. */
 	snprintf(form, sizeof(form), "csrf=%s", s.csrf);
 	CHECK(ask(&b, "/admin/logout", s.cookie, form, NULL, &a));
