@@ -51,6 +51,42 @@ static void post_link(struct web_page *p, const struct store_post *post)
 	page_raw(p, "</a>");
 }
 
+/* One row of the list: the post, the delivery of its latest activity, its
+ * shown comments and its reactions. */
+static enum bb_rc post_row(struct web_ctx *c, struct store *st, struct web_page *p,
+			   const struct store_post *post, struct err *e)
+{
+	struct store_post_delivery_counts n;
+	struct store_comment_filter shown = {.statuses = STORE_COMMENT_BIT(STORE_COMMENT_APPROVED),
+					     .post = post->rowid};
+	int64_t counts[4] = {0}; /* comments, likes, boosts, quotes */
+	enum bb_rc rc;
+
+	if ((rc = ops_post_delivery_count(c->req->app, post->ap_id, &n, e)) != BB_OK ||
+	    (rc = store_comment_count(st, &shown, &counts[0], e)) != BB_OK ||
+	    (rc = store_reaction_counts(st, post->rowid, &counts[1], &counts[2], &counts[3], e)) !=
+		BB_OK)
+		return rc;
+	page_raw(p, "<tr><td>");
+	post_link(p, post);
+	if (post->deleted)
+		page_raw(p, " <span class=\"muted\">(deleted)</span>");
+	page_raw(p, "</td><td>");
+	page_time(p, post->published);
+	page_raw(p, "</td><td>");
+	page_int(p, n.done);
+	page_raw(p, "</td><td>");
+	page_int(p, n.pending);
+	page_raw(p, n.failed ? "</td><td class=\"bad\">" : "</td><td>");
+	page_int(p, n.failed);
+	for (size_t i = 0; i < 4; i++) {
+		page_raw(p, "</td><td>");
+		page_int(p, counts[i]);
+	}
+	page_raw(p, "</td></tr>");
+	return BB_OK;
+}
+
 void web_page_posts(struct web_ctx *c)
 {
 	const char *page_s = http_request_query(c->req, "page");
@@ -76,38 +112,11 @@ void web_page_posts(struct web_ctx *c)
 		 "<p class=\"muted\">Delivery of each post's latest activity (its Create, or "
 		 "its last Update or Delete) to the followers' servers.</p><div class=\"scroll\">"
 		 "<table id=\"posts\"><tr><th>Post</th><th>Published</th><th>Delivered</th>"
-		 "<th>Pending</th><th>Failed</th></tr>");
-	for (size_t i = 0; i < l->n; i++) {
-		struct store_post_delivery_counts n;
-		struct store_comment_filter shown = {
-		    .statuses = STORE_COMMENT_BIT(STORE_COMMENT_APPROVED), .post = l->p[i].rowid};
-		int64_t comments = 0, likes = 0, boosts = 0, quotes = 0;
-		if (ops_post_delivery_count(c->req->app, l->p[i].ap_id, &n, &e) != BB_OK ||
-		    store_comment_count(st, &shown, &comments, &e) != BB_OK ||
-		    store_reaction_counts(st, l->p[i].rowid, &likes, &boosts, &quotes, &e) != BB_OK)
+		 "<th>Pending</th><th>Failed</th><th>Comments</th><th>Likes</th><th>Boosts</th>"
+		 "<th>Quotes</th></tr>");
+	for (size_t i = 0; i < l->n; i++)
+		if (post_row(c, st, &p, &l->p[i], &e) != BB_OK)
 			goto out;
-		page_raw(&p, "<tr><td>");
-		post_link(&p, &l->p[i]);
-		if (l->p[i].deleted)
-			page_raw(&p, " <span class=\"muted\">(deleted)</span>");
-		page_raw(&p, "</td><td>");
-		page_time(&p, l->p[i].published);
-		page_raw(&p, "</td><td>");
-		page_int(&p, n.done);
-		page_raw(&p, "</td><td>");
-		page_int(&p, n.pending);
-		page_raw(&p, n.failed ? "</td><td class=\"bad\">" : "</td><td>");
-		page_int(&p, n.failed);
-		page_raw(&p, "</td><td>");
-		page_int(&p, comments);
-		page_raw(&p, "</td><td>");
-		page_int(&p, likes);
-		page_raw(&p, "</td><td>");
-		page_int(&p, boosts);
-		page_raw(&p, "</td><td>");
-		page_int(&p, quotes);
-		page_raw(&p, "</td></tr>");
-	}
 	page_raw(&p, "</table></div><nav class=\"pages\"><p>");
 	if (page > 1) {
 		page_raw(&p, "<a href=\"/admin/posts?page=");

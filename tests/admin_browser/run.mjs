@@ -231,6 +231,9 @@ try {
 	await new Promise((r) => bridge.once('exit', r));
 	fs.rmSync(dir, { recursive: true, force: true });
 }
+// A sanitizer build's reports go to the bridge's log: each is a failure.
+const logText = fs.readFileSync(path.join(outDir, 'bridge.log'), 'utf8');
+check(!/Sanitizer|runtime error:/.test(logText), 'no sanitizer report in the bridge log');
 console.log(`screenshots in ${outDir}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);
