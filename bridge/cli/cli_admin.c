@@ -83,7 +83,7 @@ int cmd_passwd(struct cli *cli)
 		cli_fail("%s", e.msg);
 		status = EXIT_RUNTIME;
 	} else {
-		printf("admin password set in %s; a running serve takes it on SIGHUP or restart\n",
+		printf("admin password set in %s (a running serve takes it at once)\n",
 		       cli->config_path);
 	}
 	memset(pw, 0, sizeof(pw));

@@ -18,8 +18,53 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static struct web_ratelimit login_limit = WEB_RATELIMIT_INIT;
+
+/* The password hash as bridge.conf has it now: `blogbridge passwd`
+ * rewrites the file while serve runs, so the file is read again whenever
+ * it changes (its mtime or size; a stat per admin request).  A file that
+ * no longer loads keeps the hash last read. */
+static struct {
+	pthread_mutex_t lock;
+	bool loaded;
+	struct timespec mtime;
+	off_t size;
+	char hash[PASSWORD_HASH_MAX];
+} current = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void password_hash_current(const struct config *cfg, char out[PASSWORD_HASH_MAX])
+{
+	struct config_errors *errs = NULL;
+	struct config *fresh = NULL;
+	struct stat sb;
+
+	pthread_mutex_lock(&current.lock);
+	if (!current.loaded) {
+		snprintf(current.hash, sizeof(current.hash), "%s",
+			 cfg->password_hash ? cfg->password_hash : "");
+		current.loaded = true;
+	}
+	if (stat(cfg->path, &sb) == 0 &&
+	    (sb.st_mtim.tv_sec != current.mtime.tv_sec ||
+	     sb.st_mtim.tv_nsec != current.mtime.tv_nsec || sb.st_size != current.size)) {
+		errs = calloc(1, sizeof(*errs));
+		if (errs != NULL && config_load(cfg->path, &fresh, errs) == BB_OK) {
+			snprintf(current.hash, sizeof(current.hash), "%s",
+				 fresh->password_hash ? fresh->password_hash : "");
+			current.mtime = sb.st_mtim;
+			current.size = sb.st_size;
+		} else {
+			log_warn("admin: %s does not load now; the password stays as it was",
+				 cfg->path);
+		}
+		config_free(fresh);
+		free(errs);
+	}
+	snprintf(out, PASSWORD_HASH_MAX, "%s", current.hash);
+	pthread_mutex_unlock(&current.lock);
+}
 
 /* A session's touch is written at most this often (each page view would
  * otherwise be a write). */
@@ -160,7 +205,7 @@ static void page_no_password(struct web_ctx *c)
 	page_raw(&p, "<p class=\"notice\">No admin password is set. On the server, run</p>"
 		     "<pre>blogbridge -c bridge.conf passwd</pre>"
 		     "<p>and type the password (10 characters or more) on its standard input; "
-		     "then reload the bridge (SIGHUP or a restart).</p>");
+		     "then reload this page.</p>");
 	page_end(&p, c->res);
 }
 
@@ -200,7 +245,7 @@ static void do_login(struct web_ctx *c)
 	    MHD_lookup_connection_value(c->req->conn, MHD_COOKIE_KIND, WEB_SESSION_COOKIE);
 	char *csrf = web_field(c, "csrf"), *pw = web_field(c, "password");
 	char addr[WEB_ADDR_MAX], id[WEB_TOKEN_HEX], token[WEB_TOKEN_HEX];
-	char hash[DIGEST_SHA256_HEX_LEN];
+	char hash[DIGEST_SHA256_HEX_LEN], hash_now[PASSWORD_HASH_MAX];
 	struct err e = {0};
 	struct store *st;
 	unsigned wait = 0;
@@ -217,7 +262,8 @@ static void do_login(struct web_ctx *c)
 		c->res->retry_after = wait;
 		goto out;
 	}
-	if (pw == NULL || !password_verify(pw, strlen(pw), c->req->app->cfg->password_hash)) {
+	password_hash_current(c->req->app->cfg, hash_now);
+	if (pw == NULL || !password_verify(pw, strlen(pw), hash_now)) {
 		web_ratelimit_fail(&login_limit, addr, now);
 		log_warn("admin: failed login from %s", addr);
 		page_login(c, "Wrong password.");
@@ -338,9 +384,10 @@ static void dispatch_session(struct web_ctx *c)
 void web_admin_dispatch(struct http_request *req, struct http_response *res)
 {
 	struct web_ctx c = {req, res, NULL};
-	const char *pw = req->app->cfg->password_hash;
+	char pw[PASSWORD_HASH_MAX];
 	bool post = req->method == HTTP_POST;
 
+	password_hash_current(req->app->cfg, pw);
 	if (req->method == HTTP_OTHER) {
 		res->allow = "GET, HEAD, POST";
 		web_error(&c, 405, "method not allowed");
@@ -348,7 +395,7 @@ void web_admin_dispatch(struct http_request *req, struct http_response *res)
 		web_error(&c, 413, "form too large");
 	} else if (strcmp(req->path, "/admin/style.css") == 0) {
 		http_respond_borrowed(res, 200, "text/css; charset=utf-8", web_style_css);
-	} else if (pw == NULL || pw[0] == '\0') {
+	} else if (pw[0] == '\0') {
 		if (post)
 			web_error(&c, 403, "no admin password is set");
 		else

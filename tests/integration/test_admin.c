@@ -315,6 +315,13 @@ static void t_no_password(void)
 	CHECK(ask(&b, "/admin/login", NULL, "csrf=x&password=", NULL, &a));
 	CHECK_INT((int)a.status, 403);
 	answer_free(&a);
+	/* `passwd` while serve runs: the login works at once. */
+	CHECK(set_password(&b, PASSWORD));
+	{
+		struct session s;
+		CHECK_INT((int)login(&b, PASSWORD, NULL, NULL, &s), 303);
+		CHECK(s.csrf[0] != '\0');
+	}
 	stopped(&b);
 }
 
