@@ -7,7 +7,7 @@
  * new file is written beside the old one, flushed to disk, and renamed
  * over it, so a crash leaves either the old file or the new one, never a
  * half-written config; it keeps the old file's permission bits (a config
- * may hold an SMTP password).
+ * may hold an SMTP password) and, when it can, its owner.
  */
 #include "buf.h"
 #include "config.h"
@@ -132,8 +132,15 @@ static enum bb_rc rewrite(const char *in, size_t len, const char *value, struct 
 	return put_line(out, NULL, NULL, value, eol_style);
 }
 
-/* Reads the whole file into b; its mode into *mode. */
-static enum bb_rc read_all(const char *path, struct buf *b, mode_t *mode, struct err *e)
+/* What the new file keeps of the old one. */
+struct file_owner {
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Reads the whole file into b; its mode and owner into *own. */
+static enum bb_rc read_all(const char *path, struct buf *b, struct file_owner *own, struct err *e)
 {
 	char chunk[8192];
 	struct stat sb;
@@ -147,7 +154,7 @@ static enum bb_rc read_all(const char *path, struct buf *b, mode_t *mode, struct
 		rc = err_set(e, BB_ERR_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	*mode = sb.st_mode & 07777;
+	*own = (struct file_owner){sb.st_mode & 07777, sb.st_uid, sb.st_gid};
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -168,8 +175,8 @@ out:
 
 /* Writes data to a new file beside path, flushes it, and renames it over
  * path; then flushes the folder so the rename itself is durable. */
-static enum bb_rc replace_file(const char *path, const char *data, size_t len, mode_t mode,
-			       struct err *e)
+static enum bb_rc replace_file(const char *path, const char *data, size_t len,
+			       const struct file_owner *own, struct err *e)
 {
 	struct buf tmp;
 	char *dir_copy = NULL;
@@ -186,7 +193,11 @@ static enum bb_rc replace_file(const char *path, const char *data, size_t len, m
 			     strerror(errno));
 		goto out;
 	}
-	if (fchmod(fd, mode) != 0)
+	if (fchmod(fd, own->mode) != 0)
+		goto io;
+	/* root running passwd on the service's file keeps it the service's;
+	 * anyone else cannot give a file away, and need not. */
+	if (fchown(fd, own->uid, own->gid) != 0 && errno != EPERM)
 		goto io;
 	while (off < len) {
 		ssize_t n = write(fd, data + off, len - off);
@@ -225,7 +236,7 @@ out:
 enum bb_rc config_password_hash_write(const char *path, const char *hash, struct err *e)
 {
 	struct buf in, out;
-	mode_t mode = 0600;
+	struct file_owner own = {0600, 0, 0};
 	enum bb_rc rc;
 
 	if (strpbrk(hash, "\r\n#; \t\"") != NULL)
@@ -233,14 +244,14 @@ enum bb_rc config_password_hash_write(const char *path, const char *hash, struct
 			       "the hash has characters a config line cannot keep");
 	buf_init(&in, CONFIG_EDIT_MAX);
 	buf_init(&out, CONFIG_EDIT_MAX + 4096);
-	rc = read_all(path, &in, &mode, e);
+	rc = read_all(path, &in, &own, e);
 	if (rc != BB_OK)
 		goto out;
 	if (rewrite(in.data ? in.data : "", in.len, hash, &out) != BB_OK) {
 		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	rc = replace_file(path, out.data ? out.data : "", out.len, mode, e);
+	rc = replace_file(path, out.data ? out.data : "", out.len, &own, e);
 out:
 	buf_free(&in);
 	buf_free(&out);

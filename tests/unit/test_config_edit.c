@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define HASH "$scrypt$N=32768,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA==$aGFzaA=="
 
@@ -99,6 +100,12 @@ static void t_mode_kept_and_loads(void)
 	CHECK(chmod(path, 0640) == 0);
 	CHECK_INT(config_password_hash_write(path, HASH, &e), BB_OK);
 	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0640);
+	/* Run as root (on the service's file), the owner is kept too. */
+	if (geteuid() == 0) {
+		CHECK(chown(path, 4321, 4322) == 0);
+		CHECK_INT(config_password_hash_write(path, HASH, &e), BB_OK);
+		CHECK(stat(path, &sb) == 0 && sb.st_uid == 4321 && sb.st_gid == 4322);
+	}
 	CHECK_INT(config_load(path, &cfg, errs), BB_OK);
 	CHECK(cfg != NULL && cfg->password_hash != NULL && strcmp(cfg->password_hash, HASH) == 0);
 	/* The default of the new [server] key. */
