@@ -158,6 +158,22 @@ static bool self_activity(const struct ap_activity *a)
 	       strcmp(a->object.id, a->actor) == 0;
 }
 
+/* Whether the store's block list (the admin's, beside the config's)
+ * covers actor or its host; host is a host key, its port not part of a
+ * blocked domain. */
+static enum bb_rc store_blocked(struct store *st, const char *actor, const char *host,
+				bool *blocked, struct err *e)
+{
+	char name[URL_HOST_KEY_MAX + 1];
+	char *colon;
+
+	snprintf(name, sizeof(name), "%s", host);
+	colon = strrchr(name, ':');
+	if (colon != NULL && strchr(colon, ']') == NULL)
+		*colon = '\0';
+	return store_block_matches(st, actor, name, blocked, e);
+}
+
 enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
 			const struct httpsig_message *m, time_t now, struct inbox_verified *out,
 			struct err *e)
@@ -180,6 +196,14 @@ enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
 	if (out->act.type != AP_TYPE_FOLLOW && url_host_blocked(env->blocked_domains, host)) {
 		rc = err_set(e, BB_ERR_FORBIDDEN, "Instance is blocked");
 		goto out;
+	}
+	if (out->act.type != AP_TYPE_FOLLOW) {
+		bool blocked;
+		rc = store_blocked(st, out->act.actor, host, &blocked, e);
+		if (rc == BB_OK && blocked)
+			rc = err_set(e, BB_ERR_FORBIDDEN, "Instance is blocked");
+		if (rc != BB_OK)
+			goto out;
 	}
 	rc = store_actor_by_key(st, httpsig_key_id(sig), &out->signer, e);
 	if (rc == BB_ERR_NOTFOUND && self_activity(&out->act)) {
@@ -262,6 +286,16 @@ static enum bb_rc apply_follow(struct store *st, const struct inbox_env *env,
 	if (actor_host(a->actor, host) && url_host_blocked(env->blocked_domains, host)) {
 		log_info("rejecting the follow of %s (blocked domain)", a->actor);
 		return queue_answer(st, env, a, "Reject", v->signer.inbox, now, e);
+	}
+	if (actor_host(a->actor, host)) {
+		bool blocked;
+		rc = store_blocked(st, a->actor, host, &blocked, e);
+		if (rc != BB_OK)
+			return rc;
+		if (blocked) {
+			log_info("rejecting the follow of %s (blocked)", a->actor);
+			return queue_answer(st, env, a, "Reject", v->signer.inbox, now, e);
+		}
 	}
 	f.actor = v->signer.id;
 	f.handle = v->signer.handle;

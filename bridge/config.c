@@ -59,6 +59,7 @@ static const struct config_key config_keys[] = {
      .values = note_contents},
     {"site", "language", CONFIG_T_OPTIONAL, .fallback = "", AT(language), .check = config_check_language},
     {"server", "listen", CONFIG_T_CUSTOM, .fallback = "127.0.0.1:8080", .set = config_set_listen},
+    {"server", "trusted_proxies", CONFIG_T_STRING, .fallback = "127.0.0.1, ::1", AT(trusted_proxies)},
     {"store", "database", CONFIG_T_PATH, .fallback = "data/bridge.db", AT(database)},
     {"federation", "key", CONFIG_T_PATH, .fallback = "data/actor.pem", AT(key_path)},
     {"federation", "allow_private_addresses", CONFIG_T_BOOL, .fallback = "false",

@@ -50,6 +50,7 @@ struct config {
 	char *listen; /* as written */
 	struct sockaddr_storage listen_addr;
 	socklen_t listen_addrlen;
+	char *trusted_proxies; /* as written: the addresses X-Forwarded-For is believed from */
 
 	/* [store] */
 	char *database;
@@ -87,5 +88,14 @@ enum bb_rc config_load(const char *path, struct config **out, struct config_erro
 enum bb_rc config_check(const char *path, struct config_errors *errs) BB_MUST_CHECK;
 
 void config_free(struct config *cfg);
+
+/* Sets `[admin] password_hash = hash` in the file at path (config_edit.c):
+ * that one line is replaced (or added, in an [admin] section made at the
+ * end when there is none) and every other byte kept; the file is replaced
+ * atomically (a new file flushed and renamed over it) with its mode kept.
+ * BB_ERR_INVALID for a hash with blanks, quotes, comment or line-break
+ * characters; BB_ERR_IO when the file cannot be read or replaced. */
+enum bb_rc config_password_hash_write(const char *path, const char *hash, struct err *e)
+    BB_MUST_CHECK;
 
 #endif

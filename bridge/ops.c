@@ -6,6 +6,11 @@
 #include "ops.h"
 #include "publish.h"
 
+#include "log.h"
+#include "url.h"
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -168,4 +173,252 @@ enum bb_rc ops_actor_get(struct app *app, const char *id, struct store_actor *ou
 	if (st == NULL)
 		return e->code;
 	return store_actor_get(st, id, out, e);
+}
+
+enum bb_rc ops_post_deliveries_each(struct app *app, const char *url, store_post_delivery_fn fn,
+				    void *arg, struct err *e)
+{
+	struct store_post p;
+	enum bb_rc rc = ops_post_find(app, url, &p, e);
+
+	if (rc == BB_OK)
+		rc = store_post_delivery_each(app_store(app, e), p.ap_id, fn, arg, e);
+	store_post_clear(&p);
+	return rc;
+}
+
+enum bb_rc ops_post_delivery_count(struct app *app, const char *ap_id,
+				   struct store_post_delivery_counts *out, struct err *e)
+{
+	struct store *st = app_store(app, e);
+
+	if (st == NULL)
+		return e->code;
+	return store_post_delivery_count(st, ap_id, out, e);
+}
+
+enum bb_rc ops_post_resend(struct app *app, const char *url, bool all, int64_t *queued,
+			   struct err *e)
+{
+	struct store_post p;
+	enum bb_rc rc = ops_post_find(app, url, &p, e);
+
+	*queued = 0;
+	if (rc == BB_OK)
+		rc = store_post_resend(app_store(app, e), p.ap_id, all, time(NULL), queued, e);
+	if (rc == BB_OK) {
+		log_info("admin: %s queued again for %" PRId64 " inboxes (%s)", p.ap_id, *queued,
+			 all ? "all" : "failed");
+		if (*queued > 0)
+			delivery_wake(app->delivery);
+	}
+	store_post_clear(&p);
+	return rc;
+}
+
+enum bb_rc ops_host_retry_now(struct app *app, const char *host, int64_t *count, struct err *e)
+{
+	struct store *st = app_store(app, e);
+	enum bb_rc rc;
+
+	*count = 0;
+	if (st == NULL)
+		return e->code;
+	rc = store_host_retry_now(st, host, time(NULL), count, e);
+	if (rc == BB_OK)
+		delivery_wake(app->delivery);
+	return rc;
+}
+
+/* ---- blocks ------------------------------------------------------------ */
+
+enum bb_rc ops_block_normalize(const char *input, char out[OPS_BLOCK_MAX], bool *is_actor,
+			       struct err *e)
+{
+	struct url u;
+	char tmp[URL_MAX + 16];
+	enum bb_rc rc;
+
+	*is_actor = false;
+	out[0] = '\0';
+	if (input == NULL || input[0] == '\0' || strlen(input) > URL_MAX)
+		return err_set(e, BB_ERR_INVALID, "give a domain or an actor id");
+	if (strncmp(input, "https://", 8) == 0 || strncmp(input, "http://", 7) == 0) {
+		rc = url_parse(input, 0, &u, e);
+		if (rc != BB_OK)
+			return err_set(e, BB_ERR_INVALID, "not an actor id: %s", e->msg);
+		snprintf(out, OPS_BLOCK_MAX, "%s", input);
+		*is_actor = true;
+		return BB_OK;
+	}
+	/* A bare domain: parsed as a URL's host so it has url.h's one
+	 * canonical spelling (lower case, punycode, no trailing dot). */
+	if (strpbrk(input, "/:@?#[] \t") != NULL)
+		return err_set(e, BB_ERR_INVALID, "not a domain: %s", input);
+	snprintf(tmp, sizeof(tmp), "https://%s/", input);
+	if (url_parse(tmp, 0, &u, e) != BB_OK || strchr(u.host, '.') == NULL)
+		return err_set(e, BB_ERR_INVALID, "not a domain: %s", input);
+	snprintf(out, OPS_BLOCK_MAX, "%s", u.host);
+	return BB_OK;
+}
+
+/* Walk state: the followers (or comments) a block covers. */
+struct block_sweep {
+	const char *value;
+	bool is_actor;
+	char **ids;
+	size_t n, cap;
+};
+
+/* Whether the block s covers actor: the actor itself, or its host is the
+ * domain or under it. */
+static bool block_covers(const struct block_sweep *s, const char *actor)
+{
+	char *const list[] = {(char *)s->value, NULL};
+	struct err ignored = {0};
+	struct url u;
+
+	if (s->is_actor)
+		return strcmp(actor, s->value) == 0;
+	return url_parse(actor, 0, &u, &ignored) == BB_OK && url_host_blocked(list, u.host);
+}
+
+static enum bb_rc sweep_keep(struct block_sweep *s, const char *id, struct err *e)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **a = realloc(s->ids, cap * sizeof(*a));
+		if (a == NULL)
+			return err_set(e, BB_ERR_NOMEM, "out of memory");
+		s->ids = a;
+		s->cap = cap;
+	}
+	if ((s->ids[s->n] = strdup(id)) == NULL)
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	s->n++;
+	return BB_OK;
+}
+
+static enum bb_rc sweep_follower(const struct store_follower *f, void *arg, struct err *e)
+{
+	struct block_sweep *s = arg;
+
+	return block_covers(s, f->actor) ? sweep_keep(s, f->actor, e) : BB_OK;
+}
+
+static enum bb_rc sweep_comment(const struct store_comment *c, void *arg, struct err *e)
+{
+	struct block_sweep *s = arg;
+
+	return block_covers(s, c->author) ? sweep_keep(s, c->ap_id, e) : BB_OK;
+}
+
+static void sweep_clear(struct block_sweep *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->ids[i]);
+	free(s->ids);
+	s->ids = NULL;
+	s->n = s->cap = 0;
+}
+
+enum bb_rc ops_block_add(struct app *app, const char *input, int64_t *removed, struct err *e)
+{
+	struct store *st = app_store(app, e);
+	struct block_sweep fs = {0}, cs = {0};
+	/* Shown or waiting: what a block hides (rejected, as the admin would). */
+	struct store_comment_filter shown = {.statuses = STORE_COMMENT_BIT(STORE_COMMENT_PENDING) |
+							 STORE_COMMENT_BIT(STORE_COMMENT_APPROVED),
+					     .limit = -1};
+	char value[OPS_BLOCK_MAX];
+	int64_t n = 0;
+	enum bb_rc rc;
+
+	if (st == NULL)
+		return e->code;
+	if ((rc = ops_block_normalize(input, value, &fs.is_actor, e)) != BB_OK)
+		goto out;
+	fs.value = cs.value = value;
+	cs.is_actor = fs.is_actor;
+	/* Collected first: a walk may not write (store.h). */
+	if ((rc = store_follower_each(st, 0, -1, sweep_follower, &fs, e)) != BB_OK ||
+	    (rc = store_comment_each(st, &shown, sweep_comment, &cs, e)) != BB_OK)
+		goto out;
+	if ((rc = store_begin(st, e)) != BB_OK)
+		goto out;
+	rc = store_block_add(st, value, fs.is_actor, time(NULL), e);
+	for (size_t i = 0; rc == BB_OK && i < fs.n; i++) {
+		rc = store_follower_remove(st, fs.ids[i], e);
+		if (rc == BB_ERR_NOTFOUND) /* gone meanwhile */
+			rc = BB_OK;
+		else if (rc == BB_OK)
+			n++;
+	}
+	for (size_t i = 0; rc == BB_OK && i < cs.n; i++)
+		rc = store_comment_status_set(st, cs.ids[i], STORE_COMMENT_REJECTED, e);
+	if (rc == BB_OK)
+		rc = store_commit(st, e);
+	if (rc != BB_OK) {
+		store_rollback(st);
+		goto out;
+	}
+	log_info("admin: blocked %s; %" PRId64 " followers removed, %zu comments hidden", value, n,
+		 cs.n);
+out:
+	if (removed != NULL)
+		*removed = rc == BB_OK ? n : 0;
+	sweep_clear(&fs);
+	sweep_clear(&cs);
+	return rc;
+}
+
+enum bb_rc ops_block_remove(struct app *app, const char *input, struct err *e)
+{
+	struct store *st = app_store(app, e);
+	char value[OPS_BLOCK_MAX];
+	bool is_actor;
+	enum bb_rc rc;
+
+	if (st == NULL)
+		return e->code;
+	if ((rc = ops_block_normalize(input, value, &is_actor, e)) != BB_OK)
+		return rc;
+	rc = store_block_remove(st, value, e);
+	if (rc == BB_OK)
+		log_info("admin: unblocked %s", value);
+	return rc;
+}
+
+enum bb_rc ops_blocks_each(struct app *app, store_block_fn fn, void *arg, struct err *e)
+{
+	struct store *st = app_store(app, e);
+
+	if (st == NULL)
+		return e->code;
+	return store_block_each(st, fn, arg, e);
+}
+
+/* ---- comments: moderation ------------------------------------------------ */
+
+enum bb_rc ops_comment_moderate(struct app *app, const char *ap_id,
+				enum store_comment_status status, struct err *e)
+{
+	struct store *st = app_store(app, e);
+	struct store_comment c = {0};
+	enum bb_rc rc;
+
+	if (st == NULL)
+		return e->code;
+	if (status != STORE_COMMENT_APPROVED && status != STORE_COMMENT_REJECTED &&
+	    status != STORE_COMMENT_DELETED)
+		return err_set(e, BB_ERR_INVALID, "approve, reject or delete");
+	rc = store_comment_get(st, ap_id, &c, e);
+	if (rc == BB_OK && c.status == STORE_COMMENT_PRIVATE && status == STORE_COMMENT_APPROVED)
+		rc = err_set(e, BB_ERR_INVALID, "a private reply cannot be made public");
+	if (rc == BB_OK)
+		rc = store_comment_status_set(st, ap_id, status, e);
+	if (rc == BB_OK)
+		log_info("admin: comment %s %s", ap_id, store_comment_status_name(status));
+	store_comment_clear(&c);
+	return rc;
 }

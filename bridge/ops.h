@@ -94,4 +94,66 @@ enum bb_rc ops_actor_get(struct app *app, const char *id, struct store_actor *ou
 enum bb_rc ops_host_stats_each(struct app *app, store_host_stats_fn fn, void *arg,
 			       struct err *e) BB_MUST_CHECK;
 
+/* ---- posts: where each went (the admin pages and `posts deliveries`) -- */
+
+
+/* Walks the deliveries of the post's activities (store_post_delivery_each)
+ * for the post at url (ops_post_find). */
+enum bb_rc ops_post_deliveries_each(struct app *app, const char *url, store_post_delivery_fn fn,
+				    void *arg, struct err *e) BB_MUST_CHECK;
+
+/* The delivery counts of the latest activity of the post whose object id
+ * is ap_id. */
+enum bb_rc ops_post_delivery_count(struct app *app, const char *ap_id,
+				   struct store_post_delivery_counts *out,
+				   struct err *e) BB_MUST_CHECK;
+
+/* Queues the latest activity of the post at url again (store_post_resend):
+ * for the servers that failed, or with all for every follower's server;
+ * queued deliveries, sent by the worker.  *queued counts them. */
+enum bb_rc ops_post_resend(struct app *app, const char *url, bool all, int64_t *queued,
+			   struct err *e) BB_MUST_CHECK;
+
+/* "Retry now" for host (a host key): its pending deliveries are due now
+ * (store_host_retry_now); *count counts them. */
+enum bb_rc ops_host_retry_now(struct app *app, const char *host, int64_t *count,
+			      struct err *e) BB_MUST_CHECK;
+
+/* ---- blocks --------------------------------------------------------- */
+
+/* Normalizes what the admin typed into a block value: an actor id (an
+ * http(s) URL, kept as written) or a domain (lower case, canonical as
+ * url.h makes hosts) in out (OPS_BLOCK_MAX bytes); *is_actor says which.
+ * BB_ERR_INVALID for anything else. */
+#define OPS_BLOCK_MAX 4097
+enum bb_rc ops_block_normalize(const char *input, char out[OPS_BLOCK_MAX], bool *is_actor,
+			       struct err *e) BB_MUST_CHECK;
+
+/* Blocks input (ops_block_normalize) in the store's list, removes the
+ * followers it covers (the actor, or every follower on the domain and
+ * its subdomains) and hides their comments (the waiting and approved ones
+ * become rejected), in one transaction; *removed counts the followers (may
+ * be NULL).  From then on the inbox refuses its follows and activities.
+ * (Reactions already counted stay.) */
+enum bb_rc ops_block_add(struct app *app, const char *input, int64_t *removed,
+			 struct err *e) BB_MUST_CHECK;
+
+/* Lifts a store block; BB_ERR_NOTFOUND when input is not blocked there
+ * (a block of the config stays: it is the config's). */
+enum bb_rc ops_block_remove(struct app *app, const char *input, struct err *e) BB_MUST_CHECK;
+
+/* Walks the store's blocks (store_block_each). */
+enum bb_rc ops_blocks_each(struct app *app, store_block_fn fn, void *arg,
+			   struct err *e) BB_MUST_CHECK;
+
+/* ---- comments: moderation ------------------------------------------- */
+
+/* The admin's decision on the comment whose id is ap_id: status is
+ * STORE_COMMENT_APPROVED, _REJECTED or _DELETED (anything else is
+ * BB_ERR_INVALID).  A private reply cannot be approved (it was not
+ * public: BB_ERR_INVALID); a deleted one stays deleted.  BB_ERR_NOTFOUND
+ * for an unknown id. */
+enum bb_rc ops_comment_moderate(struct app *app, const char *ap_id,
+				enum store_comment_status status, struct err *e) BB_MUST_CHECK;
+
 #endif

@@ -616,4 +616,146 @@ typedef enum bb_rc (*store_mention_fn)(const struct store_mention *m, void *arg,
 enum bb_rc store_mention_each(struct store *st, int64_t offset, int64_t limit,
 			      store_mention_fn fn, void *arg, struct err *e) BB_MUST_CHECK;
 
+/* ---- the admin pages (store_admin.c) --------------------------------
+ * Sessions of the admin pages, the store's block list, and the per-post
+ * view of the delivery queue. */
+
+/* A login session.  The id itself is never stored: callers pass its
+ * hash (hex of SHA-256), so a copy of the database opens no session. */
+struct store_session {
+	char *csrf; /* the session's CSRF token */
+	time_t created;
+	time_t last_seen;
+};
+
+void store_session_clear(struct store_session *s);
+
+/* Adds a session (id_hash new, else BB_ERR_INVALID). */
+enum bb_rc store_session_add(struct store *st, const char *id_hash, const char *csrf, time_t now,
+			     struct err *e) BB_MUST_CHECK;
+/* Fills *out (clear it) or BB_ERR_NOTFOUND. */
+enum bb_rc store_session_get(struct store *st, const char *id_hash, struct store_session *out,
+			     struct err *e) BB_MUST_CHECK;
+/* Sets last_seen to now; BB_ERR_NOTFOUND for no such session. */
+enum bb_rc store_session_touch(struct store *st, const char *id_hash, time_t now,
+			       struct err *e) BB_MUST_CHECK;
+/* Ends a session (no such session is not an error). */
+enum bb_rc store_session_remove(struct store *st, const char *id_hash, struct err *e)
+    BB_MUST_CHECK;
+/* Deletes the sessions last seen before idle_before or created before
+ * created_before. */
+enum bb_rc store_session_prune(struct store *st, time_t idle_before, time_t created_before,
+			       struct err *e) BB_MUST_CHECK;
+
+/* A block of the store's list: a domain (lower case; its subdomains are
+ * blocked too) or an actor id. */
+struct store_block {
+	const char *value;
+	bool is_actor;
+	time_t created;
+};
+
+/* Adds a block (a second add of the same value is a no-op). */
+enum bb_rc store_block_add(struct store *st, const char *value, bool is_actor, time_t now,
+			   struct err *e) BB_MUST_CHECK;
+/* BB_ERR_NOTFOUND when value is not blocked. */
+enum bb_rc store_block_remove(struct store *st, const char *value, struct err *e) BB_MUST_CHECK;
+/* Walks the blocks by value (see "walks"). */
+typedef enum bb_rc (*store_block_fn)(const struct store_block *b, void *arg, struct err *e);
+enum bb_rc store_block_each(struct store *st, store_block_fn fn, void *arg,
+			    struct err *e) BB_MUST_CHECK;
+/* Whether actor (an actor id, may be NULL) is blocked by the store's list:
+ * itself, or host (a lower-case host name, may be NULL) or a domain it
+ * is under. */
+enum bb_rc store_block_matches(struct store *st, const char *actor, const char *host,
+			       bool *blocked, struct err *e) BB_MUST_CHECK;
+
+/* "Retry now": the pending deliveries to host become due at now and the
+ * host's unavailable mark is cleared; *count (may be NULL) counts rows. */
+enum bb_rc store_host_retry_now(struct store *st, const char *host, time_t now, int64_t *count,
+				struct err *e) BB_MUST_CHECK;
+
+/* One delivery of one of a post's activities (its Create, Updates,
+ * Delete: the activities whose ids are under the post's id).  Strings
+ * owned by the walk. */
+struct store_post_delivery {
+	const char *activity; /* its ap_id */
+	const char *inbox;
+	const char *host;
+	enum store_delivery_state state;
+	int attempts;
+	int last_status; /* 0 when none */
+	const char *last_error; /* NULL when none */
+	time_t next_attempt;
+	time_t updated;
+};
+typedef enum bb_rc (*store_post_delivery_fn)(const struct store_post_delivery *d, void *arg,
+					     struct err *e);
+/* Walks the deliveries of the post whose object id is post_ap_id, newest
+ * activity first, then by host (see "walks"). */
+enum bb_rc store_post_delivery_each(struct store *st, const char *post_ap_id,
+				    store_post_delivery_fn fn, void *arg, struct err *e) BB_MUST_CHECK;
+
+/* The delivery rows of the post's latest activity, by state. */
+struct store_post_delivery_counts {
+	int64_t done, pending, failed;
+};
+enum bb_rc store_post_delivery_count(struct store *st, const char *post_ap_id,
+				     struct store_post_delivery_counts *out,
+				     struct err *e) BB_MUST_CHECK;
+
+/* Queues the post's latest activity again: with all false, its failed
+ * deliveries become pending (due now, attempts from zero); with all true,
+ * every delivery of it, and a row is added for each follower's target it
+ * lacks (store_fanout).  *count (may be NULL) counts the rows queued.
+ * BB_ERR_NOTFOUND when the post has no activity. */
+enum bb_rc store_post_resend(struct store *st, const char *post_ap_id, bool all, time_t now,
+			     int64_t *count, struct err *e) BB_MUST_CHECK;
+
+/* The followers page: followers matching q (a part of the handle or of
+ * the server's name; NULL or "" for all), sorted, limit after offset;
+ * *total (may be NULL) counts all matches.  Each row comes with its
+ * server (the actor id's host), that server's delivery health, as the
+ * hosts table knows the host of its inbox, and its display name when the
+ * actor cache has one. */
+enum store_follower_sort {
+	STORE_FOLLOWERS_BY_SINCE, /* newest first */
+	STORE_FOLLOWERS_BY_HANDLE,
+	STORE_FOLLOWERS_BY_SERVER,
+};
+enum store_host_health { STORE_HOST_OK, STORE_HOST_FAILING, STORE_HOST_UNAVAILABLE };
+struct store_follower_row {
+	const struct store_follower *f; /* borrowed, for the call */
+	const char *server;
+	enum store_host_health health;
+	const char *name; /* display name, from the actor cache; NULL when unknown */
+};
+typedef enum bb_rc (*store_follower_row_fn)(const struct store_follower_row *r, void *arg,
+					    struct err *e);
+enum bb_rc store_follower_search(struct store *st, const char *q, enum store_follower_sort sort,
+				 int64_t offset, int64_t limit, int64_t *total,
+				 store_follower_row_fn fn, void *arg, struct err *e) BB_MUST_CHECK;
+
+/* Followers per server, most first, at most limit servers. */
+typedef enum bb_rc (*store_server_count_fn)(const char *server, int64_t followers, void *arg,
+					    struct err *e);
+enum bb_rc store_follower_servers(struct store *st, int64_t limit, store_server_count_fn fn,
+				  void *arg, struct err *e) BB_MUST_CHECK;
+
+/* A remote host's record, for the deliveries page: when it last took a
+ * delivery, when one last failed, on how many distinct days deliveries
+ * failed (STORE_HOST_FAILURE_DAYS make it unavailable).  A walk (see
+ * "walks"), by host name. */
+struct store_host_record {
+	const char *host;
+	time_t last_success; /* 0: never */
+	time_t last_failure; /* 0: never */
+	int64_t failure_days;
+	bool unavailable;
+};
+typedef enum bb_rc (*store_host_record_fn)(const struct store_host_record *h, void *arg,
+					   struct err *e);
+enum bb_rc store_host_record_each(struct store *st, store_host_record_fn fn, void *arg,
+				  struct err *e) BB_MUST_CHECK;
+
 #endif

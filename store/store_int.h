@@ -140,4 +140,14 @@ enum bb_rc queue_insert_add(struct store *st, struct queue_insert *qi, int64_t a
 			    const char *inbox, const char *host, time_t now, bool *added,
 			    struct err *e);
 
+/* The server of a follower: the host of its actor id, what follows
+ * "://" up to the next '/'.  The followers_server index (the admin
+ * migration) is on this very expression; a query uses the index only
+ * when it repeats it exactly, so both take it from here. */
+#define FOLLOWER_SERVER_SQL                                                                        \
+	"(CASE WHEN instr(substr(actor, instr(actor, '://') + 3), '/') > 0"                        \
+	" THEN substr(substr(actor, instr(actor, '://') + 3), 1,"                                  \
+	" instr(substr(actor, instr(actor, '://') + 3), '/') - 1)"                                 \
+	" ELSE substr(actor, instr(actor, '://') + 3) END)"
+
 #endif

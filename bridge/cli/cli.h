@@ -56,6 +56,11 @@ int cmd_deliveries(struct cli *cli);
 int cmd_doctor(struct cli *cli);
 /* cli_import.c */
 int cmd_import(struct cli *cli);
+/* cli_admin.c: passwd, blocks, and `posts deliveries|resend` (cmd_posts
+ * hands those to cmd_posts_admin) */
+int cmd_passwd(struct cli *cli);
+int cmd_blocks(struct cli *cli);
+int cmd_posts_admin(struct cli *cli);
 /* cli_check.c */
 int cmd_check(struct cli *cli);
 int cmd_version(struct cli *cli);

@@ -164,6 +164,9 @@ int cmd_posts(struct cli *cli)
 	bool as_json = cli->argc == 1 && strcmp(cli->argv[0], "--json") == 0;
 	bool del = cli->argc == 2 && strcmp(cli->argv[0], "delete") == 0;
 
+	if (cli->argc >= 1 &&
+	    (strcmp(cli->argv[0], "deliveries") == 0 || strcmp(cli->argv[0], "resend") == 0))
+		return cmd_posts_admin(cli);
 	if (cli->argc > 0 && !as_json && !del) {
 		cli_fail("usage: blogbridge posts [--json] | posts delete URL");
 		return EXIT_USAGE;

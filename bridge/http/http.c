@@ -168,6 +168,19 @@ void http_respond_rc(struct http_response *res, enum bb_rc rc, const char *detai
 		http_respond_error(res, status, reason);
 }
 
+enum bb_rc http_response_header_add(struct http_response *res, const char *name, const char *value)
+{
+	char *v;
+
+	if (res->extra_count >= HTTP_EXTRA_HEADERS_MAX)
+		return BB_ERR_LIMIT;
+	if ((v = strdup(value)) == NULL)
+		return BB_ERR_NOMEM;
+	res->extra_name[res->extra_count] = name;
+	res->extra_value[res->extra_count++] = v;
+	return BB_OK;
+}
+
 static enum http_method method_of(const char *m)
 {
 	if (strcmp(m, "GET") == 0)
@@ -215,6 +228,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 		snprintf(v, sizeof(v), "%u", res->retry_after);
 		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, v) == MHD_YES;
 	}
+	for (size_t i = 0; i < res->extra_count; i++)
+		ok &= MHD_add_response_header(r, res->extra_name[i], res->extra_value[i]) == MHD_YES;
 	ret = ok ? MHD_queue_response(conn, res->status, r) : MHD_NO;
 	MHD_destroy_response(r);
 	return ret;
@@ -302,6 +317,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	log_debug("%s %s -> %u", method, url, res.status);
 	ret = send_response(conn, &res);
 	free(res.location);
+	for (size_t i = 0; i < res.extra_count; i++)
+		free(res.extra_value[i]);
 	return ret;
 }
 

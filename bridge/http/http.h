@@ -35,6 +35,8 @@ struct http_request {
 /* The largest request body kept (Mastodon's limit for an activity). */
 #define HTTP_BODY_MAX (1024 * 1024)
 
+#define HTTP_EXTRA_HEADERS_MAX 12
+
 struct http_response {
 	unsigned status;
 	const char *content_type;
@@ -48,7 +50,17 @@ struct http_response {
 	unsigned retry_after; /* Retry-After seconds (503), 0 for none */
 	char etag[48];	      /* ETag header when not empty (a quoted value) */
 	const char *cache_control; /* Cache-Control header when set (static) */
+	/* Further headers (the admin pages' cookies and security headers),
+	 * set with http_response_header_add: names static, values owned. */
+	const char *extra_name[HTTP_EXTRA_HEADERS_MAX];
+	char *extra_value[HTTP_EXTRA_HEADERS_MAX];
+	size_t extra_count;
 };
+
+/* Adds a header to res (value copied).  BB_ERR_LIMIT past
+ * HTTP_EXTRA_HEADERS_MAX, BB_ERR_NOMEM. */
+enum bb_rc http_response_header_add(struct http_response *res, const char *name,
+				    const char *value) BB_MUST_CHECK;
 
 /* Header value of the request, or NULL. */
 const char *http_request_header(const struct http_request *req, const char *name);

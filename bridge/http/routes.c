@@ -11,6 +11,7 @@
 #include "log.h"
 #include "render.h"
 #include "store.h"
+#include "web.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -351,6 +352,9 @@ static const struct route routes[] = {
 	{API_PATH_COMMENTS, false, GET_HEAD, "GET, HEAD", route_api_comments},
 	{EMBED_PATH_COMMENTS, false, GET_HEAD, "GET, HEAD", route_embed_comments},
 	{EMBED_PATH_SCRIPT, false, GET_HEAD, "GET, HEAD", route_embed_js},
+	{WEB_PATH_ADMIN, false, GET_HEAD | HTTP_POST, "GET, HEAD, POST", web_admin_dispatch},
+	{WEB_PATH_ADMIN "/", false, GET_HEAD | HTTP_POST, "GET, HEAD, POST", web_admin_dispatch},
+	{WEB_PATH_ADMIN "/", true, GET_HEAD | HTTP_POST, "GET, HEAD, POST", web_admin_dispatch},
 };
 
 void routes_dispatch(struct http_request *req, struct http_response *res)

@@ -972,6 +972,35 @@ static void t_blocked_follow(void)
 	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM activities"), acts + 1);
 }
 
+/* The store's block list (`blogbridge blocks add`, the admin pages),
+ * beside the config's: an actor blocked there has its Follow rejected
+ * and any other activity refused (403).  (On the strict peer, which has
+ * room for one more actor.) */
+static void t_store_blocked(void)
+{
+	char *argv[] = {NULL, "-c", NULL, "blocks", "add", NULL, NULL};
+	char id[PEER_URL_MAX];
+	char *out = NULL, *err = NULL;
+	struct peer_actor *zoe;
+
+	if (!world_up())
+		return;
+	zoe = actor(w.pstrict, "zoe", NULL);
+	if (zoe == NULL)
+		return;
+	argv[0] = (char *)br.binary; /* set by world_up */
+	argv[2] = br.conf;
+	argv[5] = (char *)zoe->id;
+	CHECK_INT(check_run(argv, NULL, &out, &err), 0);
+	free(out);
+	free(err);
+	CHECK_INT(follow(zoe, "/ap/actor/inbox", HTTPSIG_CAVAGE, id, sizeof(id)), 202);
+	CHECK(wait_answer(w.pstrict, "Reject", id, 0) != NULL);
+	CHECK_INT(count_answers(w.pstrict, "Accept", id), 0);
+	CHECK(!is_follower(zoe));
+	CHECK_INT(undo(zoe, json_string(id)), 403);
+}
+
 /* ---- 7-10: delivery ---- */
 
 /* The deliveries --json entry of host h (a new reference), or NULL. */
@@ -1446,6 +1475,7 @@ TIMED(t_rfc9421_follow)
 TIMED(t_mastodon_signature)
 TIMED(t_refusals)
 TIMED(t_blocked_follow)
+TIMED(t_store_blocked)
 TIMED(t_delivery_resilience)
 TIMED(t_dead_host)
 TIMED(t_double_knock)
@@ -1469,6 +1499,9 @@ static const struct check_case cases[] = {
     {"dead_host", t_dead_host_timed},
     {"double_knock", t_double_knock_timed},
     {"strict_rfc9421", t_strict_rfc9421_timed},
+    /* After strict_rfc9421: it adds an actor to the strict peer, whose
+     * deliveries that case counts. */
+    {"store_blocked", t_store_blocked_timed},
     {"gone", t_gone_timed},
     {"retry_after", t_retry_after_timed},
     {"kill9", t_kill9_timed},
