@@ -10,7 +10,12 @@
 //       verified by Fedify: a Create of a Note (checked against what
 //       run.sh says the post is), then fetches that Note at its id
 //       (ctx.lookupObject, over TLS); an Update of the same Note with a later
-//       `updated`; a Delete of it (a Tombstone, or its id),
+//       `updated`; and, before the post's Delete, alice's reactions to it,
+//       signed by Fedify and sent to the blog's shared inbox: a public reply
+//       (Create of a Note, inReplyTo the post, mentioning the blog), its edit
+//       (Update, later `updated`), a Like, an Announce, the reply's Delete
+//       (Tombstone) and the Like's Undo; then the Delete of the post (a
+//       Tombstone, or its id),
 //   (e) undoes the Follow, and finally lists everything the blog sent her
 //       (exactly Accept, Create, Update, Delete, in that order).
 //
@@ -19,10 +24,15 @@
 // for each (bounded) before it waits for the activity it announces:
 //   post.json    {id, url, title, hashtag, contentIncludes[]}  the new post is polled
 //   edit.json    {contentIncludes[], contentExcludes[]}       the edit is polled
+//   reply.json   {text, extra}    send the reply: "<p>@blog TEXT</p>EXTRA"
+//   reply-edit.json {text, extra} send its edit, the same way
+//   like.json, announce.json, reply-delete.json, unlike.json  {}  send that
 //   delete.json  {}                                           `posts delete` ran
 //   undo.json    {}                                           the Undo may go
 //   finish.json  {}                                           report the inbox
 //
+// (Each reaction step reports the activity's id, the reply's id "noteId",
+// and the blog's answer.)
 // Results go to stdout, one JSON object a line, each with "step" and "ok";
 // Fedify's own log (LogTape, debug) and a trace of every HTTP exchange go to
 // stderr.  The peer exits 0 when every step passed, 1 otherwise.
@@ -43,9 +53,12 @@ import http from "node:http";
 import { configure, getConsoleSink, getTextFormatter } from "@logtape/logtape";
 import { createFederation, generateCryptoKeyPair, MemoryKvStore } from "@fedify/fedify";
 import {
-	Accept, Activity, Create, Delete, Endpoints, Follow, Hashtag, Link, Note, Person, PUBLIC_COLLECTION,
-	Tombstone, Undo, Update,
+	Accept, Activity, Announce, Create, Delete, Endpoints, Follow, Hashtag, Like, Link, Mention, Note, Person,
+	PUBLIC_COLLECTION, Tombstone, Undo, Update,
 } from "@fedify/vocab";
+// Fedify's own Temporal (a dependency of @fedify/fedify, pinned in
+// package-lock.json): the type of every date in its vocabulary.
+import { Temporal } from "@js-temporal/polyfill";
 
 const env = (name, dflt) => {
 	const v = process.env[name];
@@ -61,6 +74,7 @@ const PEER_PORT = Number(env("PEER_PORT", "0"));
 const CONTROL_DIR = env("CONTROL_DIR");
 const STEP_TIMEOUT_MS = Number(env("STEP_TIMEOUT_MS", "30000"));
 const FIRST_KNOCK = env("FIRST_KNOCK", null);
+const ALICE_NAME = "Alice (Fedify interop peer)";
 
 const stderr = new Console(process.stderr, process.stderr);
 await configure({
@@ -162,8 +176,10 @@ federation
 		return new Person({
 			id: ctx.getActorUri(identifier),
 			preferredUsername: identifier,
-			name: "Alice (Fedify interop peer)",
+			name: ALICE_NAME,
+			url: new URL(`/@${identifier}`, ctx.origin),
 			inbox: ctx.getInboxUri(identifier),
+			followers: ctx.getFollowersUri(identifier),
 			endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
 			publicKey: keys[0].cryptographicKey,
 			assertionMethods: keys.map((k) => k.multikey),
@@ -171,6 +187,15 @@ federation
 	})
 	.mapHandle((_ctx, username) => (username === "alice" ? "alice" : null))
 	.setKeyPairsDispatcher(async (_ctx, identifier) => (identifier === "alice" ? keyPairs : []));
+
+// Alice's followers: none (her posts are addressed to it all the same).
+federation.setFollowersDispatcher("/users/{identifier}/followers", async () => ({ items: [] }));
+
+// Alice's notes (her reply to the post), served at their ids while they
+// exist, for a server that fetches them from their origin.
+const notes = new Map();
+federation.setObjectDispatcher(Note, "/users/{identifier}/notes/{id}", async (ctx, values) =>
+	values.identifier === "alice" ? (notes.get(ctx.getObjectUri(Note, values).href) ?? null) : null);
 
 async function record(activity) {
 	const json = await activity.toJsonLd();
@@ -247,7 +272,7 @@ await new Promise((resolve) => server.listen(PEER_PORT, "127.0.0.1", resolve));
 const origin = `http://127.0.0.1:${server.address().port}`;
 const ctx = federation.createContext(new URL(origin), undefined);
 const aliceId = ctx.getActorUri("alice").href;
-report("listening", true, { origin, actor: aliceId, firstKnock: FIRST_KNOCK ?? "Fedify's default" });
+report("listening", true, { origin, actor: aliceId, name: ALICE_NAME, firstKnock: FIRST_KNOCK ?? "Fedify's default" });
 
 // run.sh's go-ahead for a step: CONTROL_DIR/NAME.json, parsed.
 const controlFile = (name) => join(CONTROL_DIR, `${name}.json`);
@@ -292,6 +317,93 @@ async function describe(o) {
 		content: str(o.content),
 		tags,
 	};
+}
+
+// (d') Alice's reactions to the post, each sent when run.sh says so, signed
+// by Fedify, to the blog's shared inbox: a public reply (Create of a Note
+// with inReplyTo the post, mentioning the blog), its edit (Update, later
+// `updated`), a Like and an Announce of the post, the reply's Delete
+// (Tombstone) and the Like's Undo.  Each step reports what went and the
+// blog's answer; false when one could not be sent.
+async function interact(blog, post) {
+	const pub = PUBLIC_COLLECTION;
+	const followers = ctx.getFollowersUri("alice");
+	const sharedInbox = blog.endpoints?.sharedInbox?.href ?? null;
+	const activityId = (kind) => new URL(`/users/alice/${kind}/${randomUUID()}`, origin);
+	const seconds = (ms) => Temporal.Instant.fromEpochMilliseconds(Math.floor(ms / 1000) * 1000);
+	const handle = `@${BLOG_ACCT.replace(/^acct:/, "")}`;
+	const noteId = ctx.getObjectUri(Note, { identifier: "alice", id: randomUUID() });
+	const note = (ctl, published, updated) =>
+		new Note({
+			id: noteId,
+			attribution: new URL(aliceId), // attributedTo
+			replyTarget: new URL(post.id), // inReplyTo
+			published,
+			updated,
+			to: pub,
+			ccs: [followers, blog.id],
+			content: `<p><span class="h-card"><a href="${blog.url?.href ?? BLOG_ACTOR}" class="u-url mention">` +
+				`@<span>${handle.split("@")[1]}</span></a></span> ${ctl.text}</p>${ctl.extra ?? ""}`,
+			tags: [new Mention({ href: blog.id, name: handle })],
+		});
+	// One activity to the shared inbox; true when the blog took it (202).
+	async function send(step, ctl, activity) {
+		const sent = outgoing.length;
+		try {
+			await bounded(
+				ctx.sendActivity({ identifier: "alice" }, blog, activity, { preferSharedInbox: true }),
+				STEP_TIMEOUT_MS,
+				`sendActivity(${activity.constructor.name})`,
+			);
+		} catch (e) {
+			report(step, false, { error: String(e?.stack ?? e), attempts: outgoing.slice(sent) });
+			return false;
+		}
+		const tries = outgoing.slice(sent);
+		const last = tries.at(-1);
+		const ok = sharedInbox != null && last?.url === sharedInbox && last?.status === 202;
+		report(step, ok, { id: activity.id.href, noteId: noteId.href, to: last?.url ?? null, attempts: tries,
+			expected: ctl, sent: await activity.toJsonLd() });
+		return ok;
+	}
+	let like = null;
+	const steps = [
+		["reply", (ctl) => {
+			const n = note(ctl, seconds(Date.now() - 10000), undefined);
+			notes.set(noteId.href, n);
+			return new Create({ id: activityId("creates"), actor: new URL(aliceId), object: n, to: pub,
+				ccs: [followers, blog.id], published: n.published });
+		}],
+		["reply-edit", (ctl) => {
+			// Strictly later than the Create's `published`, at second precision.
+			const n = note(ctl, notes.get(noteId.href).published, seconds(Date.now()));
+			notes.set(noteId.href, n);
+			return new Update({ id: activityId("updates"), actor: new URL(aliceId), object: n, to: pub,
+				ccs: [followers, blog.id], published: n.updated });
+		}],
+		["like", () => (like = new Like({ id: activityId("likes"), actor: new URL(aliceId), object: new URL(post.id) }))],
+		["announce", () =>
+			new Announce({ id: activityId("announces"), actor: new URL(aliceId), object: new URL(post.id), to: pub,
+				ccs: [followers, blog.id], published: seconds(Date.now()) })],
+		["reply-delete", () => {
+			notes.delete(noteId.href);
+			return new Delete({ id: activityId("deletes"), actor: new URL(aliceId), object: new Tombstone({ id: noteId }),
+				to: pub, ccs: [followers, blog.id] });
+		}],
+		["unlike", () => new Undo({ id: activityId("undos"), actor: new URL(aliceId), object: like })],
+	];
+	for (const [step, make] of steps) {
+		let ctl;
+		try {
+			ctl = await awaitControl(step);
+		} catch (e) {
+			report(step, false, { error: String(e?.message ?? e) });
+			return false;
+		}
+		if (!(await send(step, ctl, make(ctl))))
+			return false;
+	}
+	return true;
 }
 
 async function main() {
@@ -452,6 +564,10 @@ async function main() {
 		id: u.id, actor: u.actor, checks: uChecks, createdObject: { published: cNote.published, updated: cNote.updated },
 		object: uNote, objectError: u.objectError, expected: edit, sent: sentJson(u),
 	});
+
+	// Alice replies, edits, likes, boosts, deletes and undoes.
+	if (!(await interact(blog, post)))
+		return;
 
 	// The Delete of the post.
 	try {

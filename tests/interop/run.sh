@@ -16,7 +16,15 @@
 # polled: the peer must get a Create of a Note, verified by Fedify, and then
 # fetches the Note at its id.  The item is edited and polled: an Update with a
 # later `updated`.  `posts delete` deletes it: a Delete, and the id then
-# answers 404 with a Tombstone.  The peer then undoes the Follow; the
+# answers 404 with a Tombstone.  Before that Delete, the peer reacts to the
+# post, each activity signed by Fedify and sent to the blog's shared inbox,
+# and each followed by a look at GET /api/comments?post=URL over TLS: a
+# public reply mentioning the blog (pending under `[comments] moderation =
+# manual`, absent from the API until `comments approve`, then shown with
+# alice's id, name and handle and its content sanitized), its edit (the new
+# content, a later `updated`), a Like (likes 1), an Announce (boosts 1), the
+# reply's Delete (no comments; the row kept as deleted) and the Like's Undo
+# (likes 0).  The peer then undoes the Follow; the
 # follower list must be empty, and the peer must have received exactly the
 # Accept, the Create, the Update and the Delete, in that order.  The script
 # tells the peer what to expect next by files in a control folder (see
@@ -116,7 +124,12 @@ check() { # name, condition-command...
 
 ALL_CHECKS="webfinger-over-tls actor-lookup follow-delivered accept-verified-by-fedify follower-listed
 	feed-imported-silently post-polled create-verified-by-fedify object-fetched-by-fedify
-	edit-polled update-verified-by-fedify delete-queued delete-verified-by-fedify tombstone-served
+	edit-polled update-verified-by-fedify
+	reply-sent-by-fedify comment-pending comment-hidden-until-approved comment-approved comment-in-api
+	reply-edit-sent-by-fedify comment-edited-in-api like-sent-by-fedify like-counted
+	announce-sent-by-fedify boost-counted reply-delete-sent-by-fedify comment-removed-from-api
+	comment-marked-deleted undo-like-sent-by-fedify like-uncounted
+	delete-queued delete-verified-by-fedify tombstone-served
 	undo-delivered follower-removed nothing-else-received"
 
 # --- what the test needs ---------------------------------------------------
@@ -243,6 +256,8 @@ database = data/bridge.db
 [federation]
 key = data/actor.pem
 allow_private_addresses = true
+[comments]
+moderation = manual
 EOF
 conf=$tmp/bridge/bridge.conf
 "$bin" -c "$conf" check >/dev/null
@@ -467,6 +482,119 @@ say "  poll: $poll_out (published $published, updated $updated)"
 control edit "contentIncludes[]=Version révisée : “davantage” de réseaux." \
 	"contentIncludes[]=<li>Misskey</li>" "contentExcludes[]=Première version"
 peer_check update-verified-by-fedify update || [ $? -eq 1 ] || finish
+
+# --- a reply from the peer, edited; a Like and an Announce; deleted, undone ---
+# Each activity is sent by Fedify (its signing) to the shared inbox; after
+# each, the post's thread as the blog gets it: GET /api/comments over TLS.
+reply_v1='Merci pour ce billet, première réponse depuis Fedify.'
+reply_v2='Réponse corrigée : deuxième version, toujours depuis Fedify.'
+# Hostile markup the sanitizer must drop (the reply text stays).
+reply_extra='<script>alert(1)</script><p><a href="javascript:alert(2)">piège</a><img src="x" onerror="alert(3)"></p>'
+api_fetch() { # the post's thread into $tmp/api.json; prints the HTTP status
+	curl -s --max-time "$STEP_SECONDS" --cacert "$tmp/ca.crt" -G --data-urlencode "post=$post_url" \
+		-o "$tmp/api.json" -w '%{http_code}' "$base_url/api/comments" 2>&1
+}
+# Is the thread as expected?  none | comment TEXT [OLD_TEXT UPDATED_BEFORE] |
+# counts LIKES BOOSTS.  A comment: exactly one, the reply, by alice (id,
+# name, handle), its content sanitized and holding TEXT (and not OLD_TEXT,
+# with `updated` later than UPDATED_BEFORE).
+api_is() {
+	[ "$(api_fetch)" = 200 ] || return 1
+	"$node" -e '
+const [file, postUrl, postId, alice, name, replyId, mode, ...args] = process.argv.slice(1);
+const a = JSON.parse(require("node:fs").readFileSync(file, "utf8"));
+const c = a.comments?.[0];
+const sanitized = (h) => typeof h === "string" && !/<script|<img|onerror|javascript:/i.test(h);
+const checks = { post: a.post === postUrl, id: a.id === postId, list: Array.isArray(a.comments) };
+if (mode === "none")
+	checks.none = a.comments?.length === 0;
+else if (mode === "counts")
+	Object.assign(checks, { likes: a.likes === Number(args[0]), boosts: a.boosts === Number(args[1]) });
+else {
+	Object.assign(checks, {
+		one: a.comments?.length === 1,
+		replyId: c?.id === replyId,
+		parent: c?.parent == null,
+		authorId: c?.author?.id === alice,
+		authorName: c?.author?.name === name,
+		authorHandle: c?.author?.handle === "@alice@" + new URL(alice).host,
+		text: c?.content?.includes(args[0]) === true,
+		sanitized: sanitized(c?.content),
+		nofollow: c?.content?.includes("rel=\"nofollow noopener ugc\"") === true,
+		published: c?.published != null && c?.updated != null,
+	});
+	if (args.length > 1)
+		Object.assign(checks, {
+			oldTextGone: c?.content?.includes(args[1]) === false,
+			updatedLater: Date.parse(c?.updated) > Date.parse(args[2]),
+		});
+}
+const bad = Object.keys(checks).filter((k) => !checks[k]);
+if (bad.length) console.error("not as expected: " + bad.join(", "));
+process.exit(bad.length ? 1 : 0);' "$tmp/api.json" "$post_url" "$post_id" "$alice" "$alice_name" "$reply_id" "$@"
+}
+api_check() { # check-name, api_is arguments...: waited for (the thread may lag)
+	name=$1
+	shift
+	done_checks="$done_checks $name"
+	if wait_until "$name" api_is "$@"; then pass "$name"; else fail "$name" "$(api_is "$@" 2>&1)"; fi
+	say "  GET /api/comments: $(cat "$tmp/api.json" 2>/dev/null)"
+}
+# A field of a step the peer reported.
+step_field() { # step, field
+	step_line "$1" | "$node" -e '
+let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s)[process.argv[1]] ?? ""));' "$2"
+}
+# The post's comments in a status, as `comments --json` lists them: is the
+# reply there, alone, by alice?
+reply_listed() { # status
+	cli comments --json --status "$1" --post "$post_url" | "$node" -e '
+let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+	const a = JSON.parse(s);
+	process.exit(a.length === 1 && a[0].id === process.argv[1] && a[0].author === process.argv[2] ? 0 : 1);
+});' "$reply_id" "$alice"
+}
+
+alice_name=$(step_field listening name)
+control reply text="$reply_v1" extra="$reply_extra"
+peer_check reply-sent-by-fedify reply || finish
+reply_id=$(step_field reply noteId)
+say "  reply: $reply_id"
+check comment-pending reply_listed pending
+say "  comments --json --status pending: $(cli comments --json --status pending --post "$post_url" 2>&1)"
+api_check comment-hidden-until-approved none
+approve_out=$(cli comments approve "$reply_id") || true
+done_checks="$done_checks comment-approved"
+if [ "$approve_out" = "approved: $reply_id" ] && reply_listed approved; then
+	pass comment-approved
+else
+	fail comment-approved "$approve_out"
+fi
+api_check comment-in-api comment "$reply_v1"
+reply_updated=$("$node" -p 'JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).comments?.[0]?.updated ?? ""' \
+	"$tmp/api.json" 2>/dev/null) || reply_updated=
+[ -n "$reply_updated" ] || reply_updated=1970-01-01T00:00:00Z
+
+# The edit: its `updated` is when it goes, ten seconds after the reply's
+# `published` (see peer.mjs), so strictly later.
+control reply-edit text="$reply_v2" extra="$reply_extra"
+peer_check reply-edit-sent-by-fedify reply-edit || finish
+api_check comment-edited-in-api comment "$reply_v2" "$reply_v1" "$reply_updated"
+
+control like
+peer_check like-sent-by-fedify like || finish
+api_check like-counted counts 1 0
+control announce
+peer_check announce-sent-by-fedify announce || finish
+api_check boost-counted counts 1 1
+
+control reply-delete
+peer_check reply-delete-sent-by-fedify reply-delete || finish
+api_check comment-removed-from-api none
+check comment-marked-deleted reply_listed deleted
+control unlike
+peer_check undo-like-sent-by-fedify unlike || finish
+api_check like-uncounted counts 0 1
 
 # `posts delete`: a Delete; the id then answers 404 with a Tombstone.
 delete_out=$(cli posts delete "$post_url") || true
