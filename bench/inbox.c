@@ -2,17 +2,21 @@
  * bench/inbox.c — how many signed activities per second the inbox
  * verifies and durably stores.
  *
- *   bench_inbox BLOGBRIDGE [-n ACTIVITIES] [-a ACTORS] [-c CONCURRENCY] [-k like]
+ *   bench_inbox BLOGBRIDGE [-n ACTIVITIES] [-a ACTORS] [-c CONCURRENCY] [-k like|reply]
  *
  * Starts the real blogbridge on 127.0.0.1 with a fresh database, and a
  * small server on 127.0.0.2 that plays ACTORS remote actors (serving their
  * actor documents and keys, and taking the Accepts the bridge sends back).
  * Pre-signs ACTIVITIES unique activities (Follow/Undo pairs, draft-cavage,
- * as Mastodon signs them; with -k like, Likes, which queue no Accept back), warms the key cache with one request per actor,
- * then replays them all at CONCURRENCY over keep-alive connections and
+ * as Mastodon signs them; with -k like, Likes, which queue no Accept back;
+ * with -k reply, public replies: Create(Note) as Mastodon sends them, with
+ * a mention, a link and two paragraphs, each answering one of the posts a
+ * first `blogbridge poll` of a small local feed stored, the Note on the
+ * actor's host and attributed to it (so no origin fetch), moderation
+ * `auto`), warms the key cache with one request per actor, then replays them all at CONCURRENCY over keep-alive connections and
  * reports: activities/s answered 202, p50/p99 latency, how many the
- * database holds afterwards (every 202 must be there), and the bridge's
- * peak RSS.  Signing happens before the clock starts.  Loopback only.
+ * database holds afterwards (every 202 must be there; for replies, the
+ * rows of the comments table too), and the bridge's peak RSS.  Signing happens before the clock starts.  Loopback only.
  */
 #include "bench_util.h"
 #include "httpsig.h"
@@ -20,6 +24,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -146,7 +151,8 @@ static struct curl_slist *signed_headers(const struct actor *a, const char *url,
 	return h;
 }
 
-static long long count_seen(const char *db)
+/* The one number a query such as "SELECT count(*) FROM seen" gives; -1 on error. */
+static long long count_rows(const char *db, const char *sql)
 {
 	sqlite3 *h = NULL;
 	sqlite3_stmt *st = NULL;
@@ -154,12 +160,130 @@ static long long count_seen(const char *db)
 
 	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
 	    sqlite3_busy_timeout(h, 10000) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, "SELECT count(*) FROM seen", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(h);
 	return n;
+}
+
+/* A small blog feed: NPOSTS items for the replies to answer. */
+#define NPOSTS 5
+static void write_feed(const char *dir)
+{
+	char path[300];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/feed.xml", dir);
+	f = fopen(path, "w");
+	if (f == NULL) {
+		perror(path);
+		exit(1);
+	}
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>"
+		   "<title>Bench blog</title><link>https://blog.example</link>"
+		   "<description>A blog</description>\n");
+	for (int i = 0; i < NPOSTS; i++)
+		fprintf(f,
+			"<item><title>Post %d</title>"
+			"<link>https://blog.example/2026/11/post-%d/</link>"
+			"<guid isPermaLink=\"false\">https://blog.example/?p=%d</guid>"
+			"<pubDate>Mon, 0%d Nov 2026 09:12:00 +0000</pubDate>"
+			"<description><![CDATA[<p>The text of post %d, with a "
+			"<a href=\"https://example.org/\">link</a>.</p>]]></description></item>\n",
+			i, i, 1000 + i, i + 1, i);
+	fprintf(f, "</channel></rss>\n");
+	if (fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* Runs `blogbridge -c conf CMD [ARG]` to its end, its stdout to out (NULL:
+ * /dev/null); exits the benchmark when it fails. */
+static void run_cli(const char *bin, const char *conf, const char *cmd, const char *arg,
+		    const char *out)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (freopen(out ? out : "/dev/null", "w", stdout) == NULL ||
+		    freopen("/dev/null", "w", stderr) == NULL)
+			_exit(127);
+		execl(bin, bin, "-c", conf, cmd, arg, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "blogbridge %s failed\n", cmd);
+		exit(1);
+	}
+}
+
+/* Polls the feed once and reads the posts' object ids from `posts --json`
+ * into ids (NPOSTS of them, strdup'd); exits the benchmark when fewer. */
+static void post_ids(const char *bin, const char *conf, const char *dir, char **ids)
+{
+	char path[300];
+	json_error_t je;
+	json_t *arr;
+
+	snprintf(path, sizeof(path), "%s/posts.json", dir);
+	run_cli(bin, conf, "poll", NULL, NULL);
+	run_cli(bin, conf, "posts", "--json", path);
+	arr = json_load_file(path, 0, &je);
+	if (!json_is_array(arr) || json_array_size(arr) != NPOSTS) {
+		fprintf(stderr, "posts --json: not %d posts (%s)\n", NPOSTS, je.text);
+		exit(1);
+	}
+	for (size_t i = 0; i < NPOSTS; i++) {
+		const char *id = json_string_value(json_object_get(json_array_get(arr, i), "id"));
+		if (id == NULL || (ids[i] = strdup(id)) == NULL) {
+			fprintf(stderr, "posts --json: a post without an id\n");
+			exit(1);
+		}
+	}
+	json_decref(arr);
+}
+
+/* A public reply as Mastodon sends it (MASTODON.md 7.2): Create of a Note
+ * on the actor's host, attributed to the actor, answering post. */
+static void reply_body(char *buf, size_t size, const struct actor *a, int k, const char *post,
+		       unsigned bport)
+{
+	snprintf(
+	    buf, size,
+	    "{\"@context\":[\"https://www.w3.org/ns/activitystreams\",{\"ostatus\":"
+	    "\"http://ostatus.org#\",\"atomUri\":\"ostatus:atomUri\",\"inReplyToAtomUri\":"
+	    "\"ostatus:inReplyToAtomUri\",\"conversation\":\"ostatus:conversation\","
+	    "\"sensitive\":\"as:sensitive\",\"toot\":\"http://joinmastodon.org/ns#\"}],"
+	    "\"id\":\"%s/statuses/%d/activity\",\"type\":\"Create\",\"actor\":\"%s\","
+	    "\"published\":\"2026-11-21T14:02:11Z\","
+	    "\"to\":[\"https://www.w3.org/ns/activitystreams#Public\"],"
+	    "\"cc\":[\"%s/followers\",\"http://127.0.0.1:%u/ap/actor\"],"
+	    "\"object\":{\"id\":\"%s/statuses/%d\",\"type\":\"Note\",\"summary\":null,"
+	    "\"inReplyTo\":\"%s\",\"published\":\"2026-11-21T14:02:11Z\","
+	    "\"url\":\"%s/@u/%d\",\"attributedTo\":\"%s\","
+	    "\"to\":[\"https://www.w3.org/ns/activitystreams#Public\"],"
+	    "\"cc\":[\"%s/followers\",\"http://127.0.0.1:%u/ap/actor\"],"
+	    "\"sensitive\":false,\"atomUri\":\"%s/statuses/%d\",\"inReplyToAtomUri\":\"%s\","
+	    "\"conversation\":\"tag:127.0.0.2,2026-11-21:objectId=%d:objectType=Conversation\","
+	    "\"content\":\"<p><span class=\\\"h-card\\\" translate=\\\"no\\\"><a "
+	    "href=\\\"http://127.0.0.1:%u/\\\" class=\\\"u-url mention\\\">@<span>blog</span>"
+	    "</a></span> Thanks for writing this up &amp; for the examples. It matches what "
+	    "we saw last week, see <a href=\\\"https://example.org/notes/2026/11/field-report\\\" "
+	    "target=\\\"_blank\\\" rel=\\\"nofollow noopener\\\" translate=\\\"no\\\"><span "
+	    "class=\\\"invisible\\\">https://</span><span class=\\\"ellipsis\\\">example.org/"
+	    "notes/2026/11/fi</span><span class=\\\"invisible\\\">eld-report</span></a></p>"
+	    "<p>One question though: how do you handle the older posts? Reply %d.</p>\","
+	    "\"contentMap\":{\"en\":\"<p>Reply %d.</p>\"},\"attachment\":[],"
+	    "\"tag\":[{\"type\":\"Mention\",\"href\":\"http://127.0.0.1:%u/ap/actor\","
+	    "\"name\":\"@blog@127.0.0.1\"}],"
+	    "\"replies\":{\"id\":\"%s/statuses/%d/replies\",\"type\":\"Collection\"}}}",
+	    a->id, k, a->id, a->id, bport, a->id, k, post, a->id, k, a->id, a->id, bport, a->id,
+	    k, post, k, bport, k, k, bport, a->id, k);
 }
 
 static size_t discard(char *p, size_t size, size_t n, void *arg)
@@ -222,7 +346,10 @@ static int blast(const char *url, struct request *reqs, int from, int to, int co
 int main(int argc, char **argv)
 {
 	int n = 10000, conc = 64, opt, ok = 0;
-	bool likes = false; /* -k like: activities that queue nothing back */
+	bool likes = false;   /* -k like: activities that queue nothing back */
+	bool replies = false; /* -k reply: public replies to the blog's posts */
+	char *posts[NPOSTS] = {0};
+	long long comments = -1;
 	unsigned bport;
 	char dir[] = "/tmp/bbbench.XXXXXX", conf[256], db[256], url[128], line[512];
 	struct MHD_Daemon *d;
@@ -241,10 +368,11 @@ int main(int argc, char **argv)
 		else if (opt == 'c')
 			conc = (int)strtol(optarg, NULL, 10);
 		else if (opt == 'k')
-			likes = strcmp(optarg, "like") == 0;
+			likes = strcmp(optarg, "like") == 0, replies = strcmp(optarg, "reply") == 0;
 	}
 	if (argc < 2 || n < 2 || nactors < 1 || conc < 1) {
-		fprintf(stderr, "usage: bench_inbox BLOGBRIDGE [-n N] [-a ACTORS] [-c CONC]\n");
+		fprintf(stderr, "usage: bench_inbox BLOGBRIDGE [-n N] [-a ACTORS] [-c CONC] "
+				"[-k like|reply]\n");
 		return 2;
 	}
 	n -= n % 2;
@@ -258,9 +386,14 @@ int main(int argc, char **argv)
 	f = fopen(conf, "w");
 	fprintf(f, "[site]\nbase_url = http://127.0.0.1:%u\nhandle = blog\nfeed = feed.xml\n"
 		   "[server]\nlisten = 127.0.0.1:%u\n[store]\ndatabase = bridge.db\n"
-		   "[federation]\nkey = actor.pem\nallow_private_addresses = true\n",
+		   "[federation]\nkey = actor.pem\nallow_private_addresses = true\n"
+		   "[comments]\nmoderation = auto\n",
 		bport, bport);
 	fclose(f);
+	if (replies) {
+		write_feed(dir);
+		post_ids(argv[1], conf, dir, posts);
+	}
 
 	/* The remote actors and their server. */
 	actors = calloc((size_t)nactors, sizeof(*actors));
@@ -316,12 +449,14 @@ int main(int argc, char **argv)
 	for (int k = 0; k < n + nactors; k++) {
 		int pair = k / 2;
 		const struct actor *a = &actors[pair % nactors];
-		char follow[512], body[1024];
+		char follow[512], body[4096];
 		snprintf(follow, sizeof(follow),
 			 "{\"id\":\"%s/follows/%d\",\"type\":\"Follow\",\"actor\":\"%s\","
 			 "\"object\":\"http://127.0.0.1:%u/ap/actor\"}",
 			 a->id, pair, a->id, bport);
-		if (likes && k < n)
+		if (replies && k < n)
+			reply_body(body, sizeof(body), a, k, posts[k % NPOSTS], bport);
+		else if (likes && k < n)
 			snprintf(body, sizeof(body),
 				 "{\"@context\":\"https://www.w3.org/ns/activitystreams\","
 				 "\"id\":\"%s/likes/%d\",\"type\":\"Like\",\"actor\":\"%s\","
@@ -348,14 +483,19 @@ int main(int argc, char **argv)
 	t0 = bench_now_s();
 	blast(url, reqs, 0, n, conc, lat, &ok);
 	t1 = bench_now_s();
-	stored = count_seen(db) - nactors;
+	stored = count_rows(db, "SELECT count(*) FROM seen") - nactors;
+	if (replies) /* 1: STORE_COMMENT_APPROVED */
+		comments = count_rows(db, "SELECT count(*) FROM comments WHERE status = 1");
 	qsort(lat, (size_t)n, sizeof(*lat), bench_cmp_double);
 	printf("activities     %d (%s from %d actors), concurrency %d\n", n,
-	       likes ? "Likes" : "Follow/Undo pairs", nactors, conc);
+	       replies ? "public replies" : likes ? "Likes" : "Follow/Undo pairs", nactors, conc);
 	printf("accepted (202) %d in %.2f s: %.0f activities/s\n", ok, t1 - t0, ok / (t1 - t0));
 	printf("latency        p50 %.2f ms, p99 %.2f ms\n", lat[n / 2], lat[(size_t)(n * 0.99)]);
 	printf("stored         %lld of %d accepted%s\n", stored, ok,
 	       stored == ok ? "" : "  <-- MISMATCH");
+	if (replies)
+		printf("comments       %lld approved of %d accepted%s\n", comments, ok,
+		       comments == ok ? "" : "  <-- MISMATCH");
 	printf("bridge peak RSS %ld KiB\n", bench_peak_rss_kb(pid));
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
@@ -363,5 +503,7 @@ int main(int argc, char **argv)
 	snprintf(line, sizeof(line), "rm -rf %s", dir);
 	if (system(line) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
-	return stored == ok && ok == n ? 0 : 1;
+	for (int i = 0; i < NPOSTS; i++)
+		free(posts[i]);
+	return stored == ok && ok == n && (!replies || comments == ok) ? 0 : 1;
 }
