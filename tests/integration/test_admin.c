@@ -495,7 +495,13 @@ static void t_csrf_and_actions(void)
 	CHECK_INT((int)a.status, 200);
 	CHECK(check_contains(a.body, "good.example"));
 	answer_free(&a);
-	/* The server's record, and "retry now" for an unavailable one. */
+	/* The server's record, and "retry now" for an unavailable one: once
+	 * the worker has tried the resent delivery (its failure writes the
+	 * host's record too, which would overwrite the one set here). */
+	CHECK(bridge_wait_db(&b, 0,
+			     "SELECT count(*) FROM deliveries WHERE host = %Q AND state = 0"
+			     " AND attempts = 0",
+			     "good.example"));
 	bridge_db_exec(&b, "UPDATE hosts SET unavailable = 1, last_failure = 1700000000,"
 			   " last_success = 1690000000 WHERE host = 'good.example'");
 	bridge_db_exec(&b, "INSERT INTO host_failures VALUES ('good.example', 20231114),"
