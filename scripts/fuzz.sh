@@ -1,16 +1,18 @@
 #!/bin/sh
 # Builds the libFuzzer targets (tests/fuzz) into build-fuzz with clang and
-# runs each for SECONDS (default 60), two at a time, on a scratch copy of
+# runs each for SECONDS (default 60), JOBS (default 2) at a time, on a scratch copy of
 # its corpus (tests/fuzz/corpus/<target>, never written to), with its
 # dictionary when there is one.  Fails when any target finds a crash, a
 # leak, a timeout (over 1 s for one input) or RSS over 1 GiB; the input
 # that did it is kept in build-fuzz/artifacts/<target>/.
 #   sh scripts/fuzz.sh          # 60 s each (CI)
 #   sh scripts/fuzz.sh 3600     # an hour each
+#   JOBS=5 nice sh scripts/fuzz.sh 1800   # five at a time, below other work
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
-case $secs in '' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;; esac
+jobs=${JOBS:-2}
+case $secs$jobs in '' | *[!0-9]*) echo "usage: [JOBS=N] $0 [SECONDS]" >&2; exit 2 ;; esac
 if ! command -v clang >/dev/null 2>&1; then
 	echo "installing: clang"
 	export DEBIAN_FRONTEND=noninteractive
@@ -44,7 +46,7 @@ else
 	exit 1
 fi
 '
-ls tests/fuzz/corpus | xargs -P 2 -I{} sh -c "$run_one" sh {} && rc=0 || rc=$?
+ls tests/fuzz/corpus | xargs -P "$jobs" -I{} sh -c "$run_one" sh {} && rc=0 || rc=$?
 if [ "$rc" -ne 0 ]; then
 	echo "fuzzing failed" >&2
 	exit 1
