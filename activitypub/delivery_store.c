@@ -21,7 +21,12 @@
  * Outcomes are recorded as soon as they arrive, many per transaction when
  * many arrive together, each in a savepoint of its own (all of its rows or
  * none).  A batch that cannot be written (the lock not had within the
- * busy timeout) is kept and tried again.  A recorded outcome frees a slot,
+ * busy timeout, the disk full, a write failing) is kept whole and tried
+ * again, and the store thread backs off: no claim and no new try until
+ * DELIVERY_TROUBLE_MIN_MS, doubling up to DELIVERY_TROUBLE_MAX_MS while
+ * the trouble lasts, one log line a try; the first write that succeeds
+ * ends it.  Nothing sent is forgotten meanwhile (its lease is renewed, and
+ * its outcome waits in memory), so a full disk costs no resend.  A recorded outcome frees a slot,
  * and the next claim follows at once (DELIVERY_SLOT_GAP_MS, or more when
  * claims are costly), so one host's backlog drains at the pace of its
  * DELIVERY_PER_HOST connections, not one claim per DELIVERY_POLL_MS.
@@ -51,8 +56,10 @@
 #define DELIVERY_WATCH_MS 100
 /* How often old rows are pruned (store_prune), the first time a minute in. */
 #define DELIVERY_PRUNE_MS (3600 * 1000LL)
-/* A batch that could not be recorded is tried again after this. */
-#define DELIVERY_RECORD_RETRY_MS 100
+/* A batch that could not be recorded (or a claim that failed) is tried
+ * again after this, doubled at each failure up to the maximum. */
+#define DELIVERY_TROUBLE_MIN_MS 100
+#define DELIVERY_TROUBLE_MAX_MS 10000
 
 /* What one claim hands over.  The store is not used until the claim has
  * returned (a walk's callback must not use it). */
@@ -95,9 +102,17 @@ nomem:
 	return BB_OK;
 }
 
+/* Whether a store error may pass once the database can be written again
+ * (locked, full, a write failed): the batch is kept and tried again. */
+static bool store_trouble(enum bb_rc rc)
+{
+	return rc == BB_ERR_BUSY || rc == BB_ERR_TEMPFAIL;
+}
+
 /* Records the outcome of t in the store (inside the caller's
- * transaction, in a savepoint of its own). */
-static void record(struct delivery_worker *w, struct transfer *t, time_t now)
+ * transaction, in a savepoint of its own).  BB_OK, or the error: one that
+ * store_trouble() calls passing leaves the transaction to roll back. */
+static enum bb_rc record(struct delivery_worker *w, struct transfer *t, time_t now, struct err *e)
 {
 	long status = t->status;
 	CURLcode cc = t->result;
@@ -105,7 +120,6 @@ static void record(struct delivery_worker *w, struct transfer *t, time_t now)
 				      ? DELIVERY_DROP
 				      : delivery_classify(status, cc != CURLE_OK);
 	char raw[RESPONSE_SNIPPET + 64], why[4 * sizeof(raw)];
-	struct err e = {0};
 	bool unavailable = false;
 	enum bb_rc rc = BB_OK;
 	int64_t removed = 0;
@@ -120,47 +134,47 @@ static void record(struct delivery_worker *w, struct transfer *t, time_t now)
 	 * escaped, the reason `blogbridge deliveries` shows is one line with
 	 * no control bytes.  Logs get raw, which log_msg escapes itself. */
 	text_escape_str(why, sizeof(why), raw);
-	rc = store_savepoint(w->st, &e);
+	rc = store_savepoint(w->st, e);
 	if (rc != BB_OK)
-		goto out;
+		return rc;
 	switch (o) {
 	case DELIVERY_DONE:
-		rc = store_delivery_done(w->st, t->id, (int)status, now, &e);
+		rc = store_delivery_done(w->st, t->id, (int)status, now, e);
 		if (rc == BB_OK)
-			rc = store_host_success(w->st, t->host, now, &e);
+			rc = store_host_success(w->st, t->host, now, e);
 		if (rc == BB_OK && t->knocked)
 			rc = store_host_scheme_set(w->st, t->host,
 						   t->scheme == HTTPSIG_RFC9421 ? STORE_SIG_RFC9421
 										: STORE_SIG_CAVAGE,
-						   &e);
+						   e);
 		log_debug("delivered to %s (HTTP %ld)", t->inbox, status);
 		break;
 	case DELIVERY_GONE:
-		rc = store_delivery_fail(w->st, t->id, (int)status, why, now, &e);
+		rc = store_delivery_fail(w->st, t->id, (int)status, why, now, e);
 		/* By the inbox as the follower published it: t->inbox is
 		 * normalized for sending ("/a/../inbox" sent as "/inbox"). */
 		if (rc == BB_OK)
-			rc = store_follower_remove_by_inbox(w->st, t->queued_inbox, &removed, &e);
+			rc = store_follower_remove_by_inbox(w->st, t->queued_inbox, &removed, e);
 		if (removed > 0)
 			log_info("%s is gone (410): follower removed", t->inbox);
 		break;
 	case DELIVERY_DROP:
-		rc = store_delivery_fail(w->st, t->id, (int)status, why, now, &e);
+		rc = store_delivery_fail(w->st, t->id, (int)status, why, now, e);
 		log_warn("delivery to %s refused: %s", t->inbox, raw);
 		break;
 	case DELIVERY_RETRY:
 		if (t->attempts + 1 >= DELIVERY_ATTEMPTS_MAX) {
-			rc = store_delivery_fail(w->st, t->id, (int)status, why, now, &e);
+			rc = store_delivery_fail(w->st, t->id, (int)status, why, now, e);
 			log_warn("giving up on %s after %d attempts: %s", t->inbox,
 				 DELIVERY_ATTEMPTS_MAX, raw);
 		} else {
 			time_t next = now + delivery_backoff(t->attempts + 1, t->retry_after);
-			rc = store_delivery_retry(w->st, t->id, (int)status, why, next, now, &e);
+			rc = store_delivery_retry(w->st, t->id, (int)status, why, next, now, e);
 			log_info("delivery to %s failed (%s); retry in %lds", t->inbox, raw,
 				 (long)(next - now));
 		}
 		if (rc == BB_OK)
-			rc = store_host_failure(w->st, t->host, now, &unavailable, &e);
+			rc = store_host_failure(w->st, t->host, now, &unavailable, e);
 		if (unavailable)
 			log_warn("%s failed on %d distinct days: marked unavailable", t->host,
 				 STORE_HOST_FAILURE_DAYS);
@@ -169,43 +183,45 @@ static void record(struct delivery_worker *w, struct transfer *t, time_t now)
 	/* All of this outcome's rows or none: a failure half-way must not
 	 * leave the row done and its host's health unwritten. */
 	if (rc == BB_OK)
-		rc = store_savepoint_release(w->st, &e);
+		rc = store_savepoint_release(w->st, e);
 	else
 		store_savepoint_rollback(w->st);
-out:
-	if (rc != BB_OK)
-		log_error("delivery %lld: %s", (long long)t->id, e.msg);
+	return rc;
 }
 
 /* Writes the outcomes of list (and gives back the leases of abandoned
- * ones and of lost ids) in one transaction.  False when the transaction
- * could not be had or committed: nothing was written, try again. */
+ * ones and of lost ids) in one transaction.  False (e says why) when the
+ * transaction could not be had or committed, or when a row met trouble
+ * that may pass (store_trouble): nothing was written, try again.  A row
+ * that fails otherwise (gone meanwhile) is logged and skipped. */
 static bool record_batch(struct delivery_worker *w, struct transfer *list, const int64_t *lost,
-			 size_t nlost)
+			 size_t nlost, struct err *e)
 {
-	struct err e = {0};
 	time_t now = time(NULL);
+	enum bb_rc rc;
 
-	if (store_begin(w->st, &e) != BB_OK) {
-		log_error("delivery: %s", e.msg);
+	if (store_begin(w->st, e) != BB_OK)
 		return false;
-	}
 	for (struct transfer *t = list; t; t = t->next) {
-		if (!t->abandoned) {
-			record(w, t, now);
-		} else if (store_delivery_release(w->st, t->id, w->owner, &e) != BB_OK) {
-			log_error("delivery %lld: %s", (long long)t->id, e.msg);
-		}
+		rc = t->abandoned ? store_delivery_release(w->st, t->id, w->owner, e)
+				  : record(w, t, now, e);
+		if (store_trouble(rc))
+			goto undo;
+		if (rc != BB_OK)
+			log_error("delivery %lld: %s", (long long)t->id, e->msg);
 	}
-	for (size_t i = 0; i < nlost; i++)
-		if (store_delivery_release(w->st, lost[i], w->owner, &e) != BB_OK)
-			log_error("delivery %lld: %s", (long long)lost[i], e.msg);
-	if (store_commit(w->st, &e) != BB_OK) {
-		log_error("delivery: %s", e.msg);
-		store_rollback(w->st);
-		return false;
+	for (size_t i = 0; i < nlost; i++) {
+		rc = store_delivery_release(w->st, lost[i], w->owner, e);
+		if (store_trouble(rc))
+			goto undo;
+		if (rc != BB_OK)
+			log_error("delivery %lld: %s", (long long)lost[i], e->msg);
 	}
-	return true;
+	if (store_commit(w->st, e) == BB_OK)
+		return true;
+undo:
+	store_rollback(w->st);
+	return false;
 }
 
 void delivery_outcome_push(struct delivery_worker *w, struct transfer *t)
@@ -228,8 +244,9 @@ void delivery_lost_push(struct delivery_worker *w, int64_t id)
 }
 
 /* Records what the transfer thread finished; true when something was
- * recorded (slots are free), *failed when a batch must be tried again. */
-static bool drain_outcomes(struct delivery_worker *w, bool *failed)
+ * recorded (slots are free), *failed (e says why) when a batch must be
+ * tried again. */
+static bool drain_outcomes(struct delivery_worker *w, bool *failed, struct err *e)
 {
 	struct transfer *list;
 	int64_t lost[DELIVERY_LOST_MAX];
@@ -245,7 +262,7 @@ static bool drain_outcomes(struct delivery_worker *w, bool *failed)
 	pthread_mutex_unlock(&w->lock);
 	if (list == NULL && nlost == 0)
 		return false;
-	if (!record_batch(w, list, lost, nlost)) {
+	if (!record_batch(w, list, lost, nlost, e)) {
 		/* Put back for the next try: an outcome is never dropped (its
 		 * lease is renewed while we live, so it would wait forever). */
 		pthread_mutex_lock(&w->lock);
@@ -291,18 +308,47 @@ static void heartbeat(struct delivery_worker *w, time_t now)
 		log_info("delivery: released %lld leases of stopped workers", (long long)n);
 }
 
-/* One claim of up to room rows; *full when it filled room. */
-static void claim(struct delivery_worker *w, size_t room, bool *full)
+/* One claim of up to room rows; *full when it filled room.  False (e
+ * says why) when the claim failed in a way that may pass. */
+static bool claim(struct delivery_worker *w, size_t room, bool *full, struct err *e)
 {
-	struct err e = {0};
 	size_t before = w->inflight;
 	struct claim_batch b = {w, NULL};
+	enum bb_rc rc = store_delivery_claim(w->st, w->owner, time(NULL), DELIVERY_LEASE_S, room,
+					     w->per_host, on_claimed, &b, e);
 
-	if (store_delivery_claim(w->st, w->owner, time(NULL), DELIVERY_LEASE_S, room, w->per_host,
-				 on_claimed, &b, &e) != BB_OK)
-		log_error("delivery: %s", e.msg);
+	if (rc != BB_OK && !store_trouble(rc))
+		log_error("delivery: %s", e->msg);
 	*full = w->inflight - before >= room;
 	delivery_hand_over(w, b.head);
+	return !store_trouble(rc);
+}
+
+/* The store thread's back-off while the database cannot be written: the
+ * next try's time (monotonic ms) and the wait that led to it; 0 when all
+ * is well. */
+struct trouble {
+	long long until, wait_ms;
+};
+
+/* A write failed with e: wait longer before the next. */
+static void trouble_begin(struct trouble *t, long long now_ms, const char *what,
+			  const struct err *e)
+{
+	t->wait_ms = t->wait_ms == 0 ? DELIVERY_TROUBLE_MIN_MS : t->wait_ms * 2;
+	if (t->wait_ms > DELIVERY_TROUBLE_MAX_MS)
+		t->wait_ms = DELIVERY_TROUBLE_MAX_MS;
+	t->until = now_ms + t->wait_ms;
+	log_warn("delivery: cannot %s (%s); next try in %lld ms", what, e->msg, t->wait_ms);
+}
+
+/* A write succeeded: the trouble, if any, is over. */
+static void trouble_end(struct trouble *t)
+{
+	if (t->wait_ms != 0)
+		log_info("delivery: the database can be written again");
+	t->wait_ms = 0;
+	t->until = 0;
 }
 
 /* The claim cadence and the clocks of the store thread. */
@@ -352,8 +398,9 @@ static bool chores(struct delivery_worker *w, struct store_clock *c, long long n
 	return changed;
 }
 
-/* Sleeps on store_work until `until` (monotonic ms) or a push. */
-static void store_wait(struct delivery_worker *w, long long until)
+/* Sleeps on store_work until `until` (monotonic ms) or a push; outcomes
+ * waiting end the sleep only when `outcomes` says they may be recorded. */
+static void store_wait(struct delivery_worker *w, long long until, bool outcomes)
 {
 	struct timespec ts;
 	long long now = delivery_monotonic_ms();
@@ -368,7 +415,7 @@ static void store_wait(struct delivery_worker *w, long long until)
 		ts.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&w->lock);
-	if (w->outcomes == NULL && w->nlost == 0 && !atomic_load(&w->woken) &&
+	if ((!outcomes || (w->outcomes == NULL && w->nlost == 0)) && !atomic_load(&w->woken) &&
 	    !atomic_load(&w->stopping))
 		(void)pthread_cond_timedwait(&w->store_work, &w->lock, &ts);
 	pthread_mutex_unlock(&w->lock);
@@ -382,13 +429,24 @@ static void *store_main(void *arg)
 				.next_beat = now_ms + DELIVERY_HEARTBEAT_MS,
 				.next_prune = now_ms + 60 * 1000,
 				.changes = STORE_CHANGES_START};
-	bool failed = false;
+	struct trouble tr = {0, 0};
 
 	while (!atomic_load(&w->stopping)) {
 		long long until;
-		bool freed = drain_outcomes(w, &failed);
+		bool freed = false, failed = false;
 		bool poked = atomic_exchange(&w->woken, false);
+		struct err e = {0};
 
+		now_ms = delivery_monotonic_ms();
+		/* In trouble, nothing is tried before its time: the outcomes
+		 * wait in memory, no claim is made. */
+		if (now_ms >= tr.until) {
+			freed = drain_outcomes(w, &failed, &e);
+			if (failed)
+				trouble_begin(&tr, now_ms, "record what was sent", &e);
+			else if (freed)
+				trouble_end(&tr);
+		}
 		now_ms = delivery_monotonic_ms();
 		if (chores(w, &c, now_ms))
 			poked = true;
@@ -402,9 +460,12 @@ static void *store_main(void *arg)
 			if (c.next_claim > c.last_claim + gap)
 				c.next_claim = c.last_claim + gap;
 		}
-		if (claim_ready(w, now_ms, c.next_claim)) {
+		if (now_ms >= tr.until && claim_ready(w, now_ms, c.next_claim)) {
 			bool full = false;
-			claim(w, w->max - w->inflight, &full);
+			if (claim(w, w->max - w->inflight, &full, &e))
+				trouble_end(&tr);
+			else
+				trouble_begin(&tr, now_ms, "claim deliveries", &e);
 			c.last_claim = now_ms;
 			now_ms = delivery_monotonic_ms();
 			c.claim_cost = now_ms - c.last_claim;
@@ -413,12 +474,15 @@ static void *store_main(void *arg)
 			    c.last_claim + (full ? DELIVERY_CLAIM_GAP_MS : DELIVERY_POLL_MS);
 		}
 		until = c.next_watch < c.next_beat ? c.next_watch : c.next_beat;
-		if (c.next_claim < until && claim_ready(w, c.next_claim, c.next_claim))
+		if (tr.until > now_ms) {
+			/* Outcomes that arrive meanwhile wake store_wait; the
+			 * loop above makes them wait for tr.until. */
+			if (tr.until < until)
+				until = tr.until;
+		} else if (c.next_claim < until && claim_ready(w, c.next_claim, c.next_claim)) {
 			until = c.next_claim;
-		if (failed && now_ms + DELIVERY_RECORD_RETRY_MS < until)
-			until = now_ms + DELIVERY_RECORD_RETRY_MS;
-		if (!failed || until > now_ms)
-			store_wait(w, until);
+		}
+		store_wait(w, until, tr.until <= now_ms);
 	}
 	return NULL;
 }
@@ -519,7 +583,10 @@ void delivery_store_stop(struct delivery_worker *w)
 	/* What finished before the stop is recorded; every row still leased
 	 * (claimed, not sent or not answered) is free for the next worker
 	 * at once. */
-	(void)drain_outcomes(w, &failed);
+	(void)drain_outcomes(w, &failed, &e);
+	if (failed)
+		log_warn("delivery: what was sent last is not recorded (%s): it goes again",
+			 e.msg);
 	if (store_owner_release(w->st, w->owner, NULL, &e) != BB_OK)
 		log_warn("delivery: giving back leases: %s", e.msg);
 }

@@ -210,11 +210,9 @@ static enum MHD_Result serve_webfinger(struct peer *p, struct MHD_Connection *co
 	return ret;
 }
 
-/* An inbox POST: recorded, then answered as the mode says. */
-static enum MHD_Result serve_inbox(struct peer *p, struct MHD_Connection *conn, const char *path,
-				   const struct request *r)
+/* The status mode answers conn with; 0 for none (hang or hold). */
+static unsigned mode_status(enum peer_mode mode, struct MHD_Connection *conn)
 {
-	enum peer_mode mode = (enum peer_mode)atomic_load(&p->mode);
 	unsigned status;
 
 	switch (mode) {
@@ -234,18 +232,36 @@ static enum MHD_Result serve_inbox(struct peer *p, struct MHD_Connection *conn, 
 		break;
 	}
 	case PEER_HANG:
+	case PEER_HOLD:
 	default: status = 0; break;
 	}
+	return status;
+}
+
+/* An inbox POST: recorded, then answered as the mode says. */
+static enum MHD_Result serve_inbox(struct peer *p, struct MHD_Connection *conn, const char *path,
+				   const struct request *r)
+{
+	enum peer_mode mode = (enum peer_mode)atomic_load(&p->mode);
+	unsigned status = mode_status(mode, conn);
+
 	if (record(p, conn, path, r, status) == NULL)
 		return MHD_NO;
 	if (status == 0) {
-		/* Hold the request; when released, close without an answer. */
+		/* Hold the request until the mode changes; then a hung one is
+		 * closed without an answer, a held one answered as the new
+		 * mode says. */
 		for (long waited = 0; waited < PEER_HANG_MAX_MS; waited += PEER_HANG_POLL_MS) {
-			if (atomic_load(&p->stopping) || atomic_load(&p->mode) != PEER_HANG)
+			if (atomic_load(&p->stopping) || atomic_load(&p->mode) != (int)mode)
 				break;
 			sleep_ms(PEER_HANG_POLL_MS);
 		}
-		return MHD_NO;
+		if (mode != PEER_HOLD || atomic_load(&p->stopping))
+			return MHD_NO;
+		mode = (enum peer_mode)atomic_load(&p->mode);
+		status = mode_status(mode, conn);
+		if (status == 0)
+			return MHD_NO;
 	}
 	if (mode == PEER_BUSY) {
 		char secs[24];

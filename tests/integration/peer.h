@@ -42,6 +42,9 @@ enum peer_mode {
 	PEER_GONE,   /* 410 */
 	PEER_KNOCK,  /* 401 without Signature-Input (draft-cavage), 202 with it */
 	PEER_HANG,   /* no answer */
+	/* Held unanswered until the mode changes, then answered as the new
+	 * mode says (recorded with status 0). */
+	PEER_HOLD,
 	PEER_BUSY,   /* 503, Retry-After: PEER_BUSY_RETRY_S, a body with control bytes */
 	/* A strict RFC 9421 verifier: 401 to draft-cavage and to an RFC 9421
 	 * Signature-Input without alg="rsa-v1_5-sha256", 202 with it. */

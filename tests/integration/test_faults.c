@@ -10,7 +10,13 @@
  * database intact), and the feed poller fails and says it will try again.
  * Once the file is removed, the same Follow, sent again, is stored and
  * answered with an Accept, and the poller's next round stores the post it
- * could not store before.  Mounting needs root (CI runs as root): without
+ * could not store before.
+ *
+ * delivery_full: a delivery is answered while the disk is full.  The
+ * worker cannot record it; it keeps the outcome, backs off (the waits it
+ * logs grow), claims nothing and sends nothing again meanwhile; once space
+ * returns it records the delivery as done within its longest wait, with
+ * no second POST to the peer.  Mounting needs root (CI runs as root): without
  * it the test prints SKIP and exits 77, which CTest counts as skipped.
  */
 #include "bridge_proc.h"
@@ -295,8 +301,124 @@ out:
 	check_tmpdir_remove(keydir);
 }
 
+/* The waits the worker logged while it could not write ("next try in N
+ * ms"), from byte from on, in order; how many (at most max). */
+static size_t logged_waits(const struct bridge *b, long from, long *waits, size_t max)
+{
+	char line[2048];
+	size_t n = 0;
+	FILE *f = fopen(b->log, "r");
+
+	if (f == NULL)
+		return 0;
+	if (fseek(f, from, SEEK_SET) == 0)
+		while (n < max && fgets(line, sizeof(line), f)) {
+			const char *at = strstr(line, "delivery: cannot record what was sent");
+			const char *in = at ? strstr(at, "; next try in ") : NULL;
+			if (in)
+				waits[n++] = strtol(in + strlen("; next try in "), NULL, 10);
+		}
+	fclose(f);
+	return n;
+}
+
+static void t_delivery_full(void)
+{
+	struct bridge b;
+	struct peer *p = NULL;
+	struct peer_actor *bob = NULL;
+	char data[PATH_MAX], filler[PATH_MAX + 16], id[PEER_URL_MAX];
+	const char *keydir = check_tmpdir();
+	const char *q_done = "SELECT count(*) FROM deliveries WHERE inbox = %Q AND state = 1";
+	char *body = NULL;
+	struct reply r = {0};
+	bool mounted = false;
+	long from, waits[8];
+	size_t nwaits = 0;
+	int fails = check_failures;
+
+	if (!bridge_setup(&b, binary, "")) {
+		CHECK(!"bridge set up");
+		return;
+	}
+	snprintf(data, sizeof(data), "%s/data", b.dir);
+	snprintf(filler, sizeof(filler), "%s/data/filler", b.dir);
+	CHECK(mkdir(data, 0700) == 0);
+	mounted = tmpfs_mount(data);
+	CHECK(mounted);
+	if (!mounted || !bridge_start(&b))
+		goto out;
+	p = peer_start("127.0.0.2", NULL, keydir);
+	bob = p ? peer_actor_add(p, "bob", NULL) : NULL;
+	CHECK(bob != NULL);
+	if (bob == NULL)
+		goto out;
+	/* bob follows; the Accept reaches the peer, which holds it. */
+	peer_set_mode(p, PEER_HOLD);
+	snprintf(id, sizeof(id), "%s/activities/follow-2", peer_base(p));
+	body = follow_json(&b, bob, id);
+	CHECK(body != NULL);
+	if (body == NULL)
+		goto out;
+	CHECK_INT(post_signed(&b, bob, body, &r), 202);
+	reply_free(&r);
+	for (int waited = 0; waited <= BRIDGE_WAIT_MS && peer_post_count(p) == 0;
+	     waited += BRIDGE_POLL_MS)
+		sleep_ms(BRIDGE_POLL_MS);
+	CHECK_INT(peer_post_count(p), 1);
+
+	/* The disk fills; then the peer answers 202. */
+	CHECK(fill(filler));
+	from = log_size(&b);
+	peer_set_mode(p, PEER_ACCEPT);
+	/* The worker cannot record it and backs off: four tries, each wait
+	 * longer than the one before. */
+	for (int waited = 0; waited <= BRIDGE_WAIT_MS; waited += BRIDGE_POLL_MS) {
+		nwaits = logged_waits(&b, from, waits, 8);
+		if (nwaits >= 4)
+			break;
+		sleep_ms(BRIDGE_POLL_MS);
+	}
+	CHECK(nwaits >= 4);
+	for (size_t i = 1; i < nwaits; i++)
+		if (waits[i] <= waits[i - 1])
+			check_fail(__FILE__, __LINE__, "wait %zu: %ld ms after %ld ms", i, waits[i],
+				   waits[i - 1]);
+	/* Not recorded, not forgotten, not sent again. */
+	CHECK_INT(bridge_db_int(&b, q_done, bob->inbox), 0);
+	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM deliveries WHERE inbox = %Q AND state = 0",
+				bob->inbox),
+		  1);
+	CHECK_INT(peer_post_count(p), 1);
+
+	/* Space returns: recorded at the next try (the wait then is under
+	 * BRIDGE_WAIT_MS), not resent. */
+	CHECK(unlink(filler) == 0);
+	CHECK(bridge_wait_db(&b, 1, q_done, bob->inbox));
+	CHECK(wait_log(&b, "delivery: the database can be written again", from, BRIDGE_WAIT_MS));
+	CHECK_INT(peer_post_count(p), 1);
+	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM pragma_integrity_check"
+				    " WHERE integrity_check = 'ok'"),
+		  1);
+	CHECK_INT(bridge_stop(&b, SIGTERM), 0);
+	CHECK_INT(peer_post_count(p), 1);
+	bridge_check_log_clean(&b);
+out:
+	if (check_failures != fails)
+		bridge_dump_log(&b);
+	if (b.pid > 0)
+		bridge_stop(&b, SIGKILL);
+	peer_stop(p);
+	free(body);
+	if (mounted && umount2(data, MNT_DETACH) != 0)
+		check_fail(__FILE__, __LINE__, "umount %s: %s", data, strerror(errno));
+	bridge_remove(&b);
+	check_tmpdir_remove(keydir);
+}
+
 static const struct check_case cases[] = {
     {"disk_full", t_disk_full},
+    {"delivery_full", t_delivery_full},
 };
 
 int main(int argc, char **argv)
