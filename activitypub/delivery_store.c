@@ -15,8 +15,8 @@
  * A pid alone says nothing across hosts or containers, hence the grace
  * (see delivery.h): a live owner's heartbeat is never that late, and
  * while it is registered no claim takes its leases.  Every heartbeat also
- * reaps, so a worker on another host frees a crashed one's rows within
- * the grace.
+ * reaps: a worker frees the rows of a dead one on its host within a
+ * heartbeat, and of one on another host within the grace.
  *
  * Outcomes are recorded as soon as they arrive, many per transaction when
  * many arrive together, each in a savepoint of its own (all of its rows or
@@ -284,12 +284,56 @@ static bool drain_outcomes(struct delivery_worker *w, bool *failed, struct err *
 	return n > 0;
 }
 
+/* Owner-walk callback: collects the ids of owners on our host (same host
+ * text) whose process is gone. */
+struct dead_owners {
+	const struct delivery_worker *w;
+	char ids[DELIVERY_LOST_MAX][STORE_OWNER_ID_MAX + 1];
+	size_t n;
+};
+
+static enum bb_rc on_owner(const struct store_owner *o, void *arg, struct err *e)
+{
+	struct dead_owners *d = arg;
+
+	(void)e;
+	if (strcmp(o->hostname, d->w->host_text) != 0 || strcmp(o->id, d->w->owner) == 0 ||
+	    d->n >= DELIVERY_LOST_MAX)
+		return BB_OK;
+	/* Our own pid under another id: a dead process whose pid we got. */
+	if (o->pid == (long)getpid() ||
+	    (o->pid > 0 && kill((pid_t)o->pid, 0) == -1 && errno == ESRCH))
+		snprintf(d->ids[d->n++], sizeof(d->ids[0]), "%s", o->id);
+	return BB_OK;
+}
+
+/* Frees the leases of the owners on this host whose process is gone;
+ * *released counts the rows. */
+static enum bb_rc release_dead_here(struct delivery_worker *w, int64_t *released, struct err *e)
+{
+	struct dead_owners *dead = calloc(1, sizeof(*dead));
+	int64_t n = 0;
+	enum bb_rc rc;
+
+	*released = 0;
+	if (dead == NULL)
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	dead->w = w;
+	rc = store_owner_each(w->st, on_owner, dead, e);
+	for (size_t i = 0; rc == BB_OK && i < dead->n; i++) {
+		rc = store_owner_release(w->st, dead->ids[i], &n, e);
+		*released += n;
+	}
+	free(dead);
+	return rc;
+}
+
 /* Heartbeat: we live, our leases are extended; a dead owner's are freed. */
 static void heartbeat(struct delivery_worker *w, time_t now)
 {
 	struct store_owner me = {w->owner, (long)getpid(), w->host_text, now};
 	struct err e = {0};
-	int64_t n = 0;
+	int64_t n = 0, here = 0;
 	enum bb_rc rc;
 
 	rc = store_owner_heartbeat(w->st, w->owner, now, now + DELIVERY_LEASE_S, NULL, &e);
@@ -302,10 +346,14 @@ static void heartbeat(struct delivery_worker *w, time_t now)
 	}
 	if (rc != BB_OK)
 		log_warn("delivery: heartbeat: %s", e.msg);
-	if (store_owners_reap(w->st, now - DELIVERY_OWNER_GRACE_S, &n, &e) != BB_OK)
+	/* Another worker on this host that died (killed, crashed): its rows
+	 * are free at once, not after the grace. */
+	if (release_dead_here(w, &here, &e) != BB_OK)
 		log_warn("delivery: releasing dead owners' leases: %s", e.msg);
-	else if (n > 0)
-		log_info("delivery: released %lld leases of stopped workers", (long long)n);
+	else if (store_owners_reap(w->st, now - DELIVERY_OWNER_GRACE_S, &n, &e) != BB_OK)
+		log_warn("delivery: releasing dead owners' leases: %s", e.msg);
+	else if (n + here > 0)
+		log_info("delivery: released %lld leases of stopped workers", (long long)(n + here));
 }
 
 /* One claim of up to room rows; *full when it filled room.  False (e
@@ -487,29 +535,6 @@ static void *store_main(void *arg)
 	return NULL;
 }
 
-/* Owner-walk callback: collects the ids of owners on our host (same host
- * text) whose process is gone. */
-struct dead_owners {
-	const struct delivery_worker *w;
-	char ids[DELIVERY_LOST_MAX][STORE_OWNER_ID_MAX + 1];
-	size_t n;
-};
-
-static enum bb_rc on_owner(const struct store_owner *o, void *arg, struct err *e)
-{
-	struct dead_owners *d = arg;
-
-	(void)e;
-	if (strcmp(o->hostname, d->w->host_text) != 0 || strcmp(o->id, d->w->owner) == 0 ||
-	    d->n >= DELIVERY_LOST_MAX)
-		return BB_OK;
-	/* Our own pid under another id: a dead process whose pid we got. */
-	if (o->pid == (long)getpid() ||
-	    (o->pid > 0 && kill((pid_t)o->pid, 0) == -1 && errno == ESRCH))
-		snprintf(d->ids[d->n++], sizeof(d->ids[0]), "%s", o->id);
-	return BB_OK;
-}
-
 /* This host's name and pid namespace: pids compare only within both. */
 static void host_text(char *out, size_t len)
 {
@@ -526,35 +551,23 @@ static void host_text(char *out, size_t len)
 /* Registers us, then frees the leases of the owners known dead. */
 static enum bb_rc owner_setup(struct delivery_worker *w, struct err *e)
 {
-	struct dead_owners *dead = calloc(1, sizeof(*dead));
 	time_t now = time(NULL);
 	struct store_owner me = {w->owner, (long)getpid(), w->host_text, now};
-	int64_t n = 0, total = 0;
+	int64_t n = 0, here = 0;
 	enum bb_rc rc;
 
-	if (dead == NULL)
-		return err_set(e, BB_ERR_NOMEM, "out of memory");
-	dead->w = w;
 	host_text(w->host_text, sizeof(w->host_text));
 	rc = rand_hex(w->owner, DELIVERY_OWNER_BYTES);
-	if (rc != BB_OK) {
-		err_set(e, rc, "cannot make a lease owner id");
-		goto out;
-	}
+	if (rc != BB_OK)
+		return err_set(e, rc, "cannot make a lease owner id");
 	rc = store_owner_register(w->st, &me, e);
 	if (rc == BB_OK)
-		rc = store_owner_each(w->st, on_owner, dead, e);
-	for (size_t i = 0; rc == BB_OK && i < dead->n; i++) {
-		rc = store_owner_release(w->st, dead->ids[i], &n, e);
-		total += n;
-	}
+		rc = release_dead_here(w, &here, e);
 	if (rc == BB_OK)
 		rc = store_owners_reap(w->st, now - DELIVERY_OWNER_GRACE_S, &n, e);
-	if (rc == BB_OK && total + n > 0)
+	if (rc == BB_OK && here + n > 0)
 		log_info("delivery: released %lld leases of stopped workers",
-			 (long long)(total + n));
-out:
-	free(dead);
+			 (long long)(here + n));
 	return rc;
 }
 

@@ -17,8 +17,15 @@
  * After the last restart: every acknowledged Follow's actor is a follower
  * (with that Follow or one sent after it), every host has had every
  * Create, the queue is empty within DRAIN_MS of the restart, and the
- * database passes PRAGMA integrity_check.  Every wait is for a condition,
- * bounded; only loopback addresses are used.
+ * database passes PRAGMA integrity_check.
+ *
+ * two_serves: two `serve` processes on one database (two listen ports, one
+ * blog).  Two Creates queued for every host at once (more rows than one
+ * worker takes) reach every host exactly once: neither worker takes a row
+ * the other holds.  Then the first is killed during a third fan-out: the
+ * second frees the dead one's leases within a heartbeat and every host
+ * gets the Create.  Every wait is for a condition, bounded; only loopback
+ * addresses are used.
  */
 #include "bridge_proc.h"
 #include "check.h"
@@ -47,6 +54,9 @@
 #define SINK_DELAY_MS 5
 #define DRAIN_MS 30000
 #define PHASE_MS 15000 /* for a phase's kill condition */
+/* two_serves: the dead worker's rows go to the live one within this (a
+ * heartbeat, 2 s, is what it takes; the grace, 30 s, would be too late). */
+#define TAKEOVER_MS 20000
 #define AS_CONTEXT "https://www.w3.org/ns/activitystreams"
 
 /* One sink host: what it received. */
@@ -361,10 +371,20 @@ static bool all_served(long creates)
 
 /* ---- the run ---- */
 
+/* The sinks' ports as a JSON array, for queue_create. */
+static void ports_fill(void)
+{
+	size_t len = (size_t)snprintf(ports_json, sizeof(ports_json), "[");
+
+	for (int i = 0; i < HOSTS; i++)
+		len += (size_t)snprintf(ports_json + len, sizeof(ports_json) - len, "%s%d",
+					i ? "," : "", sinks[i].port);
+	snprintf(ports_json + len, sizeof(ports_json) - len, "]");
+}
+
 static bool world_up(const char *keydir)
 {
 	char name[16];
-	size_t len = 0;
 
 	if (!bridge_setup(&br, binary, "") || !bridge_start(&br) || !sinks_start())
 		return false;
@@ -382,11 +402,7 @@ static bool world_up(const char *keydir)
 				return false;
 		}
 	}
-	len += (size_t)snprintf(ports_json, sizeof(ports_json), "[");
-	for (int i = 0; i < HOSTS; i++)
-		len += (size_t)snprintf(ports_json + len, sizeof(ports_json) - len, "%s%d",
-					i ? "," : "", sinks[i].port);
-	snprintf(ports_json + len, sizeof(ports_json) - len, "]");
+	ports_fill();
 	return true;
 }
 
@@ -452,8 +468,109 @@ out:
 	check_tmpdir_remove(keydir);
 }
 
+/* A second `serve` of b's blog on b's database: its own listen port, its
+ * own config file (bridge2.conf beside b's) and log. */
+static bool second_start(const struct bridge *b, struct bridge *b2)
+{
+	char text[4096], from[64], to[64], *at, *path;
+	FILE *f = fopen(b->conf, "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	*b2 = *b;
+	b2->pid = 0;
+	b2->port = free_port("127.0.0.1");
+	snprintf(from, sizeof(from), "listen = 127.0.0.1:%d\n", b->port);
+	snprintf(to, sizeof(to), "listen = 127.0.0.1:%d\n", b2->port);
+	at = strstr(text, from);
+	if (b2->port <= 0 || at == NULL || strlen(to) != strlen(from))
+		return false;
+	memcpy(at, to, strlen(to));
+	path = check_write_file(b->dir, "bridge2.conf", text);
+	snprintf(b2->conf, sizeof(b2->conf), "%s", path);
+	free(path);
+	snprintf(b2->log, sizeof(b2->log), "%s/server2.log", b->dir);
+	return bridge_start(b2);
+}
+
+/* Hosts that had Create n other than exactly once. */
+static int sinks_not_once(int n)
+{
+	int k = 0;
+
+	for (int i = 0; i < HOSTS; i++)
+		k += atomic_load(&sinks[i].got[n]) != 1;
+	return k;
+}
+
+static void t_two_serves(void)
+{
+	struct bridge b2 = {0};
+	long long killed;
+	int dup = 0, fails = check_failures;
+
+	memset(sinks, 0, sizeof(sinks));
+	bridge_remove(&br); /* the case before's */
+	if (!bridge_setup(&br, binary, "") || !bridge_start(&br) || !sinks_start()) {
+		CHECK(!"the setup failed");
+		goto out;
+	}
+	ports_fill();
+	CHECK(second_start(&br, &b2));
+	if (b2.pid <= 0)
+		goto out;
+	/* Two Creates for every host, 2 * HOSTS rows: more than one worker
+	 * holds (DELIVERY_INFLIGHT_MAX), so both take some. */
+	CHECK(queue_create(0));
+	CHECK(queue_create(1));
+	CHECK(wait_for(all_served, 2, DRAIN_MS));
+	CHECK(wait_for(queue_empty, 0, DRAIN_MS));
+	CHECK_INT(sinks_not_once(0), 0);
+	CHECK_INT(sinks_not_once(1), 0);
+	/* The first alone takes the next fan-out (the second is stopped),
+	 * and is killed during it, holding the leases of the rest; the
+	 * second, let go, frees them at its next heartbeat (the dead
+	 * process is on its host), well before the grace would. */
+	CHECK(kill(b2.pid, SIGSTOP) == 0);
+	CHECK(queue_create(2));
+	CHECK(wait_for(sinks_reached, (2L << 16) | (HOSTS / 5), PHASE_MS));
+	CHECK_INT(bridge_stop(&br, SIGKILL), -1);
+	killed = peer_now_ms();
+	printf("     killed one serve with %d of %d hosts served\n", sinks_with(2), HOSTS);
+	CHECK(bridge_db_int(&br, "SELECT count(*) FROM deliveries WHERE state = 0"
+				 " AND lease_until > unixepoch()") > 0);
+	CHECK(kill(b2.pid, SIGCONT) == 0);
+	CHECK(wait_for(all_served, 3, TAKEOVER_MS));
+	CHECK(wait_for(queue_empty, 0, DRAIN_MS));
+	for (int i = 0; i < HOSTS; i++)
+		dup += atomic_load(&sinks[i].got[2]) > 1;
+	printf("     the other served the rest %.2f s after the kill; %d hosts had it twice"
+	       " (sent by the killed one, not yet recorded)\n",
+	       (double)(peer_now_ms() - killed) / 1000.0, dup);
+	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM pragma_integrity_check"
+				     " WHERE integrity_check <> 'ok'"),
+		  0);
+	CHECK_INT(bridge_stop(&b2, SIGTERM), 0);
+	bridge_check_log_clean(&br);
+	bridge_check_log_clean(&b2);
+out:
+	if (check_failures != fails && b2.pid != 0)
+		bridge_dump_log(&b2);
+	if (b2.pid > 0)
+		bridge_stop(&b2, SIGTERM);
+	if (br.pid > 0)
+		bridge_stop(&br, SIGTERM);
+	for (int i = 0; i < HOSTS; i++)
+		if (sinks[i].d)
+			MHD_stop_daemon(sinks[i].d);
+	memset(sinks, 0, sizeof(sinks));
+}
+
 static const struct check_case cases[] = {
     {"random_kills", t_random_kills},
+    {"two_serves", t_two_serves},
 };
 
 int main(int argc, char **argv)
