@@ -7,12 +7,15 @@
 # that did it is kept in build-fuzz/artifacts/<target>/.
 #   sh scripts/fuzz.sh          # 60 s each (CI)
 #   sh scripts/fuzz.sh 3600     # an hour each
-#   JOBS=5 nice sh scripts/fuzz.sh 1800   # five at a time, below other work
+#   JOBS=5 TIMEOUT=30 nice sh scripts/fuzz.sh 1800
+#                               # five at a time, below other work (a
+#                               # starved fuzzer would time out at 1 s)
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 jobs=${JOBS:-2}
-case $secs$jobs in '' | *[!0-9]*) echo "usage: [JOBS=N] $0 [SECONDS]" >&2; exit 2 ;; esac
+timeout=${TIMEOUT:-1}
+case $secs$jobs$timeout in '' | *[!0-9]*) echo "usage: [JOBS=N] $0 [SECONDS]" >&2; exit 2 ;; esac
 if ! command -v clang >/dev/null 2>&1; then
 	echo "installing: clang"
 	export DEBIAN_FRONTEND=noninteractive
@@ -24,7 +27,7 @@ cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DBB_FUZZ=ON -DBB_WERROR=ON \
 cmake --build build-fuzz -j "$(nproc)" --target fuzz_targets
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/bb-fuzz.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT INT TERM
-export SECS="$secs" SCRATCH="$scratch" ROOT="$(pwd)"
+export SECS="$secs" TIMEOUT="$timeout" SCRATCH="$scratch" ROOT="$(pwd)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # One target: its corpus copied, its log kept; the tail shown on failure.
@@ -35,11 +38,11 @@ cp "$ROOT/tests/fuzz/corpus/$t/"* "$SCRATCH/$t/"
 dict=""
 [ -f "$ROOT/tests/fuzz/$t.dict" ] && dict="-dict=$ROOT/tests/fuzz/$t.dict"
 start=$(date +%s)
-if "$ROOT/build-fuzz/tests/fuzz/$t" $dict -max_total_time="$SECS" -timeout=1 \
+if "$ROOT/build-fuzz/tests/fuzz/$t" $dict -max_total_time="$SECS" -timeout="$TIMEOUT" \
 	-rss_limit_mb=1024 -detect_leaks=1 -close_fd_mask=1 -print_final_stats=1 \
 	-artifact_prefix="$ROOT/build-fuzz/artifacts/$t/" "$SCRATCH/$t" \
 	>"$SCRATCH/$t.log" 2>&1; then
-	echo "fuzz $t: ok, $(($(date +%s) - start)) s, $(grep -o "stat::number_of_executed_units: *[0-9]*" "$SCRATCH/$t.log" | grep -o "[0-9]*$") runs"
+	echo "fuzz $t: ok, $(($(date +%s) - start)) s, $(grep -o "stat::number_of_executed_units: *[0-9]*" "$SCRATCH/$t.log" | grep -o "[0-9]*$") runs, slowest input $(grep -o "stat::slowest_unit_time_sec: *[0-9]*" "$SCRATCH/$t.log" | grep -o "[0-9]*$") s, peak RSS $(grep -o "stat::peak_rss_mb: *[0-9]*" "$SCRATCH/$t.log" | grep -o "[0-9]*$") MB"
 else
 	echo "fuzz $t: FAILED (artifacts in build-fuzz/artifacts/$t/)"
 	tail -n 60 "$SCRATCH/$t.log"
