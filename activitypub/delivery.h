@@ -34,8 +34,8 @@ struct delivery_worker;
 struct delivery_config {
 	const char *database;
 	const struct fetch_config *fetch; /* our key, key id, address policy */
-	unsigned inflight_max;            /* 0: DELIVERY_INFLIGHT_MAX */
-	unsigned per_host;                /* 0: DELIVERY_PER_HOST */
+	unsigned inflight_max;		  /* 0: DELIVERY_INFLIGHT_MAX */
+	unsigned per_host;		  /* 0: DELIVERY_PER_HOST */
 };
 
 /* Starts the worker thread (it opens its own store connection). cfg and

@@ -198,10 +198,9 @@ static enum bb_rc record(struct delivery_worker *w, struct transfer *t, time_t n
 		if (rc == BB_OK)
 			rc = store_host_success(w->st, t->host, now, e);
 		if (rc == BB_OK && t->knocked)
-			rc = store_host_scheme_set(w->st, t->host,
-						   t->scheme == HTTPSIG_RFC9421 ? STORE_SIG_RFC9421
-										: STORE_SIG_CAVAGE,
-						   e);
+			rc = store_host_scheme_set(
+			    w->st, t->host,
+			    t->scheme == HTTPSIG_RFC9421 ? STORE_SIG_RFC9421 : STORE_SIG_CAVAGE, e);
 		log_debug("delivered to %s (HTTP %ld)", t->inbox, status);
 		break;
 	case DELIVERY_GONE:
@@ -408,7 +407,8 @@ static void heartbeat(struct delivery_worker *w, time_t now)
 	else if (store_owners_reap(w->st, now - DELIVERY_OWNER_GRACE_S, &n, &e) != BB_OK)
 		log_warn("delivery: releasing dead owners' leases: %s", e.msg);
 	else if (n + here > 0)
-		log_info("delivery: released %lld leases of stopped workers", (long long)(n + here));
+		log_info("delivery: released %lld leases of stopped workers",
+			 (long long)(n + here));
 }
 
 /* One claim of up to room rows; *full when it filled room.  False (e
@@ -653,8 +653,7 @@ void delivery_store_stop(struct delivery_worker *w)
 	 * at once. */
 	(void)drain_outcomes(w, &failed, &e);
 	if (failed)
-		log_warn("delivery: what was sent last is not recorded (%s): it goes again",
-			 e.msg);
+		log_warn("delivery: what was sent last is not recorded (%s): it goes again", e.msg);
 	if (store_owner_release(w->st, w->owner, NULL, &e) != BB_OK)
 		log_warn("delivery: giving back leases: %s", e.msg);
 }
