@@ -481,7 +481,8 @@ enum bb_rc store_host_record_each(struct store *st, store_host_record_fn fn, voi
 	rc = sql_prepare(
 	    st,
 	    "SELECT h.host, coalesce(h.last_success, 0), coalesce(h.last_failure, 0),"
-	    " (SELECT count(*) FROM host_failures f WHERE f.host = h.host), h.unavailable"
+	    " (SELECT count(*) FROM host_failures f WHERE f.host = h.host), h.unavailable,"
+	    " coalesce((SELECT o.since FROM host_outages o WHERE o.host = h.host), 0)"
 	    " FROM hosts h ORDER BY h.host",
 	    &stmt, e);
 	if (rc != BB_OK)
@@ -493,6 +494,7 @@ enum bb_rc store_host_record_each(struct store *st, store_host_record_fn fn, voi
 		    .last_failure = (time_t)sqlite3_column_int64(stmt, 2),
 		    .failure_days = sqlite3_column_int64(stmt, 3),
 		    .unavailable = sqlite3_column_int64(stmt, 4) != 0,
+		    .failing_since = (time_t)sqlite3_column_int64(stmt, 5),
 		};
 		if (h.host == NULL) {
 			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
