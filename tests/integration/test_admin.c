@@ -506,9 +506,18 @@ static void t_csrf_and_actions(void)
 			   " last_success = 1690000000 WHERE host = 'good.example'");
 	bridge_db_exec(&b, "INSERT INTO host_failures VALUES ('good.example', 20231114),"
 			   " ('good.example', 20231113)");
+	/* The worker's failure started the server's outage; set it back to
+	 * when the test says it began. */
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM host_outages"
+					 " WHERE host = 'good.example'"),
+		  1);
+	bridge_db_exec(&b, "UPDATE host_outages SET since = 1699900000");
 	CHECK(ask(&b, "/admin/deliveries", s.cookie, NULL, NULL, &a));
 	CHECK(check_contains(a.body, "unavailable") && check_contains(a.body, "2023-11-14 22:13") &&
 	      check_contains(a.body, "2023-07-22") && check_contains(a.body, "Retry now"));
+	CHECK(check_contains(a.body, "<th>Failing since</th>"));
+	CHECK(check_contains(a.body, "unavailable</span><br><span class=\"muted\">since "
+				     "2023-11-13 18:26"));
 	answer_free(&a);
 	snprintf(form, sizeof(form), "csrf=%s&host=good.example", s.csrf);
 	CHECK(ask(&b, "/admin/deliveries/retry", s.cookie, form, NULL, &a));
@@ -517,6 +526,10 @@ static void t_csrf_and_actions(void)
 	CHECK_INT(
 	    (int)bridge_db_int(&b, "SELECT unavailable FROM hosts WHERE host = 'good.example'"), 0);
 	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM host_failures"), 0);
+	/* "Retry now" does not end the outage: only a success does. */
+	CHECK(ask(&b, "/admin/deliveries", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "<td>2023-11-13 18:26"));
+	answer_free(&a);
 	/* Logout: the session is over. */
 	snprintf(form, sizeof(form), "csrf=%s", s.csrf);
 	CHECK(ask(&b, "/admin/logout", s.cookie, form, NULL, &a));
@@ -702,7 +715,204 @@ static void t_cli(void)
 	bridge_remove(&b);
 }
 
+/* The likes of the post p1 as /api/comments counts them, or -1. */
+static long long api_likes(const struct bridge *b)
+{
+	struct reply r = {0};
+	long long n = -1;
+	json_t *j;
+
+	if (!bridge_http(b, "GET", "/api/comments?post=https%3A%2F%2Fblog.test%2Fp1", NULL, NULL, 0,
+			 &r) ||
+	    r.status != 200) {
+		reply_free(&r);
+		return -1;
+	}
+	j = json_loads(r.body, 0, NULL);
+	if (json_is_integer(json_object_get(j, "likes")))
+		n = json_integer_value(json_object_get(j, "likes"));
+	json_decref(j);
+	reply_free(&r);
+	return n;
+}
+
+/* The likes and boosts of p1 as `posts --json` and the posts page (its
+ * row ends with the comments, likes, boosts and quotes) count them,
+ * checked against want (p1 has no shown comment nor quote here). */
+static void posts_counts(const struct bridge *b, const struct session *s, long long likes,
+			 long long boosts, int line)
+{
+	struct answer a;
+	char want[128];
+	json_t *arr = bridge_cli_json(b, "posts");
+	json_t *p = arr ? find_by(arr, "url", "https://blog.test/p1") : NULL;
+
+	if (p == NULL || jint(p, "likes") != likes || jint(p, "boosts") != boosts)
+		check_fail(__FILE__, line, "posts --json: %lld likes %lld boosts, not %lld %lld",
+			   p ? jint(p, "likes") : -1, p ? jint(p, "boosts") : -1, likes, boosts);
+	json_decref(arr);
+	snprintf(want, sizeof(want), "<td>0</td><td>%lld</td><td>%lld</td><td>0</td></tr>", likes,
+		 boosts);
+	if (!ask(b, "/admin/posts", s->cookie, NULL, NULL, &a) || a.status != 200 ||
+	    !check_contains(a.body, want))
+		check_fail(__FILE__, line, "the posts page (%ld) lacks %s", a.status, want);
+	answer_free(&a);
+}
+
+/* Reactions of a blocked server are not counted: a block (the admin's)
+ * removes its likes, boosts and quotes, as a config block does at start;
+ * lifting the block brings none back. */
+static void t_blocked_reactions(void)
+{
+	struct bridge b = {0};
+	struct session s;
+	struct answer a;
+	char form[512];
+
+	if (!bridge_setup(&b, binary, "blocked_domains = config-blocked.example\n"))
+		return;
+	if (!set_password(&b, PASSWORD)) {
+		bridge_remove(&b);
+		return;
+	}
+	seed(&b);
+	bridge_db_exec(&b, "INSERT INTO reactions(post, type, actor, activity_id, published) VALUES"
+			   " (1, 0, 'https://good.example/u/alice', 'https://good.example/l/1', 1),"
+			   " (1, 0, 'https://evil.example/u/1', 'https://evil.example/l/1', 2),"
+			   " (1, 1, 'https://a.evil.example/u/2', 'https://a.evil.example/b/1', 3),"
+			   " (1, 0, 'https://config-blocked.example/u/9',"
+			   "  'https://config-blocked.example/l/9', 4)");
+	bridge_db_exec(&b, "INSERT INTO comments(ap_id, post, author, content, status, published,"
+			   " updated, received) VALUES ('https://config-blocked.example/n/1', 1,"
+			   " 'https://config-blocked.example/u/9', '<p>hidden</p>', 1, 5, 5, 5)");
+	if (!bridge_start(&b)) {
+		bridge_dump_log(&b);
+		bridge_remove(&b);
+		return;
+	}
+	/* The config's block took the like and the comment at start. */
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM reactions WHERE actor LIKE"
+					 " 'https://config-blocked.example/%%'"),
+		  0);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT status FROM comments WHERE ap_id ="
+					 " 'https://config-blocked.example/n/1'"),
+		  2);
+	CHECK_INT((int)api_likes(&b), 2);
+	CHECK_INT((int)login(&b, PASSWORD, NULL, NULL, &s), 303);
+	posts_counts(&b, &s, 2, 1, __LINE__);
+	/* The admin blocks evil.example: its like and its subdomain's boost go. */
+	snprintf(form, sizeof(form), "csrf=%s&value=evil.example", s.csrf);
+	CHECK(ask(&b, "/admin/blocks/add", s.cookie, form, NULL, &a));
+	CHECK_INT((int)a.status, 303);
+	answer_free(&a);
+	CHECK_INT((int)api_likes(&b), 1);
+	posts_counts(&b, &s, 1, 0, __LINE__);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM reactions"), 1);
+	/* An actor block takes only that actor's. */
+	snprintf(form, sizeof(form),
+		 "csrf=%s&value=https%%3A%%2F%%2Fgood.example%%2Fu%%2Falice", s.csrf);
+	CHECK(ask(&b, "/admin/blocks/add", s.cookie, form, NULL, &a));
+	CHECK_INT((int)a.status, 303);
+	answer_free(&a);
+	CHECK_INT((int)api_likes(&b), 0);
+	/* Unblocking brings nothing back. */
+	snprintf(form, sizeof(form), "csrf=%s&value=evil.example", s.csrf);
+	CHECK(ask(&b, "/admin/blocks/remove", s.cookie, form, NULL, &a));
+	CHECK_INT((int)a.status, 303);
+	answer_free(&a);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM blocks"), 1);
+	CHECK_INT((int)api_likes(&b), 0);
+	stopped(&b);
+}
+
+/* The feed at path in b's folder. */
+static void write_feed(struct bridge *b, const char *text)
+{
+	free(check_write_file(b->dir, "feed.xml", text));
+}
+
+/* The overview's last poll: the one at start (items found), one that
+ * failed on a broken feed, one whose feed is gone, each with its error
+ * shown escaped; `blogbridge poll` records its polls too. */
+static void t_last_poll(void)
+{
+	struct bridge b = {0};
+	struct session s;
+	struct answer a;
+	char *argv[] = {NULL, "-c", NULL, "poll", NULL};
+	char *out = NULL, *err = NULL;
+	char conf_text[4096];
+	FILE *f;
+	size_t n;
+
+	if (!bridge_setup(&b, binary, ""))
+		return;
+	argv[0] = (char *)b.binary;
+	argv[2] = b.conf;
+	write_feed(&b, "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>T</title>"
+		       "<link>https://blog.test/</link><description>d</description>"
+		       "<item><title>One</title><link>https://blog.test/1</link><guid>g1</guid>"
+		       "<pubDate>Tue, 14 Nov 2023 10:00:00 GMT</pubDate><description>a</description>"
+		       "</item><item><title>Two</title><link>https://blog.test/2</link>"
+		       "<guid>g2</guid><pubDate>Tue, 14 Nov 2023 11:00:00 GMT</pubDate>"
+		       "<description>b</description></item></channel></rss>\n");
+	if (!set_password(&b, PASSWORD) || !bridge_start(&b)) {
+		bridge_dump_log(&b);
+		bridge_remove(&b);
+		return;
+	}
+	/* serve polls at start. */
+	CHECK(bridge_wait_db(&b, 1, "SELECT count(*) FROM meta WHERE key = %Q", "feed_poll_at"));
+	CHECK_INT((int)login(&b, PASSWORD, NULL, NULL, &s), 303);
+	CHECK(ask(&b, "/admin", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "<p id=\"last-poll\">Last poll: "));
+	CHECK(check_contains(a.body, ", ok: 2 items, 0 new, 2 imported, 0 updated, 0 unchanged."));
+	answer_free(&a);
+	/* A malformed feed: `poll` fails, and the overview says why. */
+	write_feed(&b, "<rss><channel><title>broken</titl></channel>");
+	CHECK(check_run(argv, NULL, &out, &err) != 0);
+	free(out);
+	free(err);
+	CHECK(ask(&b, "/admin", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "<p id=\"last-poll\" class=\"bad\">Last poll: "));
+	CHECK(check_contains(a.body, ", error: <span id=\"poll-error\">feed /"));
+	CHECK(check_contains(a.body, "/feed.xml: "));
+	if (check_failures)
+		fprintf(stderr, "%s\n", a.body);
+	CHECK(check_contains(a.body, "</span>. Last good poll: 20"));
+	answer_free(&a);
+	/* The feed gone, under a name that is markup: shown as text. */
+	f = fopen(b.conf, "r");
+	n = f ? fread(conf_text, 1, sizeof(conf_text) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	conf_text[n] = '\0';
+	{
+		char *at = strstr(conf_text, "feed = feed.xml\n");
+		char rewritten[4200];
+		CHECK(at != NULL);
+		if (at != NULL) {
+			snprintf(rewritten, sizeof(rewritten), "%.*sfeed = gone<b>x</b>.xml\n%s",
+				 (int)(at - conf_text), conf_text, at + strlen("feed = feed.xml\n"));
+			bridge_write_conf(&b, rewritten);
+		}
+	}
+	out = err = NULL;
+	CHECK(check_run(argv, NULL, &out, &err) != 0);
+	CHECK(err != NULL && check_contains(err, "gone<b>x</b>.xml"));
+	free(out);
+	free(err);
+	CHECK(ask(&b, "/admin", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "gone&lt;b&gt;x&lt;/b&gt;.xml"));
+	CHECK(!check_contains(a.body, "gone<b>"));
+	CHECK(check_contains(a.body, "class=\"bad\">Last poll: "));
+	answer_free(&a);
+	stopped(&b);
+}
+
 static const struct check_case cases[] = {
+    {"blocked_reactions", t_blocked_reactions},
+    {"last_poll", t_last_poll},
     {"no_password", t_no_password},
     {"login_and_headers", t_login_and_headers},
     {"csrf_and_actions", t_csrf_and_actions},
