@@ -717,8 +717,8 @@ enum bb_rc store_post_resend(struct store *st, const char *post_ap_id, bool all,
  * the server's name; NULL or "" for all), sorted, limit after offset;
  * *total (may be NULL) counts all matches.  Each row comes with its
  * server (the actor id's host), that server's delivery health, as the
- * hosts table knows the host of its inbox, and its display name when the
- * actor cache has one. */
+ * hosts table knows the host of its inbox, and its display name and
+ * avatar when the actor cache has them. */
 enum store_follower_sort {
 	STORE_FOLLOWERS_BY_SINCE, /* newest first */
 	STORE_FOLLOWERS_BY_HANDLE,
@@ -729,7 +729,8 @@ struct store_follower_row {
 	const struct store_follower *f; /* borrowed, for the call */
 	const char *server;
 	enum store_host_health health;
-	const char *name; /* display name, from the actor cache; NULL when unknown */
+	const char *name;   /* display name, from the actor cache; NULL when unknown */
+	const char *avatar; /* avatar URL, from the actor cache; NULL when unknown */
 };
 typedef enum bb_rc (*store_follower_row_fn)(const struct store_follower_row *r, void *arg,
 					    struct err *e);

@@ -344,7 +344,8 @@ out:
 	"actor, handle, inbox, shared_inbox, follow_id, since, " FOLLOWER_SERVER_SQL               \
 	", coalesce((SELECT h.unavailable FROM hosts h WHERE h.host = " INBOX_HOST "), 0),"        \
 	" EXISTS (SELECT 1 FROM host_failures x WHERE x.host = " INBOX_HOST "),"                   \
-	" (SELECT a.name FROM actors a WHERE a.id = followers.actor)"
+	" (SELECT a.name FROM actors a WHERE a.id = followers.actor),"                               \
+	" (SELECT a.avatar FROM actors a WHERE a.id = followers.actor)"
 
 /* Each order is an index's (store_sqlite.c, the admin migration). */
 static const char *const follower_order[] = {
@@ -374,6 +375,7 @@ static enum bb_rc follower_rows(struct store *st, sqlite3_stmt *stmt, store_foll
 			      : sqlite3_column_int64(stmt, 8) ? STORE_HOST_FAILING
 							      : STORE_HOST_OK,
 		    .name = (const char *)sqlite3_column_text(stmt, 9),
+		    .avatar = (const char *)sqlite3_column_text(stmt, 10),
 		};
 		enum bb_rc rc;
 

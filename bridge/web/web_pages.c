@@ -175,7 +175,9 @@ static enum bb_rc follower_row(const struct store_follower_row *r, void *arg, st
 	const char *block[] = {"value", r->server, "back", "/admin/followers", NULL};
 
 	(void)e;
-	page_raw(p, "<tr class=\"follower\"><td><a href=\"");
+	page_raw(p, "<tr class=\"follower\"><td>");
+	page_avatar(p, r->avatar);
+	page_raw(p, "<a href=\"");
 	page_href(p, r->f->actor);
 	page_raw(p, "\" rel=\"noreferrer\">");
 	page_text(p, r->f->handle ? r->f->handle : r->f->actor);
