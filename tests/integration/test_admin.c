@@ -854,9 +854,31 @@ static void write_feed(struct bridge *b, const char *text)
 	free(check_write_file(b->dir, "feed.xml", text));
 }
 
+/* Rewrites b's config with feed = value. */
+static void set_feed(struct bridge *b, const char *value)
+{
+	char text[4096], rewritten[4600];
+	FILE *f = fopen(b->conf, "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	char *at, *end;
+
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	at = strstr(text, "\nfeed = ");
+	end = at ? strchr(at + 1, '\n') : NULL;
+	CHECK(at != NULL && end != NULL);
+	if (at == NULL || end == NULL)
+		return;
+	snprintf(rewritten, sizeof(rewritten), "%.*s\nfeed = %s%s", (int)(at - text), text, value,
+		 end);
+	bridge_write_conf(b, rewritten);
+}
+
 /* The overview's last poll: the one at start (items found), one that
- * failed on a broken feed, one whose feed is gone, each with its error
- * shown escaped; `blogbridge poll` records its polls too. */
+ * failed on a broken feed, one whose feed is gone, one whose http feed
+ * answers 404, each with its error shown escaped; `blogbridge poll`
+ * records its polls too. */
 static void t_last_poll(void)
 {
 	struct bridge b = {0};
@@ -864,9 +886,6 @@ static void t_last_poll(void)
 	struct answer a;
 	char *argv[] = {NULL, "-c", NULL, "poll", NULL};
 	char *out = NULL, *err = NULL;
-	char conf_text[4096];
-	FILE *f;
-	size_t n;
 
 	if (!bridge_setup(&b, binary, ""))
 		return;
@@ -905,21 +924,7 @@ static void t_last_poll(void)
 	CHECK(check_contains(a.body, "</span>. Last good poll: 20"));
 	answer_free(&a);
 	/* The feed gone, under a name that is markup: shown as text. */
-	f = fopen(b.conf, "r");
-	n = f ? fread(conf_text, 1, sizeof(conf_text) - 1, f) : 0;
-	if (f)
-		fclose(f);
-	conf_text[n] = '\0';
-	{
-		char *at = strstr(conf_text, "feed = feed.xml\n");
-		char rewritten[4200];
-		CHECK(at != NULL);
-		if (at != NULL) {
-			snprintf(rewritten, sizeof(rewritten), "%.*sfeed = gone<b>x</b>.xml\n%s",
-				 (int)(at - conf_text), conf_text, at + strlen("feed = feed.xml\n"));
-			bridge_write_conf(&b, rewritten);
-		}
-	}
+	set_feed(&b, "gone<b>x</b>.xml");
 	out = err = NULL;
 	CHECK(check_run(argv, NULL, &out, &err) != 0);
 	CHECK(err != NULL && check_contains(err, "gone<b>x</b>.xml"));
@@ -929,6 +934,19 @@ static void t_last_poll(void)
 	CHECK(check_contains(a.body, "gone&lt;b&gt;x&lt;/b&gt;.xml"));
 	CHECK(!check_contains(a.body, "gone<b>"));
 	CHECK(check_contains(a.body, "class=\"bad\">Last poll: "));
+	answer_free(&a);
+	/* An http feed answering an error status (the bridge's own 404). */
+	{
+		char url[160];
+		snprintf(url, sizeof(url), "%s/no-such-feed.xml", b.origin);
+		set_feed(&b, url);
+	}
+	out = err = NULL;
+	CHECK(check_run(argv, NULL, &out, &err) != 0);
+	free(out);
+	free(err);
+	CHECK(ask(&b, "/admin", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "/no-such-feed.xml: HTTP status 404</span>"));
 	answer_free(&a);
 	stopped(&b);
 }
