@@ -578,8 +578,10 @@ void web_page_blocks(struct web_ctx *c)
 	page_raw(&p, "\"><p><input type=\"text\" name=\"value\" id=\"block-value\" "
 		     "placeholder=\"domain or actor id\" required> <button class=\"danger\" "
 		     "type=\"submit\" id=\"block-add\">Block</button></p></form>"
-		     "<p class=\"muted\">Blocking removes the followers it covers and refuses its "
-		     "follows and activities from then on.</p><div class=\"scroll\"><table "
+		     "<p class=\"muted\">Blocking removes the followers it covers, hides their "
+		     "comments, removes their likes, boosts and quotes, and refuses their "
+		     "follows and activities from then on. Unblocking brings none of it "
+		     "back.</p><div class=\"scroll\"><table "
 		     "id=\"blocks\"><tr><th>Blocked</th><th>Kind</th><th>From</th><th>Since</th>"
 		     "<th></th></tr>");
 	for (size_t i = 0; i < cfg->blocked_domains_count; i++) {
