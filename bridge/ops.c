@@ -262,25 +262,25 @@ enum bb_rc ops_block_normalize(const char *input, char out[OPS_BLOCK_MAX], bool 
 	return BB_OK;
 }
 
-/* Walk state: the followers (or comments) a block covers. */
+/* Walk state: the followers (comments, reactions) a block covers: an
+ * actor id, or a list of domains (url_host_blocked's). */
 struct block_sweep {
-	const char *value;
-	bool is_actor;
+	const char *actor;
+	char *const *domains;
 	char **ids;
 	size_t n, cap;
 };
 
-/* Whether the block s covers actor: the actor itself, or its host is the
- * domain or under it. */
+/* Whether the block s covers actor: the actor itself, or its host is one
+ * of the domains or under one. */
 static bool block_covers(const struct block_sweep *s, const char *actor)
 {
-	char *const list[] = {(char *)s->value, NULL};
 	struct err ignored = {0};
 	struct url u;
 
-	if (s->is_actor)
-		return strcmp(actor, s->value) == 0;
-	return url_parse(actor, 0, &u, &ignored) == BB_OK && url_host_blocked(list, u.host);
+	if (s->actor != NULL)
+		return strcmp(actor, s->actor) == 0;
+	return url_parse(actor, 0, &u, &ignored) == BB_OK && url_host_blocked(s->domains, u.host);
 }
 
 static enum bb_rc sweep_keep(struct block_sweep *s, const char *id, struct err *e)
@@ -337,14 +337,17 @@ struct block_effect {
 	int64_t followers, comments, reactions;
 };
 
-/* Applies the block of value (a domain or an actor id) to what the store
- * holds: the followers it covers removed, their shown or waiting comments
- * rejected, their reactions removed, in one transaction; with add, the
- * block is added to the store's list in that transaction too. */
-static enum bb_rc block_apply(struct store *st, const char *value, bool is_actor, bool add,
-			      struct block_effect *out, struct err *e)
+/* Applies a block (of the actor id, or of the NULL-terminated domains)
+ * to what the store holds: the followers it covers removed, their shown
+ * or waiting comments rejected, their reactions removed, in one
+ * transaction; with add (the value to add, is_actor its kind), the block
+ * is added to the store's list in that transaction too.  One walk each,
+ * however many domains. */
+static enum bb_rc block_apply(struct store *st, const char *actor, char *const *domains,
+			      const char *add, bool is_actor, struct block_effect *out,
+			      struct err *e)
 {
-	struct block_sweep fs = {.value = value, .is_actor = is_actor};
+	struct block_sweep fs = {.actor = actor, .domains = domains};
 	struct block_sweep cs = fs, rs = fs;
 	/* Shown or waiting: what a block hides (rejected, as the admin would). */
 	struct store_comment_filter shown = {.statuses = STORE_COMMENT_BIT(STORE_COMMENT_PENDING) |
@@ -358,12 +361,12 @@ static enum bb_rc block_apply(struct store *st, const char *value, bool is_actor
 	    (rc = store_comment_each(st, &shown, sweep_comment, &cs, e)) != BB_OK ||
 	    (rc = store_reaction_each(st, 0, sweep_reaction, &rs, e)) != BB_OK)
 		goto out;
-	if (!add && fs.n == 0 && cs.n == 0 && rs.n == 0)
+	if (add == NULL && fs.n == 0 && cs.n == 0 && rs.n == 0)
 		goto out;
 	if ((rc = store_begin(st, e)) != BB_OK)
 		goto out;
-	if (add)
-		rc = store_block_add(st, value, is_actor, time(NULL), e);
+	if (add != NULL)
+		rc = store_block_add(st, add, is_actor, time(NULL), e);
 	for (size_t i = 0; rc == BB_OK && i < fs.n; i++) {
 		rc = store_follower_remove(st, fs.ids[i], e);
 		if (rc == BB_ERR_NOTFOUND) /* gone meanwhile */
@@ -407,8 +410,14 @@ enum bb_rc ops_block_add(struct app *app, const char *input, int64_t *removed, s
 		*removed = 0;
 	if (st == NULL)
 		return e->code;
-	if ((rc = ops_block_normalize(input, value, &is_actor, e)) != BB_OK ||
-	    (rc = block_apply(st, value, is_actor, true, &n, e)) != BB_OK)
+	if ((rc = ops_block_normalize(input, value, &is_actor, e)) != BB_OK)
+		return rc;
+	{
+		char *const domains[] = {value, NULL};
+		rc = block_apply(st, is_actor ? value : NULL, is_actor ? NULL : domains, value,
+				 is_actor, &n, e);
+	}
+	if (rc != BB_OK)
 		return rc;
 	log_info("admin: blocked %s; %" PRId64 " followers removed, %" PRId64
 		 " comments hidden, %" PRId64 " reactions removed",
@@ -421,22 +430,19 @@ enum bb_rc ops_block_add(struct app *app, const char *input, int64_t *removed, s
 enum bb_rc ops_blocks_apply_config(struct app *app, struct err *e)
 {
 	struct store *st = app_store(app, e);
+	struct block_effect n = {0};
+	enum bb_rc rc;
 
 	if (st == NULL)
 		return e->code;
-	for (size_t i = 0; i < app->cfg->blocked_domains_count; i++) {
-		const char *d = app->cfg->blocked_domains[i];
-		struct block_effect n = {0};
-		enum bb_rc rc = block_apply(st, d, false, false, &n, e);
-
-		if (rc != BB_OK)
-			return rc;
-		if (n.followers + n.comments + n.reactions > 0)
-			log_info("blocked_domains %s: %" PRId64 " followers removed, %" PRId64
-				 " comments hidden, %" PRId64 " reactions removed",
-				 d, n.followers, n.comments, n.reactions);
-	}
-	return BB_OK;
+	if (app->cfg->blocked_domains_count == 0)
+		return BB_OK;
+	rc = block_apply(st, NULL, app->cfg->blocked_domains, NULL, false, &n, e);
+	if (rc == BB_OK && n.followers + n.comments + n.reactions > 0)
+		log_info("blocked_domains: %" PRId64 " followers removed, %" PRId64
+			 " comments hidden, %" PRId64 " reactions removed",
+			 n.followers, n.comments, n.reactions);
+	return rc;
 }
 
 enum bb_rc ops_block_remove(struct app *app, const char *input, struct err *e)

@@ -792,7 +792,8 @@ static void t_blocked_reactions(void)
 	struct answer a;
 	char form[512];
 
-	if (!bridge_setup(&b, binary, "blocked_domains = config-blocked.example\n"))
+	if (!bridge_setup(&b, binary,
+			  "blocked_domains = config-blocked.example, other-blocked.example\n"))
 		return;
 	if (!set_password(&b, PASSWORD)) {
 		bridge_remove(&b);
@@ -800,6 +801,8 @@ static void t_blocked_reactions(void)
 	}
 	seed(&b);
 	bridge_db_exec(&b, "INSERT INTO reactions(post, type, actor, activity_id, published) VALUES"
+			   " (1, 2, 'https://sub.other-blocked.example/u/8',"
+			   "  'https://sub.other-blocked.example/q/8', 1),"
 			   " (1, 0, 'https://good.example/u/alice', 'https://good.example/l/1', 1),"
 			   " (1, 0, 'https://evil.example/u/1', 'https://evil.example/l/1', 2),"
 			   " (1, 1, 'https://a.evil.example/u/2', 'https://a.evil.example/b/1', 3),"
@@ -817,6 +820,7 @@ static void t_blocked_reactions(void)
 	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM reactions WHERE actor LIKE"
 					 " 'https://config-blocked.example/%%'"),
 		  0);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM reactions WHERE type = 2"), 0);
 	CHECK_INT((int)bridge_db_int(&b, "SELECT status FROM comments WHERE ap_id ="
 					 " 'https://config-blocked.example/n/1'"),
 		  2);
