@@ -6,6 +6,7 @@
 #include "ops.h"
 #include "publish.h"
 
+#include "buf.h"
 #include "log.h"
 #include "url.h"
 #include <inttypes.h>
@@ -427,21 +428,48 @@ enum bb_rc ops_block_add(struct app *app, const char *input, int64_t *removed, s
 	return BB_OK;
 }
 
+/* The config's list last applied (store meta): a restart with the same
+ * list walks nothing, since the inbox has refused the domains since. */
+#define META_BLOCKS_APPLIED "blocked_domains_applied"
+
 enum bb_rc ops_blocks_apply_config(struct app *app, struct err *e)
 {
 	struct store *st = app_store(app, e);
 	struct block_effect n = {0};
-	enum bb_rc rc;
+	struct buf list;
+	const char *value;
+	char *applied = NULL;
+	enum bb_rc rc = BB_OK;
 
 	if (st == NULL)
 		return e->code;
-	if (app->cfg->blocked_domains_count == 0)
-		return BB_OK;
-	rc = block_apply(st, NULL, app->cfg->blocked_domains, NULL, false, &n, e);
-	if (rc == BB_OK && n.followers + n.comments + n.reactions > 0)
+	buf_init(&list, 1024 * 1024);
+	for (size_t i = 0; i < app->cfg->blocked_domains_count; i++)
+		if ((rc = buf_printf(&list, "%s%s", i ? "," : "", app->cfg->blocked_domains[i])) !=
+		    BB_OK) {
+			rc = err_set(e, rc, "blocked_domains: too long");
+			goto out;
+		}
+	value = list.data ? list.data : "";
+	rc = store_meta_get(st, META_BLOCKS_APPLIED, &applied, e);
+	if (rc == BB_ERR_NOTFOUND) {
+		err_clear(e);
+		rc = BB_OK;
+	}
+	if (rc != BB_OK || (applied != NULL && strcmp(applied, value) == 0))
+		goto out;
+	if (app->cfg->blocked_domains_count > 0 &&
+	    (rc = block_apply(st, NULL, app->cfg->blocked_domains, NULL, false, &n, e)) != BB_OK)
+		goto out;
+	if ((rc = store_meta_set(st, META_BLOCKS_APPLIED, value, e)) != BB_OK)
+		goto out;
+	if (n.followers + n.comments + n.reactions > 0)
 		log_info("blocked_domains: %" PRId64 " followers removed, %" PRId64
 			 " comments hidden, %" PRId64 " reactions removed",
 			 n.followers, n.comments, n.reactions);
+out:
+	free(applied);
+	buf_free(&list);
 	return rc;
 }
 

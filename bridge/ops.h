@@ -139,10 +139,11 @@ enum bb_rc ops_block_normalize(const char *input, char out[OPS_BLOCK_MAX], bool 
 enum bb_rc ops_block_add(struct app *app, const char *input, int64_t *removed,
 			 struct err *e) BB_MUST_CHECK;
 
-/* The same for each domain of the config's blocked_domains (no row is
+/* The same for the domains of the config's blocked_domains (no row is
  * added to the store's list): serve runs it at start, so a domain added
  * to the config loses its followers, comments and reactions as a store
- * block would. */
+ * block would.  The list applied is kept in the store's meta: a start
+ * with the same list walks nothing (the inbox refused them meanwhile). */
 enum bb_rc ops_blocks_apply_config(struct app *app, struct err *e) BB_MUST_CHECK;
 
 /* Lifts a store block; BB_ERR_NOTFOUND when input is not blocked there

@@ -782,6 +782,38 @@ static void posts_counts(const struct bridge *b, const struct session *s, long l
 	answer_free(&a);
 }
 
+/* Rewrites the line "key = ..." of b's config with value. */
+static void set_conf(struct bridge *b, const char *key, const char *value)
+{
+	char text[4096], rewritten[4600], line[64];
+	FILE *f = fopen(b->conf, "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	char *at, *end;
+
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	snprintf(line, sizeof(line), "\n%s = ", key);
+	at = strstr(text, line);
+	end = at ? strchr(at + 1, '\n') : NULL;
+	CHECK(at != NULL && end != NULL);
+	if (at == NULL || end == NULL)
+		return;
+	snprintf(rewritten, sizeof(rewritten), "%.*s%s%s%s", (int)(at - text), text, line, value,
+		 end);
+	bridge_write_conf(b, rewritten);
+}
+
+static void set_feed(struct bridge *b, const char *value)
+{
+	set_conf(b, "feed", value);
+}
+
+static void set_blocked(struct bridge *b, const char *value)
+{
+	set_conf(b, "blocked_domains", value);
+}
+
 /* Reactions of a blocked server are not counted: a block (the admin's)
  * removes its likes, boosts and quotes, as a config block does at start;
  * lifting the block brings none back. */
@@ -849,6 +881,15 @@ static void t_blocked_reactions(void)
 	answer_free(&a);
 	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM blocks"), 1);
 	CHECK_INT((int)api_likes(&b), 0);
+	/* A domain added to the config is applied at the next start. */
+	bridge_stop(&b, SIGTERM);
+	bridge_db_exec(&b, "INSERT INTO reactions(post, type, actor, activity_id, published) VALUES"
+			   " (1, 0, 'https://late.example/u/1', 'https://late.example/l/1', 6),"
+			   " (1, 0, 'https://kept.example/u/1', 'https://kept.example/l/1', 7)");
+	set_blocked(&b, "config-blocked.example, other-blocked.example, late.example");
+	CHECK(bridge_start(&b));
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM reactions"), 1);
+	CHECK_INT((int)api_likes(&b), 1);
 	stopped(&b);
 }
 
@@ -856,27 +897,6 @@ static void t_blocked_reactions(void)
 static void write_feed(struct bridge *b, const char *text)
 {
 	free(check_write_file(b->dir, "feed.xml", text));
-}
-
-/* Rewrites b's config with feed = value. */
-static void set_feed(struct bridge *b, const char *value)
-{
-	char text[4096], rewritten[4600];
-	FILE *f = fopen(b->conf, "r");
-	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
-	char *at, *end;
-
-	if (f)
-		fclose(f);
-	text[n] = '\0';
-	at = strstr(text, "\nfeed = ");
-	end = at ? strchr(at + 1, '\n') : NULL;
-	CHECK(at != NULL && end != NULL);
-	if (at == NULL || end == NULL)
-		return;
-	snprintf(rewritten, sizeof(rewritten), "%.*s\nfeed = %s%s", (int)(at - text), text, value,
-		 end);
-	bridge_write_conf(b, rewritten);
 }
 
 /* The overview's last poll: the one at start (items found), one that
