@@ -344,7 +344,7 @@ out:
 	"actor, handle, inbox, shared_inbox, follow_id, since, " FOLLOWER_SERVER_SQL               \
 	", coalesce((SELECT h.unavailable FROM hosts h WHERE h.host = " INBOX_HOST "), 0),"        \
 	" EXISTS (SELECT 1 FROM host_failures x WHERE x.host = " INBOX_HOST "),"                   \
-	" (SELECT a.name FROM actors a WHERE a.id = followers.actor),"                               \
+	" (SELECT a.name FROM actors a WHERE a.id = followers.actor),"                             \
 	" (SELECT a.avatar FROM actors a WHERE a.id = followers.actor)"
 
 /* Each order is an index's (store_sqlite.c, the admin migration). */

@@ -509,7 +509,8 @@ void web_page_deliveries(struct web_ctx *c)
 		 "about three days; a server failing on 7 distinct days is marked unavailable "
 		 "until it answers again, or until “Retry now”.</p><div class=\"scroll\"><table "
 		 "id=\"hosts\"><tr><th>Server</th>"
-		 "<th>Health</th><th>Failing since</th><th>Last success</th><th>Last failure</th><th>Failing days</th>"
+		 "<th>Health</th><th>Failing since</th><th>Last success</th><th>Last "
+		 "failure</th><th>Failing days</th>"
 		 "<th>Pending</th><th>Retrying</th><th>Failed</th><th>Done</th>"
 		 "<th>Last error</th><th>Next attempt</th><th></th></tr>");
 	if (ops_host_stats_each(c->req->app, host_row, &r, &e) != BB_OK)

@@ -868,8 +868,8 @@ static void t_blocked_reactions(void)
 	posts_counts(&b, &s, 1, 0, __LINE__);
 	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM reactions"), 1);
 	/* An actor block takes only that actor's. */
-	snprintf(form, sizeof(form),
-		 "csrf=%s&value=https%%3A%%2F%%2Fgood.example%%2Fu%%2Falice", s.csrf);
+	snprintf(form, sizeof(form), "csrf=%s&value=https%%3A%%2F%%2Fgood.example%%2Fu%%2Falice",
+		 s.csrf);
 	CHECK(ask(&b, "/admin/blocks/add", s.cookie, form, NULL, &a));
 	CHECK_INT((int)a.status, 303);
 	answer_free(&a);
@@ -915,13 +915,14 @@ static void t_last_poll(void)
 		return;
 	argv[0] = (char *)b.binary;
 	argv[2] = b.conf;
-	write_feed(&b, "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>T</title>"
-		       "<link>https://blog.test/</link><description>d</description>"
-		       "<item><title>One</title><link>https://blog.test/1</link><guid>g1</guid>"
-		       "<pubDate>Tue, 14 Nov 2023 10:00:00 GMT</pubDate><description>a</description>"
-		       "</item><item><title>Two</title><link>https://blog.test/2</link>"
-		       "<guid>g2</guid><pubDate>Tue, 14 Nov 2023 11:00:00 GMT</pubDate>"
-		       "<description>b</description></item></channel></rss>\n");
+	write_feed(&b,
+		   "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>T</title>"
+		   "<link>https://blog.test/</link><description>d</description>"
+		   "<item><title>One</title><link>https://blog.test/1</link><guid>g1</guid>"
+		   "<pubDate>Tue, 14 Nov 2023 10:00:00 GMT</pubDate><description>a</description>"
+		   "</item><item><title>Two</title><link>https://blog.test/2</link>"
+		   "<guid>g2</guid><pubDate>Tue, 14 Nov 2023 11:00:00 GMT</pubDate>"
+		   "<description>b</description></item></channel></rss>\n");
 	if (!set_password(&b, PASSWORD) || !bridge_start(&b)) {
 		bridge_dump_log(&b);
 		bridge_remove(&b);
