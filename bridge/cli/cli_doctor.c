@@ -22,6 +22,7 @@
 #include "feed.h"
 #include "feed_fetch.h"
 #include "fetch.h"
+#include "probe.h"
 #include "timeutil.h"
 
 #include <curl/curl.h>
@@ -144,12 +145,11 @@ static time_t cert_expiry(CURL *c)
 	return 0;
 }
 
-/* GETs url with accept, without following redirects. */
-static enum bb_rc doctor_get(const char *url, const char *accept, struct doctor_resp *r,
-			     struct err *e)
+/* Asks url with the header lines h (the caller's), a POST of body when
+ * not NULL, else a GET; redirects are not followed. */
+static enum bb_rc doctor_request(const char *url, const struct curl_slist *h, const char *body,
+				 struct doctor_resp *r, struct err *e)
 {
-	struct curl_slist *h = NULL;
-	char accept_line[256];
 	CURL *c = curl_easy_init();
 	CURLcode cc;
 
@@ -157,9 +157,7 @@ static enum bb_rc doctor_get(const char *url, const char *accept, struct doctor_
 	buf_init(&r->body, DOCTOR_BODY_MAX);
 	if (c == NULL)
 		return err_set(e, BB_ERR_NOMEM, "out of memory");
-	snprintf(accept_line, sizeof(accept_line), "Accept: %s", accept);
-	h = curl_slist_append(NULL, accept_line);
-	if (h == NULL || curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
+	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_TIMEOUT, DOCTOR_TIMEOUT_S) != CURLE_OK ||
@@ -167,8 +165,11 @@ static enum bb_rc doctor_get(const char *url, const char *accept, struct doctor_
 	    curl_easy_setopt(c, CURLOPT_WRITEDATA, r) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_HEADERDATA, r) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_CERTINFO, 1L) != CURLE_OK) {
-		curl_slist_free_all(h);
+	    curl_easy_setopt(c, CURLOPT_CERTINFO, 1L) != CURLE_OK ||
+	    (body != NULL &&
+	     (curl_easy_setopt(c, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+	      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body)) !=
+		  CURLE_OK))) {
 		curl_easy_cleanup(c);
 		return err_set(e, BB_ERR_NOMEM, "cannot set up the request");
 	}
@@ -176,7 +177,6 @@ static enum bb_rc doctor_get(const char *url, const char *accept, struct doctor_
 	 * named. */
 	if (getenv("CURL_CA_BUNDLE") != NULL && getenv("CURL_CA_BUNDLE")[0] != '\0' &&
 	    curl_easy_setopt(c, CURLOPT_CAINFO, getenv("CURL_CA_BUNDLE")) != CURLE_OK) {
-		curl_slist_free_all(h);
 		curl_easy_cleanup(c);
 		return err_set(e, BB_ERR_IO, "cannot use CURL_CA_BUNDLE");
 	}
@@ -185,11 +185,29 @@ static enum bb_rc doctor_get(const char *url, const char *accept, struct doctor_
 		(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 		r->cert_expiry = cert_expiry(c);
 	}
-	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
 	if (cc != CURLE_OK)
 		return err_set(e, BB_ERR_IO, "%s", curl_easy_strerror(cc));
 	return BB_OK;
+}
+
+/* GETs url with accept, without following redirects. */
+static enum bb_rc doctor_get(const char *url, const char *accept, struct doctor_resp *r,
+			     struct err *e)
+{
+	struct curl_slist *h;
+	char accept_line[256];
+	enum bb_rc rc;
+
+	snprintf(accept_line, sizeof(accept_line), "Accept: %s", accept);
+	h = curl_slist_append(NULL, accept_line);
+	if (h == NULL) {
+		memset(r, 0, sizeof(*r));
+		return err_set(e, BB_ERR_NOMEM, "out of memory");
+	}
+	rc = doctor_request(url, h, NULL, r, e);
+	curl_slist_free_all(h);
+	return rc;
 }
 
 /* Notes the first Date answered, for the clock check. */
@@ -360,6 +378,152 @@ static void check_clock(struct doctor *d)
 		doctor_ok("clock", "within %.0f s of the proxy's Date", skew < 0 ? -skew : skew);
 }
 
+/* s made fit for the terminal: printable ASCII, at most n - 1 bytes. */
+static const char *shown(const char *s, char *out, size_t n)
+{
+	size_t i = 0;
+
+	for (; s != NULL && *s != '\0' && i + 1 < n; s++)
+		out[i++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	out[i] = '\0';
+	return out;
+}
+
+/* One header of the probe's report; false (with the FAIL, the reason
+ * and the fix) when it did not arrive as signed. */
+static bool probe_header(struct doctor *d, const json_t *report, const char *name,
+			 const char *sent)
+{
+	const json_t *h = json_object_get(json_object_get(report, "headers"), name);
+	const char *got = json_string_value(json_object_get(h, "received"));
+	char g[128], w[128];
+
+	if (json_is_true(json_object_get(h, "unchanged")))
+		return true;
+	shown(got, g, sizeof(g));
+	shown(sent, w, sizeof(w));
+	if (strcmp(name, "host") == 0)
+		doctor_fail(d, "inbox",
+			    "Host arrives at the inbox as '%s', signed as '%s': the proxy must pass "
+			    "the public host (nginx: proxy_set_header Host $host, or $http_host when "
+			    "base_url has a port)",
+			    got ? g : "(none)", w);
+	else if (strcmp(name, "date") == 0 && got == NULL)
+		doctor_fail(d, "inbox",
+			    "the proxy strips Date from requests to the inbox, and signatures cover "
+			    "it: remove its proxy_set_header Date, keep proxy_pass_request_headers on");
+	else if (strcmp(name, "date") == 0)
+		doctor_fail(d, "inbox",
+			    "the proxy rewrites Date to '%s', signed as '%s': remove its "
+			    "proxy_set_header Date",
+			    g, w);
+	else if (strcmp(name, "digest") == 0 && got == NULL)
+		doctor_fail(d, "inbox",
+			    "the proxy strips Digest from requests to the inbox, and signatures "
+			    "cover it: keep proxy_pass_request_headers on, no proxy_set_header Digest");
+	else if (strcmp(name, "digest") == 0)
+		doctor_fail(d, "inbox",
+			    "the Digest that reaches the inbox is not the body's: the proxy changes "
+			    "the body or the header (no proxy_set_header Digest, no sub_filter on /ap/)");
+	else
+		doctor_fail(d, "inbox",
+			    "the proxy rewrites the Content-Type of requests to the inbox to '%s', "
+			    "signed as '%s': remove its proxy_set_header Content-Type",
+			    got ? g : "(none)", w);
+	return false;
+}
+
+/* What came back when the answer is no probe report. */
+static void probe_refused(struct doctor *d, const char *url, const struct doctor_resp *r)
+{
+	json_t *j = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
+	const char *why = json_string_value(json_object_get(j, "error"));
+	char w[256];
+
+	if (r->status == 401 && why != NULL)
+		doctor_fail(d, "inbox",
+			    "the inbox refused the probe (401: %s): serve and doctor must use the "
+			    "same configuration and key",
+			    shown(why, w, sizeof(w)));
+	else if (r->status == 202)
+		doctor_fail(d, "inbox",
+			    "%s took the probe for an ordinary activity: base_url reaches another "
+			    "program, or an older blogbridge",
+			    url);
+	else
+		doctor_fail(d, "inbox",
+			    "%s answered %ld to a signed POST: route /ap/ to the bridge, POST too "
+			    "(see examples/nginx.conf)",
+			    url, r->status);
+	json_decref(j);
+}
+
+/* The signed POST through the proxy: a probe (probe.h) to the actor's
+ * inbox, signed as deliveries are; the inbox reports what arrived. */
+static void check_inbox(struct doctor *d)
+{
+	struct app *app = d->app;
+	struct ap_probe p = {0};
+	struct curl_slist *h = NULL;
+	struct doctor_resp r = {0};
+	struct err e = {0};
+	char line[HTTPSIG_HEADER_MAX + 64];
+	const char *lines[6][2];
+	json_t *report = NULL, *sig;
+	bool intact = true;
+	char w[256];
+
+	if (ap_probe_make(&app->site, app->key, time(NULL), &p, &e) != BB_OK) {
+		doctor_fail(d, "inbox", "cannot make the probe: %s", e.msg);
+		return;
+	}
+	lines[0][0] = "Host", lines[0][1] = p.sig.host;
+	lines[1][0] = "Date", lines[1][1] = p.sig.date;
+	lines[2][0] = "Digest", lines[2][1] = p.sig.digest;
+	lines[3][0] = "Content-Type", lines[3][1] = AP_CONTENT_TYPE;
+	lines[4][0] = "Accept", lines[4][1] = AP_CONTENT_TYPE;
+	lines[5][0] = "Signature", lines[5][1] = p.sig.signature;
+	for (size_t i = 0; i < 6; i++) {
+		struct curl_slist *n;
+		snprintf(line, sizeof(line), "%s: %s", lines[i][0], lines[i][1]);
+		if ((n = curl_slist_append(h, line)) == NULL) {
+			doctor_fail(d, "inbox", "out of memory");
+			goto out;
+		}
+		h = n;
+	}
+	if (doctor_request(p.url, h, p.body, &r, &e) != BB_OK) {
+		doctor_fail(d, "inbox", "%s: %s", p.url, e.msg);
+		goto out;
+	}
+	doctor_seen(d, &r);
+	report = r.status == 200 ? json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL)
+				 : NULL;
+	sig = json_object_get(report, "signature");
+	if (report == NULL || !json_is_object(sig)) {
+		probe_refused(d, p.url, &r);
+		goto out;
+	}
+	intact &= probe_header(d, report, "host", p.sig.host);
+	intact &= probe_header(d, report, "date", p.sig.date);
+	intact &= probe_header(d, report, "digest", p.sig.digest);
+	intact &= probe_header(d, report, "content-type", AP_CONTENT_TYPE);
+	if (intact && json_is_true(json_object_get(sig, "verified")))
+		doctor_ok("inbox",
+			  "a signed POST arrived with Host, Date, Digest and Content-Type unchanged; "
+			  "its signature verified");
+	else if (intact)
+		doctor_fail(d, "inbox",
+			    "the signature of a POST through the proxy did not verify: %s (does the "
+			    "proxy change the path? proxy_pass with no URI part keeps it)",
+			    shown(json_string_value(json_object_get(sig, "reason")), w, sizeof(w)));
+out:
+	json_decref(report);
+	curl_slist_free_all(h);
+	buf_free(&r.body);
+	ap_probe_clear(&p);
+}
+
 static void check_feed(struct doctor *d)
 {
 	const struct config *cfg = d->app->cfg;
@@ -520,6 +684,7 @@ int cmd_doctor(struct cli *cli)
 	check_tls(&d);
 	check_webfinger(&d);
 	check_actor(&d);
+	check_inbox(&d);
 	check_clock(&d);
 	check_feed(&d);
 	if (remote)
