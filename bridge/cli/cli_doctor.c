@@ -18,6 +18,9 @@
  * TLS and servers in authorized-fetch mode.  Not yet: the signed POST
  * through the proxy.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pipe2 */
+#endif
 #include "cli.h"
 #include "feed.h"
 #include "feed_fetch.h"
@@ -26,18 +29,29 @@
 #include "timeutil.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+extern char **environ;
 
 #define DOCTOR_TIMEOUT_S 15L
 #define DOCTOR_BODY_MAX (1024 * 1024)
 #define DOCTOR_CERT_DAYS 14
 #define DOCTOR_CLOCK_SKEW_S 30
 #define DOCTOR_HEADER_MAX 256
+#define DOCTOR_NTP_TIMEOUT_MS 5000
+#define DOCTOR_NTP_OUT_MAX 255
 
 /* One answer, as doctor looks at it. */
 struct doctor_resp {
@@ -65,6 +79,21 @@ static void doctor_ok(const char *check, const char *fmt, ...)
 	va_list ap;
 
 	printf("ok   %-10s ", check);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* A line that is neither ok nor a failure: "warn" or "skip". */
+static void doctor_note(const char *kind, const char *check, const char *fmt, ...)
+    BB_PRINTF(3, 4);
+
+static void doctor_note(const char *kind, const char *check, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%-4s %-10s ", kind, check);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -358,26 +387,6 @@ static void check_actor(struct doctor *d)
 	buf_free(&r.body);
 }
 
-static void check_clock(struct doctor *d)
-{
-	double skew;
-
-	if (d->server_date == 0) {
-		doctor_fail(d, "clock",
-			    "no Date header came back: the proxy strips it, and "
-			    "signatures need it");
-		return;
-	}
-	skew = difftime(time(NULL), d->server_date);
-	if (skew > DOCTOR_CLOCK_SKEW_S || skew < -DOCTOR_CLOCK_SKEW_S)
-		doctor_fail(d, "clock",
-			    "the proxy's Date is %.0f s off the local clock: run NTP "
-			    "(timedatectl set-ntp true)",
-			    skew);
-	else
-		doctor_ok("clock", "within %.0f s of the proxy's Date", skew < 0 ? -skew : skew);
-}
-
 /* s made fit for the terminal: printable ASCII, at most n - 1 bytes. */
 static const char *shown(const char *s, char *out, size_t n)
 {
@@ -387,6 +396,128 @@ static const char *shown(const char *s, char *out, size_t n)
 		out[i++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
 	out[i] = '\0';
 	return out;
+}
+
+enum ntp_state { NTP_SYNCED, NTP_UNSYNCED, NTP_ABSENT, NTP_UNKNOWN };
+
+/* What `timedatectl show -p NTPSynchronized --value` says, run without a
+ * shell, its output bounded and its time too (killed past
+ * DOCTOR_NTP_TIMEOUT_MS).  why: its first line when it could not tell. */
+static enum ntp_state ntp_state(char *why, size_t n)
+{
+	char *argv[] = {"timedatectl", "show", "-p", "NTPSynchronized", "--value", NULL};
+	posix_spawn_file_actions_t fa;
+	char out[DOCTOR_NTP_OUT_MAX + 1];
+	size_t len = 0;
+	int fds[2], status = 0, rc;
+	struct timespec t0, t;
+	bool killed = false;
+	pid_t pid;
+
+	snprintf(why, n, "it could not be run");
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return NTP_UNKNOWN;
+	if (posix_spawn_file_actions_init(&fa) != 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return NTP_UNKNOWN;
+	}
+	(void)posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	(void)posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	(void)posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+	rc = posix_spawnp(&pid, "timedatectl", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (rc != 0) {
+		close(fds[0]);
+		return rc == ENOENT ? NTP_ABSENT : NTP_UNKNOWN;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = {fds[0], POLLIN, 0};
+		long left;
+		ssize_t got;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = DOCTOR_NTP_TIMEOUT_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
+						(t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+			killed = kill(pid, SIGKILL) == 0;
+			break;
+		}
+		if (len < DOCTOR_NTP_OUT_MAX)
+			got = read(fds[0], out + len, DOCTOR_NTP_OUT_MAX - len);
+		else
+			got = read(fds[0], (char[256]){0}, 256); /* the rest, unread */
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		if (len < DOCTOR_NTP_OUT_MAX)
+			len += (size_t)got;
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	out[len] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	if (killed) {
+		snprintf(why, n, "no answer within %d s", DOCTOR_NTP_TIMEOUT_MS / 1000);
+		return NTP_UNKNOWN;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && strcmp(out, "yes") == 0)
+		return NTP_SYNCED;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && strcmp(out, "no") == 0)
+		return NTP_UNSYNCED;
+	shown(out[0] ? out : "no output", why, n);
+	return NTP_UNKNOWN;
+}
+
+/* The clock against the proxy's Date, then NTP (when timedatectl is
+ * there): not synchronized is a warning while the clock is right, a
+ * failure when it is also off. */
+static void check_clock(struct doctor *d)
+{
+	bool off = false;
+	char why[160];
+	double skew = 0;
+
+	if (d->server_date == 0) {
+		doctor_fail(d, "clock",
+			    "no Date header came back: the proxy strips it, and "
+			    "signatures need it");
+	} else {
+		skew = difftime(time(NULL), d->server_date);
+		off = skew > DOCTOR_CLOCK_SKEW_S || skew < -DOCTOR_CLOCK_SKEW_S;
+		if (off)
+			doctor_fail(d, "clock",
+				    "the proxy's Date is %.0f s off the local clock: run NTP "
+				    "(timedatectl set-ntp true)",
+				    skew);
+		else
+			doctor_ok("clock", "within %.0f s of the proxy's Date",
+				  skew < 0 ? -skew : skew);
+	}
+	switch (ntp_state(why, sizeof(why))) {
+	case NTP_SYNCED: doctor_ok("ntp", "synchronized (timedatectl)"); break;
+	case NTP_UNSYNCED:
+		if (off)
+			doctor_fail(d, "ntp",
+				    "not synchronized (timedatectl), and the clock is %.0f s off: "
+				    "timedatectl set-ntp true",
+				    skew);
+		else
+			doctor_note("warn", "ntp",
+				    "not synchronized (timedatectl): only a warning while the clock "
+				    "is within %d s, but it drifts: timedatectl set-ntp true",
+				    DOCTOR_CLOCK_SKEW_S);
+		break;
+	case NTP_ABSENT: doctor_note("skip", "ntp", "timedatectl not found: NTP not checked"); break;
+	case NTP_UNKNOWN:
+	default:
+		doctor_note("skip", "ntp", "timedatectl could not tell (%s): NTP not checked", why);
+		break;
+	}
 }
 
 /* One header of the probe's report; false (with the FAIL, the reason

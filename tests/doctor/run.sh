@@ -10,6 +10,8 @@
 #   date          the proxy strips Date from the signed POST to the inbox
 #   request type  the proxy rewrites that POST's Content-Type
 #   host          the proxy passes its upstream's name as Host
+# NTP with stand-ins for timedatectl: synchronized (ok), not (a warning
+# while the clock is right), absent and hanging (skipped, said so).
 # and --remote, healthy (the bridge's own actor fetched with a signed GET)
 # and unreachable.
 # Healthy, doctor must exit 0 with no line "FAIL" and its signed POST
@@ -175,19 +177,24 @@ for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table' AND na
 PY
 }
 
-# Runs doctor; expect: "healthy", or "CHECK[ REGEX]": a FAIL line of that
-# check (matching the regex) must appear.
+# Runs doctor; expect: "healthy[ REGEX]" (and a line matching REGEX), or
+# "CHECK[ REGEX]": a FAIL line of that check (matching REGEX) must appear.
+# doctor_path, when set, is doctor's PATH (where it finds timedatectl).
 run_doctor() { # name, expect, doctor's arguments...
 	name=$1
 	expect=$2
 	shift 2
 	rc=0
 	before=$(store_dump)
-	out=$(CURL_CA_BUNDLE=$tmp/ca.crt "$bin" -c "$conf" doctor "$@" 2>&1) || rc=$?
+	out=$(PATH=${doctor_path:-$PATH} CURL_CA_BUNDLE=$tmp/ca.crt "$bin" -c "$conf" doctor "$@" 2>&1) ||
+		rc=$?
 	case $expect in
-	healthy)
+	healthy*)
+		regex=.
+		[ "$expect" = healthy ] || regex=${expect#healthy }
 		if [ "$rc" -eq 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL' &&
-			printf '%s\n' "$out" | grep -q '^ok   inbox .*signature verified'; then
+			printf '%s\n' "$out" | grep -q '^ok   inbox .*signature verified' &&
+			printf '%s\n' "$out" | grep -q -- "$regex"; then
 			ok=yes
 		else
 			ok=no
@@ -220,6 +227,22 @@ run_doctor healthy healthy
 # A remote account by its actor URL: the signed GET answered.
 run_doctor remote-signed-get healthy --remote "http://127.0.0.1:$bridge_port/ap/actor"
 run_doctor remote-unreachable remote --remote "http://127.0.0.1:1/users/nobody"
+
+# NTP as timedatectl tells it: stand-ins on doctor's PATH.
+for state in yes no hang; do
+	mkdir "$tmp/ntp-$state"
+	case $state in
+	hang) printf '#!/bin/sh\nexec %s 60\n' "$(command -v sleep)" ;;
+	*) printf '#!/bin/sh\n[ "$*" = "show -p NTPSynchronized --value" ] && echo %s\n' "$state" ;;
+	esac >"$tmp/ntp-$state/timedatectl"
+	chmod 755 "$tmp/ntp-$state/timedatectl"
+done
+mkdir "$tmp/ntp-none"
+doctor_path=$tmp/ntp-yes run_doctor ntp-synchronized "healthy ^ok   ntp  *synchronized"
+doctor_path=$tmp/ntp-no run_doctor ntp-not-synchronized "healthy ^warn ntp  *not synchronized"
+doctor_path=$tmp/ntp-none run_doctor ntp-absent "healthy ^skip ntp  *timedatectl not found"
+doctor_path=$tmp/ntp-hang run_doctor ntp-hangs "healthy ^skip ntp  *timedatectl could not tell (no answer"
+doctor_path=
 
 start_nginx "location /ap/ {
 			proxy_pass http://127.0.0.1:$bridge_port;
