@@ -33,12 +33,15 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -705,6 +708,91 @@ static bool check_files(struct doctor *d, const char *path)
 	return rc == BB_OK;
 }
 
+/* A user's name, or its number when it has none. */
+static const char *user_name(uid_t uid, char *out, size_t n)
+{
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+		snprintf(out, n, "%s", pw.pw_name);
+	else
+		snprintf(out, n, "%lu", (unsigned long)uid);
+	return out;
+}
+
+/* A group's name, or its number when it has none. */
+static const char *group_name(gid_t gid, char *out, size_t n)
+{
+	struct group gr, *res = NULL;
+	char buf[4096];
+
+	if (getgrgid_r(gid, &gr, buf, sizeof(buf), &res) == 0 && res != NULL)
+		snprintf(out, n, "%s", gr.gr_name);
+	else
+		snprintf(out, n, "%lu", (unsigned long)gid);
+	return out;
+}
+
+/* The database (with SQLite's -wal and -shm) and the key must belong to
+ * the service user, the key mode 0600.  The service user is the owner of
+ * the database's folder: the .deb's StateDirectory (/var/lib/blogbridge)
+ * is made for its unit's User=blogbridge, a source install's folder by
+ * whoever first ran serve.  A command run by root that made the files
+ * made them root's, and serve cannot open them. */
+static void check_owner(struct doctor *d)
+{
+	const struct config *cfg = d->app->cfg;
+	char dir[PATH_MAX], path[PATH_MAX + 8], owner[64], group[64], who[64];
+	const char *files[4], *slash;
+	struct stat ds, sb;
+	bool good = true;
+	size_t n = 0;
+
+	if (strstr(cfg->database, "://") != NULL)
+		return;
+	slash = strrchr(cfg->database, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - cfg->database) : 1,
+		 slash ? cfg->database : ".");
+	if (dir[0] == '\0')
+		snprintf(dir, sizeof(dir), "/");
+	if (stat(dir, &ds) != 0) {
+		doctor_fail(d, "files", "folder '%s': %s", dir, strerror(errno));
+		return;
+	}
+	user_name(ds.st_uid, owner, sizeof(owner));
+	group_name(ds.st_gid, group, sizeof(group));
+	files[n++] = cfg->database;
+	files[n++] = "-wal";
+	files[n++] = "-shm";
+	files[n++] = cfg->key_path;
+	for (size_t i = 0; i < n; i++) {
+		if (files[i][0] == '-')
+			snprintf(path, sizeof(path), "%s%s", cfg->database, files[i]);
+		else
+			snprintf(path, sizeof(path), "%s", files[i]);
+		if (lstat(path, &sb) != 0)
+			continue; /* -wal, -shm: there while serve runs */
+		if (sb.st_uid != ds.st_uid) {
+			good = false;
+			doctor_fail(d, "files",
+				    "'%s' belongs to %s, not to %s, the service user (the owner of "
+				    "'%s'): serve, run as that user, cannot use it; chown %s:%s '%s'",
+				    path, user_name(sb.st_uid, who, sizeof(who)), owner, dir, owner,
+				    group, path);
+		}
+		if (files[i] == cfg->key_path && (sb.st_mode & 0777) != 0600) {
+			good = false;
+			doctor_fail(d, "files", "key '%s' has mode %04o, not 0600: chmod 600 '%s'",
+				    path, (unsigned)(sb.st_mode & 0777), path);
+		}
+	}
+	if (good)
+		doctor_ok("files", "the database and the key belong to %s (the owner of '%s'), key "
+				   "mode 0600",
+			  owner, dir);
+}
+
 /* ---- --remote ---------------------------------------------------------- */
 
 /* Why a fetch failed, and what to do. */
@@ -812,6 +900,7 @@ int cmd_doctor(struct cli *cli)
 		return EXIT_RUNTIME;
 	if ((d.app = cli_app_open(cli, &status)) == NULL)
 		return status;
+	check_owner(&d);
 	check_tls(&d);
 	check_webfinger(&d);
 	check_actor(&d);
