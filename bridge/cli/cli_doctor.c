@@ -7,16 +7,19 @@
  * a cache that ignores Vary: Accept, WebFinger answered by the blog, a
  * certificate about to expire, a skewed clock.
  *
- * Checked: the TLS certificate (valid, not expiring within 14 days);
- * WebFinger for the handle (the bridge's JRD, its Content-Type, CORS); the
- * actor as JSON with an ActivityPub Accept and as a redirect with a
- * browser's (so a cache honours Vary: Accept); the clock against the
- * proxy's Date; the feed (reachable, parses, newest item); the files the
- * configuration names (config_check).  With --remote @user@host (or an
- * actor's URL), WebFinger and the actor of a remote account fetched with a
- * signed GET, as the bridge fetches (activitypub/fetch.h): DNS, egress,
- * TLS and servers in authorized-fetch mode.  Not yet: the signed POST
- * through the proxy.
+ * Checked: the files the configuration names (config_check), and the
+ * database and key owned by the service user, the key mode 0600; the TLS
+ * certificate (valid, not expiring within 14 days); WebFinger for the
+ * handle (the bridge's JRD, its Content-Type, CORS); the actor as JSON
+ * with an ActivityPub Accept and as a redirect with a browser's (so a
+ * cache honours Vary: Accept); a signed POST to the actor's own inbox
+ * through the proxy (the probe, activitypub/probe.h), whose report names
+ * the header the proxy changed; the clock against the proxy's Date, and
+ * NTP as timedatectl tells it; the feed (reachable, parses, newest item).
+ * With --remote @user@host (or an actor's URL), WebFinger and the actor
+ * of a remote account fetched with a signed GET, as the bridge fetches
+ * (activitypub/fetch.h): DNS, egress, TLS and servers in authorized-fetch
+ * mode.  Lines are "ok", "FAIL", or "warn" and "skip", which do not fail.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pipe2 */
