@@ -1497,8 +1497,12 @@ static void t_doctor_probe(void)
 	/* The bridge's own probe, as sent: all arrived, verified. */
 	CHECK(ap_probe_make(&site, own, time(NULL), &p, &e) == BB_OK);
 	CHECK(post_probe(&p, NULL, &r) == 200);
+	j = json_loads(p.body, 0, NULL);
+	CHECK(jstr(j, "id") != NULL && strstr(jstr(j, "id"), "#doctor-probe-") != NULL);
+	snprintf(path, sizeof(path), "%s", jstr(j, "id") ? jstr(j, "id") : "");
+	json_decref(j);
 	j = json_loads(r.body ? r.body : "", 0, NULL);
-	CHECK_STR(jstr(j, "probe"), jstr(json_loads(p.body, 0, NULL), "id"));
+	CHECK_STR(jstr(j, "probe"), path);
 	CHECK(json_is_true(json_object_get(json_object_get(j, "signature"), "verified")));
 	CHECK(probe_unchanged(j, "host") && probe_unchanged(j, "date") &&
 	      probe_unchanged(j, "digest") && probe_unchanged(j, "content-type"));
