@@ -75,6 +75,7 @@ struct doctor {
 	struct app *app;
 	int failures;
 	time_t server_date; /* the first Date answered, 0: none */
+	bool answered;      /* anything came back through base_url */
 };
 
 static void doctor_ok(const char *check, const char *fmt, ...) BB_PRINTF(2, 3);
@@ -250,6 +251,7 @@ static void doctor_seen(struct doctor *d, const struct doctor_resp *r)
 {
 	time_t t;
 
+	d->answered = true;
 	if (d->server_date == 0 && r->date[0] && time_parse_imf_fixdate(r->date, &t))
 		d->server_date = t;
 }
@@ -488,7 +490,11 @@ static void check_clock(struct doctor *d)
 	char why[160];
 	double skew = 0;
 
-	if (d->server_date == 0) {
+	if (!d->answered) {
+		doctor_fail(d, "clock",
+			    "nothing answered through base_url: the clock was not compared (see "
+			    "the checks above)");
+	} else if (d->server_date == 0) {
 		doctor_fail(d, "clock",
 			    "no Date header came back: the proxy strips it, and "
 			    "signatures need it");
