@@ -611,7 +611,7 @@ static void check_inbox(struct doctor *d)
 	struct doctor_resp r = {0};
 	struct err e = {0};
 	char line[HTTPSIG_HEADER_MAX + 64];
-	const char *lines[6][2];
+	const char *lines[7][2];
 	json_t *report = NULL, *sig;
 	bool intact = true;
 	char w[256];
@@ -626,7 +626,8 @@ static void check_inbox(struct doctor *d)
 	lines[3][0] = "Content-Type", lines[3][1] = AP_CONTENT_TYPE;
 	lines[4][0] = "Accept", lines[4][1] = AP_CONTENT_TYPE;
 	lines[5][0] = "Signature", lines[5][1] = p.sig.signature;
-	for (size_t i = 0; i < 6; i++) {
+	lines[6][0] = "Expect", lines[6][1] = ""; /* no 100-continue, as deliveries */
+	for (size_t i = 0; i < 7; i++) {
 		struct curl_slist *n;
 		snprintf(line, sizeof(line), "%s: %s", lines[i][0], lines[i][1]);
 		if ((n = curl_slist_append(h, line)) == NULL) {
