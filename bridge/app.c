@@ -268,6 +268,7 @@ enum bb_rc app_reload(struct app *app, struct config_errors *errs, struct err *e
 	struct app_profile *now = atomic_load_explicit(&app->profile, memory_order_acquire);
 	struct app_profile *p;
 	struct config *cfg = NULL;
+	bool same;
 	enum bb_rc rc = config_load(app->cfg->path, &cfg, errs);
 
 	if (rc != BB_OK)
@@ -277,13 +278,14 @@ enum bb_rc app_reload(struct app *app, struct config_errors *errs, struct err *e
 	p = profile_new(app, cfg, cfg, e);
 	if (p == NULL)
 		return e->code;
-	if (strcmp(p->actor_json, now->actor_json) == 0) {
+	same = strcmp(p->actor_json, now->actor_json) == 0;
+	if (same) {
 		profile_free(p);
-		log_info("reloaded %s: the profile is unchanged", app->cfg->path);
 	} else {
 		p->older = now;
 		atomic_store_explicit(&app->profile, p, memory_order_release);
-		log_info("reloaded %s: the profile changed", app->cfg->path);
 	}
-	return app_profile_sync(app, e);
+	rc = app_profile_sync(app, e);
+	log_info("reloaded %s: the profile %s", app->cfg->path, same ? "is unchanged" : "changed");
+	return rc;
 }

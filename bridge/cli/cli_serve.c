@@ -72,9 +72,9 @@ int cmd_serve(struct cli *cli)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	log_info("serving @%s as %s on %s", app->site.acct, app->site.actor_id, app->cfg->listen);
 	if (app_profile_sync(app, &e) != BB_OK)
 		log_error("profile: %s", e.msg); /* tried again at the next reload */
+	log_info("serving @%s as %s on %s", app->site.acct, app->site.actor_id, app->cfg->listen);
 	for (;;) {
 		if (sigwait(&stop, &sig) != 0)
 			sig = SIGTERM;
