@@ -1,6 +1,7 @@
 /*
  * app.h — the running bridge: configuration, key, actor, and the documents
- * that never change while it runs (rendered once at start).
+ * rendered once at start; of those only the profile (struct app_profile)
+ * changes while serve runs, by a reload, and it is swapped whole.
  *
  * The store is per thread: app_store() opens the calling thread's own
  * connection on first use and closes it when the thread exits.

@@ -26,7 +26,9 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +404,82 @@ static void t_bad_values(void)
 	}
 }
 
+/* A reader of the actor and the NodeInfo (both show the name) while the
+ * profile is swapped under it. */
+struct reader {
+	pthread_t thread;
+	atomic_bool *stop;
+	long gets, bad;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: " AP_TYPE);
+
+	while (!atomic_load(rd->stop)) {
+		const char *path = rd->gets % 2 ? "/ap/nodeinfo/2.1" : "/ap/actor";
+		struct reply r;
+		json_t *j = NULL;
+		const char *name;
+		if (bridge_http(&br, "GET", path, hdrs, NULL, 0, &r) && r.status == 200)
+			j = json_loads(r.body, 0, NULL);
+		name = rd->gets % 2 ? jstr(j, "metadata.nodeName") : jstr(j, "name");
+		if (name == NULL || strncmp(name, "Name ", 5) != 0)
+			rd->bad++;
+		rd->gets++;
+		json_decref(j);
+		reply_free(&r);
+	}
+	curl_slist_free_all(hdrs);
+	return NULL;
+}
+
+/* Reloads that change the profile while requests read it: every answer
+ * is whole, one name or the next, and the last name is served at the
+ * end; one Update per change. */
+static void t_reload_under_load(void)
+{
+	enum { READERS = 2, RELOADS = 6 };
+	struct reader rd[READERS];
+	atomic_bool stop = false;
+	char profile[128];
+	json_t *a;
+	size_t started = 0;
+
+	if (!setup())
+		return;
+	write_conf("name = Name 0\n");
+	if (!bridge_start(&br) || !fetch_bridge_key())
+		return;
+	follow(alice);
+	for (; started < READERS; started++) {
+		rd[started] = (struct reader){.stop = &stop};
+		if (pthread_create(&rd[started].thread, NULL, reader_main, &rd[started]) != 0)
+			break;
+	}
+	CHECK_INT((long long)started, READERS);
+	for (int i = 1; i <= RELOADS; i++) {
+		snprintf(profile, sizeof(profile), "name = Name %d\n", i);
+		write_conf(profile);
+		reload(i);
+	}
+	atomic_store(&stop, true);
+	for (size_t i = 0; i < started; i++) {
+		pthread_join(rd[i].thread, NULL);
+		CHECK(rd[i].gets > 0);
+		CHECK_INT(rd[i].bad, 0);
+	}
+	a = get_actor();
+	CHECK_STR(a ? jstr(a, "name") : NULL, "Name 6");
+	json_decref(a);
+	CHECK_INT(stored_updates(), RELOADS);
+	a = wait_update(pa, RELOADS);
+	CHECK_STR(a ? jstr(a, "object.name") : NULL, "Name 6");
+	json_decref(a);
+	bridge_check_log_clean(&br);
+}
+
 static void teardown(void)
 {
 	if (br.pid > 0)
@@ -429,8 +507,18 @@ static void t_bad_values_case(void)
 	bridge_remove(&br);
 }
 
+static void t_reload_under_load_case(void)
+{
+	t_reload_under_load();
+	if (check_failures)
+		bridge_dump_log(&br);
+	teardown();
+	bridge_remove(&br);
+}
+
 static const struct check_case cases[] = {
     {"update", t_update_case},
+    {"reload_under_load", t_reload_under_load_case},
     {"bad_values", t_bad_values_case},
 };
 
