@@ -142,13 +142,12 @@ const char *ap_image_media_type(const char *url)
 
 static json_t *actor_context(void)
 {
-	return json_pack("[s,s,s,{s:s,s:s,s:s,s:s,s:{s:s,s:s}}]", AP_CONTEXT_AS,
-			 "https://w3id.org/security/v1",
+	/* alsoKnownAs needs no term: the ActivityStreams context has it. */
+	return json_pack("[s,s,s,{s:s,s:s,s:s,s:s}]", AP_CONTEXT_AS, "https://w3id.org/security/v1",
 			 "https://purl.archive.org/socialweb/webfinger",
 			 "manuallyApprovesFollowers", "as:manuallyApprovesFollowers", "toot",
 			 "http://joinmastodon.org/ns#", "discoverable", "toot:discoverable",
-			 "indexable", "toot:indexable", "alsoKnownAs", "@id", "as:alsoKnownAs",
-			 "@type", "@id");
+			 "indexable", "toot:indexable");
 }
 
 /* actor[name] = an Image object of url, when url is set.  Not a bare

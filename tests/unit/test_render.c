@@ -208,7 +208,7 @@ static void t_actor(void)
 }
 
 /* The header is the actor's `image`, an Image object like the icon;
- * alsoKnownAs lists the former accounts, a term of the context. */
+ * alsoKnownAs lists the former accounts. */
 static void t_actor_header_aka(void)
 {
 	static const char *const aka[] = {"https://mastodon.example/users/blog",
@@ -227,7 +227,7 @@ static void t_actor_header_aka(void)
 	};
 	struct ap_site site;
 	struct err e = {0};
-	json_t *j, *img, *arr, *term = NULL;
+	json_t *j, *img, *arr;
 
 	CHECK_INT(ap_site_init(&site, &sc, &e), BB_OK);
 	j = parse(ap_actor_render(&site));
@@ -240,13 +240,6 @@ static void t_actor_header_aka(void)
 	CHECK_INT(json_array_size(arr), 2);
 	CHECK_STR(json_string_value(json_array_get(arr, 0)), aka[0]);
 	CHECK_STR(json_string_value(json_array_get(arr, 1)), aka[1]);
-	for (size_t i = 0; i < json_array_size(json_object_get(j, "@context")); i++) {
-		json_t *c = json_array_get(json_object_get(j, "@context"), i);
-		if (json_is_object(c) && json_object_get(c, "alsoKnownAs"))
-			term = json_object_get(c, "alsoKnownAs");
-	}
-	CHECK_STR(str(term, "@id"), "as:alsoKnownAs");
-	CHECK_STR(str(term, "@type"), "@id");
 	json_decref(j);
 	ap_site_free(&site);
 }
