@@ -337,6 +337,8 @@ static void t_update(void)
 	CHECK(u && jstr(u, "object.summary") && strstr(jstr(u, "object.summary"), "Another blog"));
 	json_decref(u);
 	CHECK_INT(stored_updates(), 3);
+	u = wait_update(pa, 3);
+	json_decref(u);
 	/* Three changes, three Updates at each server: none doubled. */
 	CHECK_INT((long long)count_updates(pa), 3);
 	CHECK_INT((long long)count_updates(pb), 3);
