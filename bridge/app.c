@@ -235,30 +235,28 @@ enum bb_rc app_profile_sync(struct app *app, struct err *e)
 	return rc;
 }
 
-/* The keys a reload applies; the admin's password hash is read from the
- * file whenever it changes anyway (web_admin.c). */
-static bool key_live(const char *section, const char *key, bool *profile)
+/* Whether a reload applies key: the profile's (app_profile), and the
+ * admin's password hash, which web_admin.c reads from the file whenever
+ * it changes anyway. */
+static bool key_live(const char *section, const char *key)
 {
 	static const char *const profile_keys[] = {"name", "summary", "icon", "header",
 						   "also_known_as"};
 
-	*profile = false;
 	if (strcmp(section, "admin") == 0 && strcmp(key, "password_hash") == 0)
 		return true;
 	if (strcmp(section, "site") != 0)
 		return false;
 	for (size_t i = 0; i < sizeof(profile_keys) / sizeof(profile_keys[0]); i++)
 		if (strcmp(key, profile_keys[i]) == 0)
-			return *profile = true;
+			return true;
 	return false;
 }
 
 /* Logs a key that changed but is read at start-up only. */
 static void reload_key(const char *section, const char *key, void *arg)
 {
-	bool profile = false;
-
-	if (!key_live(section, key, &profile))
+	if (!key_live(section, key))
 		log_warn("%s: [%s] %s changed: it takes effect at the next restart",
 			 (const char *)arg, section, key);
 }

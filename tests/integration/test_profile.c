@@ -310,9 +310,12 @@ static void t_update(void)
 	/* A header and former accounts, by reload: the actor carries them,
 	 * and the followers are told. */
 	write_conf("name = Second Name\nsummary = A blog\nheader = " HEADER_URL
-		   "\nalso_known_as = " AKA_1 ", " AKA_2 "\n");
+		   "\nalso_known_as = " AKA_1 ", " AKA_2 "\npoll_interval = 60\n");
 	reload(4);
 	CHECK_INT(stored_updates(), 2);
+	/* A key read at start-up only is named as such; profile keys never. */
+	CHECK_INT(log_count("[site] poll_interval changed: it takes effect at the next restart"), 1);
+	CHECK_INT(log_count("[site] name changed") + log_count("[site] header changed"), 0);
 	a = get_actor();
 	CHECK_STR(a ? jstr(a, "image.type") : NULL, "Image");
 	CHECK_STR(a ? jstr(a, "image.url") : NULL, HEADER_URL);
@@ -329,7 +332,7 @@ static void t_update(void)
 	/* A restart with a new summary: one Update at start-up. */
 	CHECK_INT(bridge_stop(&br, SIGTERM), 0);
 	write_conf("name = Second Name\nsummary = Another blog\nheader = " HEADER_URL
-		   "\nalso_known_as = " AKA_1 ", " AKA_2 "\n");
+		   "\nalso_known_as = " AKA_1 ", " AKA_2 "\npoll_interval = 60\n");
 	if (!bridge_start(&br))
 		return;
 	u = wait_update(pb, 3);
