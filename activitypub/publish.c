@@ -360,3 +360,88 @@ out:
 	store_post_clear(&p);
 	return rc;
 }
+
+/* ---- the actor's profile --------------------------------------------------- */
+
+#define META_ACTOR_HASH "actor_hash"
+#define META_ACTOR_UPDATES "actor_updates"
+
+/* In the caller's transaction: the next Update number, stored. */
+static enum bb_rc actor_update_next(struct store *st, long long *n, struct err *e)
+{
+	char *v = NULL, buf[32];
+	enum bb_rc rc = store_meta_get(st, META_ACTOR_UPDATES, &v, e);
+
+	*n = 1;
+	if (rc == BB_ERR_NOTFOUND) {
+		err_clear(e);
+	} else if (rc != BB_OK) {
+		return rc;
+	} else {
+		char *end = NULL;
+		long long prev = strtoll(v, &end, 10);
+		if (end != v && *end == '\0' && prev > 0)
+			*n = prev + 1;
+	}
+	free(v);
+	snprintf(buf, sizeof(buf), "%lld", *n);
+	return store_meta_set(st, META_ACTOR_UPDATES, buf, e);
+}
+
+enum bb_rc publish_actor_sync(struct store *st, const struct ap_site *site, const char *actor_json,
+			      time_t now, bool *sent, int64_t *deliveries, struct err *e)
+{
+	char hash[DIGEST_SHA256_HEX_LEN], id[PUBLISH_ID_MAX + 48];
+	char *stored = NULL, *act = NULL;
+	int64_t rowid = 0, count = 0;
+	long long n = 0;
+	bool first = false, committed = false;
+	enum bb_rc rc;
+
+	*sent = false;
+	if (deliveries)
+		*deliveries = 0;
+	rc = digest_sha256_hex(actor_json, strlen(actor_json), hash);
+	if (rc != BB_OK)
+		return err_set(e, rc, "cannot hash the actor document");
+	if ((rc = store_begin(st, e)) != BB_OK)
+		return rc;
+	rc = store_meta_get(st, META_ACTOR_HASH, &stored, e);
+	if (rc == BB_ERR_NOTFOUND) {
+		err_clear(e);
+		first = true;
+		rc = BB_OK;
+	}
+	if (rc != BB_OK)
+		goto out;
+	if (!first && strcmp(stored, hash) == 0)
+		goto out; /* unchanged: the empty transaction is rolled back */
+	if (!first) {
+		if ((rc = actor_update_next(st, &n, e)) != BB_OK)
+			goto out;
+		snprintf(id, sizeof(id), "%s#updates/%lld", site->actor_id, n);
+		act = object_activity_render(site, "Update", id, actor_json, now);
+		if (act == NULL) {
+			rc = err_set(e, BB_ERR_NOMEM, "cannot render the Update of the actor");
+			goto out;
+		}
+		if ((rc = store_activity_add(st, id, act, now, &rowid, e)) != BB_OK ||
+		    (rc = store_fanout(st, rowid, now, &count, e)) != BB_OK)
+			goto out;
+	}
+	if ((rc = store_meta_set(st, META_ACTOR_HASH, hash, e)) != BB_OK ||
+	    (rc = store_commit(st, e)) != BB_OK)
+		goto out;
+	committed = true;
+	*sent = !first;
+	if (deliveries)
+		*deliveries = count;
+	if (!first)
+		log_info("profile changed: Update %s queued for %" PRId64 " inboxes", id, count);
+out:
+	if (!committed)
+		store_rollback(st);
+	free(stored);
+	free(act);
+	return rc;
+}

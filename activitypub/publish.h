@@ -69,4 +69,20 @@ enum bb_rc publish_items(const struct publish_env *env, const struct post *items
 enum bb_rc publish_post_delete(struct store *st, const struct ap_site *site, const char *url,
 			       time_t now, int64_t *deliveries, struct err *e) BB_MUST_CHECK;
 
+/* ---- the actor's profile ------------------------------------------------
+ * A change of the actor document (name, summary, icon, header,
+ * alsoKnownAs, key) is pushed to the followers as an Update carrying the
+ * whole document, signed by the actor like every delivery: Mastodon takes
+ * the embedded actor as it is (update.rb:23-27, MASTODON.md §2.2).  The
+ * store keeps a hash of the document last federated (meta "actor_hash");
+ * publish_actor_sync compares it with actor_json and, in one transaction
+ * with the new hash, stores an Update (id ACTOR#updates/N, N counting in
+ * meta "actor_updates") and fans it out, one row per distinct shared inbox
+ * (or inbox).  So a crash neither loses nor doubles it, and two processes
+ * on one database send it once.  The first sync ever (no hash stored) only
+ * records the hash.  *deliveries (may be NULL) gets the rows queued, and
+ * *sent whether an Update was stored. */
+enum bb_rc publish_actor_sync(struct store *st, const struct ap_site *site, const char *actor_json,
+			      time_t now, bool *sent, int64_t *deliveries, struct err *e) BB_MUST_CHECK;
+
 #endif

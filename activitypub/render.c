@@ -142,11 +142,51 @@ const char *ap_image_media_type(const char *url)
 
 static json_t *actor_context(void)
 {
+	/* alsoKnownAs needs no term: the ActivityStreams context has it. */
 	return json_pack("[s,s,s,{s:s,s:s,s:s,s:s}]", AP_CONTEXT_AS, "https://w3id.org/security/v1",
 			 "https://purl.archive.org/socialweb/webfinger",
 			 "manuallyApprovesFollowers", "as:manuallyApprovesFollowers", "toot",
 			 "http://joinmastodon.org/ns#", "discoverable", "toot:discoverable",
 			 "indexable", "toot:indexable");
+}
+
+/* actor[name] = an Image object of url, when url is set.  Not a bare
+ * string: that would be dereferenced as an ActivityPub object
+ * (process_account_service.rb:357-360). */
+static enum bb_rc actor_image_set(json_t *actor, const char *name, const char *url)
+{
+	const char *mt;
+	json_t *img;
+
+	if (url == NULL)
+		return BB_OK;
+	mt = ap_image_media_type(url);
+	img = json_pack("{s:s, s:s}", "type", "Image", "url", url);
+	if (img == NULL || (mt && json_object_set_new(img, "mediaType", json_string(mt)) != 0)) {
+		json_decref(img);
+		return BB_ERR_NOMEM;
+	}
+	return json_object_set_new(actor, name, img) == 0 ? BB_OK : BB_ERR_NOMEM;
+}
+
+/* actor.alsoKnownAs = the ids, when there is one: the accounts that may
+ * move their followers here (Mastodon checks it on a Move). */
+static enum bb_rc actor_aka_set(json_t *actor, const char *const *ids)
+{
+	json_t *arr;
+
+	if (ids == NULL || ids[0] == NULL)
+		return BB_OK;
+	arr = json_array();
+	for (size_t i = 0; arr != NULL && ids[i] != NULL; i++) {
+		if (json_array_append_new(arr, json_string(ids[i])) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	if (arr == NULL)
+		return BB_ERR_NOMEM;
+	return json_object_set_new(actor, "alsoKnownAs", arr) == 0 ? BB_OK : BB_ERR_NOMEM;
 }
 
 char *ap_actor_render(const struct ap_site *site)
@@ -175,20 +215,11 @@ char *ap_actor_render(const struct ap_site *site)
 	free(summary);
 	if (actor == NULL)
 		return NULL;
-	if (site->cfg.icon) {
-		/* An Image object: a bare string would be dereferenced as an
-		 * ActivityPub object (process_account_service.rb:357-360). */
-		const char *mt = ap_image_media_type(site->cfg.icon);
-		json_t *icon = json_pack("{s:s, s:s}", "type", "Image", "url", site->cfg.icon);
-		if (icon == NULL || (mt && json_object_set_new(icon, "mediaType", json_string(mt)))) {
-			json_decref(icon);
-			json_decref(actor);
-			return NULL;
-		}
-		if (json_object_set_new(actor, "icon", icon) != 0) {
-			json_decref(actor);
-			return NULL;
-		}
+	if (actor_image_set(actor, "icon", site->cfg.icon) != BB_OK ||
+	    actor_image_set(actor, "image", site->cfg.header) != BB_OK ||
+	    actor_aka_set(actor, site->cfg.also_known_as) != BB_OK) {
+		json_decref(actor);
+		return NULL;
 	}
 	return ap_json_dump(actor);
 }

@@ -41,6 +41,8 @@ struct ap_site_config {
 	const char *summary; /* plain text or HTML */
 	const char *blog_url;
 	const char *icon;     /* NULL when none */
+	const char *header;   /* the header image; NULL when none */
+	const char *const *also_known_as; /* NULL-terminated actor ids; NULL when none */
 	const char *language; /* NULL when unknown */
 	const char *public_key_pem;
 	const char *software_version;

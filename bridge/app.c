@@ -3,15 +3,62 @@
  */
 #include "app.h"
 #include "log.h"
+#include "publish.h"
 #include "render.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void store_tls_close(void *p)
 {
 	store_close(p);
+}
+
+static void profile_free(struct app_profile *p)
+{
+	while (p != NULL) {
+		struct app_profile *older = p->older;
+		free(p->actor_json);
+		ap_site_free(&p->site);
+		config_free(p->cfg);
+		free(p);
+		p = older;
+	}
+}
+
+/* A profile of the running app with pc's profile fields (pc may be
+ * app->cfg); it takes own (NULL or pc) on every path.  NULL when out of
+ * memory. */
+static struct app_profile *profile_new(const struct app *app, const struct config *pc,
+				       struct config *own, struct err *e)
+{
+	struct app_profile *p = calloc(1, sizeof(*p));
+	struct ap_site_config sc = app->site.cfg;
+
+	if (p == NULL) {
+		config_free(own);
+		err_set(e, BB_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	p->cfg = own;
+	sc.name = pc->name;
+	sc.summary = pc->summary;
+	sc.icon = pc->icon;
+	sc.header = pc->header;
+	sc.also_known_as = (const char *const *)pc->also_known_as;
+	if (ap_site_init(&p->site, &sc, e) != BB_OK) {
+		profile_free(p);
+		return NULL;
+	}
+	p->actor_json = ap_actor_render(&p->site);
+	if (p->actor_json == NULL) {
+		profile_free(p);
+		err_set(e, BB_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	return p;
 }
 
 enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
@@ -56,6 +103,8 @@ enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
 	    .summary = cfg->summary,
 	    .blog_url = cfg->url,
 	    .icon = cfg->icon,
+	    .header = cfg->header,
+	    .also_known_as = (const char *const *)cfg->also_known_as,
 	    .language = cfg->language,
 	    .public_key_pem = key_public_pem(app->key),
 	    .software_version = BB_VERSION,
@@ -64,11 +113,15 @@ enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
 	rc = ap_site_init(&app->site, &sc, e);
 	if (rc != BB_OK)
 		goto out;
-	app->actor_json = ap_actor_render(&app->site);
+	atomic_init(&app->profile, profile_new(app, cfg, NULL, e));
+	if (atomic_load(&app->profile) == NULL) {
+		rc = e->code;
+		goto out;
+	}
 	app->webfinger_json = ap_webfinger_render(&app->site);
 	app->host_meta_xml = ap_host_meta_render(&app->site);
 	app->nodeinfo_links_json = ap_nodeinfo_links_render(&app->site);
-	if (!app->actor_json || !app->webfinger_json || !app->host_meta_xml ||
+	if (!app->webfinger_json || !app->host_meta_xml ||
 	    !app->nodeinfo_links_json) {
 		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 		goto out;
@@ -134,7 +187,7 @@ void app_free(struct app *app)
 		pthread_setspecific(app->store_tls, NULL);
 		pthread_key_delete(app->store_tls);
 	}
-	free(app->actor_json);
+	profile_free(atomic_load(&app->profile));
 	free(app->webfinger_json);
 	free(app->host_meta_xml);
 	free(app->nodeinfo_links_json);
@@ -159,4 +212,78 @@ struct store *app_store(struct app *app, struct err *e)
 		return NULL;
 	}
 	return st;
+}
+
+const struct app_profile *app_profile(struct app *app)
+{
+	return atomic_load_explicit(&app->profile, memory_order_acquire);
+}
+
+enum bb_rc app_profile_sync(struct app *app, struct err *e)
+{
+	const struct app_profile *p = app_profile(app);
+	struct store *st = app_store(app, e);
+	int64_t count = 0;
+	bool sent = false;
+	enum bb_rc rc;
+
+	if (st == NULL)
+		return e->code;
+	rc = publish_actor_sync(st, &p->site, p->actor_json, time(NULL), &sent, &count, e);
+	if (rc == BB_OK && sent && count > 0 && app->delivery != NULL)
+		delivery_wake(app->delivery);
+	return rc;
+}
+
+/* Whether a reload applies key: the profile's (app_profile), and the
+ * admin's password hash, which web_admin.c reads from the file whenever
+ * it changes anyway. */
+static bool key_live(const char *section, const char *key)
+{
+	static const char *const profile_keys[] = {"name", "summary", "icon", "header",
+						   "also_known_as"};
+
+	if (strcmp(section, "admin") == 0 && strcmp(key, "password_hash") == 0)
+		return true;
+	if (strcmp(section, "site") != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(profile_keys) / sizeof(profile_keys[0]); i++)
+		if (strcmp(key, profile_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Logs a key that changed but is read at start-up only. */
+static void reload_key(const char *section, const char *key, void *arg)
+{
+	if (!key_live(section, key))
+		log_warn("%s: [%s] %s changed: it takes effect at the next restart",
+			 (const char *)arg, section, key);
+}
+
+enum bb_rc app_reload(struct app *app, struct config_errors *errs, struct err *e)
+{
+	struct app_profile *now = atomic_load_explicit(&app->profile, memory_order_acquire);
+	struct app_profile *p;
+	struct config *cfg = NULL;
+	bool same;
+	enum bb_rc rc = config_load(app->cfg->path, &cfg, errs);
+
+	if (rc != BB_OK)
+		return err_set(e, rc, "%s: %zu error%s, the configuration in use is kept",
+			       app->cfg->path, errs->count, errs->count == 1 ? "" : "s");
+	config_diff(app->cfg, cfg, reload_key, app->cfg->path);
+	p = profile_new(app, cfg, cfg, e);
+	if (p == NULL)
+		return e->code;
+	same = strcmp(p->actor_json, now->actor_json) == 0;
+	if (same) {
+		profile_free(p);
+	} else {
+		p->older = now;
+		atomic_store_explicit(&app->profile, p, memory_order_release);
+	}
+	rc = app_profile_sync(app, e);
+	log_info("reloaded %s: the profile %s", app->cfg->path, same ? "is unchanged" : "changed");
+	return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * app.h — the running bridge: configuration, key, actor, and the documents
- * that never change while it runs (rendered once at start).
+ * rendered once at start; of those only the profile (struct app_profile)
+ * changes while serve runs, by a reload, and it is swapped whole.
  *
  * The store is per thread: app_store() opens the calling thread's own
  * connection on first use and closes it when the thread exits.
@@ -19,16 +20,28 @@
 #include "writer.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #define BB_VERSION "0.1.0"
 
+/* What a reload changes in a running serve: the profile ([site] name,
+ * summary, icon, header, also_known_as) and the actor document that shows
+ * it.  Immutable once published; a replaced one is kept until app_free,
+ * since a request may still be sending its document. */
+struct app_profile {
+	struct config *cfg;  /* owned (NULL: the app's own, the first one) */
+	struct ap_site site; /* app->site with this profile's fields */
+	char *actor_json;
+	struct app_profile *older; /* the profiles it replaced */
+};
+
 struct app {
-	struct config *cfg; /* owned */
+	struct config *cfg; /* owned; what start-up read (a reload changes the profile only) */
 	struct key *key;    /* owned */
 	struct ap_site site;
+	_Atomic(struct app_profile *) profile; /* app_profile() */
 	/* Rendered once; served as they are. */
-	char *actor_json;
 	char *webfinger_json;
 	char *host_meta_xml;
 	char *nodeinfo_links_json;
@@ -53,6 +66,22 @@ enum bb_rc app_services_start(struct app *app, struct err *e) BB_MUST_CHECK;
 void app_services_stop(struct app *app);
 
 void app_free(struct app *app);
+
+/* The profile now (any thread): valid until app_free. */
+const struct app_profile *app_profile(struct app *app);
+
+/* Queues an Update of the actor to the followers when its document
+ * differs from the one last federated (publish_actor_sync), and wakes the
+ * delivery worker when it did.  serve calls it at start-up and after each
+ * reload. */
+enum bb_rc app_profile_sync(struct app *app, struct err *e) BB_MUST_CHECK;
+
+/* Reads the configuration file again (serve, on SIGHUP; one thread at a
+ * time).  A file with errors changes nothing: BB_ERR_CONFIG with errs
+ * listing them (FILE:LINE: message).  Otherwise a changed profile is
+ * published for the requests that follow, each other key that changed
+ * is logged as needing a restart, and app_profile_sync runs. */
+enum bb_rc app_reload(struct app *app, struct config_errors *errs, struct err *e) BB_MUST_CHECK;
 
 /* The calling thread's store connection, opened on first use; NULL with e
  * set when it cannot be opened. */

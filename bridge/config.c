@@ -58,6 +58,9 @@ static const struct config_key config_keys[] = {
     {"site", "note_content", CONFIG_T_ENUM, .fallback = "full", AT(note_content),
      .values = note_contents},
     {"site", "language", CONFIG_T_OPTIONAL, .fallback = "", AT(language), .check = config_check_language},
+    {"site", "header", CONFIG_T_URL, .fallback = "", AT(header)},
+    {"site", "also_known_as", CONFIG_T_URLS, .fallback = "", AT(also_known_as),
+     .count_offset = offsetof(struct config, also_known_as_count)},
     {"server", "listen", CONFIG_T_CUSTOM, .fallback = "127.0.0.1:8080", .set = config_set_listen},
     {"server", "trusted_proxies", CONFIG_T_STRING, .fallback = "127.0.0.1, ::1", AT(trusted_proxies)},
     {"store", "database", CONFIG_T_PATH, .fallback = "data/bridge.db", AT(database)},
@@ -100,6 +103,8 @@ static enum bb_rc key_set(const struct config_ctx *ctx, const struct config_key 
 	case CONFIG_T_ENUM: return config_set_enum(k, slot, v, e);
 	case CONFIG_T_DOMAINS:
 		return config_set_domains(k, slot, key_slot(ctx->cfg, k->count_offset), v, e);
+	case CONFIG_T_URLS:
+		return config_set_urls(k, slot, key_slot(ctx->cfg, k->count_offset), v, e);
 	case CONFIG_T_CUSTOM: return k->set(ctx, v, e);
 	}
 	return err_set(e, BB_ERR_CONFIG, "%s: no such key type", k->name);
@@ -118,7 +123,8 @@ static void key_field_free(struct config *cfg, const struct config_key *k)
 		free(*(char **)slot);
 		*(char **)slot = NULL;
 		break;
-	case CONFIG_T_DOMAINS: config_domains_free(slot, key_slot(cfg, k->count_offset)); break;
+	case CONFIG_T_DOMAINS:
+	case CONFIG_T_URLS: config_domains_free(slot, key_slot(cfg, k->count_offset)); break;
 	case CONFIG_T_UINT:
 	case CONFIG_T_BOOL:
 	case CONFIG_T_ENUM:
@@ -583,6 +589,58 @@ enum bb_rc config_check(const char *path, struct config_errors *errs)
 	config_check_database(cfg, key_line(&p, "store", "database"), errs);
 	config_free(cfg);
 	return errs->count > 0 ? BB_ERR_CONFIG : BB_OK;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool same_list(char *const *a, size_t an, char *const *b, size_t bn)
+{
+	if (an != bn)
+		return false;
+	for (size_t i = 0; i < an; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Whether key k has one value in a and b. */
+static bool key_same(const struct config *a, const struct config *b, const struct config_key *k)
+{
+	const char *sa = (const char *)a + k->offset, *sb = (const char *)b + k->offset;
+	const size_t *na = (const void *)((const char *)a + k->count_offset);
+	const size_t *nb = (const void *)((const char *)b + k->count_offset);
+
+	switch (k->type) {
+	case CONFIG_T_STRING:
+	case CONFIG_T_OPTIONAL:
+	case CONFIG_T_URL:
+	case CONFIG_T_PATH: return same_str(*(char *const *)sa, *(char *const *)sb);
+	case CONFIG_T_UINT: return *(const unsigned *)sa == *(const unsigned *)sb;
+	case CONFIG_T_BOOL: return *(const bool *)sa == *(const bool *)sb;
+	case CONFIG_T_ENUM: return *(const int *)sa == *(const int *)sb;
+	case CONFIG_T_DOMAINS:
+	case CONFIG_T_URLS:
+		return same_list(*(char **const *)sa, *na, *(char **const *)sb, *nb);
+	case CONFIG_T_CUSTOM: break;
+	}
+	/* The CUSTOM keys, by the fields they fill. */
+	if (strcmp(k->name, "base_url") == 0)
+		return same_str(a->base_url, b->base_url);
+	if (strcmp(k->name, "feed") == 0)
+		return same_str(a->feed, b->feed);
+	if (strcmp(k->name, "listen") == 0)
+		return same_str(a->listen, b->listen);
+	return false;
+}
+
+void config_diff(const struct config *a, const struct config *b, config_diff_fn fn, void *arg)
+{
+	for (size_t i = 0; i < CONFIG_KEY_COUNT; i++)
+		if (!key_same(a, b, &config_keys[i]))
+			fn(config_keys[i].section, config_keys[i].name, arg);
 }
 
 void config_free(struct config *cfg)

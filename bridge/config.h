@@ -45,6 +45,9 @@ struct config {
 	enum config_object_type object_type;
 	enum config_note_content note_content;
 	char *language; /* NULL when unset */
+	char *header;	/* the profile's header image; NULL when unset */
+	char **also_known_as; /* actor ids this blog was before, NULL-terminated */
+	size_t also_known_as_count;
 
 	/* [server] */
 	char *listen; /* as written */
@@ -88,6 +91,11 @@ enum bb_rc config_load(const char *path, struct config **out, struct config_erro
 enum bb_rc config_check(const char *path, struct config_errors *errs) BB_MUST_CHECK;
 
 void config_free(struct config *cfg);
+
+/* Calls fn for each key whose value differs between a and b (two loads,
+ * perhaps of one file at two times), in table order. */
+typedef void (*config_diff_fn)(const char *section, const char *key, void *arg);
+void config_diff(const struct config *a, const struct config *b, config_diff_fn fn, void *arg);
 
 /* Sets `[admin] password_hash = hash` in the file at path (config_edit.c):
  * that one line is replaced (or added, in an [admin] section made at the

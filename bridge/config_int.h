@@ -25,6 +25,8 @@ enum config_type {
 	CONFIG_T_ENUM,	   /* an enum field, one of values[] */
 	CONFIG_T_DOMAINS,  /* char ** (NULL-terminated, lower case) and its size_t
 			      count at count_offset: comma-separated host names */
+	CONFIG_T_URLS,	   /* char ** (NULL-terminated) and its size_t count at
+			      count_offset: comma-separated http(s) URLs */
 	CONFIG_T_CUSTOM,   /* set() checks and stores */
 };
 
@@ -87,6 +89,12 @@ enum bb_rc config_set_enum(const struct config_key *k, int *slot, const char *v,
 enum bb_rc config_set_domains(const struct config_key *k, char ***list, size_t *count,
 			      const char *v, struct err *e) BB_MUST_CHECK;
 void config_domains_free(char ***list, size_t *count);
+/* CONFIG_T_URLS: a comma-separated list of distinct http(s) URLs, at most
+ * CONFIG_URLS_MAX, into a NULL-terminated *list of *count (emptied with
+ * config_domains_free). */
+#define CONFIG_URLS_MAX 16
+enum bb_rc config_set_urls(const struct config_key *k, char ***list, size_t *count, const char *v,
+			   struct err *e) BB_MUST_CHECK;
 
 /* ---- rules of single keys (config_value.c) ---------------------------- */
 

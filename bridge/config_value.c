@@ -246,6 +246,63 @@ enum bb_rc config_set_domains(const struct config_key *k, char ***list, size_t *
 	return BB_OK;
 }
 
+/* Each entry of a comma-separated list, trimmed: [*start, *end).  Returns
+ * where the next entry starts, or NULL after the last. */
+static const char *list_next(const char *p, const char **start, const char **end)
+{
+	const char *comma = strchr(p, ',');
+	const char *s = p, *t = comma ? comma : p + strlen(p);
+
+	while (s < t && isspace((unsigned char)*s))
+		s++;
+	while (t > s && isspace((unsigned char)t[-1]))
+		t--;
+	*start = s;
+	*end = t;
+	return comma ? comma + 1 : NULL;
+}
+
+enum bb_rc config_set_urls(const struct config_key *k, char ***list, size_t *count, const char *v,
+			   struct err *e)
+{
+	const char *p = v, *start, *end;
+	enum bb_rc rc = BB_OK;
+
+	config_domains_free(list, count);
+	while (p != NULL && *p && rc == BB_OK) {
+		char **grown = NULL, *u;
+
+		p = list_next(p, &start, &end);
+		u = strndup(start, (size_t)(end - start));
+		if (u == NULL) {
+			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
+			break;
+		}
+		if (*count >= CONFIG_URLS_MAX)
+			rc = err_set(e, BB_ERR_CONFIG, "%s: more than %d URLs", k->name,
+				     CONFIG_URLS_MAX);
+		else if (u[0] == '\0')
+			rc = err_set(e, BB_ERR_CONFIG, "%s: an empty entry in the list", k->name);
+		else
+			rc = config_parse_http_url(k->name, u, false, NULL, NULL, e);
+		for (size_t i = 0; rc == BB_OK && i < *count; i++)
+			if (strcmp((*list)[i], u) == 0)
+				rc = err_set(e, BB_ERR_CONFIG, "%s: '%s' is listed twice", k->name, u);
+		if (rc == BB_OK && (grown = realloc(*list, (*count + 2) * sizeof(*grown))) == NULL)
+			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
+		if (rc != BB_OK) {
+			free(u);
+			break;
+		}
+		*list = grown;
+		(*list)[(*count)++] = u;
+		(*list)[*count] = NULL;
+	}
+	if (rc != BB_OK)
+		config_domains_free(list, count);
+	return rc;
+}
+
 /* Mastodon's username rule, /\A[a-z0-9_]+([.-]+[a-z0-9_]+)*\z/i
  * (app/models/account.rb): word characters, with runs of . and - only
  * between them, which is the same as "starts and ends with a word

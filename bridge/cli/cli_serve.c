@@ -1,6 +1,9 @@
 /*
  * cli_serve.c — `serve`: the HTTP server, the delivery worker and the feed
- * poller, until SIGINT or SIGTERM.
+ * poller, until SIGINT or SIGTERM.  SIGHUP reads bridge.conf again
+ * (app_reload): a file with errors is refused, each error logged as
+ * FILE:LINE, and the configuration in use kept.  A profile that changed,
+ * at start-up or by a reload, is sent to the followers as an Update.
  */
 #include "cli.h"
 #include "http.h"
@@ -11,6 +14,20 @@
 
 #include <pthread.h>
 #include <signal.h>
+
+/* SIGHUP. */
+static void serve_reload(struct app *app)
+{
+	struct config_errors errs = {0};
+	struct err e = {0};
+
+	log_info("received SIGHUP, reading %s again", app->cfg->path);
+	if (app_reload(app, &errs, &e) == BB_OK)
+		return;
+	for (size_t i = 0; i < errs.count; i++)
+		log_error("%s", errs.line[i]);
+	log_error("reload: %s", e.msg);
+}
 
 int cmd_serve(struct cli *cli)
 {
@@ -30,6 +47,7 @@ int cmd_serve(struct cli *cli)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
 	if (pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0) {
 		cli_fail("cannot block signals");
 		config_free(cfg);
@@ -62,9 +80,16 @@ int cmd_serve(struct cli *cli)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
+	if (app_profile_sync(app, &e) != BB_OK)
+		log_error("profile: %s", e.msg); /* tried again at the next reload */
 	log_info("serving @%s as %s on %s", app->site.acct, app->site.actor_id, app->cfg->listen);
-	if (sigwait(&stop, &sig) != 0)
-		sig = SIGTERM;
+	for (;;) {
+		if (sigwait(&stop, &sig) != 0)
+			sig = SIGTERM;
+		if (sig != SIGHUP)
+			break;
+		serve_reload(app);
+	}
 	log_info("received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 out:
 	/* The poller first (it queues deliveries), then the server (no new

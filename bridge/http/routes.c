@@ -120,7 +120,7 @@ static void route_nodeinfo(struct http_request *req, struct http_response *res)
 		respond_store_error(res, &e);
 		return;
 	}
-	http_respond_owned(res, 200, NODEINFO_TYPE, ap_nodeinfo_render(&req->app->site, posts));
+	http_respond_owned(res, 200, NODEINFO_TYPE, ap_nodeinfo_render(&app_profile(req->app)->site, posts));
 }
 
 static void route_actor(struct http_request *req, struct http_response *res)
@@ -128,7 +128,7 @@ static void route_actor(struct http_request *req, struct http_response *res)
 	if (!negotiate_json(req, res, req->app->site.cfg.blog_url))
 		return;
 	res->cors = true;
-	http_respond_borrowed(res, 200, AP_CONTENT_TYPE, req->app->actor_json);
+	http_respond_borrowed(res, 200, AP_CONTENT_TYPE, app_profile(req->app)->actor_json);
 }
 
 /* Walk state for a page of follower ids. */

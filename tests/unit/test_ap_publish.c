@@ -262,7 +262,49 @@ static void t_delete(void)
 	check_tmpdir_remove(dir);
 }
 
+/* publish_actor_sync: the first sync records the document and sends
+ * nothing; a changed document is one Update (the whole actor) per distinct
+ * inbox; the same document again is nothing; going back to an earlier
+ * document is a change again, under a new id. */
+static void t_actor_sync(void)
+{
+	const char *dir = check_tmpdir();
+	struct store *st = store_make(dir);
+	const char *v1 = "{\"@context\":\"https://www.w3.org/ns/activitystreams\","
+			 "\"id\":\"" BASE "/ap/actor\",\"type\":\"Person\",\"name\":\"One\"}";
+	const char *v2 = "{\"@context\":\"https://www.w3.org/ns/activitystreams\","
+			 "\"id\":\"" BASE "/ap/actor\",\"type\":\"Person\",\"name\":\"Two\"}";
+	struct err e = {0};
+	int64_t deliveries = -1;
+	bool sent = true;
+
+	site_make(BASE);
+	CHECK_INT(publish_actor_sync(st, &site, v1, T0, &sent, &deliveries, &e), BB_OK);
+	CHECK(!sent);
+	CHECK_INT(deliveries, 0);
+	CHECK_INT(publish_actor_sync(st, &site, v1, T0 + 1, &sent, &deliveries, &e), BB_OK);
+	CHECK(!sent);
+	CHECK_INT(publish_actor_sync(st, &site, v2, T0 + 2, &sent, &deliveries, &e), BB_OK);
+	CHECK(sent);
+	CHECK_INT(deliveries, 2); /* one.example's shared inbox, two.example's inbox */
+	CHECK(activity_has(st, BASE "/ap/actor#updates/1", "\"type\":\"Update\""));
+	CHECK(activity_has(st, BASE "/ap/actor#updates/1", "\"name\":\"Two\""));
+	CHECK(activity_has(st, BASE "/ap/actor#updates/1", "\"actor\":\"" BASE "/ap/actor\""));
+	CHECK_INT(publish_actor_sync(st, &site, v2, T0 + 3, &sent, &deliveries, &e), BB_OK);
+	CHECK(!sent);
+	CHECK_INT(deliveries, 0);
+	CHECK_INT(publish_actor_sync(st, &site, v1, T0 + 3, &sent, &deliveries, &e), BB_OK);
+	CHECK(sent);
+	CHECK_INT(deliveries, 2);
+	CHECK(activity_has(st, BASE "/ap/actor#updates/2", "\"name\":\"One\""));
+
+	store_close(st);
+	ap_site_free(&site);
+	check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
+    {"actor_sync", t_actor_sync},
     {"post_id", t_post_id},
     {"render_forms", t_render_forms},
     {"items", t_items},

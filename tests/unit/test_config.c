@@ -24,6 +24,8 @@ static const char *good_conf =
     "summary = \"Posts about C# ; and # more\"\n"
     "url = https://blog.example/home/\n"
     "icon = https://blog.example/avatar.png\n"
+    "header = https://blog.example/header.webp\n"
+    "also_known_as = https://mastodon.example/users/blog , https://old.example/@Blog\n"
     "tag_url = https://blog.example/tag/{slug}/\n"
     "feed = feeds/feed.xml\n"
     "poll_interval = 60\n"
@@ -81,6 +83,13 @@ static void t_every_key(void)
 	CHECK_STR(cfg->summary, "Posts about C# ; and # more");
 	CHECK_STR(cfg->url, "https://blog.example/home/");
 	CHECK_STR(cfg->icon, "https://blog.example/avatar.png");
+	CHECK_STR(cfg->header, "https://blog.example/header.webp");
+	CHECK_INT(cfg->also_known_as_count, 2);
+	if (cfg->also_known_as_count == 2) {
+		CHECK_STR(cfg->also_known_as[0], "https://mastodon.example/users/blog");
+		CHECK_STR(cfg->also_known_as[1], "https://old.example/@Blog"); /* as written */
+		CHECK(cfg->also_known_as[2] == NULL);
+	}
 	CHECK_STR(cfg->tag_url, "https://blog.example/tag/{slug}/");
 	snprintf(expect, sizeof(expect), "%s/feeds/feed.xml", dir);
 	CHECK_STR(cfg->feed, expect);
@@ -134,6 +143,9 @@ static void t_defaults(void)
 	CHECK_STR(cfg->url, "https://blog.example/");
 	CHECK(cfg->feed_is_url);
 	CHECK(cfg->icon == NULL);
+	CHECK(cfg->header == NULL);
+	CHECK_INT(cfg->also_known_as_count, 0);
+	CHECK(cfg->also_known_as == NULL);
 	CHECK(cfg->tag_url == NULL);
 	CHECK(cfg->language == NULL);
 	CHECK(cfg->password_hash == NULL);
@@ -236,6 +248,15 @@ static void t_errors(void)
 	expect_error("tag_url = ftp://blog.example/{slug}\n", 5,
 		     "tag_url 'ftp://blog.example/{slug}' must be an http or https URL");
 	expect_error("icon = not a url\n", 5, "icon 'not a url' is not a valid http(s) URL");
+	expect_error("header = /header.jpg\n", 5, "header '/header.jpg' is not a valid http(s) URL");
+	expect_error("also_known_as = https://a.example/u, mailto:x@y\n", 5,
+		     "also_known_as 'mailto:x@y' is not a valid http(s) URL");
+	expect_error("also_known_as = https://a.example/u,,https://b.example/u\n", 5,
+		     "also_known_as: an empty entry in the list");
+	expect_error("also_known_as = https://a.example/u, https://a.example/u\n", 5,
+		     "also_known_as: 'https://a.example/u' is listed twice");
+	expect_error("also_known_as = https://u:p@a.example/u\n", 5,
+		     "also_known_as 'https://u:p@a.example/u' must not contain a user name");
 	expect_error("url = https://user:pw@blog.example/\n", 5,
 		     "url 'https://user:pw@blog.example/' must not contain a user name");
 	expect_error("summary = \"unterminated\n", 5, "unterminated quoted value for 'summary'");
@@ -398,6 +419,8 @@ static const struct {
     {"site", "summary", "S"},
     {"site", "url", "https://b.example/"},
     {"site", "icon", "https://b.example/i.png"},
+    {"site", "header", "https://b.example/h.png"},
+    {"site", "also_known_as", "https://m.example/users/b"},
     {"site", "tag_url", "https://b.example/t/{slug}"},
     {"site", "feed", "https://b.example/feed"},
     {"site", "poll_interval", "60"},
@@ -783,7 +806,47 @@ static void t_missing_key_where(void)
 	check_tmpdir_remove(dir);
 }
 
+static void diff_note(const char *section, const char *key, void *arg)
+{
+	char *out = arg;
+	size_t len = strlen(out);
+
+	snprintf(out + len, 512 - len, "%s.%s ", section, key);
+}
+
+/* config_diff names each key whose value differs, of every type. */
+static void t_diff(void)
+{
+	const char *dir = check_tmpdir();
+	struct config *a = load_body(dir, "name = N\nalso_known_as = https://m.example/u\n"
+					  "[federation]\nblocked_domains = a.example\n");
+	struct config *b = load_body(dir, "name = N\nalso_known_as = https://m.example/u\n"
+					  "[federation]\nblocked_domains = a.example\n");
+	struct config *c = load_body(dir, "name = M\nheader = https://m.example/h.png\n"
+					  "also_known_as = https://m.example/u, https://n.example/u\n"
+					  "poll_interval = 60\nobject_type = article\n"
+					  "[server]\nlisten = 127.0.0.1:1\n"
+					  "[federation]\nallow_private_addresses = true\n"
+					  "blocked_domains = b.example\n");
+	char out[512] = "";
+
+	CHECK(a && b && c);
+	if (a && b && c) {
+		config_diff(a, b, diff_note, out);
+		CHECK_STR(out, "");
+		config_diff(a, c, diff_note, out);
+		CHECK_STR(out, "site.name site.poll_interval site.object_type site.header "
+			       "site.also_known_as server.listen federation.allow_private_addresses "
+			       "federation.blocked_domains ");
+	}
+	config_free(a);
+	config_free(b);
+	config_free(c);
+	check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
+	{"diff", t_diff},
 	{"every_key", t_every_key},     {"defaults", t_defaults},
 	{"errors", t_errors},           {"site_errors", t_site_errors},
 	{"missing_and_many", t_missing_and_many}, {"shipped_conf", t_shipped_conf},

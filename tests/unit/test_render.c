@@ -201,6 +201,45 @@ static void t_actor(void)
 	icon = json_object_get(j, "icon");
 	CHECK_STR(str(icon, "url"), "https://blog.example/avatar");
 	CHECK(json_object_get(icon, "mediaType") == NULL);
+	CHECK(json_object_get(j, "image") == NULL);
+	CHECK(json_object_get(j, "alsoKnownAs") == NULL);
+	json_decref(j);
+	ap_site_free(&site);
+}
+
+/* The header is the actor's `image`, an Image object like the icon;
+ * alsoKnownAs lists the former accounts. */
+static void t_actor_header_aka(void)
+{
+	static const char *const aka[] = {"https://mastodon.example/users/blog",
+					  "https://old.example/@blog", NULL};
+	struct ap_site_config sc = {
+	    .base_url = "https://bridge.example",
+	    .host = "bridge.example",
+	    .handle = "blog",
+	    .name = "N",
+	    .summary = "",
+	    .blog_url = "https://blog.example/",
+	    .header = "https://blog.example/banner.png",
+	    .also_known_as = aka,
+	    .public_key_pem = pem,
+	    .software_version = "1",
+	};
+	struct ap_site site;
+	struct err e = {0};
+	json_t *j, *img, *arr;
+
+	CHECK_INT(ap_site_init(&site, &sc, &e), BB_OK);
+	j = parse(ap_actor_render(&site));
+	img = json_object_get(j, "image");
+	CHECK_STR(str(img, "type"), "Image");
+	CHECK_STR(str(img, "url"), "https://blog.example/banner.png");
+	CHECK_STR(str(img, "mediaType"), "image/png");
+	CHECK(json_object_get(j, "icon") == NULL);
+	arr = json_object_get(j, "alsoKnownAs");
+	CHECK_INT(json_array_size(arr), 2);
+	CHECK_STR(json_string_value(json_array_get(arr, 0)), aka[0]);
+	CHECK_STR(json_string_value(json_array_get(arr, 1)), aka[1]);
 	json_decref(j);
 	ap_site_free(&site);
 }
@@ -239,6 +278,7 @@ static const struct check_case cases[] = {
 	{"webfinger_doc", t_webfinger_doc},
 	{"host_meta_nodeinfo", t_host_meta_nodeinfo},
 	{"actor", t_actor},
+	{"actor_header_aka", t_actor_header_aka},
 	{"collections", t_collections},
 };
 
