@@ -89,7 +89,8 @@ static void negative_put(struct authfetch *g, const char *key_id, enum bb_rc rc,
 	free(n->key_id);
 	n->key_id = copy;
 	n->rc = rc == BB_ERR_TEMPFAIL ? BB_ERR_TEMPFAIL : BB_ERR_AUTH;
-	n->until = now + (rc == BB_ERR_TEMPFAIL ? AUTHFETCH_TEMPFAIL_TTL_S : AUTHFETCH_NEGATIVE_TTL_S);
+	n->until =
+	    now + (rc == BB_ERR_TEMPFAIL ? AUTHFETCH_TEMPFAIL_TTL_S : AUTHFETCH_NEGATIVE_TTL_S);
 	pthread_mutex_unlock(&g->lock);
 }
 

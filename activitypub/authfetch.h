@@ -19,7 +19,7 @@
  *
  * Cost.  A key is looked up in the store's actor cache (and the parsed
  * key cache) first; only an unknown keyId is fetched (remote_key_fetch,
- * a signed GET, each hop bounded by AUTHFETCH_TIMEOUT_S), and a fetched
+ * signed GETs, each bounded by AUTHFETCH_TIMEOUT_S), and a fetched
  * actor is cached only once its signature held.  Against a stream of
  * GETs signed with made-up keyIds, at most AUTHFETCH_FETCHES_MAX key
  * fetches run at once (beyond: BB_ERR_TEMPFAIL, 503), and a keyId whose
@@ -41,11 +41,11 @@
 #include <stdbool.h>
 #include <time.h>
 
-#define AUTHFETCH_FETCHES_MAX 4        /* key fetches at once, all GETs together */
-#define AUTHFETCH_NEGATIVE_SLOTS 256   /* keyIds remembered as failing */
-#define AUTHFETCH_NEGATIVE_TTL_S 300   /* a key that could not be had or did not verify */
-#define AUTHFETCH_TEMPFAIL_TTL_S 30    /* its server unreachable for now */
-#define AUTHFETCH_TIMEOUT_S 10         /* each fetch of a key fetch */
+#define AUTHFETCH_FETCHES_MAX 4	     /* key fetches at once, all GETs together */
+#define AUTHFETCH_NEGATIVE_SLOTS 256 /* keyIds remembered as failing */
+#define AUTHFETCH_NEGATIVE_TTL_S 300 /* a key that could not be had or did not verify */
+#define AUTHFETCH_TEMPFAIL_TTL_S 30  /* its server unreachable for now */
+#define AUTHFETCH_TIMEOUT_S 10	     /* each document a key fetch GETs */
 
 /* The guard shared by every HTTP thread: failing keyIds, fetches under
  * way.  Thread-safe. */

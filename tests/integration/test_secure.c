@@ -129,13 +129,14 @@ static bool world_up(void)
 		return false;
 	snprintf(w.post, sizeof(w.post), "%s/ap/posts/secure", br.origin);
 	snprintf(w.replies, sizeof(w.replies), "%s/replies", w.post);
-	CHECK_INT(bridge_db_exec(&br,
-				 "INSERT INTO posts(guid, ap_id, url, title, hash, object_json,"
-				 " published, updated, created_at) VALUES"
-				 " ('g1', %Q, %Q, 'Secure', 'h1', '{\"id\":\"%q\",\"type\":\"Note\"}',"
-				 " 1, 1, 1)",
-				 w.post, POST_URL, w.post),
-		  1);
+	CHECK_INT(
+	    bridge_db_exec(&br,
+			   "INSERT INTO posts(guid, ap_id, url, title, hash, object_json,"
+			   " published, updated, created_at) VALUES"
+			   " ('g1', %Q, %Q, 'Secure', 'h1', '{\"id\":\"%q\",\"type\":\"Note\"}',"
+			   " 1, 1, 1)",
+			   w.post, POST_URL, w.post),
+	    1);
 	w.pa = peer_start("127.0.0.2", NULL, w.keydir);
 	w.pblock = peer_start("127.0.0.1", "localhost", w.keydir);
 	w.psecure = peer_start("127.0.0.3", NULL, w.keydir);
@@ -198,10 +199,11 @@ static long get_as(const struct peer_actor *a, const char *path, const char *acc
 	if (a != NULL) {
 		if (o == NULL)
 			o = &good;
-		snprintf(url, sizeof(url), "%s%s", br.origin, o->signed_path ? o->signed_path : path);
-		if (httpsig_sign(o->scheme, o->key ? o->key : a->key, o->key_id ? o->key_id : a->key_id,
-				 "GET", url, NULL, NULL, 0, time(NULL) + o->skew_s, &s,
-				 &e) != BB_OK) {
+		snprintf(url, sizeof(url), "%s%s", br.origin,
+			 o->signed_path ? o->signed_path : path);
+		if (httpsig_sign(o->scheme, o->key ? o->key : a->key,
+				 o->key_id ? o->key_id : a->key_id, "GET", url, NULL, NULL, 0,
+				 time(NULL) + o->skew_s, &s, &e) != BB_OK) {
 			check_fail(__FILE__, __LINE__, "cannot sign: %s", e.msg);
 			ok = false;
 		}
@@ -291,10 +293,10 @@ static bool follow(const struct peer_actor *a)
 	char id[PEER_URL_MAX];
 
 	fresh(a, "follows", id, sizeof(id));
-	CHECK_INT(post_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s}", "@context", AS_CONTEXT, "id",
-					 id, "type", "Follow", "actor", a->id, "object",
-					 br.actor_id)),
-		  202);
+	CHECK_INT(
+	    post_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s}", "@context", AS_CONTEXT, "id", id,
+				   "type", "Follow", "actor", a->id, "object", br.actor_id)),
+	    202);
 	return bridge_wait_db(&br, 1, "SELECT count(*) FROM followers WHERE actor = %Q", a->id);
 }
 
@@ -344,8 +346,8 @@ static void t_unsigned(void)
  * the comments API for the blog's pages stays open. */
 static void t_public(void)
 {
-	static const char *const open_paths[] = {
-	    "/ap/actor", "/.well-known/nodeinfo", "/ap/nodeinfo/2.1", "/.well-known/host-meta"};
+	static const char *const open_paths[] = {"/ap/actor", "/.well-known/nodeinfo",
+						 "/ap/nodeinfo/2.1", "/.well-known/host-meta"};
 	struct reply r;
 	char path[256];
 
@@ -559,9 +561,9 @@ static void t_own_gets_signed(void)
 	CHECK(doc && peer_object_put(w.psecure, id + strlen(peer_base(w.psecure)), doc));
 	free(doc);
 	snprintf(act, sizeof(act), "%s/activity", id);
-	CHECK_INT(post_json(w.carol, json_pack("{s:s, s:s, s:s, s:s, s:s}", "@context", AS_CONTEXT,
-					       "id", act, "type", "Create", "actor", w.carol->id,
-					       "object", id)),
+	CHECK_INT(post_json(w.carol,
+			    json_pack("{s:s, s:s, s:s, s:s, s:s}", "@context", AS_CONTEXT, "id",
+				      act, "type", "Create", "actor", w.carol->id, "object", id)),
 		  202);
 	CHECK(bridge_wait_db(&br, 1,
 			     "SELECT count(*) FROM comments WHERE ap_id = %Q AND content ="
