@@ -673,6 +673,53 @@ static void t_off(void)
 	reply_free(&r);
 }
 
+/* What a signed GET costs the bridge (printed, not asserted): a known
+ * signer's GETs of the outbox, signed once here and sent again (the
+ * bridge verifies each: the key from its caches, one RSA verification),
+ * beside unsigned GETs of the actor, a GET's round trip with nothing to
+ * check.  A new connection each. */
+static void t_cost(void)
+{
+	enum { N = 200 };
+	struct curl_slist *hdrs = NULL;
+	struct httpsig_signed sg = {0};
+	struct err e = {0};
+	long long t0, t1, t2;
+	char url[256];
+	struct reply r;
+	int ok = 0;
+
+	if (!world_up() || !follow(w.alice))
+		return;
+	snprintf(url, sizeof(url), "%s/ap/actor/outbox", br.origin);
+	if (httpsig_sign(HTTPSIG_CAVAGE, w.alice->key, w.alice->key_id, "GET", url, NULL, NULL, 0,
+			 time(NULL), &sg, &e) != BB_OK ||
+	    !peer_add_header(&hdrs, "Accept", AP_TYPE) || !peer_add_header(&hdrs, "Host", sg.host) ||
+	    !peer_add_header(&hdrs, "Date", sg.date) ||
+	    !peer_add_header(&hdrs, "Signature", sg.signature)) {
+		check_fail(__FILE__, __LINE__, "cannot sign: %s", e.msg);
+		goto out;
+	}
+	t0 = peer_now_ms();
+	for (int i = 0; i < N; i++) {
+		ok += bridge_http(&br, "GET", "/ap/actor/outbox", hdrs, NULL, 0, &r) &&
+		      r.status == 200;
+		reply_free(&r);
+	}
+	t1 = peer_now_ms();
+	for (int i = 0; i < N; i++) {
+		ok += get_as(NULL, "/ap/actor", NULL, NULL, &r) == 200;
+		reply_free(&r);
+	}
+	t2 = peer_now_ms();
+	CHECK_INT(ok, 2 * N);
+	printf("%d signed GETs (outbox): %.2f ms each; %d unsigned GETs (actor): %.2f ms each\n",
+	       N, (double)(t1 - t0) / N, N, (double)(t2 - t1) / N);
+out:
+	httpsig_signed_clear(&sg);
+	curl_slist_free_all(hdrs);
+}
+
 static void t_log_clean(void)
 {
 	bridge_check_log_clean(&br);
@@ -687,6 +734,7 @@ static const struct check_case cases[] = {
     {"blocked", t_blocked},
     {"own_gets_signed", t_own_gets_signed},
     {"fetch_bound", t_fetch_bound},
+    {"cost", t_cost},
     /* Restarts the bridge with authorized_fetch = false; after blocked,
      * whose block of zed it relies on. */
     {"off", t_off},
