@@ -375,7 +375,11 @@ static bool signed_get_check(struct http_request *req, struct http_response *res
 				     headers.n, NULL, 0};
 	rc = authfetch_check(st, &app->inbox, app->authfetch, &m, required, time(NULL), &e);
 	if (rc != BB_OK) {
-		log_info("GET %s: refused (%s): %s", req->path, err_code_name(rc), e.msg);
+		/* An unsigned GET is routine (crawlers): not worth an info line. */
+		if (rc == BB_ERR_AUTH && strcmp(e.msg, "Request not signed") == 0)
+			log_debug("GET %s: refused: %s", req->path, e.msg);
+		else
+			log_info("GET %s: refused (%s): %s", req->path, err_code_name(rc), e.msg);
 		http_respond_rc(res, rc, e.msg);
 		goto out;
 	}
