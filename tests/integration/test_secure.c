@@ -616,7 +616,7 @@ static void t_fetch_bound(void)
 		busy = 0;
 		for (int i = 0; i < N; i++)
 			busy += b[i].status == 503;
-		if (busy >= N - 4)
+		if (busy >= N - 4 && peer_get_held(w.pa) >= 4)
 			break;
 		sleep_ms(BRIDGE_POLL_MS);
 	}
