@@ -299,6 +299,9 @@ enum bb_rc authfetch_check(struct store *st, const struct inbox_env *env, struct
 		goto out;
 	if (fetched && store_actor_put(st, &signer, &ce) != BB_OK)
 		log_warn("cannot cache actor %s: %s", signer.id, ce.msg);
+	log_debug("GET %s signed by %s (%s%s)", m->target_uri, signer.id,
+		  httpsig_scheme_of(sig) == HTTPSIG_CAVAGE ? "draft-cavage" : "RFC 9421",
+		  fetched ? ", key fetched" : "");
 out:
 	store_actor_clear(&signer);
 	httpsig_free(sig);
