@@ -138,7 +138,8 @@ enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
 				: cfg->moderation == CONFIG_MODERATION_KNOWN ? COMMENTS_MODERATION_KNOWN
 									     : COMMENTS_MODERATION_MANUAL;
 	app->inbox.keys = pubkey_cache_new();
-	if (app->inbox.keys == NULL) {
+	app->authfetch = authfetch_new();
+	if (app->inbox.keys == NULL || app->authfetch == NULL) {
 		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -193,6 +194,7 @@ void app_free(struct app *app)
 	free(app->nodeinfo_links_json);
 	ap_site_free(&app->site);
 	pubkey_cache_free(app->inbox.keys);
+	authfetch_free(app->authfetch);
 	key_free(app->key);
 	config_free(app->cfg);
 	free(app);

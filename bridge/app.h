@@ -9,6 +9,7 @@
 #ifndef BB_APP_H
 #define BB_APP_H
 
+#include "authfetch.h"
 #include "config.h"
 #include "delivery.h"
 #include "err.h"
@@ -49,6 +50,7 @@ struct app {
 	bool store_tls_ready;
 	struct fetch_config fetch;
 	struct inbox_env inbox;
+	struct authfetch *authfetch; /* signed GETs: failing keys, fetches under way */
 	/* Started by app_services_start (serve only). */
 	struct writer *writer;
 	struct delivery_worker *delivery;

@@ -69,6 +69,7 @@ static const struct config_key config_keys[] = {
      AT(allow_private_addresses)},
     {"federation", "blocked_domains", CONFIG_T_DOMAINS, .fallback = "", AT(blocked_domains),
      .count_offset = offsetof(struct config, blocked_domains_count)},
+    {"federation", "authorized_fetch", CONFIG_T_BOOL, .fallback = "false", AT(authorized_fetch)},
     {"comments", "moderation", CONFIG_T_ENUM, .fallback = "manual", AT(moderation),
      .values = moderations},
     {"admin", "password_hash", CONFIG_T_OPTIONAL, .fallback = "", AT(password_hash)},

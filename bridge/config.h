@@ -63,6 +63,7 @@ struct config {
 	bool allow_private_addresses;
 	char **blocked_domains; /* lower-case, NULL-terminated */
 	size_t blocked_domains_count;
+	bool authorized_fetch; /* GETs of objects and collections must be signed */
 
 	/* [comments] */
 	enum config_moderation moderation;

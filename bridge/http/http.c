@@ -214,8 +214,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 		      MHD_YES;
 	if (res->location)
 		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, res->location) == MHD_YES;
-	if (res->vary_accept)
-		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept") == MHD_YES;
+	if (res->vary_accept || res->vary_signature)
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
+					      !res->vary_signature ? "Accept"
+					      : res->vary_accept   ? "Accept, Signature"
+								   : "Signature") == MHD_YES;
 	if (res->cors)
 		ok &= MHD_add_response_header(r, "Access-Control-Allow-Origin", "*") == MHD_YES;
 	if (res->allow)

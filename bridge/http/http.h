@@ -45,6 +45,7 @@ struct http_response {
 	bool body_owned;
 	char *location; /* owned; Location header when set */
 	bool vary_accept;
+	bool vary_signature; /* the answer depends on the request's signature */
 	bool cors;
 	const char *allow; /* Allow header (405) */
 	unsigned retry_after; /* Retry-After seconds (503), 0 for none */

@@ -1,10 +1,14 @@
 /*
  * routes.c — what each URL answers.  A table maps paths to handlers and the
  * methods they take; a known path asked with another method gets 405 with
- * Allow, an unknown path 404.
+ * Allow, an unknown path 404.  The objects and collections are marked in
+ * the table: their GETs go through the signature check of authfetch.h
+ * first (required with [federation] authorized_fetch; blocked signers
+ * refused always).  Discovery, the actor and its key stay open to all.
  */
 #include "routes.h"
 #include "accept.h"
+#include "authfetch.h"
 #include "routes_int.h"
 #include "buf.h"
 #include "http.h"
@@ -32,6 +36,7 @@ struct route {
 	unsigned methods;
 	const char *allow; /* for 405 */
 	route_fn fn;
+	bool signed_get; /* an object or collection: authorized_fetch covers it */
 };
 
 void respond_store_error(struct http_response *res, const struct err *e)
@@ -339,28 +344,79 @@ out:
 	free(uri);
 }
 
+/* The signature of a GET of an object or a collection (authfetch.h):
+ * true when the handler may answer.  Only the JSON is guarded: a browser
+ * (HTML) is redirected to the blog and a 406 shows nothing, signed or
+ * not.  Every answer here depends on the signature (Vary), and with
+ * authorized_fetch on, no shared cache may keep one for others. */
+static bool signed_get_check(struct http_request *req, struct http_response *res)
+{
+	struct app *app = req->app;
+	struct header_list headers = {0};
+	struct httpsig_message m;
+	struct err e = {0};
+	struct store *st;
+	char *uri = NULL;
+	bool required = app->cfg->authorized_fetch, ok = false;
+	enum bb_rc rc;
+
+	res->vary_accept = true; /* a browser is let through */
+	res->vary_signature = true;
+	if (required)
+		res->cache_control = "private";
+	if (accept_negotiate(http_request_header(req, "Accept")) != ACCEPT_ACTIVITY_JSON)
+		return true;
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_header, &headers);
+	if (headers.overflow) {
+		http_respond_error(res, 400, "too many headers");
+		return false;
+	}
+	uri = target_uri(req);
+	st = app_store(app, &e);
+	if (uri == NULL || st == NULL) {
+		http_respond_error(res, 500, "internal error");
+		goto out;
+	}
+	m = (struct httpsig_message){req->method == HTTP_HEAD ? "HEAD" : "GET", uri, headers.h,
+				     headers.n, NULL, 0};
+	rc = authfetch_check(st, &app->inbox, app->authfetch, &m, required, time(NULL), &e);
+	if (rc != BB_OK) {
+		/* An unsigned GET is routine (crawlers): not worth an info line. */
+		if (rc == BB_ERR_AUTH && strcmp(e.msg, "Request not signed") == 0)
+			log_debug("GET %s: refused: %s", req->path, e.msg);
+		else
+			log_info("GET %s: refused (%s): %s", req->path, err_code_name(rc), e.msg);
+		http_respond_rc(res, rc, e.msg);
+		goto out;
+	}
+	ok = true;
+out:
+	free(uri);
+	return ok;
+}
+
 #define GET_HEAD (HTTP_GET | HTTP_HEAD)
 
 static const struct route routes[] = {
-	{AP_PATH_WEBFINGER, false, GET_HEAD, "GET, HEAD", route_webfinger},
-	{AP_PATH_HOST_META, false, GET_HEAD, "GET, HEAD", route_host_meta},
-	{AP_PATH_NODEINFO_WELL_KNOWN, false, GET_HEAD, "GET, HEAD", route_nodeinfo_links},
-	{AP_PATH_NODEINFO, false, GET_HEAD, "GET, HEAD", route_nodeinfo},
-	{AP_PATH_ACTOR, false, GET_HEAD, "GET, HEAD", route_actor},
-	{AP_PATH_OUTBOX, false, GET_HEAD, "GET, HEAD", route_outbox},
-	{AP_PATH_FOLLOWERS, false, GET_HEAD, "GET, HEAD", route_followers},
-	{AP_PATH_FOLLOWING, false, GET_HEAD, "GET, HEAD", route_following},
-	{AP_PATH_INBOX, false, HTTP_POST, "POST", route_inbox},
-	{AP_PATH_SHARED_INBOX, false, HTTP_POST, "POST", route_inbox},
-	{AP_PATH_LOOKUP, false, GET_HEAD, "GET, HEAD", route_lookup},
-	{AP_PATH_POSTS, true, GET_HEAD, "GET, HEAD", route_post},
-	{AP_PATH_ACTIVITIES, true, GET_HEAD, "GET, HEAD", route_activity},
-	{API_PATH_COMMENTS, false, GET_HEAD, "GET, HEAD", route_api_comments},
-	{EMBED_PATH_COMMENTS, false, GET_HEAD, "GET, HEAD", route_embed_comments},
-	{EMBED_PATH_SCRIPT, false, GET_HEAD, "GET, HEAD", route_embed_js},
-	{WEB_PATH_ADMIN, false, GET_HEAD | HTTP_POST, "GET, HEAD, POST", web_admin_dispatch},
-	{WEB_PATH_ADMIN "/", false, GET_HEAD | HTTP_POST, "GET, HEAD, POST", web_admin_dispatch},
-	{WEB_PATH_ADMIN "/", true, GET_HEAD | HTTP_POST, "GET, HEAD, POST", web_admin_dispatch},
+	{AP_PATH_WEBFINGER, false, GET_HEAD, "GET, HEAD", route_webfinger, false},
+	{AP_PATH_HOST_META, false, GET_HEAD, "GET, HEAD", route_host_meta, false},
+	{AP_PATH_NODEINFO_WELL_KNOWN, false, GET_HEAD, "GET, HEAD", route_nodeinfo_links, false},
+	{AP_PATH_NODEINFO, false, GET_HEAD, "GET, HEAD", route_nodeinfo, false},
+	{AP_PATH_ACTOR, false, GET_HEAD, "GET, HEAD", route_actor, false},
+	{AP_PATH_OUTBOX, false, GET_HEAD, "GET, HEAD", route_outbox, true},
+	{AP_PATH_FOLLOWERS, false, GET_HEAD, "GET, HEAD", route_followers, true},
+	{AP_PATH_FOLLOWING, false, GET_HEAD, "GET, HEAD", route_following, true},
+	{AP_PATH_INBOX, false, HTTP_POST, "POST", route_inbox, false},
+	{AP_PATH_SHARED_INBOX, false, HTTP_POST, "POST", route_inbox, false},
+	{AP_PATH_LOOKUP, false, GET_HEAD, "GET, HEAD", route_lookup, false},
+	{AP_PATH_POSTS, true, GET_HEAD, "GET, HEAD", route_post, true},
+	{AP_PATH_ACTIVITIES, true, GET_HEAD, "GET, HEAD", route_activity, true},
+	{API_PATH_COMMENTS, false, GET_HEAD, "GET, HEAD", route_api_comments, false},
+	{EMBED_PATH_COMMENTS, false, GET_HEAD, "GET, HEAD", route_embed_comments, false},
+	{EMBED_PATH_SCRIPT, false, GET_HEAD, "GET, HEAD", route_embed_js, false},
+	{WEB_PATH_ADMIN, false, GET_HEAD | HTTP_POST, "GET, HEAD, POST", web_admin_dispatch, false},
+	{WEB_PATH_ADMIN "/", false, GET_HEAD | HTTP_POST, "GET, HEAD, POST", web_admin_dispatch, false},
+	{WEB_PATH_ADMIN "/", true, GET_HEAD | HTTP_POST, "GET, HEAD, POST", web_admin_dispatch, false},
 };
 
 void routes_dispatch(struct http_request *req, struct http_response *res)
@@ -376,6 +432,8 @@ void routes_dispatch(struct http_request *req, struct http_response *res)
 			http_respond_error(res, 405, "method not allowed");
 			return;
 		}
+		if (routes[i].signed_get && !signed_get_check(req, res))
+			return;
 		routes[i].fn(req, res);
 		return;
 	}

@@ -276,6 +276,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	keep_header(data, n, "ETag", r->etag, sizeof(r->etag));
 	keep_header(data, n, "Cache-Control", r->cache_control, sizeof(r->cache_control));
 	keep_header(data, n, "Access-Control-Allow-Origin", r->cors, sizeof(r->cors));
+	keep_header(data, n, "Vary", r->vary, sizeof(r->vary));
+	keep_header(data, n, "Location", r->location, sizeof(r->location));
 	return n;
 }
 

@@ -55,6 +55,8 @@ struct reply {
 	char etag[64];
 	char cache_control[64];
 	char cors[64]; /* Access-Control-Allow-Origin */
+	char vary[64];
+	char location[256];
 };
 
 void sleep_ms(long ms);

@@ -36,6 +36,13 @@ struct peer {
 	atomic_int mode;
 	atomic_bool stopping;
 	atomic_size_t gets; /* GET requests answered */
+	/* Secure mode (peer_require_signed_gets): the key GETs must be
+	 * signed with, under get_key_id; NULL when off. */
+	const struct pubkey *get_key;
+	char get_key_id[PEER_URL_MAX + 16];
+	atomic_size_t gets_refused, gets_verified;
+	atomic_bool hold_gets;	 /* GETs of actors and objects wait (peer_hold_gets) */
+	atomic_size_t gets_held; /* waiting now */
 	pthread_mutex_t lock;
 	struct peer_actor *actors[PEER_ACTORS_MAX];
 	size_t nactors;
@@ -272,6 +279,52 @@ static enum MHD_Result serve_inbox(struct peer *p, struct MHD_Connection *conn, 
 		       status == 202 ? "{}" : "{\"error\":\"no\"}");
 }
 
+/* Secure mode, as Mastodon's require_account_signature!: true when the
+ * mode is off, or when the GET of url carries a signature that holds
+ * under the required key (httpsig parse and verify: for a GET, Host
+ * must be covered). */
+static bool get_signed(struct peer *p, struct MHD_Connection *conn, const char *url)
+{
+	struct peer_post pp = {0};
+	struct httpsig_message m;
+	struct httpsig *sig = NULL;
+	struct err e = {0};
+	const struct pubkey *pk;
+	char uri[512], key_id[sizeof(p->get_key_id)];
+	bool ok = false;
+
+	pthread_mutex_lock(&p->lock);
+	pk = p->get_key;
+	snprintf(key_id, sizeof(key_id), "%s", p->get_key_id);
+	pthread_mutex_unlock(&p->lock);
+	if (pk == NULL)
+		return true;
+	pp.headers = calloc(PEER_HEADERS_MAX, sizeof(*pp.headers));
+	if (pp.headers == NULL)
+		return false;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &pp);
+	snprintf(uri, sizeof(uri), "%s%s", p->base, url);
+	m = (struct httpsig_message){"GET", uri, pp.headers, pp.header_count, NULL, 0};
+	if (httpsig_parse(&m, time(NULL), &sig, &e) != BB_OK)
+		fprintf(stderr, "peer %s: GET %s refused: %s\n", p->host, url, e.msg);
+	else if (strcmp(httpsig_key_id(sig), key_id) != 0)
+		fprintf(stderr, "peer %s: GET %s refused: signed by %s\n", p->host, url,
+			httpsig_key_id(sig));
+	else if (httpsig_verify(sig, &m, pk, &e) != BB_OK)
+		fprintf(stderr, "peer %s: GET %s refused: %s\n", p->host, url, e.msg);
+	else
+		ok = true;
+	if (ok)
+		atomic_fetch_add(&p->gets_verified, 1);
+	httpsig_free(sig);
+	for (size_t i = 0; i < pp.header_count; i++) {
+		free((char *)pp.headers[i].name);
+		free((char *)pp.headers[i].value);
+	}
+	free(pp.headers);
+	return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -321,6 +374,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	atomic_fetch_add(&p->gets, 1);
 	if (strcmp(url, "/.well-known/webfinger") == 0)
 		return serve_webfinger(p, conn);
+	if (atomic_load(&p->hold_gets)) {
+		atomic_fetch_add(&p->gets_held, 1);
+		for (long waited = 0; atomic_load(&p->hold_gets) && !atomic_load(&p->stopping) &&
+				      waited < PEER_HANG_MAX_MS;
+		     waited += PEER_HANG_POLL_MS)
+			sleep_ms(PEER_HANG_POLL_MS);
+		atomic_fetch_sub(&p->gets_held, 1);
+	}
+	if (!get_signed(p, conn, url)) {
+		atomic_fetch_add(&p->gets_refused, 1);
+		return respond(conn, 401, "application/json",
+			       "{\"error\":\"Request not signed\"}");
+	}
 	pthread_mutex_lock(&p->lock);
 	doc = NULL;
 	for (size_t i = 0; i < p->nobjects && doc == NULL; i++)
@@ -539,6 +605,34 @@ void peer_set_mode(struct peer *p, enum peer_mode m)
 size_t peer_get_count(struct peer *p)
 {
 	return atomic_load(&p->gets);
+}
+
+void peer_require_signed_gets(struct peer *p, const struct pubkey *pk, const char *key_id)
+{
+	pthread_mutex_lock(&p->lock);
+	p->get_key = pk;
+	snprintf(p->get_key_id, sizeof(p->get_key_id), "%s", key_id ? key_id : "");
+	pthread_mutex_unlock(&p->lock);
+}
+
+void peer_hold_gets(struct peer *p, bool hold)
+{
+	atomic_store(&p->hold_gets, hold);
+}
+
+size_t peer_get_held(struct peer *p)
+{
+	return atomic_load(&p->gets_held);
+}
+
+size_t peer_get_refused(struct peer *p)
+{
+	return atomic_load(&p->gets_refused);
+}
+
+size_t peer_get_verified(struct peer *p)
+{
+	return atomic_load(&p->gets_verified);
 }
 
 size_t peer_post_count(struct peer *p)

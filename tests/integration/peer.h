@@ -118,6 +118,21 @@ bool peer_object_put(struct peer *p, const char *path, const char *doc);
  * bridge fetched. */
 size_t peer_get_count(struct peer *p);
 
+/* Secure mode, as a Mastodon with AUTHORIZED_FETCH: every GET but
+ * WebFinger must be signed (draft-cavage or RFC 9421, Host covered) under
+ * key_id with pk (borrowed until turned off with NULL), else it gets 401
+ * {"error":"Request not signed"}.  The counts: GETs refused so, and GETs
+ * whose signature held. */
+void peer_require_signed_gets(struct peer *p, const struct pubkey *pk, const char *key_id);
+size_t peer_get_refused(struct peer *p);
+size_t peer_get_verified(struct peer *p);
+
+/* While hold is true, GETs other than WebFinger wait unanswered (at most
+ * two minutes, or until the peer stops): a server slow to give a key.
+ * peer_get_held: how many wait now. */
+void peer_hold_gets(struct peer *p, bool hold);
+size_t peer_get_held(struct peer *p);
+
 /* The number of POSTs recorded, and one of them (borrowed until
  * peer_stop). */
 size_t peer_post_count(struct peer *p);

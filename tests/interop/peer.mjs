@@ -42,7 +42,8 @@
 // STEP_TIMEOUT_MS (default 30000),
 // FIRST_KNOCK (the signature scheme Fedify tries first with a server it does
 // not know yet: "rfc9421" or "draft-cavage-http-signatures-12"; default:
-// Fedify's own default).
+// Fedify's own default), AUTHORIZED_FETCH (not empty: the blog is in secure
+// mode, and the Note is fetched with a GET alice signs).
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Console } from "node:console";
@@ -74,6 +75,9 @@ const PEER_PORT = Number(env("PEER_PORT", "0"));
 const CONTROL_DIR = env("CONTROL_DIR");
 const STEP_TIMEOUT_MS = Number(env("STEP_TIMEOUT_MS", "30000"));
 const FIRST_KNOCK = env("FIRST_KNOCK", null);
+// The blog runs in secure mode ([federation] authorized_fetch): the Note
+// is fetched with alice's signed GET (an authenticated document loader).
+const AUTHORIZED_FETCH = env("AUTHORIZED_FETCH", "") !== "";
 const ALICE_NAME = "Alice (Fedify interop peer)";
 
 const stderr = new Console(process.stderr, process.stderr);
@@ -515,9 +519,13 @@ async function main() {
 		expected: { ...post, followers }, sent: sentJson(c),
 	});
 
-	// The Note at its id, fetched by Fedify through nginx.
+	// The Note at its id, fetched by Fedify through nginx; in secure mode
+	// with a GET that alice signs.
 	try {
-		const fetched = await bounded(ctx.lookupObject(post.id), STEP_TIMEOUT_MS, "lookupObject(post)");
+		const options = AUTHORIZED_FETCH
+			? { documentLoader: await ctx.getDocumentLoader({ identifier: "alice" }) }
+			: {};
+		const fetched = await bounded(ctx.lookupObject(post.id, options), STEP_TIMEOUT_MS, "lookupObject(post)");
 		const f = await describe(fetched);
 		const fChecks = {
 			note: fetched instanceof Note,
@@ -527,7 +535,9 @@ async function main() {
 			sameContent: f.content != null && f.content === cNote.content,
 		};
 		report("fetch", Object.values(fChecks).every(Boolean), {
-			api: "ctx.lookupObject", identifier: post.id, checks: fChecks, object: f,
+			api: AUTHORIZED_FETCH ? "ctx.lookupObject, ctx.getDocumentLoader({identifier: alice})"
+				: "ctx.lookupObject",
+			identifier: post.id, checks: fChecks, object: f,
 		});
 	} catch (e) {
 		report("fetch", false, { api: "ctx.lookupObject", identifier: post.id, error: String(e?.stack ?? e) });

@@ -37,6 +37,13 @@
 # up on any exit; the logs are shown on failure (always with
 # INTEROP_SHOW_LOGS=1).  FIRST_KNOCK=draft-cavage-http-signatures-12 makes
 # Fedify sign with draft-cavage first instead of its default (RFC 9421).
+# AUTHORIZED_FETCH=1 runs the bridge in secure mode ([federation]
+# authorized_fetch = true): the same flow, with the Note fetched by a GET
+# that Fedify signs as alice (its authenticated document loader), and
+# more checks over TLS with curl, which does not sign: the post and the
+# outbox answer 401 with a JSON error, the actor and WebFinger stay
+# public, and the deleted post's id answers 401 (its Tombstone is for
+# signers).
 # Exit 0 when every check passed.  The last line is "N passed, N failed".
 # shellcheck disable=SC2317 # functions run from traps and wait_until
 # shellcheck disable=SC1111,SC1112 # typographic quotes in the test post, on purpose
@@ -131,6 +138,10 @@ ALL_CHECKS="webfinger-over-tls actor-lookup follow-delivered accept-verified-by-
 	comment-marked-deleted undo-like-sent-by-fedify like-uncounted
 	delete-queued delete-verified-by-fedify tombstone-served
 	undo-delivered follower-removed nothing-else-received"
+if [ -n "${AUTHORIZED_FETCH:-}" ]; then
+	ALL_CHECKS="$ALL_CHECKS unsigned-get-refused actor-public-unsigned"
+	ALL_CHECKS=$(printf '%s' "$ALL_CHECKS" | sed 's/tombstone-served/tombstone-guarded/')
+fi
 
 # --- what the test needs ---------------------------------------------------
 [ -x "$bin" ] || { say "no binary at $bin (build it first: sh scripts/build.sh)"; exit 2; }
@@ -241,6 +252,8 @@ EOF
 write_feed
 
 # --- the bridge --------------------------------------------------------------
+authorized_fetch=false
+[ -z "${AUTHORIZED_FETCH:-}" ] || authorized_fetch=true
 cat >"$tmp/bridge/bridge.conf" <<EOF
 [site]
 base_url = $base_url
@@ -256,6 +269,7 @@ database = data/bridge.db
 [federation]
 key = data/actor.pem
 allow_private_addresses = true
+authorized_fetch = $authorized_fetch
 [comments]
 moderation = manual
 EOF
@@ -361,7 +375,7 @@ wait_until "nginx" tls_up || exit 1
 touch "$tmp/peer.out"
 mkdir "$tmp/control"
 BLOG_ACCT=$acct BLOG_ACTOR=$actor CONTROL_DIR=$tmp/control STEP_TIMEOUT_MS=$((STEP_SECONDS * 1000)) \
-	NODE_EXTRA_CA_CERTS=$tmp/ca.crt \
+	NODE_EXTRA_CA_CERTS=$tmp/ca.crt AUTHORIZED_FETCH=${AUTHORIZED_FETCH:-} \
 	timeout $((STEP_SECONDS * 15)) "$node" "$here/peer.mjs" >"$tmp/peer.out" 2>"$tmp/peer.err" &
 peer_pid=$!
 
@@ -461,6 +475,29 @@ control post id="$post_id" url="$post_url" title="$post_title" hashtag="$post_ha
 	"contentIncludes[]=<ul><li>Mastodon</li><li>Pixelfed</li></ul>"
 peer_check create-verified-by-fedify create || [ $? -eq 1 ] || finish
 peer_check object-fetched-by-fedify fetch || [ $? -eq 1 ] || finish
+
+# Secure mode, seen by a client that cannot sign (curl, over TLS): the
+# post and the outbox refused with a JSON reason; the actor and
+# WebFinger served.
+unsigned_get() { # url, accept: "STATUS CONTENT-TYPE", the body in $tmp/unsigned.json
+	curl -s --max-time "$STEP_SECONDS" --cacert "$tmp/ca.crt" -H "Accept: $2" \
+		-o "$tmp/unsigned.json" -w '%{http_code} %{content_type}' "$1" 2>&1 || true
+}
+refused_401() { # url
+	case $(unsigned_get "$1" application/activity+json) in "401 application/json"*) ;; *) return 1 ;; esac
+	grep -q '"error":"authentication failed: Request not signed"' "$tmp/unsigned.json"
+}
+if [ -n "${AUTHORIZED_FETCH:-}" ]; then
+	unsigned_refused() { refused_401 "$post_id" && refused_401 "$base_url/ap/actor/outbox"; }
+	check unsigned-get-refused unsigned_refused
+	say "  unsigned GET $post_id: $(unsigned_get "$post_id" application/activity+json) $(cat "$tmp/unsigned.json")"
+	actor_public() {
+		case $(unsigned_get "$actor" application/activity+json) in "200 application/activity+json"*) ;; *) return 1 ;; esac
+		case $(unsigned_get "$base_url/.well-known/webfinger?resource=$acct" application/jrd+json) in
+		"200 application/jrd+json"*) ;; *) return 1 ;; esac
+	}
+	check actor-public-unsigned actor_public
+fi
 
 # The item edited: the next poll queues an Update.
 write_feed "$post_v2"
@@ -619,7 +656,12 @@ const t = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
 process.exit(t.type === "Tombstone" && t.id === process.argv[2] ? 0 : 1);' \
 		"$tmp/tombstone.json" "$post_id"
 }
-check tombstone-served tombstone_served
+if [ -n "${AUTHORIZED_FETCH:-}" ]; then
+	tombstone_guarded() { case $tomb_status in "401 application/json"*) ;; *) return 1 ;; esac; }
+	check tombstone-guarded tombstone_guarded
+else
+	check tombstone-served tombstone_served
+fi
 say "  GET $post_id: $tomb_status $(cat "$tmp/tombstone.json" 2>/dev/null)"
 
 # --- unfollow -------------------------------------------------------------------

@@ -42,6 +42,7 @@ static const char *good_conf =
     "key = keys/actor.pem\n"
     "allow_private_addresses = yes\n"
     "blocked_domains = Spam.Example, bad.example ,x.y\n"
+    "authorized_fetch = true\n"
     "[comments]\n"
     "moderation = auto\n"
     "[admin]\n"
@@ -107,6 +108,7 @@ static void t_every_key(void)
 	snprintf(expect, sizeof(expect), "%s/keys/actor.pem", dir);
 	CHECK_STR(cfg->key_path, expect);
 	CHECK(cfg->allow_private_addresses);
+	CHECK(cfg->authorized_fetch);
 	CHECK_INT(cfg->blocked_domains_count, 3);
 	if (cfg->blocked_domains_count == 3) {
 		CHECK_STR(cfg->blocked_domains[0], "spam.example");
@@ -154,6 +156,7 @@ static void t_defaults(void)
 	CHECK_INT(cfg->note_content, CONFIG_NOTE_FULL);
 	CHECK_INT(cfg->moderation, CONFIG_MODERATION_MANUAL);
 	CHECK(!cfg->allow_private_addresses);
+	CHECK(!cfg->authorized_fetch);
 	CHECK_INT(cfg->blocked_domains_count, 0);
 	CHECK_STR(cfg->listen, "127.0.0.1:8080");
 	sin = (const struct sockaddr_in *)&cfg->listen_addr;
@@ -224,6 +227,8 @@ static void t_errors(void)
 	expect_error("[store]\ndatabase =\n", 6, "a path is required");
 	expect_error("[federation]\nallow_private_addresses = maybe\n", 6,
 		     "allow_private_addresses 'maybe' must be true or false");
+	expect_error("[federation]\nauthorized_fetch = sometimes\n", 6,
+		     "authorized_fetch 'sometimes' must be true or false");
 	expect_error("[federation]\nblocked_domains = ok.example, bad domain\n", 6,
 		     "blocked_domains: 'bad domain' is not a domain name");
 	expect_error("[federation]\nblocked_domains = a..b\n", 6,
@@ -432,6 +437,7 @@ static const struct {
     {"federation", "key", "k.pem"},
     {"federation", "allow_private_addresses", "true"},
     {"federation", "blocked_domains", "a.example"},
+    {"federation", "authorized_fetch", "true"},
     {"comments", "moderation", "auto"},
     {"admin", "password_hash", "h"},
 };
