@@ -193,7 +193,7 @@ static bool fixture_open(struct fixture *f, enum comments_moderation mod)
 	CHECK_INT(store_post_put(f->st, &b, &e), BB_OK);
 	f->p1 = a.rowid;
 	f->p2 = b.rowid;
-	f->env = (struct comments_env){&site, NULL, mod};
+	f->env = (struct comments_env){&site, NULL, mod, {false, false}};
 	return true;
 }
 
