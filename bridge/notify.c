@@ -1,7 +1,8 @@
 /*
  * notify.c — the thread that sends the admin's notifications (notify.h).
  *
- * A thread of its own rather than easy handles on the delivery worker's
+ * Threads of their own (one for the mail, one for the webhook) rather
+ * than easy handles on the delivery worker's
  * curl multi: the worker's loop is built around leased delivery rows,
  * their signatures, per-host caps and outcomes, and an SMTP dialogue
  * (EHLO, AUTH, MAIL, RCPT, DATA) is a transfer of another kind with its
@@ -40,13 +41,24 @@
 #define NOTIFY_ANSWER_MAX 4096 /* of a hook's answer, read and dropped */
 #define META_MAIL_LAST "notify_mail_last"
 
+struct notify_worker;
+
+/* One thread per channel, so a hung mail server does not hold up the
+ * webhook, nor the other way round. */
+struct notify_chan {
+	struct notify_worker *w;
+	bool mail; /* the mail's thread, else the webhook's */
+	bool started;
+	pthread_t thread;
+};
+
 struct notify_worker {
 	const struct config *cfg;
 	unsigned char secret[KEY_SECRET_LEN];
 	char user_agent[256];
 	char from[320];
 	char msg_host[256]; /* the host of base_url, without a port */
-	pthread_t thread;
+	struct notify_chan chan[2];
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	atomic_bool stop;
@@ -370,7 +382,8 @@ static void mail_schedule_load(struct notify_worker *w, struct store *st)
 
 static void *notify_main(void *arg)
 {
-	struct notify_worker *w = arg;
+	struct notify_chan *ch = arg;
+	struct notify_worker *w = ch->w;
 	struct store *st = NULL;
 	struct ev_list *l = calloc(1, sizeof(*l));
 	time_t pruned = 0;
@@ -380,16 +393,17 @@ static void *notify_main(void *arg)
 		log_error("notifications: %s", l ? e.msg : "out of memory");
 		goto out;
 	}
-	mail_schedule_load(w, st);
+	if (ch->mail)
+		mail_schedule_load(w, st);
 	while (!atomic_load(&w->stop)) {
 		struct timespec ts;
 		time_t now = time(NULL);
 
-		if (w->cfg->webhook)
-			hooks_run(w, st, l);
-		if (w->cfg->mail_to && !atomic_load(&w->stop))
+		if (ch->mail)
 			mail_run(w, st, l);
-		if (now - pruned > 3600) {
+		else
+			hooks_run(w, st, l);
+		if (!ch->mail && now - pruned > 3600) {
 			if (store_notify_prune(st, now - NOTIFY_PRUNE_AFTER_S, NULL, &e) != BB_OK)
 				log_warn("notifications: %s", e.msg);
 			pruned = now;
@@ -448,11 +462,16 @@ enum bb_rc notify_start(const struct config *cfg, const struct key *k, const cha
 		free(w);
 		return err_set(e, BB_ERR_NOMEM, "cannot create a condition");
 	}
-	if (pthread_create(&w->thread, NULL, notify_main, w) != 0) {
-		pthread_cond_destroy(&w->wake);
-		pthread_mutex_destroy(&w->lock);
-		free(w);
-		return err_set(e, BB_ERR_NOMEM, "cannot start the notification thread");
+	w->chan[0] = (struct notify_chan){.w = w, .mail = true};
+	w->chan[1] = (struct notify_chan){.w = w, .mail = false};
+	for (size_t i = 0; i < 2; i++) {
+		if ((i == 0 ? cfg->mail_to : cfg->webhook) == NULL)
+			continue;
+		if (pthread_create(&w->chan[i].thread, NULL, notify_main, &w->chan[i]) != 0) {
+			notify_stop(w);
+			return err_set(e, BB_ERR_NOMEM, "cannot start the notification thread");
+		}
+		w->chan[i].started = true;
 	}
 	*out = w;
 	return BB_OK;
@@ -464,9 +483,11 @@ void notify_stop(struct notify_worker *w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	atomic_store(&w->stop, true);
-	pthread_cond_signal(&w->wake);
+	pthread_cond_broadcast(&w->wake);
 	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
+	for (size_t i = 0; i < 2; i++)
+		if (w->chan[i].started)
+			pthread_join(w->chan[i].thread, NULL);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	OPENSSL_cleanse(w->secret, sizeof(w->secret));

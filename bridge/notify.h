@@ -3,13 +3,13 @@
  * moderation ([notify] in bridge.conf): by mail and by a webhook.
  *
  * The inbox records each event in the store, in the transaction that
- * stored the follower or the comment (activitypub/events.h).  A thread of
- * its own (notify.c) sends them: a mail through libcurl's SMTP with every
+ * stored the follower or the comment (activitypub/events.h).  Threads of
+ * their own (notify.c), one per channel, send them: a mail through libcurl's SMTP with every
  * event waiting, at most one mail per NOTIFY_MAIL_INTERVAL_S (the first at
  * once), and one signed JSON POST per event to the webhook.  It has its
  * own store connection and its own curl handles, each transfer bounded by
- * timeouts, so a dead mail server or hook holds up only this thread —
- * never the delivery worker or the inbox.  A failed mail is tried again
+ * timeouts, so a dead mail server or hook holds up only its own thread —
+ * never the other channel, the delivery worker or the inbox.  A failed mail is tried again
  * after NOTIFY_MAIL_RETRY_S, doubling up to the interval; a failed POST
  * after NOTIFY_HOOK_RETRY_S, doubling up to an hour, NOTIFY_HOOK_ATTEMPTS
  * times, then given up.

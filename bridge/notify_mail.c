@@ -258,8 +258,12 @@ static enum bb_rc mail_text(const struct notify_mail *m, struct buf *body, struc
 		rc = buf_puts(subject, "Comment awaiting moderation from ");
 		rc = rc == BB_OK ? who(only, subject) : rc;
 	} else if (rc == BB_OK) {
-		rc = buf_printf(subject, "%zu new follower%s, %zu comment%s awaiting moderation",
-				follows, follows == 1 ? "" : "s", comments, comments == 1 ? "" : "s");
+		if (follows)
+			rc = buf_printf(subject, "%zu new follower%s", follows,
+					follows == 1 ? "" : "s");
+		if (rc == BB_OK && comments)
+			rc = buf_printf(subject, "%s%zu comment%s awaiting moderation",
+					follows ? ", " : "", comments, comments == 1 ? "" : "s");
 	}
 	if (rc == BB_OK && follows)
 		rc = buf_printf(body, "New followers (%zu):\n\n", follows);
