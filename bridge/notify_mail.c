@@ -191,14 +191,35 @@ static const char *ev_str(json_t *j, const char *key)
 	return json_string_value(json_object_get(j, key));
 }
 
+/* The first of a and b that is set, else "". */
+static const char *either(const char *a, const char *b)
+{
+	return a ? a : b ? b : "";
+}
+
+/* prefix, then s as one line (control characters as spaces: a peer's
+ * text never starts a line of its own), then suffix. */
+static enum bb_rc put_line(struct buf *out, const char *prefix, const char *s, const char *suffix)
+{
+	enum bb_rc rc = buf_puts(out, prefix);
+	size_t start = out->len;
+
+	if (rc == BB_OK)
+		rc = buf_puts(out, s);
+	for (size_t i = start; rc == BB_OK && i < out->len; i++)
+		if ((unsigned char)out->data[i] < ' ' || out->data[i] == 0x7f)
+			out->data[i] = ' ';
+	return rc == BB_OK ? buf_puts(out, suffix) : rc;
+}
+
 /* "@alice@host (Alice)", or the actor id when there is no handle. */
 static enum bb_rc who(json_t *ev, struct buf *out)
 {
-	const char *handle = ev_str(ev, "handle"), *name = ev_str(ev, "name");
-	enum bb_rc rc = buf_puts(out, handle ? handle : ev_str(ev, "actor") ? ev_str(ev, "actor") : "?");
+	const char *name = ev_str(ev, "name");
+	enum bb_rc rc = put_line(out, "", either(ev_str(ev, "handle"), either(ev_str(ev, "actor"), "?")), "");
 
 	if (rc == BB_OK && name)
-		rc = buf_printf(out, " (%s)", name);
+		rc = put_line(out, " (", name, ")");
 	return rc;
 }
 
@@ -209,25 +230,24 @@ static enum bb_rc body_follow(json_t *ev, struct buf *b)
 	if (rc == BB_OK)
 		rc = who(ev, b);
 	if (rc == BB_OK)
-		rc = buf_printf(b, "\n    %s\n", ev_str(ev, "url") ? ev_str(ev, "url")
-								   : ev_str(ev, "actor") ? ev_str(ev, "actor") : "");
+		rc = put_line(b, "\n    ", either(ev_str(ev, "url"), ev_str(ev, "actor")), "\n");
 	return rc;
 }
 
 static enum bb_rc body_comment(json_t *ev, struct buf *b)
 {
 	json_t *post = json_object_get(ev, "post");
-	const char *title = ev_str(post, "title"), *excerpt = ev_str(ev, "excerpt");
+	const char *excerpt = ev_str(ev, "excerpt");
 	enum bb_rc rc = buf_puts(b, "  ");
 
 	if (rc == BB_OK)
 		rc = who(ev, b);
 	if (rc == BB_OK)
-		rc = buf_printf(b, " on \"%s\"\n", title ? title : ev_str(post, "url") ? ev_str(post, "url") : "");
+		rc = put_line(b, " on \"", either(ev_str(post, "title"), ev_str(post, "url")), "\"\n");
 	if (rc == BB_OK && excerpt)
-		rc = buf_printf(b, "    %s\n", excerpt);
+		rc = put_line(b, "    ", excerpt, "\n");
 	if (rc == BB_OK)
-		rc = buf_printf(b, "    %s\n", ev_str(ev, "url") ? ev_str(ev, "url") : ev_str(ev, "id") ? ev_str(ev, "id") : "");
+		rc = put_line(b, "    ", either(ev_str(ev, "url"), ev_str(ev, "id")), "\n");
 	return rc;
 }
 
