@@ -5,42 +5,13 @@
 #include "buf.h"
 #include "html.h"
 #include "log.h"
+#include "text.h"
 #include "timeutil.h"
 
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The length of the UTF-8 sequence at s (n bytes left), 0 when invalid
- * (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	uint32_t cp;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
 
 /* A JSON string of s as plain text of one line: control characters
  * (line breaks included) become spaces, runs of blanks one space, invalid
@@ -60,7 +31,7 @@ static json_t *text_json(const char *s, size_t max_chars, bool *oom)
 	n = strlen(s);
 	for (size_t i = 0; i < n;) {
 		const unsigned char *p = (const unsigned char *)s + i;
-		size_t len = utf8_len(p, n - i);
+		size_t len = text_utf8_len(p, n - i);
 		bool blank = len == 1 && (p[0] <= ' ' || p[0] == 0x7f);
 		enum bb_rc rc = BB_OK;
 
@@ -179,9 +150,8 @@ enum bb_rc ap_event_follow(struct store *st, const struct ap_notify *n,
 	return event_store(st, n, STORE_NOTIFY_FOLLOW, j, now, e);
 }
 
-enum bb_rc ap_event_comment(struct store *st, const struct ap_notify *n,
-			    const struct ap_site *site, const struct store_comment *c, time_t now,
-			    struct err *e)
+enum bb_rc ap_event_comment(struct store *st, const struct ap_notify *n, const struct ap_site *site,
+			    const struct store_comment *c, time_t now, struct err *e)
 {
 	struct store_actor author = {0};
 	struct store_post post = {0};

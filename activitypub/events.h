@@ -39,13 +39,13 @@ struct ap_notify {
 
 /* A new follower, the actor as verified (its cached document). */
 enum bb_rc ap_event_follow(struct store *st, const struct ap_notify *n,
-			   const struct store_actor *follower, time_t now, struct err *e) BB_MUST_CHECK;
+			   const struct store_actor *follower, time_t now,
+			   struct err *e) BB_MUST_CHECK;
 
 /* A new comment c (as stored, its content reduced HTML) waiting for
  * moderation; its author's name and handle are read from the actor
  * cache, the post's title from the store. */
-enum bb_rc ap_event_comment(struct store *st, const struct ap_notify *n,
-			    const struct ap_site *site, const struct store_comment *c, time_t now,
-			    struct err *e) BB_MUST_CHECK;
+enum bb_rc ap_event_comment(struct store *st, const struct ap_notify *n, const struct ap_site *site,
+			    const struct store_comment *c, time_t now, struct err *e) BB_MUST_CHECK;
 
 #endif

@@ -185,8 +185,8 @@ static bool hook_send(struct notify_worker *w, const struct store_notify_event *
 	CURLcode cc;
 	int off;
 
-	if (HMAC(key_md_sha256(), w->secret, sizeof(w->secret), (const unsigned char *)ev->json, len,
-		 mac, &maclen) == NULL) {
+	if (HMAC(key_md_sha256(), w->secret, sizeof(w->secret), (const unsigned char *)ev->json,
+		 len, mac, &maclen) == NULL) {
 		snprintf(why, n, "cannot sign");
 		goto out;
 	}
@@ -194,7 +194,8 @@ static bool hook_send(struct notify_worker *w, const struct store_notify_event *
 	for (unsigned i = 0; i < maclen; i++)
 		off += snprintf(hdr + off, sizeof(hdr) - (size_t)off, "%02x", mac[i]);
 	h = curl_slist_append(h, hdr);
-	snprintf(hdr, sizeof(hdr), "X-Blogbridge-Event: %s", kinds[ev->kind == STORE_NOTIFY_COMMENT]);
+	snprintf(hdr, sizeof(hdr), "X-Blogbridge-Event: %s",
+		 kinds[ev->kind == STORE_NOTIFY_COMMENT]);
 	h = h ? curl_slist_append(h, hdr) : NULL;
 	snprintf(hdr, sizeof(hdr), "X-Blogbridge-Delivery: %lld", (long long)ev->id);
 	h = h ? curl_slist_append(h, hdr) : NULL;
@@ -274,8 +275,8 @@ static void hooks_run(struct notify_worker *w, struct store *st, struct ev_list 
 		goto out;
 	}
 	for (size_t i = 0; i < l->n && !atomic_load(&w->stop); i++) {
-		struct store_notify_event ev = {.id = l->ev[i].id, .kind = l->ev[i].kind,
-						.json = l->ev[i].json};
+		struct store_notify_event ev = {
+		    .id = l->ev[i].id, .kind = l->ev[i].kind, .json = l->ev[i].json};
 		char why[256] = "";
 		enum bb_rc rc;
 
@@ -288,7 +289,8 @@ static void hooks_run(struct notify_worker *w, struct store *st, struct ev_list 
 			rc = store_notify_hook_fail(st, ev.id, why, &e);
 		} else {
 			time_t wait = NOTIFY_HOOK_RETRY_S;
-			for (int a = 0; a < l->ev[i].attempts && wait < NOTIFY_HOOK_RETRY_MAX_S; a++)
+			for (int a = 0; a < l->ev[i].attempts && wait < NOTIFY_HOOK_RETRY_MAX_S;
+			     a++)
 				wait *= 2;
 			if (wait > NOTIFY_HOOK_RETRY_MAX_S)
 				wait = NOTIFY_HOOK_RETRY_MAX_S;
@@ -330,9 +332,16 @@ static void mail_run(struct notify_worker *w, struct store *st, struct ev_list *
 		goto out;
 	}
 	struct notify_mail m = {
-	    .from = w->from, .from_name = w->cfg->name, .to = w->cfg->mail_to,
-	    .host = w->msg_host, .msg_id = msg_id, .date = now, .events = jsons,
-	    .count = l->n, .more = more, .admin_url = admin,
+	    .from = w->from,
+	    .from_name = w->cfg->name,
+	    .to = w->cfg->mail_to,
+	    .host = w->msg_host,
+	    .msg_id = msg_id,
+	    .date = now,
+	    .events = jsons,
+	    .count = l->n,
+	    .more = more,
+	    .admin_url = admin,
 	};
 	if (notify_mail_write(&m, &msg) != BB_OK) {
 		log_warn("notifications: the mail could not be written (too long?)");

@@ -72,12 +72,12 @@ struct notify_mail {
 	const char *from;      /* the sender's address */
 	const char *from_name; /* the blog's name (may be NULL) */
 	const char *to;
-	const char *host;      /* for the Message-ID */
-	const char *msg_id;    /* its unique part (random hex) */
+	const char *host;   /* for the Message-ID */
+	const char *msg_id; /* its unique part (random hex) */
 	time_t date;
 	const char *const *events; /* the events' JSON (events.h), oldest first */
 	size_t count;
-	bool more; /* more events wait beyond these (a line says so) */
+	bool more;	       /* more events wait beyond these (a line says so) */
 	const char *admin_url; /* BASE/admin/comments */
 };
 

@@ -8,6 +8,7 @@
  * spaces: a follower named "x\r\nBcc: ..." stays one header.
  */
 #include "notify.h"
+#include "text.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -21,35 +22,6 @@
 #define EW_TEXT_MAX 45
 #define QP_LINE_MAX 76
 
-/* The length of the UTF-8 sequence at s (n bytes left), 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	uint32_t cp;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /* s as one line of valid UTF-8 into out: controls become spaces, invalid
  * bytes U+FFFD; *ascii tells whether all of it is printable ASCII. */
 static enum bb_rc clean_line(const char *s, struct buf *out, bool *ascii)
@@ -60,7 +32,7 @@ static enum bb_rc clean_line(const char *s, struct buf *out, bool *ascii)
 	*ascii = true;
 	for (size_t i = 0; i < n && rc == BB_OK;) {
 		const unsigned char *p = (const unsigned char *)s + i;
-		size_t len = utf8_len(p, n - i);
+		size_t len = text_utf8_len(p, n - i);
 		if (len == 1) {
 			rc = buf_append(out, p[0] < ' ' || p[0] == 0x7f ? " " : (const char *)p, 1);
 		} else {
@@ -87,7 +59,8 @@ static enum bb_rc encoded_words(const char *text, size_t n, struct buf *out)
 		unsigned char b64[4 * ((EW_TEXT_MAX + 2) / 3) + 1];
 		size_t take = 0;
 		while (i + take < n) {
-			size_t len = utf8_len((const unsigned char *)text + i + take, n - i - take);
+			size_t len =
+			    text_utf8_len((const unsigned char *)text + i + take, n - i - take);
 			if (len == 0)
 				len = 1; /* cannot happen: clean_line made it valid */
 			if (take + len > EW_TEXT_MAX)
@@ -216,7 +189,8 @@ static enum bb_rc put_line(struct buf *out, const char *prefix, const char *s, c
 static enum bb_rc who(json_t *ev, struct buf *out)
 {
 	const char *name = ev_str(ev, "name");
-	enum bb_rc rc = put_line(out, "", either(ev_str(ev, "handle"), either(ev_str(ev, "actor"), "?")), "");
+	enum bb_rc rc =
+	    put_line(out, "", either(ev_str(ev, "handle"), either(ev_str(ev, "actor"), "?")), "");
 
 	if (rc == BB_OK && name)
 		rc = put_line(out, " (", name, ")");
@@ -243,7 +217,8 @@ static enum bb_rc body_comment(json_t *ev, struct buf *b)
 	if (rc == BB_OK)
 		rc = who(ev, b);
 	if (rc == BB_OK)
-		rc = put_line(b, " on \"", either(ev_str(post, "title"), ev_str(post, "url")), "\"\n");
+		rc = put_line(b, " on \"", either(ev_str(post, "title"), ev_str(post, "url")),
+			      "\"\n");
 	if (rc == BB_OK && excerpt)
 		rc = put_line(b, "    ", excerpt, "\n");
 	if (rc == BB_OK)
@@ -324,8 +299,8 @@ enum bb_rc notify_mail_write(const struct notify_mail *m, struct buf *out)
 		static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 						     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 		snprintf(date, sizeof(date), "%s, %02d %s %04d %02d:%02d:%02d +0000",
-			 days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+			 days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+			 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	}
 	if (rc == BB_OK)
 		rc = buf_printf(out, "Date: %s\r\nFrom: ", date);

@@ -17,7 +17,8 @@ enum bb_rc store_notify_add(struct store *st, enum store_notify_kind kind, const
 	if (json == NULL || json[0] == '\0')
 		return err_set(e, BB_ERR_INVALID, "a notification needs its JSON");
 	if (strlen(json) > STORE_NOTIFY_JSON_MAX)
-		return err_set(e, BB_ERR_LIMIT, "notification over %d bytes", STORE_NOTIFY_JSON_MAX);
+		return err_set(e, BB_ERR_LIMIT, "notification over %d bytes",
+			       STORE_NOTIFY_JSON_MAX);
 	if (!mail && !hook)
 		return BB_OK;
 	return sql_run(st,

@@ -85,7 +85,7 @@ struct sink {
 	pthread_mutex_t lock;
 	struct sink_msg msgs[SINK_MSGS_MAX];
 	size_t count;
-	int conns; /* connections accepted */
+	int conns;    /* connections accepted */
 	int held[16]; /* SINK_SILENT's connections, closed at the end */
 	size_t nheld;
 };
@@ -345,13 +345,13 @@ static enum MHD_Result hook_answer(void *cls, struct MHD_Connection *conn, const
 		return MHD_YES;
 	}
 	if (strcmp(method, "POST") == 0) {
-		const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							      "X-Blogbridge-Signature");
-		const char *ev = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							     "X-Blogbridge-Event");
+		const char *sig =
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Blogbridge-Signature");
+		const char *ev =
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Blogbridge-Event");
 		const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-		const char *dl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							     "X-Blogbridge-Delivery");
+		const char *dl =
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Blogbridge-Delivery");
 		pthread_mutex_lock(&hook.lock);
 		if (hook.count < HOOK_MAX) {
 			struct hook_post *p = &hook.posts[hook.count++];
@@ -601,7 +601,8 @@ static bool header_of(const char *msg, const char *name, char *out, size_t n)
 	const char *end = strstr(msg, "\r\n\r\n");
 	size_t nl = strlen(name), o = 0;
 
-	for (const char *p = msg; p && p < end; p = strstr(p, "\r\n") ? strstr(p, "\r\n") + 2 : NULL) {
+	for (const char *p = msg; p && p < end;
+	     p = strstr(p, "\r\n") ? strstr(p, "\r\n") + 2 : NULL) {
 		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
 			p += nl + 1;
 			while (*p == ' ')
@@ -692,8 +693,8 @@ static bool sink_wait(struct sink *s, size_t n, int ms)
 
 	while (sink_count(s) < n) {
 		if (peer_now_ms() > until) {
-			check_fail(__FILE__, __LINE__, "%zu of %zu mails within %d ms", sink_count(s),
-				   n, ms);
+			check_fail(__FILE__, __LINE__, "%zu of %zu mails within %d ms",
+				   sink_count(s), n, ms);
 			return false;
 		}
 		sleep_ms(BRIDGE_POLL_MS);

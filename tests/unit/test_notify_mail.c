@@ -66,7 +66,9 @@ static void t_header_text(void)
 	/* CR, LF and every other control: spaces. */
 	CHECK_STR(run(notify_header_text, "x\r\nBcc: evil@x.example\r\n\r\nbody"),
 		  "x  Bcc: evil@x.example    body");
-	CHECK_STR(run(notify_header_text, "a\tb\x01" "c\x7f"), "a b c ");
+	CHECK_STR(run(notify_header_text, "a\tb\x01"
+					  "c\x7f"),
+		  "a b c ");
 	CHECK(strchr(run(notify_header_text, "\n\r"), '\n') == NULL);
 	CHECK_STR(run(notify_header_text, ""), "");
 	/* Not ASCII: encoded-words, with CR LF inside stripped too. */
@@ -75,7 +77,9 @@ static void t_header_text(void)
 	CHECK(strstr(enc, "Bcc:") == NULL);
 	CHECK_STR(decode(enc), "Blög  Bcc: x");
 	/* A C1 control (U+0085, NEL) is a control too. */
-	CHECK_STR(decode(run(notify_header_text, "a\xc2\x85" "é")), "a é");
+	CHECK_STR(decode(run(notify_header_text, "a\xc2\x85"
+						 "é")),
+		  "a é");
 	/* Long text: several words, each at most 75 characters, folded with
 	 * CRLF SP, never cut inside a character. */
 	char longs[400] = "";
@@ -88,7 +92,10 @@ static void t_header_text(void)
 	for (const char *p = enc; (p = strstr(p, "\r\n")) != NULL; p += 2)
 		CHECK(p[2] == ' '); /* every line break is a fold */
 	/* Invalid UTF-8: U+FFFD. */
-	CHECK_STR(decode(run(notify_header_text, "a\xff" "b")), "a\xef\xbf\xbd" "b");
+	CHECK_STR(decode(run(notify_header_text, "a\xff"
+						 "b")),
+		  "a\xef\xbf\xbd"
+		  "b");
 }
 
 static void t_header_phrase(void)
@@ -171,10 +178,15 @@ static void t_mail_follow(void)
 	    "{\"event\":\"follow\",\"actor\":\"https://m.example/users/a\",\"handle\":"
 	    "\"@a@m.example\",\"name\":\"A\\r\\nBcc: evil@x.example\",\"url\":"
 	    "\"https://m.example/@a\",\"time\":\"2026-01-02T03:04:05Z\"}"};
-	struct notify_mail m = {.from = "blog@blog.example", .from_name = "My Blog",
-				.to = "me@mail.example", .host = "blog.example",
-				.msg_id = "0123abcd", .date = 86400 * 365, .events = ev,
-				.count = 1, .admin_url = "https://blog.example/admin/comments"};
+	struct notify_mail m = {.from = "blog@blog.example",
+				.from_name = "My Blog",
+				.to = "me@mail.example",
+				.host = "blog.example",
+				.msg_id = "0123abcd",
+				.date = 86400 * 365,
+				.events = ev,
+				.count = 1,
+				.admin_url = "https://blog.example/admin/comments"};
 	char *msg = mail(&m), *h = msg ? headers_of(msg) : NULL;
 
 	if (h == NULL)
@@ -214,9 +226,15 @@ static void t_mail_batch(void)
 	    "not JSON",
 	    "{\"event\":\"comment\",\"id\":\"https://m.example/notes/2\",\"actor\":"
 	    "\"https://m.example/users/c\",\"post\":{\"title\":\"Hello\"},\"excerpt\":\"x\"}"};
-	struct notify_mail m = {.from = "blog@blog.example", .from_name = "Blög",
-				.to = "me@mail.example", .host = "blog.example", .msg_id = "1",
-				.date = 0, .events = ev, .count = 4, .more = true,
+	struct notify_mail m = {.from = "blog@blog.example",
+				.from_name = "Blög",
+				.to = "me@mail.example",
+				.host = "blog.example",
+				.msg_id = "1",
+				.date = 0,
+				.events = ev,
+				.count = 4,
+				.more = true,
 				.admin_url = "https://blog.example/admin/comments"};
 	char *msg = mail(&m), *h = msg ? headers_of(msg) : NULL;
 	char subject[256] = "";
