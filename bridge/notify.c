@@ -412,8 +412,9 @@ static void *notify_main(void *arg)
 			mail_run(w, st, l);
 		else
 			hooks_run(w, st, l);
-		if (!ch->mail && now - pruned > 3600) {
-			if (store_notify_prune(st, now - NOTIFY_PRUNE_AFTER_S, NULL, &e) != BB_OK)
+		/* One thread prunes: the mail's, else the webhook's. */
+		if ((ch->mail || w->cfg->mail_to == NULL) && now - pruned > 3600) {
+			if (store_notify_prune(st, now - NOTIFY_PRUNE_AFTER_S, now - NOTIFY_STALE_AFTER_S, NULL, &e) != BB_OK)
 				log_warn("notifications: %s", e.msg);
 			pruned = now;
 		}

@@ -44,6 +44,7 @@
 #define NOTIFY_MAIL_TIMEOUT_S 60
 #define NOTIFY_HOOK_TIMEOUT_S 20
 #define NOTIFY_PRUNE_AFTER_S (30 * 24 * 3600) /* events sent are kept this long */
+#define NOTIFY_STALE_AFTER_S (90 * 24 * 3600) /* and those never sent (a channel turned off) */
 #define NOTIFY_SECRET_LABEL "blogbridge webhook secret v1"
 #define NOTIFY_SIGNATURE_HEADER "X-Blogbridge-Signature"
 

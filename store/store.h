@@ -817,9 +817,10 @@ enum bb_rc store_notify_hook_fail(struct store *st, int64_t id, const char *erro
 /* When the next waiting webhook POST is due (0 when none). */
 enum bb_rc store_notify_hook_next(struct store *st, time_t *out, struct err *e) BB_MUST_CHECK;
 
-/* Deletes the events created before `before` that no channel waits for;
- * *removed (may be NULL) counts them. */
-enum bb_rc store_notify_prune(struct store *st, time_t before, int64_t *removed,
+/* Deletes the events created before `before` that no channel waits for,
+ * and every event created before `stale` (a channel turned off leaves its
+ * events waiting); *removed (may be NULL) counts them. */
+enum bb_rc store_notify_prune(struct store *st, time_t before, time_t stale, int64_t *removed,
 			      struct err *e) BB_MUST_CHECK;
 
 /* A post by its rowid; BB_ERR_NOTFOUND otherwise.  *out owned by the

@@ -149,12 +149,13 @@ enum bb_rc store_notify_hook_next(struct store *st, time_t *out, struct err *e)
 	return rc;
 }
 
-enum bb_rc store_notify_prune(struct store *st, time_t before, int64_t *removed, struct err *e)
+enum bb_rc store_notify_prune(struct store *st, time_t before, time_t stale, int64_t *removed,
+			      struct err *e)
 {
 	enum bb_rc rc = sql_run(st,
-				"DELETE FROM notify_events WHERE created < ?1 AND mail <> 0"
-				" AND hook <> 0",
-				SQL_ARGS(SQL_INT(before)), "prune notifications", e);
+				"DELETE FROM notify_events WHERE created < ?2"
+				" OR (created < ?1 AND mail <> 0 AND hook <> 0)",
+				SQL_ARGS(SQL_INT(before), SQL_INT(stale)), "prune notifications", e);
 
 	if (removed)
 		*removed = rc == BB_OK ? sqlite3_changes(st->db) : 0;

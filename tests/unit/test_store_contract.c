@@ -819,12 +819,18 @@ static void t_notify(void)
 
 	/* Prune: only what no channel waits for, and old enough. */
 	int64_t removed = -1;
-	CHECK_INT(store_notify_prune(st, 1000, &removed, &e), BB_OK);
+	CHECK_INT(store_notify_prune(st, 1000, 0, &removed, &e), BB_OK);
 	CHECK_INT(removed, 2); /* 1 and 3; 2's mail still waits */
+	CHECK_INT(store_notify_prune(st, 1000, 101, &removed, &e), BB_OK);
+	CHECK_INT(removed, 0); /* 2 is not stale yet */
 	CHECK_INT(store_notify_mail_sent(st, 2, &e), BB_OK);
-	CHECK_INT(store_notify_prune(st, 101, &removed, &e), BB_OK);
+	CHECK_INT(store_notify_prune(st, 101, 0, &removed, &e), BB_OK);
 	CHECK_INT(removed, 0);
-	CHECK_INT(store_notify_prune(st, 102, &removed, &e), BB_OK);
+	CHECK_INT(store_notify_prune(st, 102, 0, &removed, &e), BB_OK);
+	CHECK_INT(removed, 1);
+	/* A stale event goes even while a channel waits for it. */
+	CHECK_INT(store_notify_add(st, STORE_NOTIFY_FOLLOW, "{}", 200, true, true, &e), BB_OK);
+	CHECK_INT(store_notify_prune(st, 0, 201, &removed, &e), BB_OK);
 	CHECK_INT(removed, 1);
 out:
 	store_close(st);
