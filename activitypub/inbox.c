@@ -303,12 +303,16 @@ static enum bb_rc apply_follow(struct store *st, const struct inbox_env *env,
 	f.shared_inbox = v->signer.shared_inbox;
 	f.follow_id = (char *)a->id;
 	f.since = now;
-	/* A repeated Follow of a follower is not news to the admin. */
-	rc = store_follower_get(st, f.actor, &known, e);
-	store_follower_clear(&known);
-	if (rc == BB_ERR_NOTFOUND) {
-		err_clear(e);
-		rc = ap_event_follow(st, &env->notify, &v->signer, now, e);
+	/* A repeated Follow of a follower is not news to the admin (asked
+	 * only when someone is to be told). */
+	rc = BB_OK;
+	if (env->notify.mail || env->notify.hook) {
+		rc = store_follower_get(st, f.actor, &known, e);
+		store_follower_clear(&known);
+		if (rc == BB_ERR_NOTFOUND) {
+			err_clear(e);
+			rc = ap_event_follow(st, &env->notify, &v->signer, now, e);
+		}
 	}
 	if (rc == BB_OK)
 		rc = store_follower_put(st, &f, e);

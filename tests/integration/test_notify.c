@@ -60,7 +60,10 @@
 #define MAIL_TO "admin@example.test"
 #define BLOG_NAME "Blög Tëst"
 #define WAIT_MS 8000
-#define MAIL_WAIT_MS 30000 /* the mail's retry after a refusal is 5 s */
+#define MAIL_WAIT_MS 30000
+/* The mail server's user and password, as smtp_url writes them (the
+ * password must never reach the log). */
+#define SMTP_USERINFO "notify%40blog.test:s3cr%3Dt@" /* the mail's retry after a refusal is 5 s */
 
 /* ---- the SMTP sink ------------------------------------------------------ */
 
@@ -85,8 +88,9 @@ struct sink {
 	pthread_mutex_t lock;
 	struct sink_msg msgs[SINK_MSGS_MAX];
 	size_t count;
-	int conns;    /* connections accepted */
-	int held[16]; /* SINK_SILENT's connections, closed at the end */
+	int conns;	/* connections accepted */
+	char auth[256]; /* the last AUTH PLAIN's text, its NULs as '|' */
+	int held[16];	/* SINK_SILENT's connections, closed at the end */
 	size_t nheld;
 };
 
@@ -167,7 +171,28 @@ static void sink_session(struct sink *s, int fd)
 	conn_say(&c, "220 sink.test ESMTP\r\n");
 	while (conn_line(&c, line, sizeof(line))) {
 		if (starts_ci(line, "EHLO")) {
-			conn_say(&c, "250-sink.test\r\n250-8BITMIME\r\n250 SIZE 1000000\r\n");
+			conn_say(&c, "250-sink.test\r\n250-8BITMIME\r\n250-AUTH PLAIN\r\n"
+				     "250 SIZE 1000000\r\n");
+		} else if (starts_ci(line, "AUTH PLAIN")) {
+			/* The credentials with the command (SASL-IR) or after a 334. */
+			char b64[SINK_LINE_MAX];
+			unsigned char dec[SINK_LINE_MAX];
+			int n;
+			snprintf(b64, sizeof(b64), "%s", line[10] == ' ' ? line + 11 : "");
+			if (b64[0] == '\0') {
+				conn_say(&c, "334 \r\n");
+				if (!conn_line(&c, b64, sizeof(b64)))
+					break;
+			}
+			n = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)strlen(b64));
+			for (size_t k = strlen(b64); n > 0 && k > 0 && b64[k - 1] == '='; k--)
+				n--;
+			pthread_mutex_lock(&s->lock);
+			for (int k = 0; k < n && k < (int)sizeof(s->auth) - 1; k++)
+				s->auth[k] = dec[k] ? (char)dec[k] : '|';
+			s->auth[n > 0 && n < (int)sizeof(s->auth) ? n : 0] = '\0';
+			pthread_mutex_unlock(&s->lock);
+			conn_say(&c, "235 ok\r\n");
 		} else if (starts_ci(line, "HELO")) {
 			conn_say(&c, "250 sink.test\r\n");
 		} else if (starts_ci(line, "MAIL FROM:")) {
@@ -442,8 +467,8 @@ static const char *binary;
 static unsigned counter;
 
 /* Writes b's bridge.conf with a [notify] section: mail through
- * 127.0.0.1:smtp_port, the webhook when hook_port > 0. */
-static bool notify_setup(struct bridge *b, int smtp_port, int hook_port)
+ * smtp://USERINFO127.0.0.1:smtp_port, the webhook when hook_port > 0. */
+static bool notify_setup(struct bridge *b, const char *userinfo, int smtp_port, int hook_port)
 {
 	char text[2048], hookline[128] = "";
 
@@ -464,8 +489,8 @@ static bool notify_setup(struct bridge *b, int smtp_port, int hook_port)
 		 "\n[server]\nlisten = 127.0.0.1:%d\n"
 		 "\n[store]\ndatabase = data/bridge.db\n"
 		 "\n[federation]\nkey = data/actor.pem\nallow_private_addresses = true\n"
-		 "\n[notify]\nmail_to = " MAIL_TO "\nsmtp_url = smtp://127.0.0.1:%d\n%s",
-		 b->origin, b->port, smtp_port, hookline);
+		 "\n[notify]\nmail_to = " MAIL_TO "\nsmtp_url = smtp://%s127.0.0.1:%d\n%s",
+		 b->origin, b->port, userinfo, smtp_port, hookline);
 	bridge_write_conf(b, text);
 	return true;
 }
@@ -723,6 +748,22 @@ static bool log_wait(const struct bridge *b, const char *text, int ms)
 	return false;
 }
 
+/* Whether b's log never holds text (reported when it does). */
+static bool log_lacks(const struct bridge *b, const char *text)
+{
+	FILE *f = fopen(b->log, "r");
+	char line[2048];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, text) != NULL;
+	if (f)
+		fclose(f);
+	if (found)
+		check_fail(__FILE__, __LINE__, "the log holds '%s'", text);
+	return f != NULL && !found;
+}
+
 /* ---- cases ------------------------------------------------------------ */
 
 static void check_mail(const struct sink_msg *m, const struct bridge *b,
@@ -785,8 +826,8 @@ static void t_mail(void)
 	json_t *j;
 	long long events;
 
-	if (!sink_init(&s) || !hook_start() || !notify_setup(&br, s.port, hook.port) ||
-	    !bridge_start(&br)) {
+	if (!sink_init(&s) || !hook_start() ||
+	    !notify_setup(&br, SMTP_USERINFO, s.port, hook.port) || !bridge_start(&br)) {
 		CHECK(!"the set-up failed");
 		goto out;
 	}
@@ -824,6 +865,9 @@ static void t_mail(void)
 	CHECK(sink_listen(&s, SINK_SERVE));
 	if (sink_wait(&s, 1, MAIL_WAIT_MS))
 		check_mail(&s.msgs[0], &br, alice, bob);
+	pthread_mutex_lock(&s.lock);
+	CHECK_STR(s.auth, "|notify@blog.test|s3cr=t"); /* AUTH PLAIN, URL-decoded */
+	pthread_mutex_unlock(&s.lock);
 	CHECK(bridge_wait_db(&br, 0, "SELECT count(*) FROM notify_events WHERE mail = 0 AND %Q",
 			     "1"));
 
@@ -905,6 +949,7 @@ static void t_mail(void)
 	CHECK_INT(events, 5);
 	CHECK_INT(hook_count(), 5);
 	free(create);
+	CHECK(log_lacks(&br, "s3cr"));
 	CHECK_INT(bridge_stop(&br, SIGTERM), 0);
 	bridge_check_log_clean(&br);
 out:
@@ -931,7 +976,7 @@ static void t_dead_smtp(void)
 	long long took, start;
 
 	if (!sink_init(&s) || !sink_listen(&s, SINK_SILENT) || !hook_start() ||
-	    !notify_setup(&br, s.port, hook.port) || !bridge_start(&br)) {
+	    !notify_setup(&br, "", s.port, hook.port) || !bridge_start(&br)) {
 		CHECK(!"the set-up failed");
 		goto out;
 	}
