@@ -315,7 +315,7 @@ static void mail_run(struct notify_worker *w, struct store *st, struct ev_list *
 	time_t now = time(NULL);
 	bool more = false;
 
-	buf_init(&msg, NOTIFY_MAIL_MAX + 8192);
+	buf_init(&msg, 3 * NOTIFY_MAIL_MAX + 8192); /* quoted-printable at worst */
 	if (now < w->mail_next)
 		goto out;
 	if (store_notify_mail_each(st, NOTIFY_MAIL_EVENTS_MAX, ev_collect, l, &more, &e) != BB_OK) {
@@ -343,9 +343,17 @@ static void mail_run(struct notify_worker *w, struct store *st, struct ev_list *
 	    .more = more,
 	    .admin_url = admin,
 	};
-	if (notify_mail_write(&m, &msg) != BB_OK) {
-		log_warn("notifications: the mail could not be written (too long?)");
-		goto out;
+	/* Events of the longest texts may not all fit: fewer, and the rest
+	 * in the next mail. */
+	while (notify_mail_write(&m, &msg) != BB_OK) {
+		buf_reset(&msg);
+		if (m.count == 1) {
+			log_warn("notifications: the mail could not be written");
+			w->mail_next = time(NULL) + NOTIFY_MAIL_INTERVAL_S;
+			goto out;
+		}
+		m.count /= 2;
+		m.more = true;
 	}
 	if (!smtp_send(w, &msg, why, sizeof(why))) {
 		if (atomic_load(&w->stop))
@@ -358,14 +366,15 @@ static void mail_run(struct notify_worker *w, struct store *st, struct ev_list *
 				      : w->mail_backoff * 2;
 		goto out;
 	}
-	log_info("mailed %zu notification%s to %s", l->n, l->n == 1 ? "" : "s", w->cfg->mail_to);
+	log_info("mailed %zu notification%s to %s", m.count, m.count == 1 ? "" : "s",
+		 w->cfg->mail_to);
 	now = time(NULL);
 	w->mail_next = now + NOTIFY_MAIL_INTERVAL_S;
 	w->mail_backoff = NOTIFY_MAIL_RETRY_S;
 	{
 		char last[24];
 		snprintf(last, sizeof(last), "%lld", (long long)now);
-		if (store_notify_mail_sent(st, l->ev[l->n - 1].id, &e) != BB_OK ||
+		if (store_notify_mail_sent(st, l->ev[m.count - 1].id, &e) != BB_OK ||
 		    store_meta_set(st, META_MAIL_LAST, last, &e) != BB_OK)
 			log_warn("notifications: %s", e.msg);
 	}
@@ -414,7 +423,8 @@ static void *notify_main(void *arg)
 			hooks_run(w, st, l);
 		/* One thread prunes: the mail's, else the webhook's. */
 		if ((ch->mail || w->cfg->mail_to == NULL) && now - pruned > 3600) {
-			if (store_notify_prune(st, now - NOTIFY_PRUNE_AFTER_S, now - NOTIFY_STALE_AFTER_S, NULL, &e) != BB_OK)
+			if (store_notify_prune(st, now - NOTIFY_PRUNE_AFTER_S,
+					       now - NOTIFY_STALE_AFTER_S, NULL, &e) != BB_OK)
 				log_warn("notifications: %s", e.msg);
 			pruned = now;
 		}

@@ -35,8 +35,8 @@
 
 #define NOTIFY_MAIL_INTERVAL_S 600
 #define NOTIFY_MAIL_RETRY_S 5
-#define NOTIFY_MAIL_EVENTS_MAX 100 /* listed in one mail; the rest go in the next */
-#define NOTIFY_MAIL_MAX (256 * 1024)
+#define NOTIFY_MAIL_EVENTS_MAX 100    /* listed in one mail; the rest go in the next */
+#define NOTIFY_MAIL_MAX (1024 * 1024) /* the body's text, before quoted-printable */
 #define NOTIFY_HOOK_RETRY_S 30
 #define NOTIFY_HOOK_RETRY_MAX_S 3600
 #define NOTIFY_HOOK_ATTEMPTS 12
