@@ -993,6 +993,7 @@ static void t_dead_smtp(void)
 	CHECK_INT(sink_conns(&s), 1);
 	/* ...and a follower's Accept and the webhook come as fast as ever. */
 	took = follow_accepted(&br, erin, WAIT_MS);
+	fprintf(stderr, "    an Accept with the mail server hung: %lld ms\n", took);
 	CHECK(took >= 0 && took < 5000);
 	CHECK(hook_wait_for(erin->id, 5000) != NULL);
 	CHECK(hook_wait_for(dan->id, 1) != NULL);
