@@ -1,23 +1,25 @@
 /*
- * notify.c — the thread that sends the admin's notifications (notify.h).
+ * notify.c — the threads that send the admin's notifications (notify.h).
  *
- * Threads of their own (one for the mail, one for the webhook) rather
- * than easy handles on the delivery worker's
- * curl multi: the worker's loop is built around leased delivery rows,
- * their signatures, per-host caps and outcomes, and an SMTP dialogue
- * (EHLO, AUTH, MAIL, RCPT, DATA) is a transfer of another kind with its
- * own retry rule.  Here each transfer is a blocking curl_easy_perform
- * bounded by a connect timeout and a total timeout, and cut short when
- * the bridge stops (the progress callback); whatever the mail server or
- * the hook does, it holds up this thread alone.  The thread shares
- * nothing with the others but the database, where it only reads the
- * waiting events and marks them, in statements of their own.
+ * Threads of their own, one for the mail and one for the webhook, rather
+ * than easy handles on the delivery worker's curl multi: the worker's
+ * loop is built around leased delivery rows, their signatures, per-host
+ * caps and outcomes, and an SMTP dialogue (EHLO, AUTH, MAIL, RCPT, DATA)
+ * is a transfer of another kind with its own retry rule.  Here each
+ * transfer is a blocking curl_easy_perform bounded by a connect timeout
+ * and a total timeout, and cut short when the bridge stops (the progress
+ * callback); whatever the mail server or the hook does, it holds up its
+ * own thread alone.  The threads share nothing with the others but the
+ * database, where they read the waiting events and mark them, in
+ * statements of their own (a few rows, through partial indexes).
  *
- * Each second it looks for work: webhook POSTs that are due, one at a time
- * (oldest due first), and, when the mail may go (no mail sent within
- * NOTIFY_MAIL_INTERVAL_S, no failed attempt waiting out its back-off),
- * one mail with the events waiting.  When the last mail went is kept in
- * the store, so a restart does not send a second one early.
+ * Each second, the webhook's thread sends the POSTs that are due, one at
+ * a time (oldest due first); the mail's thread, when the mail may go (no
+ * mail sent within NOTIFY_MAIL_INTERVAL_S, no failed attempt waiting out
+ * its back-off), sends one mail with the events waiting.  When the last
+ * mail went is kept in the store, so a restart does not send a second one
+ * early.  Delivery is at least once: an event whose outcome could not be
+ * recorded (the store busy) is sent again.
  */
 #include "notify.h"
 #include "log.h"
