@@ -817,7 +817,7 @@ static void t_mail(void)
 	struct bridge br = {0};
 	struct sink s;
 	struct peer *p = NULL;
-	struct peer_actor *alice, *bob, *carol, *frank;
+	struct peer_actor *alice, *bob, *carol, *frank, *gina;
 	unsigned char secret[32];
 	const struct hook_post *hp;
 	const char *keydir = check_tmpdir();
@@ -949,6 +949,18 @@ static void t_mail(void)
 	CHECK_INT(events, 5);
 	CHECK_INT(hook_count(), 5);
 	free(create);
+
+	/* A restart keeps the interval: what waits still waits (the mail's
+	 * thread looks at once, well before gina's event reaches the hook). */
+	CHECK(bridge_db_int(&br, "SELECT count(*) FROM meta WHERE key = 'notify_mail_last'") == 1);
+	CHECK_INT(bridge_stop(&br, SIGTERM), 0);
+	CHECK(bridge_start(&br));
+	gina = actor(p, "gina");
+	CHECK(gina && follow_accepted(&br, gina, WAIT_MS) >= 0);
+	if (gina)
+		check_signed(hook_wait_for(gina->id, WAIT_MS), secret);
+	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM notify_events WHERE mail = 0"), 4);
+	CHECK_INT(sink_count(&s), 1);
 	CHECK(log_lacks(&br, "s3cr"));
 	CHECK_INT(bridge_stop(&br, SIGTERM), 0);
 	bridge_check_log_clean(&br);
