@@ -30,6 +30,7 @@
 #include "activity.h"
 #include "buf.h"
 #include "err.h"
+#include "events.h"
 #include "fetch.h"
 #include "site.h"
 #include "store.h"
@@ -106,6 +107,7 @@ struct comments_env {
 	const struct ap_site *site;
 	char *const *blocked_domains; /* url_host_blocked's list; may be NULL */
 	enum comments_moderation moderation;
+	struct ap_notify notify; /* a comment left waiting is an event (events.h) */
 };
 
 /* Step 1: for a Create or Update, the copy of its object to believe, in

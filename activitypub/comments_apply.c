@@ -192,6 +192,8 @@ static enum bb_rc apply_create(struct store *st, const struct comments_env *env,
 	if (rc == BB_OK && is_new)
 		log_info("comment %s by %s (%s)", n.id, n.attributed_to,
 			 store_comment_status_name(c.status));
+	if (rc == BB_OK && is_new && c.status == STORE_COMMENT_PENDING)
+		rc = ap_event_comment(st, &env->notify, env->site, &c, now, e);
 out:
 	comment_target_clear(&t);
 	buf_free(&html);

@@ -335,7 +335,7 @@ static enum bb_rc apply_follow(struct store *st, const struct inbox_env *env,
 			       const struct inbox_verified *v, time_t now, struct err *e)
 {
 	const struct ap_activity *a = &v->act;
-	struct store_follower f = {0};
+	struct store_follower f = {0}, known = {0};
 	char host[URL_HOST_KEY_MAX + 1];
 	enum bb_rc rc;
 
@@ -361,7 +361,19 @@ static enum bb_rc apply_follow(struct store *st, const struct inbox_env *env,
 	f.shared_inbox = v->signer.shared_inbox;
 	f.follow_id = (char *)a->id;
 	f.since = now;
-	rc = store_follower_put(st, &f, e);
+	/* A repeated Follow of a follower is not news to the admin (asked
+	 * only when someone is to be told). */
+	rc = BB_OK;
+	if (env->notify.mail || env->notify.hook) {
+		rc = store_follower_get(st, f.actor, &known, e);
+		store_follower_clear(&known);
+		if (rc == BB_ERR_NOTFOUND) {
+			err_clear(e);
+			rc = ap_event_follow(st, &env->notify, &v->signer, now, e);
+		}
+	}
+	if (rc == BB_OK)
+		rc = store_follower_put(st, &f, e);
 	if (rc != BB_OK)
 		return rc;
 	log_info("new follower %s", a->actor);
@@ -446,7 +458,7 @@ static enum bb_rc host_alive(struct store *st, const struct store_actor *signer,
 static enum bb_rc apply_comments(struct store *st, const struct inbox_env *env,
 				 const struct inbox_verified *v, time_t now, struct err *e)
 {
-	struct comments_env cenv = {env->site, env->blocked_domains, env->moderation};
+	struct comments_env cenv = {env->site, env->blocked_domains, env->moderation, env->notify};
 
 	return comments_apply(st, &cenv, &v->act, v->object, v->signer.inbox, now, e);
 }

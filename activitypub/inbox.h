@@ -27,6 +27,7 @@
 
 #include "activity.h"
 #include "comments.h"
+#include "events.h"
 #include "err.h"
 #include "fetch.h"
 #include "httpsig.h"
@@ -42,6 +43,7 @@ struct inbox_env {
 	char *const *blocked_domains; /* for url_host_blocked; may be NULL */
 	struct pubkey_cache *keys;    /* parsed remote keys; may be NULL */
 	enum comments_moderation moderation; /* [comments] moderation */
+	struct ap_notify notify;	     /* [notify]: which channels record events */
 };
 
 struct inbox_verified {

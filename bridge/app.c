@@ -137,6 +137,8 @@ enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
 	app->inbox.moderation = cfg->moderation == CONFIG_MODERATION_AUTO    ? COMMENTS_MODERATION_AUTO
 				: cfg->moderation == CONFIG_MODERATION_KNOWN ? COMMENTS_MODERATION_KNOWN
 									     : COMMENTS_MODERATION_MANUAL;
+	app->inbox.notify.mail = cfg->mail_to != NULL;
+	app->inbox.notify.hook = cfg->webhook != NULL;
 	app->inbox.keys = pubkey_cache_new();
 	app->authfetch = authfetch_new();
 	if (app->inbox.keys == NULL || app->authfetch == NULL) {
@@ -159,6 +161,13 @@ enum bb_rc app_services_start(struct app *app, struct err *e)
 	app->delivery_cfg.database = app->cfg->database;
 	app->delivery_cfg.fetch = &app->fetch;
 	rc = delivery_start(&app->delivery_cfg, &app->delivery, e);
+	if (rc == BB_OK) {
+		rc = notify_start(app->cfg, app->key, app->fetch.user_agent, &app->notify, e);
+		if (rc != BB_OK) {
+			delivery_stop(app->delivery);
+			app->delivery = NULL;
+		}
+	}
 	if (rc != BB_OK) {
 		writer_stop(app->writer);
 		app->writer = NULL;
@@ -170,6 +179,8 @@ void app_services_stop(struct app *app)
 {
 	if (app == NULL)
 		return;
+	notify_stop(app->notify);
+	app->notify = NULL;
 	delivery_stop(app->delivery);
 	app->delivery = NULL;
 	writer_stop(app->writer);

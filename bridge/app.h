@@ -16,6 +16,7 @@
 #include "fetch.h"
 #include "inbox.h"
 #include "key.h"
+#include "notify.h"
 #include "site.h"
 #include "store.h"
 #include "writer.h"
@@ -55,13 +56,15 @@ struct app {
 	struct writer *writer;
 	struct delivery_worker *delivery;
 	struct delivery_config delivery_cfg;
+	struct notify_worker *notify; /* NULL when [notify] is off */
 };
 
 /* Takes cfg (freed on every path).  Creates the database and the actor key
  * when they are missing, and renders the static documents. */
 enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e) BB_MUST_CHECK;
 
-/* Starts the writer and the delivery worker (for serve). */
+/* Starts the writer, the delivery worker and the notification thread
+ * (for serve). */
 enum bb_rc app_services_start(struct app *app, struct err *e) BB_MUST_CHECK;
 
 /* Stops them, finishing queued writes first. */

@@ -73,6 +73,13 @@ static const struct config_key config_keys[] = {
     {"comments", "moderation", CONFIG_T_ENUM, .fallback = "manual", AT(moderation),
      .values = moderations},
     {"admin", "password_hash", CONFIG_T_OPTIONAL, .fallback = "", AT(password_hash)},
+    {"notify", "mail_to", CONFIG_T_OPTIONAL, .fallback = "", AT(mail_to),
+     .check = config_check_mail_to},
+    {"notify", "mail_from", CONFIG_T_OPTIONAL, .fallback = "", AT(mail_from),
+     .check = config_check_mail_from},
+    {"notify", "smtp_url", CONFIG_T_OPTIONAL, .fallback = "", AT(smtp_url),
+     .check = config_check_smtp_url},
+    {"notify", "webhook", CONFIG_T_URL, .fallback = "", AT(webhook)},
 };
 
 #undef AT
@@ -407,6 +414,27 @@ static void derive_defaults(struct config *cfg, struct config_errors *errs)
 	}
 }
 
+static unsigned key_line(const struct config_parse *p, const char *section, const char *name);
+
+/* Keys that need one another: mail_to and smtp_url (one without the other
+ * sends nothing, which is a mistake worth a clear error), mail_from only
+ * with them.  Reported on the line of the key that is there. */
+static void check_together(struct config_parse *p)
+{
+	const struct config *cfg = p->ctx.cfg;
+	const char *path = cfg->path;
+
+	if (cfg->mail_to != NULL && cfg->smtp_url == NULL)
+		add_error(p->errs, path, key_line(p, "notify", "mail_to"),
+			  "mail_to needs smtp_url in [notify] (the server the mail is sent with)");
+	if (cfg->smtp_url != NULL && cfg->mail_to == NULL)
+		add_error(p->errs, path, key_line(p, "notify", "smtp_url"),
+			  "smtp_url needs mail_to in [notify] (the address told)");
+	if (cfg->mail_from != NULL && cfg->mail_to == NULL)
+		add_error(p->errs, path, key_line(p, "notify", "mail_from"),
+			  "mail_from needs mail_to and smtp_url in [notify]");
+}
+
 /* Reads path into *out (NULL on error), p->errs listing what is wrong;
  * p keeps the line of each key for config_check. */
 static enum bb_rc config_read(const char *path, struct config_parse *p, struct config **out)
@@ -440,6 +468,8 @@ static enum bb_rc config_read(const char *path, struct config_parse *p, struct c
 	if (ferror(f))
 		add_error(errs, path, 0, "read error");
 	apply_defaults(p);
+	if (errs->count == 0)
+		check_together(p);
 	if (errs->count == 0)
 		derive_defaults(cfg, errs);
 	if (errs->count > 0) {

@@ -70,6 +70,12 @@ struct config {
 
 	/* [admin] */
 	char *password_hash; /* NULL when unset */
+
+	/* [notify] (each NULL when unset; mail_to and smtp_url go together) */
+	char *mail_to;	 /* the admin's address */
+	char *mail_from; /* the sender's address; NULL: HANDLE@HOST of base_url */
+	char *smtp_url;	 /* smtp:// or smtps:// URL, may hold a user and password */
+	char *webhook;	 /* an http(s) URL */
 };
 
 /* Every error found in one file, in line order. */

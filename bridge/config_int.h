@@ -101,6 +101,12 @@ enum bb_rc config_set_urls(const struct config_key *k, char ***list, size_t *cou
 enum bb_rc config_check_handle(const char *v, struct err *e) BB_MUST_CHECK;
 enum bb_rc config_check_tag_url(const char *v, struct err *e) BB_MUST_CHECK;
 enum bb_rc config_check_language(const char *v, struct err *e) BB_MUST_CHECK;
+/* [notify]: one mail address (local@domain, no blanks, quotes, angle
+ * brackets, commas or control characters: it goes into a mail header and
+ * an SMTP command); an smtp:// or smtps:// URL with a host. */
+enum bb_rc config_check_mail_to(const char *v, struct err *e) BB_MUST_CHECK;
+enum bb_rc config_check_mail_from(const char *v, struct err *e) BB_MUST_CHECK;
+enum bb_rc config_check_smtp_url(const char *v, struct err *e) BB_MUST_CHECK;
 /* The CUSTOM keys: base_url (and its host), feed (and whether it is a
  * URL), listen (and the socket address). */
 enum bb_rc config_set_base_url(const struct config_ctx *ctx, const char *v,

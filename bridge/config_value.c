@@ -461,3 +461,62 @@ enum bb_rc config_set_listen(const struct config_ctx *ctx, const char *v, struct
 	}
 	return config_set_string(&cfg->listen, v, e);
 }
+
+/* One address, as mail_to and mail_from take it (config_int.h). */
+static enum bb_rc check_address(const char *key, const char *v, struct err *e)
+{
+	const char *at = strrchr(v, '@');
+	size_t len = strlen(v);
+
+	if (len > 254)
+		return err_set(e, BB_ERR_CONFIG, "%s is longer than 254 characters", key);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || strchr("<>,;\"()[]\\", *p) != NULL)
+			return err_set(e, BB_ERR_CONFIG,
+				       "%s '%.200s' must be one address (user@domain), without "
+				       "blanks, quotes or brackets",
+				       key, v);
+	if (at == NULL || at == v || at[1] == '\0' || strchr(v, '@') != at ||
+	    at[1] == '.' || v[len - 1] == '.')
+		return err_set(e, BB_ERR_CONFIG, "%s '%.200s' must be an address like user@domain",
+			       key, v);
+	return BB_OK;
+}
+
+enum bb_rc config_check_mail_to(const char *v, struct err *e)
+{
+	return check_address("mail_to", v, e);
+}
+
+enum bb_rc config_check_mail_from(const char *v, struct err *e)
+{
+	return check_address("mail_from", v, e);
+}
+
+enum bb_rc config_check_smtp_url(const char *v, struct err *e)
+{
+	const char *rest, *host, *end;
+
+	if (strncmp(v, "smtp://", 7) == 0)
+		rest = v + 7;
+	else if (strncmp(v, "smtps://", 8) == 0)
+		rest = v + 8;
+	else
+		return err_set(e, BB_ERR_CONFIG,
+			       "smtp_url must be an smtp:// or smtps:// URL (e.g. "
+			       "smtps://user:password@mail.example:465)");
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return err_set(e, BB_ERR_CONFIG,
+				       "smtp_url must not contain blanks or control characters");
+	/* The host: after the user info (up to the last '@' before the
+	 * path), up to a port, a path or the end. */
+	end = rest + strcspn(rest, "/?#");
+	host = rest;
+	for (const char *p = rest; p < end; p++)
+		if (*p == '@')
+			host = p + 1;
+	if (host == end || *host == ':')
+		return err_set(e, BB_ERR_CONFIG, "smtp_url must name a server (smtp://HOST[:PORT])");
+	return BB_OK;
+}

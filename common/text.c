@@ -41,6 +41,15 @@ static size_t utf8_seq_len(const unsigned char *s, size_t len)
 	return n;
 }
 
+size_t text_utf8_len(const void *s, size_t len)
+{
+	const unsigned char *p = s;
+
+	if (len == 0)
+		return 0;
+	return p[0] < 0x80 ? 1 : utf8_seq_len(p, len);
+}
+
 /* Writes the escape for byte c into tmp; returns its length. */
 static size_t escape_byte(unsigned char c, char tmp[5])
 {

@@ -30,6 +30,12 @@ const char *text_escape(char *out, size_t outsz, const char *s, size_t len);
 /* text_escape of the NUL-terminated s; NULL is written as "(null)". */
 const char *text_escape_str(char *out, size_t outsz, const char *s);
 
+/* The length of the character at s (len bytes left, len >= 1) in valid
+ * UTF-8 (RFC 3629: no overlong forms, surrogates or code points past
+ * U+10FFFF): 1 for ASCII, 2 to 4 for others, 0 when the bytes there are
+ * not a whole valid character. */
+size_t text_utf8_len(const void *s, size_t len);
+
 /* Parses s as a whole as an optionally signed decimal integer in
  * [min, max] into *out.  False (*out untouched) when s is empty, has
  * leading space or any byte after the digits, or is out of range. */

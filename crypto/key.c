@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/decoder.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <pthread.h>
@@ -499,4 +501,27 @@ enum bb_rc pubkey_cache_get(struct pubkey_cache *c, const char *key_id, const ch
 	pthread_mutex_unlock(&c->lock);
 	*out = parsed;
 	return BB_OK;
+}
+
+enum bb_rc key_derive_secret(const struct key *k, const char *label,
+			     unsigned char out[KEY_SECRET_LEN], struct err *e)
+{
+	unsigned char *der = NULL;
+	unsigned int outlen = 0;
+	enum bb_rc rc = BB_OK;
+	int len;
+
+	len = i2d_PrivateKey(k->pkey, &der);
+	if (len <= 0) {
+		rc = err_set(e, BB_ERR_CRYPTO, "cannot encode the key");
+		goto out;
+	}
+	if (HMAC(key_md_sha256(), der, len, (const unsigned char *)label, strlen(label), out,
+		 &outlen) == NULL ||
+	    outlen != KEY_SECRET_LEN)
+		rc = err_set(e, BB_ERR_CRYPTO, "cannot derive a secret");
+out:
+	if (der != NULL)
+		OPENSSL_clear_free(der, (size_t)len);
+	return rc;
 }

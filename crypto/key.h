@@ -36,6 +36,14 @@ const char *key_public_pem(const struct key *k);
 
 void key_free(struct key *k);
 
+/* A secret of 32 bytes derived from the private key for one purpose:
+ * HMAC-SHA256 keyed with the key's DER encoding over label.  The same key
+ * and label always give the same secret; it tells nothing of the key
+ * (a new key gives a new secret). */
+#define KEY_SECRET_LEN 32
+enum bb_rc key_derive_secret(const struct key *k, const char *label,
+			     unsigned char out[KEY_SECRET_LEN], struct err *e) BB_MUST_CHECK;
+
 /* Signs data with the private key: RSASSA-PKCS1-v1_5 with SHA-256, the one
  * algorithm every Mastodon verifies.  *sig is a new buffer of *siglen
  * bytes. */

@@ -763,4 +763,74 @@ typedef enum bb_rc (*store_host_record_fn)(const struct store_host_record *h, vo
 enum bb_rc store_host_record_each(struct store *st, store_host_record_fn fn, void *arg,
 				  struct err *e) BB_MUST_CHECK;
 
+
+/* ---- notifications for the admin (store_notify.c) -------------------
+ * An event is a new follower or a comment waiting for moderation, added
+ * in the transaction that stored it (so a crash loses none and a replay,
+ * which stores nothing, adds none).  Each channel (mail, webhook) keeps
+ * its own state per event. */
+enum store_notify_kind { STORE_NOTIFY_FOLLOW, STORE_NOTIFY_COMMENT };
+enum store_notify_state {
+	STORE_NOTIFY_WAITING,
+	STORE_NOTIFY_SENT,
+	STORE_NOTIFY_NONE, /* not to be sent: the channel was off, or given up */
+};
+
+/* Longest event JSON kept (what the webhook POSTs). */
+#define STORE_NOTIFY_JSON_MAX 8192
+
+/* Adds an event; mail and hook say whether each channel is to send it
+ * (an event for neither is not stored).  A kind outside the enum or an
+ * empty json is BB_ERR_INVALID, one over STORE_NOTIFY_JSON_MAX
+ * BB_ERR_LIMIT. */
+enum bb_rc store_notify_add(struct store *st, enum store_notify_kind kind, const char *json,
+			    time_t now, bool mail, bool hook, struct err *e) BB_MUST_CHECK;
+
+/* An event as a walk hands it (strings owned by the walk). */
+struct store_notify_event {
+	int64_t id;
+	enum store_notify_kind kind;
+	const char *json;
+	time_t created;
+	int hook_attempts; /* webhook POSTs tried so far */
+};
+typedef enum bb_rc (*store_notify_fn)(const struct store_notify_event *ev, void *arg,
+				      struct err *e);
+
+/* Walks (see "walks") the events whose mail is waiting, oldest first, at
+ * most max; *more (may be NULL) says whether more wait beyond them. */
+enum bb_rc store_notify_mail_each(struct store *st, size_t max, store_notify_fn fn, void *arg,
+				  bool *more, struct err *e) BB_MUST_CHECK;
+
+/* Marks the waiting mail of every event up to id (inclusive) sent. */
+enum bb_rc store_notify_mail_sent(struct store *st, int64_t up_to, struct err *e) BB_MUST_CHECK;
+
+/* Walks the events whose webhook POST is waiting and due at now (next
+ * attempt <= now), oldest due first, at most max. */
+enum bb_rc store_notify_hook_each(struct store *st, time_t now, size_t max, store_notify_fn fn,
+				  void *arg, struct err *e) BB_MUST_CHECK;
+
+/* The outcome of a POST: sent; tried again at next (attempts + 1, error
+ * kept); or given up (error kept).  BB_ERR_NOTFOUND when id's POST is not
+ * waiting. */
+enum bb_rc store_notify_hook_sent(struct store *st, int64_t id, struct err *e) BB_MUST_CHECK;
+enum bb_rc store_notify_hook_retry(struct store *st, int64_t id, time_t next, const char *error,
+				   struct err *e) BB_MUST_CHECK;
+enum bb_rc store_notify_hook_fail(struct store *st, int64_t id, const char *error,
+				  struct err *e) BB_MUST_CHECK;
+
+/* When the next waiting webhook POST is due (0 when none). */
+enum bb_rc store_notify_hook_next(struct store *st, time_t *out, struct err *e) BB_MUST_CHECK;
+
+/* Deletes the events created before `before` that no channel waits for,
+ * and every event created before `stale` (a channel turned off leaves its
+ * events waiting); *removed (may be NULL) counts them. */
+enum bb_rc store_notify_prune(struct store *st, time_t before, time_t stale, int64_t *removed,
+			      struct err *e) BB_MUST_CHECK;
+
+/* A post by its rowid; BB_ERR_NOTFOUND otherwise.  *out owned by the
+ * caller (clear it). */
+enum bb_rc store_post_get(struct store *st, int64_t rowid, struct store_post *out,
+			  struct err *e) BB_MUST_CHECK;
+
 #endif

@@ -15,6 +15,7 @@
 #include "store_int.h"
 #include "url.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +133,17 @@ out:
 		store_post_clear(out);
 	sql_release(st, stmt);
 	return rc;
+}
+
+enum bb_rc store_post_get(struct store *st, int64_t rowid, struct store_post *out, struct err *e)
+{
+	char id[24];
+
+	/* The id as text: SQLite compares an INTEGER PRIMARY KEY with a
+	 * numeric text by its value. */
+	snprintf(id, sizeof(id), "%lld", (long long)rowid);
+	return post_read_one(st, "SELECT " POST_COLUMNS " FROM posts WHERE id = CAST(?1 AS INTEGER)",
+			     id, "rowid", out, e);
 }
 
 enum bb_rc store_post_by_guid(struct store *st, const char *guid, struct store_post *out,

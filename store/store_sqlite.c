@@ -257,6 +257,27 @@ static const char *const migrations[] = {
 	"    h.last_failure))"
 	"  FROM hosts h WHERE h.last_failure IS NOT NULL"
 	"   AND (h.unavailable <> 0 OR EXISTS (SELECT 1 FROM host_failures f WHERE f.host = h.host));",
+	/* 10: what the admin is told of (store_notify_*): a new follower
+	 * (kind 0) or a comment waiting for moderation (kind 1), written in
+	 * the transaction that stored it.  json is the webhook's body, as
+	 * sent.  mail and hook hold enum store_notify_state per channel (0
+	 * waiting, 1 sent, 2 not to be sent); hook_next is when a waiting
+	 * POST is tried next.  The partial indexes keep each channel's queue
+	 * to the rows still waiting. */
+	"CREATE TABLE IF NOT EXISTS notify_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind INTEGER NOT NULL,"
+	"  json TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  mail INTEGER NOT NULL,"
+	"  hook INTEGER NOT NULL,"
+	"  hook_attempts INTEGER NOT NULL DEFAULT 0,"
+	"  hook_next INTEGER NOT NULL DEFAULT 0,"
+	"  hook_error TEXT"
+	") STRICT;"
+	"CREATE INDEX IF NOT EXISTS notify_mail_waiting ON notify_events(id) WHERE mail = 0;"
+	"CREATE INDEX IF NOT EXISTS notify_hook_waiting ON notify_events(hook_next, id)"
+	" WHERE hook = 0;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

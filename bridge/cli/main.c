@@ -38,6 +38,7 @@ static const struct command commands[] = {
 	 "add older posts to the outbox without delivering them", cmd_import},
 	{"blocks", "[--json] | add|remove DOMAIN|ACTOR_ID", "blocked domains and actors", cmd_blocks},
 	{"passwd", "", "set the admin password, read from standard input", cmd_passwd},
+	{"notify", "secret", "the secret the webhook's signature is made with", cmd_notify},
 	{"check", "", "validate the configuration file", cmd_check},
 	{"doctor", "[--remote @user@host]", "check the deployment from outside, through base_url",
 	 cmd_doctor},

@@ -193,7 +193,7 @@ static bool fixture_open(struct fixture *f, enum comments_moderation mod)
 	CHECK_INT(store_post_put(f->st, &b, &e), BB_OK);
 	f->p1 = a.rowid;
 	f->p2 = b.rowid;
-	f->env = (struct comments_env){&site, NULL, mod};
+	f->env = (struct comments_env){&site, NULL, mod, {false, false}};
 	return true;
 }
 
@@ -809,7 +809,89 @@ static void t_golden(void)
 	}
 }
 
+/* Collects the JSON of the events whose mail waits, one a line. */
+static enum bb_rc event_lines(const struct store_notify_event *ev, void *arg, struct err *e)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	(void)e;
+	snprintf(out + n, 8192 - n, "%d %s\n", (int)ev->kind, ev->json);
+	return BB_OK;
+}
+
+/* A reply left waiting is an event with its author, post and excerpt as
+ * one-line plain text; an approved one, a replay and an edit are not;
+ * nothing is recorded when no channel is on. */
+static void t_notify_events(void)
+{
+	struct fixture f;
+	struct store_actor alice = {.id = ALICE,
+				    .inbox = ALICE "/inbox",
+				    .handle = "@alice@m.example",
+				    .key_id = ALICE "#k",
+				    .public_key_pem = "x",
+				    .name = "Alice\r\nBcc: evil@x.example\x01",
+				    .url = "https://m.example/@alice"};
+	static char out[8192];
+	struct err e = {0};
+	char *text;
+	json_t *j;
+
+	if (!fixture_open(&f, COMMENTS_MODERATION_MANUAL))
+		return;
+	CHECK_INT(store_actor_put(f.st, &alice, &e), BB_OK);
+	f.env.notify = (struct ap_notify){.mail = true, .hook = false};
+	text = create(ALICE, "https://m.example/notes/1", POST1, TO_PUBLIC,
+		      "<p>Hi &amp; <b>bold</b></p><p>second\\r\\nline</p>");
+	CHECK_INT(apply(&f, text, T0), BB_OK);
+	CHECK_INT(apply(&f, text, T0 + 1), BB_OK); /* replayed */
+	free(text);
+	out[0] = '\0';
+	CHECK_INT(store_notify_mail_each(f.st, 10, event_lines, out, NULL, &e), BB_OK);
+	CHECK(strchr(out, '\n') == strrchr(out, '\n')); /* one event */
+	CHECK(strncmp(out, "1 ", 2) == 0);
+	j = json_loads(out + 2, 0, NULL);
+	CHECK_STR(json_string_value(json_object_get(j, "event")), "comment");
+	CHECK_STR(json_string_value(json_object_get(j, "id")), "https://m.example/notes/1");
+	CHECK_STR(json_string_value(json_object_get(j, "actor")), ALICE);
+	CHECK_STR(json_string_value(json_object_get(j, "handle")), "@alice@m.example");
+	CHECK_STR(json_string_value(json_object_get(j, "name")), "Alice Bcc: evil@x.example");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "post"), "title")), "One");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "post"), "url")), POST1_URL);
+	CHECK_STR(json_string_value(json_object_get(j, "excerpt")), "Hi & bold second line");
+	CHECK_STR(json_string_value(json_object_get(j, "admin_url")), BASE "/admin/comments");
+	CHECK_STR(json_string_value(json_object_get(j, "time")), "2023-11-14T22:13:20Z");
+	json_decref(j);
+	fixture_close(&f);
+
+	/* Approved at once (auto): nothing to tell. */
+	if (!fixture_open(&f, COMMENTS_MODERATION_AUTO))
+		return;
+	f.env.notify = (struct ap_notify){.mail = true, .hook = true};
+	text = create(ALICE, "https://m.example/notes/2", POST1, TO_PUBLIC, "ok");
+	CHECK_INT(apply(&f, text, T0), BB_OK);
+	free(text);
+	out[0] = '\0';
+	CHECK_INT(store_notify_mail_each(f.st, 10, event_lines, out, NULL, &e), BB_OK);
+	CHECK_STR(out, "");
+	fixture_close(&f);
+
+	/* No channel on: nothing recorded. */
+	if (!fixture_open(&f, COMMENTS_MODERATION_MANUAL))
+		return;
+	text = create(ALICE, "https://m.example/notes/3", POST1, TO_PUBLIC, "ok");
+	CHECK_INT(apply(&f, text, T0), BB_OK);
+	free(text);
+	f.env.notify = (struct ap_notify){.mail = true, .hook = true};
+	out[0] = '\0';
+	CHECK_INT(store_notify_mail_each(f.st, 10, event_lines, out, NULL, &e), BB_OK);
+	CHECK_STR(out, "");
+	fixture_close(&f);
+}
+
 static const struct check_case cases[] = {
+    {"notify_events", t_notify_events},
     {"parse_mastodon", t_parse_mastodon},
     {"parse_shapes", t_parse_shapes},
     {"route_thread", t_route_thread},

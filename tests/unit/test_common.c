@@ -574,6 +574,22 @@ static void t_err(void)
 	CHECK_STR(err_code_name((enum bb_rc)-1), "unknown");
 }
 
+static void t_text_utf8_len(void)
+{
+	CHECK_INT(text_utf8_len("a", 1), 1);
+	CHECK_INT(text_utf8_len("\x7f", 1), 1);
+	CHECK_INT(text_utf8_len("\xc3\xa9", 2), 2);
+	CHECK_INT(text_utf8_len("\xc3\xa9", 1), 0);	     /* cut */
+	CHECK_INT(text_utf8_len("\xe6\x97\xa5x", 4), 3);
+	CHECK_INT(text_utf8_len("\xf0\x9f\x98\x80", 4), 4);
+	CHECK_INT(text_utf8_len("\xc0\xaf", 2), 0);	     /* overlong */
+	CHECK_INT(text_utf8_len("\xed\xa0\x80", 3), 0);     /* surrogate */
+	CHECK_INT(text_utf8_len("\xf4\x90\x80\x80", 4), 0); /* past U+10FFFF */
+	CHECK_INT(text_utf8_len("\x80", 1), 0);
+	CHECK_INT(text_utf8_len("\xff", 1), 0);
+	CHECK_INT(text_utf8_len("", 0), 0);
+}
+
 static void t_text_escape(void)
 {
 	char out[128];
@@ -777,6 +793,7 @@ static const struct check_case cases[] = {
 	{"fs_mkdir_parents", t_fs_mkdir_parents},
 	{"err", t_err},
 	{"text_escape", t_text_escape},
+	{"text_utf8_len", t_text_utf8_len},
 	{"text_escape_utf8", t_text_escape_utf8},
 	{"text_escape_bound", t_text_escape_bound},
 	{"text_escape_random", t_text_escape_random},

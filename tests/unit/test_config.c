@@ -440,6 +440,7 @@ static const struct {
     {"federation", "authorized_fetch", "true"},
     {"comments", "moderation", "auto"},
     {"admin", "password_hash", "h"},
+    {"notify", "webhook", "https://hooks.example/in"},
 };
 
 static void t_table_keys(void)
@@ -848,11 +849,72 @@ static void t_diff(void)
 	config_free(a);
 	config_free(b);
 	config_free(c);
+}
+
+/* [notify]: mail_to and smtp_url together, each value checked, every
+ * error on the line of the key it names. */
+static void t_notify(void)
+{
+	const char *dir = check_tmpdir();
+	struct config *cfg;
+
+	cfg = load_body(dir, "[notify]\nmail_to = me@mail.example\n"
+			     "smtp_url = smtps://me%40mail.example:pw@smtp.example:465\n"
+			     "mail_from = blog@blog.example\nwebhook = http://127.0.0.1:9/hook\n");
+	CHECK(cfg != NULL);
+	if (cfg) {
+		CHECK_STR(cfg->mail_to, "me@mail.example");
+		CHECK_STR(cfg->smtp_url, "smtps://me%40mail.example:pw@smtp.example:465");
+		CHECK_STR(cfg->mail_from, "blog@blog.example");
+		CHECK_STR(cfg->webhook, "http://127.0.0.1:9/hook");
+	}
+	config_free(cfg);
+	/* Off by default; an empty section is fine. */
+	cfg = load_body(dir, "[notify]\nmail_to =\n");
+	CHECK(cfg != NULL && cfg->mail_to == NULL && cfg->smtp_url == NULL &&
+	      cfg->webhook == NULL && cfg->mail_from == NULL);
+	config_free(cfg);
+	cfg = load_body(dir, "[notify]\nsmtp_url = smtp://localhost\nmail_to = a@b\n");
+	CHECK(cfg != NULL);
+	config_free(cfg);
+
+	refused_in(dir, "[notify]\n\nmail_to = me@mail.example\n", 7,
+		   "mail_to needs smtp_url in [notify] (the server the mail is sent with)");
+	refused_in(dir, "[notify]\nsmtp_url = smtp://mail.example\n", 6,
+		   "smtp_url needs mail_to in [notify] (the address told)");
+	refused_in(dir, "[notify]\nwebhook = https://h.example/\nmail_from = b@b.example\n", 7,
+		   "mail_from needs mail_to and smtp_url in [notify]");
+	refused_in(dir, "[notify]\nmail_to = a@b.example\nsmtp_url = https://mail.example\n", 7,
+		   "smtp_url must be an smtp:// or smtps:// URL (e.g. "
+		   "smtps://user:password@mail.example:465)");
+	refused_in(dir, "[notify]\nmail_to = a@b.example\nsmtp_url = smtps://u:p@:465\n", 7,
+		   "smtp_url must name a server (smtp://HOST[:PORT])");
+	refused_in(dir, "[notify]\nmail_to = a@b.example\nsmtp_url = smtps://\"a b\"@x\n", 7,
+		   "smtp_url must not contain blanks or control characters");
+	refused_in(dir, "[notify]\nmail_to = a@b.example, c@d.example\nsmtp_url = smtp://m\n", 6,
+		   "mail_to 'a@b.example, c@d.example' must be one address (user@domain), "
+		   "without blanks, quotes or brackets");
+	refused_in(dir, "[notify]\nmail_to = Me <me@b.example>\nsmtp_url = smtp://m\n", 6,
+		   "mail_to 'Me <me@b.example>' must be one address (user@domain), "
+		   "without blanks, quotes or brackets");
+	refused_in(dir, "[notify]\nmail_to = nobody\nsmtp_url = smtp://m\n", 6,
+		   "mail_to 'nobody' must be an address like user@domain");
+	refused_in(dir, "[notify]\nmail_to = a@b@c\nsmtp_url = smtp://m\n", 6,
+		   "mail_to 'a@b@c' must be an address like user@domain");
+	refused_in(dir, "[notify]\nmail_to = a@\nsmtp_url = smtp://m\n", 6,
+		   "mail_to 'a@' must be an address like user@domain");
+	refused_in(dir, "[notify]\nwebhook = ftp://h.example/\n", 6,
+		   "webhook 'ftp://h.example/' must be an http or https URL");
+	refused_in(dir, "[notify]\nwebhook = https://u:p@h.example/\n", 6,
+		   "webhook 'https://u:p@h.example/' must not contain a user name");
 	check_tmpdir_remove(dir);
 }
 
 static const struct check_case cases[] = {
 	{"diff", t_diff},
+}
+
+	{"notify", t_notify},
 	{"every_key", t_every_key},     {"defaults", t_defaults},
 	{"errors", t_errors},           {"site_errors", t_site_errors},
 	{"missing_and_many", t_missing_and_many}, {"shipped_conf", t_shipped_conf},

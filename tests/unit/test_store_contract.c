@@ -740,7 +740,107 @@ out:
 		check_tmpdir_remove(dir);
 }
 
+/* Collects the ids a notification walk hands out ("id:kind:attempts,..."). */
+static enum bb_rc notify_ids(const struct store_notify_event *ev, void *arg, struct err *e)
+{
+	char *list = arg;
+	size_t n = strlen(list);
+
+	(void)e;
+	snprintf(list + n, 256 - n, "%s%lld:%d:%d", n ? "," : "", (long long)ev->id, (int)ev->kind,
+		 ev->hook_attempts);
+	return BB_OK;
+}
+
+/* The events of each channel: added with their state, walked in order,
+ * marked, retried, given up, pruned. */
+static void t_notify(void)
+{
+	const char *dir = NULL;
+	char *path = NULL, list[256], big[STORE_NOTIFY_JSON_MAX + 2];
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	bool more = true;
+	time_t next = 1;
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(store_notify_add(st, STORE_NOTIFY_FOLLOW, "{\"a\":1}", 100, true, true, &e),
+		  BB_OK);
+	CHECK_INT(store_notify_add(st, STORE_NOTIFY_COMMENT, "{\"b\":2}", 101, true, false, &e),
+		  BB_OK);
+	CHECK_INT(store_notify_add(st, STORE_NOTIFY_FOLLOW, "{\"c\":3}", 102, false, true, &e),
+		  BB_OK);
+	/* Neither channel: not kept.  Bad input: refused. */
+	CHECK_INT(store_notify_add(st, STORE_NOTIFY_FOLLOW, "{}", 103, false, false, &e), BB_OK);
+	CHECK_INT(store_notify_add(st, (enum store_notify_kind)7, "{}", 103, true, true, &e),
+		  BB_ERR_INVALID);
+	CHECK_INT(store_notify_add(st, STORE_NOTIFY_FOLLOW, "", 103, true, true, &e),
+		  BB_ERR_INVALID);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK_INT(store_notify_add(st, STORE_NOTIFY_FOLLOW, big, 103, true, true, &e), BB_ERR_LIMIT);
+
+	list[0] = '\0';
+	CHECK_INT(store_notify_mail_each(st, 10, notify_ids, list, &more, &e), BB_OK);
+	CHECK_STR(list, "1:0:0,2:1:0");
+	CHECK(!more);
+	list[0] = '\0';
+	CHECK_INT(store_notify_mail_each(st, 1, notify_ids, list, &more, &e), BB_OK);
+	CHECK_STR(list, "1:0:0");
+	CHECK(more);
+	CHECK_INT(store_notify_mail_sent(st, 1, &e), BB_OK);
+	list[0] = '\0';
+	CHECK_INT(store_notify_mail_each(st, 10, notify_ids, list, &more, &e), BB_OK);
+	CHECK_STR(list, "2:1:0");
+
+	/* Webhook: due by time; a retry moves it on, counting. */
+	list[0] = '\0';
+	CHECK_INT(store_notify_hook_each(st, 99, 10, notify_ids, list, &e), BB_OK);
+	CHECK_STR(list, "");
+	CHECK_INT(store_notify_hook_each(st, 200, 10, notify_ids, list, &e), BB_OK);
+	CHECK_STR(list, "1:0:0,3:0:0");
+	CHECK_INT(store_notify_hook_retry(st, 1, 500, "HTTP 500", &e), BB_OK);
+	CHECK_INT(store_notify_hook_next(st, &next, &e), BB_OK);
+	CHECK_INT(next, 102);
+	list[0] = '\0';
+	CHECK_INT(store_notify_hook_each(st, 200, 10, notify_ids, list, &e), BB_OK);
+	CHECK_STR(list, "3:0:0");
+	list[0] = '\0';
+	CHECK_INT(store_notify_hook_each(st, 500, 10, notify_ids, list, &e), BB_OK);
+	CHECK_STR(list, "3:0:0,1:0:1");
+	CHECK_INT(store_notify_hook_sent(st, 3, &e), BB_OK);
+	CHECK_INT(store_notify_hook_sent(st, 3, &e), BB_ERR_NOTFOUND);
+	CHECK_INT(store_notify_hook_sent(st, 2, &e), BB_ERR_NOTFOUND); /* no POST for it */
+	CHECK_INT(store_notify_hook_fail(st, 1, "gone", &e), BB_OK);
+	CHECK_INT(store_notify_hook_retry(st, 1, 600, "x", &e), BB_ERR_NOTFOUND);
+	CHECK_INT(store_notify_hook_next(st, &next, &e), BB_OK);
+	CHECK_INT(next, 0);
+
+	/* Prune: only what no channel waits for, and old enough. */
+	int64_t removed = -1;
+	CHECK_INT(store_notify_prune(st, 1000, 0, &removed, &e), BB_OK);
+	CHECK_INT(removed, 2); /* 1 and 3; 2's mail still waits */
+	CHECK_INT(store_notify_prune(st, 1000, 101, &removed, &e), BB_OK);
+	CHECK_INT(removed, 0); /* 2 is not stale yet */
+	CHECK_INT(store_notify_mail_sent(st, 2, &e), BB_OK);
+	CHECK_INT(store_notify_prune(st, 101, 0, &removed, &e), BB_OK);
+	CHECK_INT(removed, 0);
+	CHECK_INT(store_notify_prune(st, 102, 0, &removed, &e), BB_OK);
+	CHECK_INT(removed, 1);
+	/* A stale event goes even while a channel waits for it. */
+	CHECK_INT(store_notify_add(st, STORE_NOTIFY_FOLLOW, "{}", 200, true, true, &e), BB_OK);
+	CHECK_INT(store_notify_prune(st, 0, 201, &removed, &e), BB_OK);
+	CHECK_INT(removed, 1);
+out:
+	store_close(st);
+	free(path);
+	if (dir)
+		check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
+    {"notify", t_notify},
 	{"claim_inbox_order", t_claim_inbox_order},
     {"followers", t_followers},
     {"kill_mid_write", t_kill_mid_write},
