@@ -23,6 +23,8 @@
 
 #define BB_VERSION "0.1.0"
 
+struct backfill_worker;
+
 struct app {
 	struct config *cfg; /* owned */
 	struct key *key;    /* owned */
@@ -40,6 +42,8 @@ struct app {
 	struct writer *writer;
 	struct delivery_worker *delivery;
 	struct delivery_config delivery_cfg;
+	/* Started by serve (backfill_worker.h); NULL when off. */
+	struct backfill_worker *backfill;
 };
 
 /* Takes cfg (freed on every path).  Creates the database and the actor key

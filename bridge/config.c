@@ -68,6 +68,7 @@ static const struct config_key config_keys[] = {
      .count_offset = offsetof(struct config, blocked_domains_count)},
     {"comments", "moderation", CONFIG_T_ENUM, .fallback = "manual", AT(moderation),
      .values = moderations},
+    {"comments", "backfill", CONFIG_T_BOOL, .fallback = "true", AT(backfill)},
     {"admin", "password_hash", CONFIG_T_OPTIONAL, .fallback = "", AT(password_hash)},
 };
 

@@ -63,6 +63,7 @@ struct config {
 
 	/* [comments] */
 	enum config_moderation moderation;
+	bool backfill; /* fetch the replies that never reached the inbox */
 
 	/* [admin] */
 	char *password_hash; /* NULL when unset */
