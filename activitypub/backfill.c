@@ -836,6 +836,36 @@ enum bb_rc backfill_note_add(struct backfill *bf, struct store *st, const json_t
 	return rc;
 }
 
+/* Reads the rows of l; *total counts them. */
+static enum bb_rc rows_read(struct pass *p, struct row_list *l, size_t *total, struct err *e)
+{
+	struct backfill_stats *stats = p->stats;
+	enum store_backfill_outcome outcome;
+	enum bb_rc rc = BB_OK;
+
+	for (size_t i = 0; rc == BB_OK && i < l->n && !p->stop_pass && !cancelled(p->bf); i++) {
+		p->row = &l->r[i];
+		p->items = 0;
+		p->stop_row = false;
+		p->now = time(NULL) > p->now ? time(NULL) : p->now;
+		(*total)++;
+		rc = p->row->kind == STORE_BACKFILL_OBJECT ? object_read(p, &outcome, e)
+							   : collection_read(p, &outcome, e);
+		if (rc != BB_OK)
+			break;
+		if (p->stop_pass && outcome != STORE_BACKFILL_OK)
+			break; /* not begun: due as it was, next hour */
+		stats->rows += outcome != STORE_BACKFILL_SKIPPED;
+		stats->skipped += outcome == STORE_BACKFILL_SKIPPED;
+		stats->failed += outcome == STORE_BACKFILL_FAILED;
+		rc = row_done(p, p->row, outcome, e);
+	}
+	for (size_t i = 0; i < l->n; i++)
+		store_backfill_clear(&l->r[i]);
+	l->n = 0;
+	return rc;
+}
+
 enum bb_rc backfill_pass(struct backfill *bf, struct store *st, bool probe, time_t now,
 			 struct backfill_stats *out, struct err *e)
 {
@@ -843,7 +873,7 @@ enum bb_rc backfill_pass(struct backfill *bf, struct store *st, bool probe, time
 	struct row_list l = {calloc(BACKFILL_ROWS_PER_PASS, sizeof(*l.r)), 0};
 	struct pass p = {bf, st, now, &stats, NULL, 0, json_array(), false, false, false};
 	struct probe_job pj = {now, 0};
-	enum store_backfill_outcome outcome;
+	size_t total = 0;
 	enum bb_rc rc = BB_OK;
 
 	if (l.r == NULL || p.deferred == NULL) {
@@ -855,24 +885,20 @@ enum bb_rc backfill_pass(struct backfill *bf, struct store *st, bool probe, time
 		if (rc != BB_OK)
 			goto out;
 	}
-	rc = store_backfill_due_each(st, now - BACKFILL_YOUNG_S, now - BACKFILL_INTERVAL_S,
-				     BACKFILL_FAILURES_MAX, BACKFILL_ROWS_PER_PASS, row_collect, &l,
-				     e);
-	for (size_t i = 0; rc == BB_OK && i < l.n && !p.stop_pass && !cancelled(bf); i++) {
-		p.row = &l.r[i];
-		p.items = 0;
-		p.stop_row = false;
-		p.now = time(NULL) > now ? time(NULL) : now;
-		rc = p.row->kind == STORE_BACKFILL_OBJECT ? object_read(&p, &outcome, e)
-							  : collection_read(&p, &outcome, e);
-		if (rc != BB_OK)
+	/* Rounds: what one round reads (a comment's object, a reply
+	 * imported) makes rows for the next; each row read is tried at most
+	 * once in a pass (its fetched_at is now). */
+	for (int round = 0; rc == BB_OK && round < BACKFILL_DEPTH_MAX + 2 &&
+			    total < BACKFILL_ROWS_PER_PASS && !p.stop_pass && !cancelled(bf);
+	     round++) {
+		rc = store_backfill_due_each(st, now - BACKFILL_YOUNG_S, now - BACKFILL_INTERVAL_S,
+					     BACKFILL_FAILURES_MAX,
+					     (int64_t)(BACKFILL_ROWS_PER_PASS - total), row_collect,
+					     &l, e);
+		if (rc == BB_OK && l.n == 0)
 			break;
-		if (p.stop_pass && outcome != STORE_BACKFILL_OK)
-			break; /* not begun: due as it was, next hour */
-		stats.rows += outcome != STORE_BACKFILL_SKIPPED;
-		stats.skipped += outcome == STORE_BACKFILL_SKIPPED;
-		stats.failed += outcome == STORE_BACKFILL_FAILED;
-		rc = row_done(&p, p.row, outcome, e);
+		if (rc == BB_OK)
+			rc = rows_read(&p, &l, &total, e);
 	}
 	if (rc == BB_OK && (stats.imported > 0 || stats.rows > 0))
 		log_info("backfill: %zu read, %zu fetches, %zu new comments, %zu refused, "
