@@ -152,21 +152,17 @@ static json_t *collection(const char *id, const char *next)
 			 "items", "next", next);
 }
 
-/* a replies to in_reply_to with note id (the note's replies collection
- * named when replies is set): a Create POSTed to the shared inbox.  The
- * status. */
-static long deliver(const struct peer_actor *a, const char *id, const char *in_reply_to,
-		    const char *content, const char *replies)
+/* a's note n (taken) in a Create POSTed to the shared inbox; the status. */
+static long deliver_note(const struct peer_actor *a, json_t *n)
 {
 	struct curl_slist *hdrs = NULL;
 	struct reply r = {0};
 	char url[256], act[ID_MAX + 16], *body;
-	json_t *n = note(id, a->id, in_reply_to, content), *j;
+	const char *id = json_string_value(json_object_get(n, "id"));
+	json_t *j;
 	long status = 0;
 
-	if (n && replies)
-		json_object_set_new(n, "replies", json_string(replies));
-	snprintf(act, sizeof(act), "%s/activity", id);
+	snprintf(act, sizeof(act), "%s/activity", id ? id : "");
 	j = json_pack("{s:s, s:s, s:s, s:s, s:o}", "@context", AS_CONTEXT, "id", act, "type",
 		      "Create", "actor", a->id, "object", n);
 	body = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -179,6 +175,18 @@ static long deliver(const struct peer_actor *a, const char *id, const char *in_r
 	reply_free(&r);
 	free(body);
 	return status;
+}
+
+/* a replies to in_reply_to with note id (the note's replies collection
+ * named when replies is set); the status. */
+static long deliver(const struct peer_actor *a, const char *id, const char *in_reply_to,
+		    const char *content, const char *replies)
+{
+	json_t *n = note(id, a->id, in_reply_to, content);
+
+	if (n && replies)
+		json_object_set_new(n, "replies", json_string(replies));
+	return deliver_note(a, n);
 }
 
 /* Runs `blogbridge comments backfill`; its output (free it), or NULL. */
@@ -297,6 +305,42 @@ static void t_forged(void)
 	/* The refused one is remembered, so it is not fetched again soon. */
 	CHECK_INT(comment_where("SELECT count(*) FROM backfill WHERE url = %Q AND kind = 3", f2),
 		  1);
+}
+
+/* The conversation's context collection (FEP-7888), on a third server,
+ * lists activities (FEP-f228) and notes: Bob's answer to Alice's reply,
+ * given as a Create whose embedded copy is not believed (his server's
+ * is), is imported; a note answering nothing of ours is not. */
+static void t_context(void)
+{
+	char a[ID_MAX], b[ID_MAX], x[ID_MAX], ctx[ID_MAX + 16];
+	json_t *n, *items;
+
+	if (!world_up())
+		return;
+	fresh(w.alice, a, sizeof(a));
+	fresh(w.bob, b, sizeof(b));
+	fresh(w.bob, x, sizeof(x));
+	snprintf(ctx, sizeof(ctx), "%s/contexts/1", peer_base(w.pc));
+	serve(w.pb, b, note(b, w.bob->id, a, "<p>in the context</p>"));
+	serve(w.pb, x, note(x, w.bob->id, "https://elsewhere.test/1", "<p>not ours</p>"));
+	items = json_pack("[s, {s:s, s:s, s:s, s:o}, s]", a, "id", "https://x.test/act", "type",
+			  "Create", "actor", w.bob->id, "object",
+			  note(b, w.bob->id, a, "<p>a forged copy</p>"), x);
+	serve(w.pc, ctx,
+	      json_pack("{s:s, s:s, s:s, s:o}", "@context", AS_CONTEXT, "id", ctx, "type",
+			"OrderedCollection", "orderedItems", items));
+	n = note(a, w.alice->id, w.young, "<p>with a context</p>");
+	json_object_set_new(n, "context", json_string(ctx));
+	CHECK_INT(deliver_note(w.alice, n), 202);
+	CHECK(wait_tried(ctx));
+	CHECK_INT(bridge_db_int(&br,
+				"SELECT count(*) FROM comments WHERE ap_id = %Q AND parent = %Q"
+				" AND content = '<p>in the context</p>'",
+				b, a),
+		  1);
+	CHECK_INT(comment_where("SELECT count(*) FROM comments WHERE ap_id = %Q", x), 0);
+	CHECK_INT(comment_where("SELECT count(*) FROM mentions WHERE ap_id = %Q", x), 0);
 }
 
 /* Carol's server pages her reply's replies forever (each page has a
@@ -472,7 +516,8 @@ static void t_log_clean(void)
 }
 
 static const struct check_case cases[] = {
-    {"thread", t_thread},   {"forged", t_forged},	  {"endless", t_endless},
+    {"thread", t_thread},   {"forged", t_forged},	  {"context", t_context},
+    {"endless", t_endless},
     {"again", t_again},	    {"probe", t_probe},		  {"failing", t_failing},
     {"log_clean", t_log_clean},
 };
