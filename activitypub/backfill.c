@@ -705,10 +705,17 @@ static enum bb_rc collection_read(struct pass *p, enum store_backfill_outcome *o
 	*outcome = STORE_BACKFILL_OK;
 	pages = 1;
 	rc = page_take(p, doc, url, e);
+	/* The first page embedded (with its items), or linked (a URI, or
+	 * an object that only names it). */
 	first = json_object_get(doc, "first");
-	if (rc == BB_OK && json_is_object(first))
-		rc = page_take(p, first, url, e);
-	next = id_dup(json_is_object(first) ? json_object_get(first, "next") : first);
+	if (json_is_object(first) && (json_object_get(first, "items") ||
+				      json_object_get(first, "orderedItems"))) {
+		if (rc == BB_OK)
+			rc = page_take(p, first, url, e);
+		next = id_dup(json_object_get(first, "next"));
+	} else {
+		next = id_dup(first);
+	}
 	while (rc == BB_OK && next != NULL && pages < BACKFILL_PAGES_MAX && !p->stop_row &&
 	       !p->stop_pass && !cancelled(p->bf)) {
 		bool again = strcmp(next, url) == 0;
