@@ -138,16 +138,39 @@ enum bb_rc backfill_worker_start(struct app *app, struct backfill_worker **out, 
 	return BB_OK;
 }
 
+/* A string member of v, or of the object at v's key: its id. */
+static const char *id_member(const json_t *v, const char *key)
+{
+	const json_t *m = json_object_get(v, key);
+
+	if (json_is_object(m))
+		m = json_object_get(m, "id");
+	return json_is_string(m) && strlen(json_string_value(m)) <= FETCH_URL_MAX
+		   ? json_string_value(m)
+		   : NULL;
+}
+
 void backfill_worker_notify(struct backfill_worker *w, const json_t *note)
 {
-	if (w == NULL || note == NULL)
+	json_t *brief;
+
+	if (w == NULL || note == NULL || id_member(note, "id") == NULL)
+		return;
+	/* What the backfill reads of the note, and no more: the queue holds
+	 * a few URLs per entry, not a document of up to a megabyte, and
+	 * shares nothing with the request's thread. */
+	brief = json_pack("{s:s, s:s*, s:s*}", "id", id_member(note, "id"), "replies",
+			  id_member(note, "replies"), "context", id_member(note, "context"));
+	if (brief == NULL)
 		return;
 	pthread_mutex_lock(&w->lock);
 	if (!w->stopping && w->nqueue < BACKFILL_WORKER_QUEUE_MAX) {
-		w->queue[w->nqueue++] = json_incref((json_t *)note);
+		w->queue[w->nqueue++] = brief;
+		brief = NULL;
 		pthread_cond_signal(&w->wake);
 	}
 	pthread_mutex_unlock(&w->lock);
+	json_decref(brief);
 }
 
 void backfill_worker_stop(struct backfill_worker *w)

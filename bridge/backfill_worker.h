@@ -33,8 +33,8 @@ struct backfill_worker;
 enum bb_rc backfill_worker_start(struct app *app, struct backfill_worker **out, struct err *e)
     BB_MUST_CHECK;
 
-/* note (borrowed; a reference is taken) was just stored by the inbox.
- * Thread-safe, never blocks; w may be NULL (off). */
+/* note (borrowed: its id, replies and context are copied) was just
+ * stored by the inbox.  Thread-safe, never blocks; w may be NULL (off). */
 void backfill_worker_notify(struct backfill_worker *w, const json_t *note);
 
 /* Ends a pass in progress soon, stops the thread; NULL is fine. */
