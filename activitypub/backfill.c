@@ -17,7 +17,7 @@
  * (fetch_all_replies_worker.rb:15-17: 500 pages, 1000 replies, which ours
  * undercut: a blog needs less).
  */
-#include "backfill.h"
+#include "backfill_int.h"
 #include "log.h"
 #include "remote.h"
 #include "url.h"
@@ -26,292 +26,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BACKFILL_HOSTS_MAX 256 /* servers whose budget is kept (the oldest make room) */
-#define BACKFILL_POSTS_MAX 256 /* posts whose hourly item count is kept */
 #define BACKFILL_DEFERRED_MAX BACKFILL_ITEMS_MAX
 #define ACTOR_FETCH_COST 2 /* an actor document and its WebFinger check */
-
-struct host_budget {
-	char host[URL_HOST_KEY_MAX + 1];
-	time_t minute; /* start of the current minute's window */
-	int count;     /* fetches in it */
-	time_t skip_until;
-	time_t used; /* last use, to choose whom to forget */
-};
-
-struct post_budget {
-	int64_t post;
-	int count;
-};
-
-struct backfill {
-	struct backfill_env env;
-	struct fetch_config fetch;
-	pthread_mutex_t lock; /* cancel, and the wait for a server's budget */
-	pthread_cond_t wake;
-	bool cancel;
-	struct host_budget hosts[BACKFILL_HOSTS_MAX];
-	size_t nhosts;
-	struct post_budget posts[BACKFILL_POSTS_MAX];
-	size_t nposts;
-	time_t hour; /* start of the current hour's window */
-	size_t hour_count;
-};
-
-/* One row being read, and the pass around it. */
-struct pass {
-	struct backfill *bf;
-	struct store *st;
-	time_t now;
-	struct backfill_stats *stats;
-	const struct store_backfill *row;
-	size_t items;	 /* looked at in this collection */
-	json_t *deferred; /* believed notes answering one not (yet) stored */
-	bool stop_row;	 /* this collection's bounds are reached */
-	bool stop_pass;	 /* the hourly budget is */
-	bool skipped;	 /* the last budget_take refused: its server is failing */
-};
-
-struct backfill *backfill_new(const struct backfill_env *env)
-{
-	struct backfill *bf = calloc(1, sizeof(*bf));
-
-	if (bf == NULL)
-		return NULL;
-	bf->env = *env;
-	bf->fetch = *env->fetch;
-	bf->fetch.timeout_s = BACKFILL_FETCH_TIMEOUT_S;
-	bf->env.fetch = &bf->fetch;
-	if (pthread_mutex_init(&bf->lock, NULL) != 0) {
-		free(bf);
-		return NULL;
-	}
-	if (pthread_cond_init(&bf->wake, NULL) != 0) {
-		pthread_mutex_destroy(&bf->lock);
-		free(bf);
-		return NULL;
-	}
-	return bf;
-}
-
-void backfill_free(struct backfill *bf)
-{
-	if (bf == NULL)
-		return;
-	pthread_cond_destroy(&bf->wake);
-	pthread_mutex_destroy(&bf->lock);
-	free(bf);
-}
-
-void backfill_cancel(struct backfill *bf)
-{
-	pthread_mutex_lock(&bf->lock);
-	bf->cancel = true;
-	pthread_cond_broadcast(&bf->wake);
-	pthread_mutex_unlock(&bf->lock);
-}
-
-static bool cancelled(struct backfill *bf)
-{
-	bool c;
-
-	pthread_mutex_lock(&bf->lock);
-	c = bf->cancel;
-	pthread_mutex_unlock(&bf->lock);
-	return c;
-}
-
-/* Waits until the wall clock reaches until, or a cancel; false on cancel. */
-static bool wait_until(struct backfill *bf, time_t until)
-{
-	struct timespec ts = {until, 0};
-	bool ok;
-
-	pthread_mutex_lock(&bf->lock);
-	while (!bf->cancel && time(NULL) < until)
-		(void)pthread_cond_timedwait(&bf->wake, &bf->lock, &ts);
-	ok = !bf->cancel;
-	pthread_mutex_unlock(&bf->lock);
-	return ok;
-}
-
-/* ---- hosts, budgets ---- */
-
-static bool host_of(const char *url, char host[URL_HOST_KEY_MAX + 1])
-{
-	return url != NULL && url_host_key(url, host, NULL) == BB_OK;
-}
-
-static bool same_host(const char *a, const char *b)
-{
-	char ha[URL_HOST_KEY_MAX + 1], hb[URL_HOST_KEY_MAX + 1];
-
-	return host_of(a, ha) && host_of(b, hb) && strcmp(ha, hb) == 0;
-}
-
-/* The budget of host, made (or an old one reused) when missing. */
-static struct host_budget *host_budget(struct backfill *bf, const char *host, time_t now)
-{
-	struct host_budget *h = NULL;
-
-	for (size_t i = 0; i < bf->nhosts; i++)
-		if (strcmp(bf->hosts[i].host, host) == 0)
-			return &bf->hosts[i];
-	if (bf->nhosts < BACKFILL_HOSTS_MAX) {
-		h = &bf->hosts[bf->nhosts++];
-	} else {
-		h = &bf->hosts[0];
-		for (size_t i = 1; i < bf->nhosts; i++)
-			if (bf->hosts[i].used < h->used)
-				h = &bf->hosts[i];
-	}
-	memset(h, 0, sizeof(*h));
-	snprintf(h->host, sizeof(h->host), "%s", host);
-	h->minute = now;
-	return h;
-}
-
-/* Takes cost fetches from url's server and from the hour: BB_ERR_TEMPFAIL
- * (p->skipped) when the server is being skipped, BB_ERR_LIMIT (p->stop_pass) when the
- * hour's budget is spent; waits for the next minute when the server's
- * is (BB_ERR_TEMPFAIL when cancelled meanwhile). */
-static enum bb_rc budget_take(struct pass *p, const char *url, int cost, struct err *e)
-{
-	struct backfill *bf = p->bf;
-	char host[URL_HOST_KEY_MAX + 1];
-	struct host_budget *h;
-	time_t now = time(NULL);
-
-	p->skipped = false;
-	if (!host_of(url, host))
-		return err_set(e, BB_ERR_INVALID, "no host in %.200s", url);
-	if (now - bf->hour >= 3600) {
-		bf->hour = now;
-		bf->hour_count = 0;
-		bf->nposts = 0;
-	}
-	if (bf->hour_count + (size_t)cost > BACKFILL_PER_HOUR) {
-		p->stop_pass = true;
-		p->stats->limited = true;
-		return err_set(e, BB_ERR_LIMIT, "the backfill's hourly budget is spent");
-	}
-	h = host_budget(bf, host, now);
-	if (h->skip_until > now) {
-		p->skipped = true;
-		return err_set(e, BB_ERR_TEMPFAIL, "%s is failing: skipped", host);
-	}
-	if (now - h->minute >= 60) {
-		h->minute = now;
-		h->count = 0;
-	}
-	if (h->count + cost > BACKFILL_HOST_PER_MIN) {
-		log_debug("backfill: %s: %d fetches this minute, waiting", host, h->count);
-		if (!wait_until(bf, h->minute + 60))
-			return err_set(e, BB_ERR_TEMPFAIL, "stopping");
-		h->minute = time(NULL);
-		h->count = 0;
-	}
-	h->count += cost;
-	h->used = now;
-	bf->hour_count += (size_t)cost;
-	p->stats->fetches += (size_t)cost;
-	return BB_OK;
-}
-
-/* url's server failed (network, timeout, 5xx, 429) when rc is
- * BB_ERR_TEMPFAIL, and not because it was skipped or the pass stopped:
- * it is left alone a while. */
-static void host_failed(struct pass *p, const char *url, enum bb_rc rc)
-{
-	char host[URL_HOST_KEY_MAX + 1];
-
-	if (rc != BB_ERR_TEMPFAIL || p->skipped || p->stop_pass || cancelled(p->bf) ||
-	    !host_of(url, host))
-		return;
-	host_budget(p->bf, host, p->now)->skip_until = time(NULL) + BACKFILL_HOST_SKIP_S;
-	log_info("backfill: %s failed; skipped for %d s", host, BACKFILL_HOST_SKIP_S);
-}
-
-/* Counts one item fetched for the row's post; false when the post's
- * hourly bound is reached. */
-static bool post_item_take(struct pass *p)
-{
-	struct backfill *bf = p->bf;
-	struct post_budget *b = NULL;
-
-	for (size_t i = 0; i < bf->nposts && b == NULL; i++)
-		if (bf->posts[i].post == p->row->post)
-			b = &bf->posts[i];
-	if (b == NULL) {
-		if (bf->nposts == BACKFILL_POSTS_MAX)
-			return false; /* many posts this hour: the rest waits */
-		b = &bf->posts[bf->nposts++];
-		*b = (struct post_budget){p->row->post, 0};
-	}
-	if (b->count >= BACKFILL_POST_ITEMS_MAX)
-		return false;
-	b->count++;
-	return true;
-}
-
-/* Whether url may be fetched at all: not ours, not blocked by the
- * config's list or the store's (actor, when set, is checked too). */
-static enum bb_rc url_barred(struct pass *p, const char *url, const char *actor, bool *barred,
-			     struct err *e)
-{
-	const struct comments_env *env = p->bf->env.comments;
-	char host[URL_HOST_KEY_MAX + 1], name[URL_HOST_KEY_MAX + 1], *colon;
-
-	*barred = true;
-	if (url == NULL || !host_of(url, host) || same_host(url, env->site->actor_id) ||
-	    !fetch_url_allowed(url, p->bf->fetch.allow_private) ||
-	    url_host_blocked(env->blocked_domains, host))
-		return BB_OK;
-	/* The store's list names domains without a port. */
-	snprintf(name, sizeof(name), "%s", host);
-	colon = strrchr(name, ':');
-	if (colon != NULL && strchr(colon, ']') == NULL)
-		*colon = '\0';
-	return store_block_matches(p->st, actor, name, barred, e);
-}
-
-/* The copy of the document at url its origin serves (remote_object_fetch),
- * within the budgets; a failing server is marked. */
-static enum bb_rc doc_get(struct pass *p, const char *url, json_t **out, struct err *e)
-{
-	bool barred = false;
-	enum bb_rc rc;
-
-	*out = NULL;
-	p->skipped = false;
-	rc = url_barred(p, url, NULL, &barred, e);
-	if (rc != BB_OK)
-		return rc;
-	if (barred)
-		return err_set(e, BB_ERR_FORBIDDEN, "%.200s is not fetched (ours or blocked)", url);
-	rc = budget_take(p, url, 1, e);
-	if (rc == BB_OK)
-		rc = remote_object_fetch(&p->bf->fetch, url, out, e);
-	host_failed(p, url, rc);
-	return rc;
-}
 
 /* ---- writes ---- */
 
 static enum bb_rc write_job(struct pass *p, backfill_job_fn fn, void *arg, struct err *e)
 {
 	return p->bf->env.write(p->bf->env.write_arg, fn, arg, e);
-}
-
-/* An id: a string, or an object's id; http(s) only. */
-static const char *id_of(const json_t *v)
-{
-	const char *s;
-
-	if (json_is_object(v))
-		v = json_object_get(v, "id");
-	s = json_string_value(v);
-	return s != NULL && strlen(s) <= FETCH_URL_MAX && url_is_http_str(s) ? s : NULL;
 }
 
 struct rows_job {
@@ -328,20 +50,21 @@ struct rows_job {
 static enum bb_rc rows_job_run(struct store *st, void *arg, struct err *e)
 {
 	struct rows_job *j = arg;
-	const char *replies = id_of(json_object_get(j->note, "replies"));
-	const char *context = id_of(json_object_get(j->note, "context"));
+	const char *replies = bf_id_of(json_object_get(j->note, "replies"));
+	const char *context = bf_id_of(json_object_get(j->note, "context"));
 	struct store_backfill b = {.owner = (char *)j->owner, .post = j->post, .depth = j->depth};
 	enum bb_rc rc;
 
-	if (j->depth <= BACKFILL_DEPTH_MAX && replies && same_host(replies, j->owner) &&
-	    !same_host(replies, j->env->site->actor_id)) {
+	if (j->depth <= BACKFILL_DEPTH_MAX && replies && bf_same_host(replies, j->owner) &&
+	    !bf_same_host(replies, j->env->site->actor_id)) {
 		b.url = (char *)replies;
 		b.kind = STORE_BACKFILL_REPLIES;
 		rc = store_backfill_add(st, &b, e);
 		if (rc != BB_OK)
 			return rc;
 	}
-	if (j->depth <= BACKFILL_DEPTH_MAX && context && !same_host(context, j->env->site->actor_id) &&
+	if (j->depth <= BACKFILL_DEPTH_MAX && context &&
+	    !bf_same_host(context, j->env->site->actor_id) &&
 	    (replies == NULL || strcmp(context, replies) != 0)) {
 		b.url = (char *)context;
 		b.kind = STORE_BACKFILL_CONTEXT;
@@ -388,8 +111,8 @@ static enum bb_rc row_done(struct pass *p, const struct store_backfill *row,
 /* An item fetched and not imported: not fetched again this interval. */
 static enum bb_rc item_refused(struct pass *p, const char *id, struct err *e)
 {
-	struct store_backfill b = {(char *)id, STORE_BACKFILL_ITEM, p->row->owner, p->row->post,
-				   p->row->depth, p->now, 0};
+	struct store_backfill b = {
+	    (char *)id, STORE_BACKFILL_ITEM, p->row->owner, p->row->post, p->row->depth, p->now, 0};
 	struct done_job j = {&b, p->now, STORE_BACKFILL_OK, true};
 
 	p->stats->refused++;
@@ -466,7 +189,7 @@ static enum bb_rc note_import(struct pass *p, json_t *trusted, bool *routed, str
 	if (rc != BB_OK)
 		return rc;
 	*routed = true;
-	rc = url_barred(p, n.attributed_to, n.attributed_to, &barred, e);
+	rc = bf_url_barred(p, n.attributed_to, n.attributed_to, &barred, e);
 	if (rc != BB_OK)
 		return rc;
 	if (barred)
@@ -477,10 +200,10 @@ static enum bb_rc note_import(struct pass *p, json_t *trusted, bool *routed, str
 	if (rc == BB_ERR_NOTFOUND) {
 		err_clear(e);
 		store_actor_clear(&author);
-		if (budget_take(p, n.attributed_to, ACTOR_FETCH_COST, e) == BB_OK) {
+		if (bf_budget_take(p, n.attributed_to, ACTOR_FETCH_COST, e) == BB_OK) {
 			rc = remote_actor_fetch(&p->bf->fetch, n.attributed_to, p->now, &author, e);
 			have_author = rc == BB_OK;
-			host_failed(p, n.attributed_to, rc);
+			bf_host_failed(p, n.attributed_to, rc);
 		}
 		err_clear(e);
 	} else if (rc != BB_OK) {
@@ -490,8 +213,8 @@ static enum bb_rc note_import(struct pass *p, json_t *trusted, bool *routed, str
 	a.actor = n.attributed_to;
 	a.object.id = n.id;
 	a.object.json = trusted;
-	j = (struct import_job){env, &a, trusted, have_author ? &author : NULL,
-				p->row->depth + 1, p->now, false};
+	j = (struct import_job){
+	    env, &a, trusted, have_author ? &author : NULL, p->row->depth + 1, p->now, false};
 	rc = write_job(p, import_job_run, &j, e);
 	store_actor_clear(&author);
 	if (rc == BB_OK && j.stored) {
@@ -520,40 +243,39 @@ static enum bb_rc item_resolve(struct pass *p, const char *id, const json_t *emb
 	a.id = id;
 	a.object.id = id;
 	if (embedded != NULL && comment_note_parse(embedded, NULL, &n, &ignored) == BB_OK &&
-	    n.attributed_to != NULL && strcmp(n.id, id) == 0 && same_host(id, page_url) &&
-	    same_host(n.attributed_to, page_url)) {
+	    n.attributed_to != NULL && strcmp(n.id, id) == 0 && bf_same_host(id, page_url) &&
+	    bf_same_host(n.attributed_to, page_url)) {
 		a.actor = n.attributed_to;
 		a.object.json = (json_t *)embedded;
 		return comments_resolve(&p->bf->fetch, &a, trusted, e);
 	}
-	rc = budget_take(p, id, 1, e);
+	rc = bf_budget_take(p, id, 1, e);
 	if (rc == BB_OK)
 		rc = comments_resolve(&p->bf->fetch, &a, trusted, e);
-	host_failed(p, id, rc);
+	bf_host_failed(p, id, rc);
 	return rc;
 }
 
 /* One item of a page served from page_url: a URI, a note, or an activity
  * (its object, by id: an embedded activity vouches for nothing). */
-static enum bb_rc item_take(struct pass *p, const json_t *item, const char *page_url,
-			    struct err *e)
+static enum bb_rc item_take(struct pass *p, const json_t *item, const char *page_url, struct err *e)
 {
 	struct store_comment c = {0};
 	struct store_backfill seen = {0};
 	const json_t *embedded = json_is_object(item) ? item : NULL;
 	const char *type = json_string_value(json_object_get(item, "type"));
-	const char *id = id_of(item);
+	const char *id = bf_id_of(item);
 	json_t *trusted = NULL;
 	bool barred = false, routed = false;
 	enum bb_rc rc;
 
 	if (type && (strcmp(type, "Create") == 0 || strcmp(type, "Update") == 0)) {
-		id = id_of(json_object_get(item, "object"));
+		id = bf_id_of(json_object_get(item, "object"));
 		embedded = NULL;
 	}
 	if (id == NULL)
 		return BB_OK;
-	rc = url_barred(p, id, NULL, &barred, e);
+	rc = bf_url_barred(p, id, NULL, &barred, e);
 	if (rc != BB_OK || barred)
 		return rc;
 	/* Known already: a comment, or fetched lately for nothing. */
@@ -571,7 +293,7 @@ static enum bb_rc item_take(struct pass *p, const json_t *item, const char *page
 	if (rc != BB_OK && rc != BB_ERR_NOTFOUND)
 		return rc;
 	err_clear(e);
-	if (!post_item_take(p)) {
+	if (!bf_post_item_take(p)) {
 		p->stop_row = true;
 		return BB_OK;
 	}
@@ -600,8 +322,7 @@ static enum bb_rc item_take(struct pass *p, const json_t *item, const char *page
 }
 
 /* The items of page (items or orderedItems: an array or one). */
-static enum bb_rc page_take(struct pass *p, const json_t *page, const char *page_url,
-			    struct err *e)
+static enum bb_rc page_take(struct pass *p, const json_t *page, const char *page_url, struct err *e)
 {
 	const json_t *items = json_object_get(page, "orderedItems"), *item;
 	size_t i;
@@ -613,7 +334,7 @@ static enum bb_rc page_take(struct pass *p, const json_t *page, const char *page
 		return p->items++ < BACKFILL_ITEMS_MAX ? item_take(p, items, page_url, e) : BB_OK;
 	json_array_foreach(items, i, item)
 	{
-		if (p->stop_row || p->stop_pass || cancelled(p->bf))
+		if (p->stop_row || p->stop_pass || bf_cancelled(p->bf))
 			break;
 		if (p->items >= BACKFILL_ITEMS_MAX) {
 			p->stop_row = true;
@@ -649,7 +370,7 @@ static enum bb_rc deferred_retry(struct pass *p, struct err *e)
 		}
 	}
 	for (size_t i = 0; i < json_array_size(p->deferred); i++) {
-		rc = item_refused(p, id_of(json_array_get(p->deferred, i)), e);
+		rc = item_refused(p, bf_id_of(json_array_get(p->deferred, i)), e);
 		if (rc != BB_OK)
 			return rc;
 	}
@@ -674,7 +395,7 @@ static bool collection_typed(const json_t *doc)
 /* A copy of v's id (id_of), or NULL. */
 static char *id_dup(const json_t *v)
 {
-	const char *s = id_of(v);
+	const char *s = bf_id_of(v);
 
 	return s ? strdup(s) : NULL;
 }
@@ -693,7 +414,7 @@ static enum bb_rc collection_read(struct pass *p, enum store_backfill_outcome *o
 	enum bb_rc rc;
 
 	*outcome = STORE_BACKFILL_FAILED;
-	rc = doc_get(p, url, &doc, e);
+	rc = bf_doc_get(p, url, &doc, e);
 	if (rc != BB_OK || !collection_typed(doc)) {
 		if (p->skipped)
 			*outcome = STORE_BACKFILL_SKIPPED;
@@ -708,8 +429,8 @@ static enum bb_rc collection_read(struct pass *p, enum store_backfill_outcome *o
 	/* The first page embedded (with its items), or linked (a URI, or
 	 * an object that only names it). */
 	first = json_object_get(doc, "first");
-	if (json_is_object(first) && (json_object_get(first, "items") ||
-				      json_object_get(first, "orderedItems"))) {
+	if (json_is_object(first) &&
+	    (json_object_get(first, "items") || json_object_get(first, "orderedItems"))) {
 		if (rc == BB_OK)
 			rc = page_take(p, first, url, e);
 		next = id_dup(json_object_get(first, "next"));
@@ -717,19 +438,19 @@ static enum bb_rc collection_read(struct pass *p, enum store_backfill_outcome *o
 		next = id_dup(first);
 	}
 	while (rc == BB_OK && next != NULL && pages < BACKFILL_PAGES_MAX && !p->stop_row &&
-	       !p->stop_pass && !cancelled(p->bf)) {
+	       !p->stop_pass && !bf_cancelled(p->bf)) {
 		bool again = strcmp(next, url) == 0;
 		const char *cur;
 
 		for (size_t i = 1; i < pages; i++)
 			again = again || strcmp(visited[i], next) == 0;
-		if (again || !same_host(next, url))
+		if (again || !bf_same_host(next, url))
 			break; /* a loop, or a page elsewhere */
 		cur = visited[pages++] = next;
 		next = NULL;
 		json_decref(page);
 		page = NULL;
-		if (doc_get(p, cur, &page, e) != BB_OK || !collection_typed(page)) {
+		if (bf_doc_get(p, cur, &page, e) != BB_OK || !collection_typed(page)) {
 			log_debug("backfill: %s: %s", cur, page ? "not a page" : e->msg);
 			err_clear(e);
 			break;
@@ -751,8 +472,7 @@ out:
 }
 
 /* A comment stored without its collections: its object, from its origin. */
-static enum bb_rc object_read(struct pass *p, enum store_backfill_outcome *outcome,
-			      struct err *e)
+static enum bb_rc object_read(struct pass *p, enum store_backfill_outcome *outcome, struct err *e)
 {
 	struct ap_activity a = {.type = AP_TYPE_CREATE, .type_name = "Create", .actor = ""};
 	struct rows_job j;
@@ -763,24 +483,24 @@ static enum bb_rc object_read(struct pass *p, enum store_backfill_outcome *outco
 	*outcome = STORE_BACKFILL_FAILED;
 	p->skipped = false;
 	a.id = a.object.id = p->row->url;
-	rc = url_barred(p, p->row->url, NULL, &barred, e);
+	rc = bf_url_barred(p, p->row->url, NULL, &barred, e);
 	if (rc != BB_OK)
 		return rc;
 	rc = barred ? err_set(e, BB_ERR_FORBIDDEN, "not fetched")
-		    : budget_take(p, p->row->url, 1, e);
+		    : bf_budget_take(p, p->row->url, 1, e);
 	if (rc == BB_OK)
 		rc = comments_resolve(&p->bf->fetch, &a, &trusted, e);
 	if (p->skipped)
 		*outcome = STORE_BACKFILL_SKIPPED;
-	host_failed(p, p->row->url, rc);
+	bf_host_failed(p, p->row->url, rc);
 	if (rc != BB_OK || trusted == NULL) {
 		log_debug("backfill: %s: %s", p->row->url, rc != BB_OK ? e->msg : "not a note");
 		err_clear(e);
 		return BB_OK;
 	}
 	*outcome = STORE_BACKFILL_OK;
-	j = (struct rows_job){p->bf->env.comments, trusted, p->row->owner, p->row->post,
-			      p->row->depth, p->now};
+	j = (struct rows_job){p->bf->env.comments, trusted,	  p->row->owner,
+			      p->row->post,	   p->row->depth, p->now};
 	rc = write_job(p, rows_job_run, &j, e);
 	json_decref(trusted);
 	return rc;
@@ -820,10 +540,10 @@ static enum bb_rc probe_job_run(struct store *st, void *arg, struct err *e)
 					&j->added, e);
 }
 
-enum bb_rc backfill_note_add(struct backfill *bf, struct store *st, const json_t *note,
-			     time_t now, struct err *e)
+enum bb_rc backfill_note_add(struct backfill *bf, struct store *st, const json_t *note, time_t now,
+			     struct err *e)
 {
-	const char *id = id_of(json_object_get(note, "id"));
+	const char *id = bf_id_of(json_object_get(note, "id"));
 	struct store_comment c = {0};
 	struct rows_job j;
 	enum bb_rc rc;
@@ -850,7 +570,7 @@ static enum bb_rc rows_read(struct pass *p, struct row_list *l, size_t *total, s
 	enum store_backfill_outcome outcome;
 	enum bb_rc rc = BB_OK;
 
-	for (size_t i = 0; rc == BB_OK && i < l->n && !p->stop_pass && !cancelled(p->bf); i++) {
+	for (size_t i = 0; rc == BB_OK && i < l->n && !p->stop_pass && !bf_cancelled(p->bf); i++) {
 		p->row = &l->r[i];
 		p->items = 0;
 		p->stop_row = false;
@@ -896,12 +616,11 @@ enum bb_rc backfill_pass(struct backfill *bf, struct store *st, bool probe, time
 	 * imported) makes rows for the next; each row read is tried at most
 	 * once in a pass (its fetched_at is now). */
 	for (int round = 0; rc == BB_OK && round < BACKFILL_DEPTH_MAX + 2 &&
-			    total < BACKFILL_ROWS_PER_PASS && !p.stop_pass && !cancelled(bf);
+			    total < BACKFILL_ROWS_PER_PASS && !p.stop_pass && !bf_cancelled(bf);
 	     round++) {
-		rc = store_backfill_due_each(st, now - BACKFILL_YOUNG_S, now - BACKFILL_INTERVAL_S,
-					     BACKFILL_FAILURES_MAX,
-					     (int64_t)(BACKFILL_ROWS_PER_PASS - total), row_collect,
-					     &l, e);
+		rc = store_backfill_due_each(
+		    st, now - BACKFILL_YOUNG_S, now - BACKFILL_INTERVAL_S, BACKFILL_FAILURES_MAX,
+		    (int64_t)(BACKFILL_ROWS_PER_PASS - total), row_collect, &l, e);
 		if (rc == BB_OK && l.n == 0)
 			break;
 		if (rc == BB_OK)

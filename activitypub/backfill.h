@@ -70,8 +70,7 @@
 /* Runs fn(st, arg) in a transaction of its own and returns its result
  * (the serve's writer_run, or a caller's BEGIN/COMMIT). */
 typedef enum bb_rc (*backfill_job_fn)(struct store *st, void *arg, struct err *e);
-typedef enum bb_rc (*backfill_write_fn)(void *warg, backfill_job_fn fn, void *arg,
-					struct err *e);
+typedef enum bb_rc (*backfill_write_fn)(void *warg, backfill_job_fn fn, void *arg, struct err *e);
 
 struct backfill_env {
 	const struct comments_env *comments; /* site, blocked domains, moderation */
@@ -106,8 +105,8 @@ void backfill_cancel(struct backfill *bf);
  * stored as a comment: its collections become rows due now (and the
  * comment is marked known, so it is never read for them).  A note that is
  * no comment changes nothing. */
-enum bb_rc backfill_note_add(struct backfill *bf, struct store *st, const json_t *note,
-			     time_t now, struct err *e) BB_MUST_CHECK;
+enum bb_rc backfill_note_add(struct backfill *bf, struct store *st, const json_t *note, time_t now,
+			     struct err *e) BB_MUST_CHECK;
 
 /* One pass: with probe, first the comments that have no row get one (the
  * slow, periodic pass); then the due rows, within the bounds.  *out (may

@@ -15,7 +15,7 @@ struct backfill_worker {
 	struct backfill *bf;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t wake; /* notes queued, or stopping */
+	pthread_cond_t wake;			  /* notes queued, or stopping */
 	json_t *queue[BACKFILL_WORKER_QUEUE_MAX]; /* under lock */
 	size_t nqueue;
 	bool stopping;
@@ -78,7 +78,8 @@ static void *worker_main(void *arg)
 			tick.tv_sec = now.tv_sec + BACKFILL_WORKER_TICK_S;
 		st = stop ? NULL : app_store(w->app, &e);
 		for (size_t i = 0; i < n; i++) {
-			if (st != NULL && backfill_note_add(w->bf, st, notes[i], time(NULL), &e) != BB_OK)
+			if (st != NULL &&
+			    backfill_note_add(w->bf, st, notes[i], time(NULL), &e) != BB_OK)
 				log_warn("backfill: %s", e.msg);
 			json_decref(notes[i]);
 		}

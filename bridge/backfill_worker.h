@@ -30,8 +30,8 @@ struct backfill_worker;
 
 /* Starts the thread (app's writer must be running); *out NULL and BB_OK
  * when the config turns the backfill off. */
-enum bb_rc backfill_worker_start(struct app *app, struct backfill_worker **out, struct err *e)
-    BB_MUST_CHECK;
+enum bb_rc backfill_worker_start(struct app *app, struct backfill_worker **out,
+				 struct err *e) BB_MUST_CHECK;
 
 /* note (borrowed: its id, replies and context are copied) was just
  * stored by the inbox.  Thread-safe, never blocks; w may be NULL (off). */
@@ -41,7 +41,7 @@ void backfill_worker_notify(struct backfill_worker *w, const json_t *note);
 void backfill_worker_stop(struct backfill_worker *w);
 
 /* One slow pass now with the calling thread's store. */
-enum bb_rc backfill_run_once(struct app *app, struct backfill_stats *out, struct err *e)
-    BB_MUST_CHECK;
+enum bb_rc backfill_run_once(struct app *app, struct backfill_stats *out,
+			     struct err *e) BB_MUST_CHECK;
 
 #endif

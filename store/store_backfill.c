@@ -32,7 +32,8 @@ static bool kind_valid(int k)
 enum bb_rc store_backfill_add(struct store *st, const struct store_backfill *b, struct err *e)
 {
 	if (b->url == NULL || b->owner == NULL || !kind_valid((int)b->kind))
-		return err_set(e, BB_ERR_INVALID, "a backfill row needs a url, an owner and a kind");
+		return err_set(e, BB_ERR_INVALID,
+			       "a backfill row needs a url, an owner and a kind");
 	return sql_run(st,
 		       "INSERT INTO backfill(url, kind, owner, post, depth, fetched_at, failures)"
 		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0) ON CONFLICT(url) DO NOTHING",
@@ -113,8 +114,8 @@ enum bb_rc store_backfill_probe_add(struct store *st, time_t young_since, time_t
 }
 
 enum bb_rc store_backfill_due_each(struct store *st, time_t young_since, time_t fetched_before,
-				   int max_failures, int64_t limit, store_backfill_fn fn,
-				   void *arg, struct err *e)
+				   int max_failures, int64_t limit, store_backfill_fn fn, void *arg,
+				   struct err *e)
 {
 	sqlite3_stmt *stmt = NULL;
 	struct store_backfill b = {0};

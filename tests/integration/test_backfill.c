@@ -30,7 +30,7 @@
 #define AS_CONTEXT "https://www.w3.org/ns/activitystreams"
 #define AS_PUBLIC AS_CONTEXT "#Public"
 #define SHARED "/ap/inbox"
-#define PAGES_MAX 10   /* BACKFILL_PAGES_MAX */
+#define PAGES_MAX 10	 /* BACKFILL_PAGES_MAX */
 #define ENDLESS_PAGES 16 /* more than that */
 #define ID_MAX (PEER_URL_MAX + 64)
 
@@ -70,14 +70,15 @@ static bool world_up(void)
 	snprintf(w.young, sizeof(w.young), "%s/ap/posts/young", br.origin);
 	snprintf(w.old, sizeof(w.old), "%s/ap/posts/old", br.origin);
 	/* A post of today, and one of 1970 (older than 30 days). */
-	CHECK_INT(bridge_db_exec(&br,
-				 "INSERT INTO posts(guid, ap_id, url, title, hash, object_json,"
-				 " published, updated, created_at) VALUES"
-				 " ('g1', %Q, 'https://blog.test/young/', 'Young', 'h1', '{}',"
-				 " unixepoch(), unixepoch(), 1),"
-				 " ('g2', %Q, 'https://blog.test/old/', 'Old', 'h2', '{}', 1, 1, 1)",
-				 w.young, w.old),
-		  2);
+	CHECK_INT(
+	    bridge_db_exec(&br,
+			   "INSERT INTO posts(guid, ap_id, url, title, hash, object_json,"
+			   " published, updated, created_at) VALUES"
+			   " ('g1', %Q, 'https://blog.test/young/', 'Young', 'h1', '{}',"
+			   " unixepoch(), unixepoch(), 1),"
+			   " ('g2', %Q, 'https://blog.test/old/', 'Old', 'h2', '{}', 1, 1, 1)",
+			   w.young, w.old),
+	    2);
 	w.pa = peer_start("127.0.0.2", NULL, w.keydir);
 	w.pb = peer_start("127.0.0.3", NULL, w.keydir);
 	w.pc = peer_start("127.0.0.4", NULL, w.keydir);
@@ -117,8 +118,8 @@ static json_t *note(const char *id, const char *author, const char *in_reply_to,
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:[s]}", "@context",
 			 AS_CONTEXT, "id", id, "type", "Note", "attributedTo", author, "inReplyTo",
-			 in_reply_to, "content", content, "published", "2026-01-01T00:00:00Z",
-			 "to", AS_PUBLIC, "cc", author);
+			 in_reply_to, "content", content, "published", "2026-01-01T00:00:00Z", "to",
+			 AS_PUBLIC, "cc", author);
 }
 
 /* Serves j (taken) at its URL url on p. */
@@ -135,8 +136,8 @@ static void serve(struct peer *p, const char *url, json_t *j)
 /* A CollectionPage at id listing items (taken), with next when set. */
 static json_t *page(const char *id, const char *part_of, json_t *items, const char *next)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o}", "@context", AS_CONTEXT, "id", id,
-			      "type", "CollectionPage", "partOf", part_of, "items", items);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o}", "@context", AS_CONTEXT, "id", id, "type",
+			      "CollectionPage", "partOf", part_of, "items", items);
 
 	if (j && next)
 		json_object_set_new(j, "next", json_string(next));
@@ -437,9 +438,8 @@ static void t_again(void)
 	out = backfill_cli();
 	CHECK(out && strstr(out, " 1 new comment,") != NULL);
 	free(out);
-	CHECK_INT(bridge_db_int(&br,
-				"SELECT count(*) FROM comments WHERE ap_id = %Q AND parent = %Q",
-				b2, c),
+	CHECK_INT(bridge_db_int(
+		      &br, "SELECT count(*) FROM comments WHERE ap_id = %Q AND parent = %Q", b2, c),
 		  1);
 	CHECK_INT(comment_where("SELECT count(*) FROM comments WHERE ap_id = %Q", b), 0);
 }
@@ -474,9 +474,8 @@ static void t_probe(void)
 	out = backfill_cli();
 	CHECK(out && strstr(out, " 1 new comment,") != NULL);
 	free(out);
-	CHECK_INT(bridge_db_int(&br,
-				"SELECT count(*) FROM comments WHERE ap_id = %Q AND parent = %Q",
-				b, a),
+	CHECK_INT(bridge_db_int(
+		      &br, "SELECT count(*) FROM comments WHERE ap_id = %Q AND parent = %Q", b, a),
 		  1);
 }
 
@@ -516,10 +515,8 @@ static void t_log_clean(void)
 }
 
 static const struct check_case cases[] = {
-    {"thread", t_thread},   {"forged", t_forged},	  {"context", t_context},
-    {"endless", t_endless},
-    {"again", t_again},	    {"probe", t_probe},		  {"failing", t_failing},
-    {"log_clean", t_log_clean},
+    {"thread", t_thread}, {"forged", t_forged}, {"context", t_context}, {"endless", t_endless},
+    {"again", t_again},	  {"probe", t_probe},	{"failing", t_failing}, {"log_clean", t_log_clean},
 };
 
 int main(int argc, char **argv)

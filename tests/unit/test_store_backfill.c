@@ -22,10 +22,10 @@ static struct store *with_posts(const char **dir, char **path, int64_t *young, i
 {
 	struct store *st = fresh(dir, path);
 	struct err e = {0};
-	struct store_post a = post("g1", "https://blog.example/o/1", "https://blog.example/1", "One",
-				   "h1", NOW - 2 * DAY);
-	struct store_post b = post("g2", "https://blog.example/o/2", "https://blog.example/2", "Two",
-				   "h2", NOW - 90 * DAY);
+	struct store_post a = post("g1", "https://blog.example/o/1", "https://blog.example/1",
+				   "One", "h1", NOW - 2 * DAY);
+	struct store_post b = post("g2", "https://blog.example/o/2", "https://blog.example/2",
+				   "Two", "h2", NOW - 90 * DAY);
 
 	if (st == NULL)
 		return NULL;
@@ -65,7 +65,7 @@ static void add(struct store *st, const char *url, enum store_backfill_kind kind
 		time_t fetched_at)
 {
 	struct store_backfill b = {(char *)url, kind, "https://m.example/s/owner", post, 0,
-				   fetched_at, 0};
+				   fetched_at,	0};
 	struct err e = {0};
 
 	CHECK_INT(store_backfill_add(st, &b, &e), BB_OK);
@@ -160,9 +160,13 @@ static void t_probe(void)
 
 	if (st == NULL)
 		goto out;
-	c = (struct store_comment){.ap_id = "https://m.example/s/known", .post = young,
-				   .author = "https://m.example/u/a", .content = "x",
-				   .status = STORE_COMMENT_APPROVED, .published = 1, .received = 1};
+	c = (struct store_comment){.ap_id = "https://m.example/s/known",
+				   .post = young,
+				   .author = "https://m.example/u/a",
+				   .content = "x",
+				   .status = STORE_COMMENT_APPROVED,
+				   .published = 1,
+				   .received = 1};
 	CHECK_INT(store_comment_add(st, &c, &is_new, &e), BB_OK);
 	c.ap_id = "https://m.example/s/unknown";
 	CHECK_INT(store_comment_add(st, &c, &is_new, &e), BB_OK);
@@ -175,8 +179,13 @@ static void t_probe(void)
 	CHECK_INT(store_comment_add(st, &c, &is_new, &e), BB_OK);
 	/* "known" has a row under it (its replies); an item tried long ago
 	 * is forgotten, one tried lately kept. */
-	struct store_backfill r = {"https://m.example/s/known/replies", STORE_BACKFILL_REPLIES,
-				   "https://m.example/s/known", young, 0, NOW, 0};
+	struct store_backfill r = {"https://m.example/s/known/replies",
+				   STORE_BACKFILL_REPLIES,
+				   "https://m.example/s/known",
+				   young,
+				   0,
+				   NOW,
+				   0};
 	CHECK_INT(store_backfill_add(st, &r, &e), BB_OK);
 	add(st, "https://m.example/i/stale", STORE_BACKFILL_ITEM, young, BEFORE - 1);
 	add(st, "https://m.example/i/fresh", STORE_BACKFILL_ITEM, young, BEFORE + 1);
@@ -191,9 +200,9 @@ static void t_probe(void)
 	CHECK_INT(store_backfill_get(st, "https://m.example/i/fresh", &got, &e), BB_OK);
 	store_backfill_clear(&got);
 	/* Once read, an object is not due again; a second probe adds none. */
-	CHECK_INT(store_backfill_done(st, "https://m.example/s/unknown", NOW, STORE_BACKFILL_OK,
-				      &e),
-		  BB_OK);
+	CHECK_INT(
+	    store_backfill_done(st, "https://m.example/s/unknown", NOW, STORE_BACKFILL_OK, &e),
+	    BB_OK);
 	CHECK_INT(store_backfill_probe_add(st, YOUNG, BEFORE, &added, &e), BB_OK);
 	CHECK_INT(added, 0);
 	CHECK_STR(due(st, -1, &d), "");
