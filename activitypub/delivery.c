@@ -1,12 +1,13 @@
 /*
  * delivery.c — see delivery.h: the transfer thread (curl multi), the
- * signers, start and stop.  The store thread is in delivery_store.c; this
- * thread never waits for the database (delivery_int.h).
+ * signers, start and stop.  The store thread, which claims rows, makes
+ * the transfers and records their outcomes, is in delivery_store.c; what
+ * an outcome leads to is delivery_policy.c's.  This thread never waits
+ * for the database (delivery_int.h).
  */
 #include "delivery_int.h"
 #include "httpsig.h"
 #include "log.h"
-#include "rand.h"
 #include "timeutil.h"
 
 #include <pthread.h>
@@ -18,69 +19,6 @@
 
 static enum bb_rc build_headers(const struct fetch_config *fc, const struct transfer *t,
 				struct curl_slist **out, struct err *e);
-
-enum delivery_outcome delivery_classify(long status, bool transfer_failed)
-{
-	if (transfer_failed || status == 0)
-		return DELIVERY_RETRY;
-	if (status >= 200 && status < 300)
-		return DELIVERY_DONE;
-	if (status == 410)
-		return DELIVERY_GONE;
-	if (status == 401 || status == 408 || status == 429)
-		return DELIVERY_RETRY;
-	/* 501 is "unsalvageable" for Mastodon too (json_ld_helper.rb:349). */
-	if (status >= 500 && status != 501)
-		return DELIVERY_RETRY;
-	return DELIVERY_DROP;
-}
-
-time_t delivery_backoff(int attempts, time_t retry_after)
-{
-	/* Mastodon's sidekiq_retry_in with n = retries so far, plus Sidekiq's
-	 * own jitter (delivery_worker.rb:14-21). */
-	uint64_t n = attempts > 0 ? (uint64_t)attempts - 1 : 0;
-	uint64_t n4 = n * n * n * n;
-	uint64_t delay = n4 + 15 + rand_below(n4 / 2 + 1) + rand_below(10 * (n + 1));
-
-	if (retry_after > DELIVERY_RETRY_AFTER_MAX)
-		retry_after = DELIVERY_RETRY_AFTER_MAX;
-	if (retry_after > 0 && (uint64_t)retry_after > delay)
-		delay = (uint64_t)retry_after;
-	return (time_t)delay;
-}
-
-void transfer_free(struct transfer *t)
-{
-	if (t == NULL)
-		return;
-	if (t->h)
-		curl_easy_cleanup(t->h);
-	curl_slist_free_all(t->headers);
-	curl_slist_free_all(t->presigned);
-	free(t->inbox);
-	free(t->queued_inbox);
-	free(t->host);
-	free(t->body);
-	free(t);
-}
-
-void transfer_list_free(struct transfer *t)
-{
-	while (t) {
-		struct transfer *next = t->next;
-		transfer_free(t);
-		t = next;
-	}
-}
-
-long long delivery_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t host_active(const struct delivery_worker *w, const char *host)
 {
@@ -99,36 +37,6 @@ static bool host_waiting(const struct delivery_worker *w, const char *host)
 		if (strcmp(t->host, host) == 0)
 			return true;
 	return false;
-}
-
-/* Gives what a claim collected, each with the signature scheme its host
- * accepted last, to the signing threads (or straight to the transfer
- * thread).  On the store thread. */
-void delivery_hand_over(struct delivery_worker *w, struct transfer *list)
-{
-	while (list) {
-		struct transfer *t = list;
-		struct err e = {0};
-		enum store_sig_scheme scheme = STORE_SIG_CAVAGE;
-
-		list = t->next;
-		t->next = NULL;
-		if (store_host_scheme_get(w->st, t->host, &scheme, &e) == BB_OK)
-			t->scheme = scheme == STORE_SIG_RFC9421 ? HTTPSIG_RFC9421 : HTTPSIG_CAVAGE;
-		if (w->nsigners > 0 && !t->refused_url) {
-			pthread_mutex_lock(&w->sign_lock);
-			t->next = w->to_sign;
-			w->to_sign = t;
-			pthread_cond_signal(&w->sign_work);
-			pthread_mutex_unlock(&w->sign_lock);
-			continue;
-		}
-		pthread_mutex_lock(&w->lock);
-		t->next = w->incoming;
-		w->incoming = t;
-		pthread_mutex_unlock(&w->lock);
-		curl_multi_wakeup(w->multi);
-	}
 }
 
 /* A signing thread: signs what the claims hand over, hands it back. */

@@ -89,13 +89,12 @@ struct delivery_worker {
 	bool sign_stop;				/* guarded by sign_lock */
 };
 
+/* A transfer's memory and handles (transfers are made by the claims of
+ * the store thread). */
 void transfer_free(struct transfer *t);
 
 /* Frees a list of transfers (none in the multi handle). */
 void transfer_list_free(struct transfer *t);
-
-/* Gives claimed transfers to the signers, or to the transfer thread. */
-void delivery_hand_over(struct delivery_worker *w, struct transfer *list);
 
 /* The store thread: sets up the owner (releasing the leases of dead ones)
  * on w->st, then starts the thread. */
@@ -111,7 +110,5 @@ void delivery_outcome_push(struct delivery_worker *w, struct transfer *t);
 
 /* From a claim that could not keep row id: its lease is to be given back. */
 void delivery_lost_push(struct delivery_worker *w, int64_t id);
-
-long long delivery_monotonic_ms(void);
 
 #endif

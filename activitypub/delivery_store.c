@@ -36,6 +36,7 @@
 #include "log.h"
 #include "rand.h"
 #include "text.h"
+#include "timeutil.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -60,6 +61,60 @@
  * again after this, doubled at each failure up to the maximum. */
 #define DELIVERY_TROUBLE_MIN_MS 100
 #define DELIVERY_TROUBLE_MAX_MS 10000
+
+void transfer_free(struct transfer *t)
+{
+	if (t == NULL)
+		return;
+	if (t->h)
+		curl_easy_cleanup(t->h);
+	curl_slist_free_all(t->headers);
+	curl_slist_free_all(t->presigned);
+	free(t->inbox);
+	free(t->queued_inbox);
+	free(t->host);
+	free(t->body);
+	free(t);
+}
+
+void transfer_list_free(struct transfer *t)
+{
+	while (t) {
+		struct transfer *next = t->next;
+		transfer_free(t);
+		t = next;
+	}
+}
+
+/* Gives what a claim collected, each with the signature scheme its host
+ * accepted last, to the signing threads (or straight to the transfer
+ * thread).  On the store thread. */
+static void hand_over(struct delivery_worker *w, struct transfer *list)
+{
+	while (list) {
+		struct transfer *t = list;
+		struct err e = {0};
+		enum store_sig_scheme scheme = STORE_SIG_CAVAGE;
+
+		list = t->next;
+		t->next = NULL;
+		if (store_host_scheme_get(w->st, t->host, &scheme, &e) == BB_OK)
+			t->scheme = scheme == STORE_SIG_RFC9421 ? HTTPSIG_RFC9421 : HTTPSIG_CAVAGE;
+		if (w->nsigners > 0 && !t->refused_url) {
+			pthread_mutex_lock(&w->sign_lock);
+			t->next = w->to_sign;
+			w->to_sign = t;
+			pthread_cond_signal(&w->sign_work);
+			pthread_mutex_unlock(&w->sign_lock);
+			continue;
+		}
+		pthread_mutex_lock(&w->lock);
+		t->next = w->incoming;
+		w->incoming = t;
+		pthread_mutex_unlock(&w->lock);
+		curl_multi_wakeup(w->multi);
+	}
+}
 
 /* What one claim hands over.  The store is not used until the claim has
  * returned (a walk's callback must not use it). */
@@ -143,10 +198,9 @@ static enum bb_rc record(struct delivery_worker *w, struct transfer *t, time_t n
 		if (rc == BB_OK)
 			rc = store_host_success(w->st, t->host, now, e);
 		if (rc == BB_OK && t->knocked)
-			rc = store_host_scheme_set(w->st, t->host,
-						   t->scheme == HTTPSIG_RFC9421 ? STORE_SIG_RFC9421
-										: STORE_SIG_CAVAGE,
-						   e);
+			rc = store_host_scheme_set(
+			    w->st, t->host,
+			    t->scheme == HTTPSIG_RFC9421 ? STORE_SIG_RFC9421 : STORE_SIG_CAVAGE, e);
 		log_debug("delivered to %s (HTTP %ld)", t->inbox, status);
 		break;
 	case DELIVERY_GONE:
@@ -353,7 +407,8 @@ static void heartbeat(struct delivery_worker *w, time_t now)
 	else if (store_owners_reap(w->st, now - DELIVERY_OWNER_GRACE_S, &n, &e) != BB_OK)
 		log_warn("delivery: releasing dead owners' leases: %s", e.msg);
 	else if (n + here > 0)
-		log_info("delivery: released %lld leases of stopped workers", (long long)(n + here));
+		log_info("delivery: released %lld leases of stopped workers",
+			 (long long)(n + here));
 }
 
 /* One claim of up to room rows; *full when it filled room.  False (e
@@ -368,7 +423,7 @@ static bool claim(struct delivery_worker *w, size_t room, bool *full, struct err
 	if (rc != BB_OK && !store_trouble(rc))
 		log_error("delivery: %s", e->msg);
 	*full = w->inflight - before >= room;
-	delivery_hand_over(w, b.head);
+	hand_over(w, b.head);
 	return !store_trouble(rc);
 }
 
@@ -451,7 +506,7 @@ static bool chores(struct delivery_worker *w, struct store_clock *c, long long n
 static void store_wait(struct delivery_worker *w, long long until, bool outcomes)
 {
 	struct timespec ts;
-	long long now = delivery_monotonic_ms();
+	long long now = time_monotonic_ms();
 
 	if (until <= now)
 		return;
@@ -472,7 +527,7 @@ static void store_wait(struct delivery_worker *w, long long until, bool outcomes
 static void *store_main(void *arg)
 {
 	struct delivery_worker *w = arg;
-	long long now_ms = delivery_monotonic_ms();
+	long long now_ms = time_monotonic_ms();
 	struct store_clock c = {.last_claim = -DELIVERY_CLAIM_GAP_MS,
 				.next_beat = now_ms + DELIVERY_HEARTBEAT_MS,
 				.next_prune = now_ms + 60 * 1000,
@@ -485,7 +540,7 @@ static void *store_main(void *arg)
 		bool poked = atomic_exchange(&w->woken, false);
 		struct err e = {0};
 
-		now_ms = delivery_monotonic_ms();
+		now_ms = time_monotonic_ms();
 		/* In trouble, nothing is tried before its time: the outcomes
 		 * wait in memory, no claim is made. */
 		if (now_ms >= tr.until) {
@@ -495,7 +550,7 @@ static void *store_main(void *arg)
 			else if (freed)
 				trouble_end(&tr);
 		}
-		now_ms = delivery_monotonic_ms();
+		now_ms = time_monotonic_ms();
 		if (chores(w, &c, now_ms))
 			poked = true;
 		if (poked && c.next_claim > c.last_claim + DELIVERY_CLAIM_GAP_MS)
@@ -515,7 +570,7 @@ static void *store_main(void *arg)
 			else
 				trouble_begin(&tr, now_ms, "claim deliveries", &e);
 			c.last_claim = now_ms;
-			now_ms = delivery_monotonic_ms();
+			now_ms = time_monotonic_ms();
 			c.claim_cost = now_ms - c.last_claim;
 			/* A full claim means more may be due: look again soon. */
 			c.next_claim =
@@ -598,8 +653,7 @@ void delivery_store_stop(struct delivery_worker *w)
 	 * at once. */
 	(void)drain_outcomes(w, &failed, &e);
 	if (failed)
-		log_warn("delivery: what was sent last is not recorded (%s): it goes again",
-			 e.msg);
+		log_warn("delivery: what was sent last is not recorded (%s): it goes again", e.msg);
 	if (store_owner_release(w->st, w->owner, NULL, &e) != BB_OK)
 		log_warn("delivery: giving back leases: %s", e.msg);
 }

@@ -5,8 +5,12 @@
  * app/lib/activitypub/activity/{follow,undo,delete}.rb (semantics),
  * app/services/authorize_follow_service.rb (the Accept we send back).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include "inbox.h"
 #include "log.h"
+#include "probe.h"
 #include "rand.h"
 #include "remote.h"
 #include "url.h"
@@ -25,6 +29,8 @@ void inbox_verified_clear(struct inbox_verified *v)
 	store_actor_clear(&v->signer);
 	json_decref(v->object);
 	v->object = NULL;
+	free(v->probe);
+	v->probe = NULL;
 	v->ignore = false;
 }
 
@@ -174,19 +180,71 @@ static enum bb_rc store_blocked(struct store *st, const char *actor, const char 
 	return store_block_matches(st, actor, name, blocked, e);
 }
 
+/* Whether the body holds s (a cheap test before parsing it). */
+static bool mentions(const struct httpsig_message *m, const char *s)
+{
+	return m->body != NULL && memmem(m->body, m->body_len, s, strlen(s)) != NULL;
+}
+
+/* An activity of the bridge's own actor: the doctor's probe, answered
+ * with its report and never stored (probe.h); anything else is refused.
+ * The HTTP signature must be by the bridge's key: sig_failure is why
+ * httpsig_parse refused it (NULL: parsed). */
+static enum bb_rc answer_probe(const struct inbox_env *env, const struct httpsig_message *m,
+			       const struct httpsig *sig, const char *sig_failure, time_t now,
+			       struct inbox_verified *out, struct err *e)
+{
+	const struct ap_site *site = env->site;
+	const char *pem = site->cfg.public_key_pem;
+	struct pubkey *own = NULL;
+	struct err ve = {0};
+	enum bb_rc rc;
+
+	rc = env->keys ? pubkey_cache_get(env->keys, site->key_id, pem, &own, e)
+		       : pubkey_from_pem(pem, &own, e);
+	if (rc != BB_OK)
+		return rc;
+	rc = ap_probe_check(site, own, &out->act, now, e);
+	if (rc == BB_OK && sig_failure == NULL) {
+		if (strcmp(httpsig_key_id(sig), site->key_id) != 0)
+			sig_failure = "signed with another key than the bridge's";
+		else if (httpsig_verify(sig, m, own, &ve) != BB_OK)
+			sig_failure = ve.msg;
+	}
+	if (rc == BB_OK)
+		rc = ap_probe_report(&out->act, m, sig_failure, &out->probe, e);
+	pubkey_free(own);
+	return rc;
+}
+
 enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
 			const struct httpsig_message *m, time_t now, struct inbox_verified *out,
 			struct err *e)
 {
 	struct httpsig *sig = NULL;
 	char host[URL_HOST_KEY_MAX + 1];
-	enum bb_rc rc;
+	struct err sig_e = {0};
+	enum bb_rc rc, sig_rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = httpsig_parse(m, now, &sig, e);
-	if (rc != BB_OK)
+	sig_rc = httpsig_parse(m, now, &sig, &sig_e);
+	/* A failing signature is refused at once, unless the body may be
+	 * the doctor's probe, which is answered even then (probe.h). */
+	if (sig_rc != BB_OK && !mentions(m, env->site->actor_id)) {
+		*e = sig_e;
+		rc = sig_rc;
 		goto out;
+	}
 	rc = ap_activity_parse(m->body, m->body_len, &out->act, e);
+	if (rc == BB_OK && ap_probe_claimed(env->site, &out->act)) {
+		rc = answer_probe(env, m, sig, sig_rc == BB_OK ? NULL : sig_e.msg, now, out, e);
+		goto out;
+	}
+	if (sig_rc != BB_OK) {
+		*e = sig_e;
+		rc = sig_rc;
+		goto out;
+	}
 	if (rc != BB_OK)
 		goto out;
 	if (!actor_host(out->act.actor, host)) {
@@ -437,7 +495,7 @@ enum bb_rc inbox_apply(struct store *st, const struct inbox_env *env,
 	bool is_new = false;
 	enum bb_rc rc;
 
-	if (v->ignore)
+	if (v->ignore || v->probe)
 		return BB_OK;
 	rc = store_seen_add(st, v->act.id, now, &is_new, e);
 	if (rc != BB_OK || !is_new)

@@ -11,6 +11,9 @@
  *    here too (comments_resolve, which may fetch it from its origin), and
  *    the sender's cached actor document is refreshed when over a day old
  *    (at once on an Update of the actor itself).
+ *    An activity of the bridge's own actor is its doctor's probe
+ *    (probe.h), answered with a report in out->probe even when the proxy
+ *    broke its signature, and never stored; or it is refused, BB_ERR_AUTH.
  * 2. inbox_apply, inside the caller's transaction: replays are no-ops
  *    (activity ids are recorded); Follow stores the follower and queues a
  *    signed Accept (a Reject for blocked domains); Undo(Follow) and Delete
@@ -47,6 +50,7 @@ struct inbox_verified {
 	bool ignore; /* acknowledged without effect (e.g. an unknown actor's self-delete) */
 	bool revive; /* deliveries to the sender's server were failing: they resume */
 	json_t *object; /* a Create's or Update's note as believed (comments_resolve), or NULL */
+	char *probe;    /* the doctor's probe (probe.h): the report to answer, nothing to apply */
 };
 
 /* How old a cached actor may be when it writes again before it is

@@ -6,6 +6,7 @@
 #include "ops.h"
 #include "publish.h"
 
+#include "buf.h"
 #include "log.h"
 #include "url.h"
 #include <inttypes.h>
@@ -262,25 +263,25 @@ enum bb_rc ops_block_normalize(const char *input, char out[OPS_BLOCK_MAX], bool 
 	return BB_OK;
 }
 
-/* Walk state: the followers (or comments) a block covers. */
+/* Walk state: the followers (comments, reactions) a block covers: an
+ * actor id, or a list of domains (url_host_blocked's). */
 struct block_sweep {
-	const char *value;
-	bool is_actor;
+	const char *actor;
+	char *const *domains;
 	char **ids;
 	size_t n, cap;
 };
 
-/* Whether the block s covers actor: the actor itself, or its host is the
- * domain or under it. */
+/* Whether the block s covers actor: the actor itself, or its host is one
+ * of the domains or under one. */
 static bool block_covers(const struct block_sweep *s, const char *actor)
 {
-	char *const list[] = {(char *)s->value, NULL};
 	struct err ignored = {0};
 	struct url u;
 
-	if (s->is_actor)
-		return strcmp(actor, s->value) == 0;
-	return url_parse(actor, 0, &u, &ignored) == BB_OK && url_host_blocked(list, u.host);
+	if (s->actor != NULL)
+		return strcmp(actor, s->actor) == 0;
+	return url_parse(actor, 0, &u, &ignored) == BB_OK && url_host_blocked(s->domains, u.host);
 }
 
 static enum bb_rc sweep_keep(struct block_sweep *s, const char *id, struct err *e)
@@ -313,6 +314,16 @@ static enum bb_rc sweep_comment(const struct store_comment *c, void *arg, struct
 	return block_covers(s, c->author) ? sweep_keep(s, c->ap_id, e) : BB_OK;
 }
 
+static enum bb_rc sweep_reaction(const struct store_reaction *r, void *arg, struct err *e)
+{
+	struct block_sweep *s = arg;
+
+	/* One entry per actor: consecutive reactions of one actor are common. */
+	if (!block_covers(s, r->actor) || (s->n > 0 && strcmp(s->ids[s->n - 1], r->actor) == 0))
+		return BB_OK;
+	return sweep_keep(s, r->actor, e);
+}
+
 static void sweep_clear(struct block_sweep *s)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -322,53 +333,143 @@ static void sweep_clear(struct block_sweep *s)
 	s->n = s->cap = 0;
 }
 
-enum bb_rc ops_block_add(struct app *app, const char *input, int64_t *removed, struct err *e)
+/* What a block takes away, counted. */
+struct block_effect {
+	int64_t followers, comments, reactions;
+};
+
+/* Applies a block (of the actor id, or of the NULL-terminated domains)
+ * to what the store holds: the followers it covers removed, their shown
+ * or waiting comments rejected, their reactions removed, in one
+ * transaction; with add (the value to add, is_actor its kind), the block
+ * is added to the store's list in that transaction too.  One walk each,
+ * however many domains. */
+static enum bb_rc block_apply(struct store *st, const char *actor, char *const *domains,
+			      const char *add, bool is_actor, struct block_effect *out,
+			      struct err *e)
 {
-	struct store *st = app_store(app, e);
-	struct block_sweep fs = {0}, cs = {0};
+	struct block_sweep fs = {.actor = actor, .domains = domains};
+	struct block_sweep cs = fs, rs = fs;
 	/* Shown or waiting: what a block hides (rejected, as the admin would). */
 	struct store_comment_filter shown = {.statuses = STORE_COMMENT_BIT(STORE_COMMENT_PENDING) |
 							 STORE_COMMENT_BIT(STORE_COMMENT_APPROVED),
 					     .limit = -1};
-	char value[OPS_BLOCK_MAX];
-	int64_t n = 0;
+	struct block_effect n = {0};
 	enum bb_rc rc;
 
-	if (st == NULL)
-		return e->code;
-	if ((rc = ops_block_normalize(input, value, &fs.is_actor, e)) != BB_OK)
-		goto out;
-	fs.value = cs.value = value;
-	cs.is_actor = fs.is_actor;
 	/* Collected first: a walk may not write (store.h). */
 	if ((rc = store_follower_each(st, 0, -1, sweep_follower, &fs, e)) != BB_OK ||
-	    (rc = store_comment_each(st, &shown, sweep_comment, &cs, e)) != BB_OK)
+	    (rc = store_comment_each(st, &shown, sweep_comment, &cs, e)) != BB_OK ||
+	    (rc = store_reaction_each(st, 0, sweep_reaction, &rs, e)) != BB_OK)
+		goto out;
+	if (add == NULL && fs.n == 0 && cs.n == 0 && rs.n == 0)
 		goto out;
 	if ((rc = store_begin(st, e)) != BB_OK)
 		goto out;
-	rc = store_block_add(st, value, fs.is_actor, time(NULL), e);
+	if (add != NULL)
+		rc = store_block_add(st, add, is_actor, time(NULL), e);
 	for (size_t i = 0; rc == BB_OK && i < fs.n; i++) {
 		rc = store_follower_remove(st, fs.ids[i], e);
 		if (rc == BB_ERR_NOTFOUND) /* gone meanwhile */
 			rc = BB_OK;
 		else if (rc == BB_OK)
-			n++;
+			n.followers++;
 	}
-	for (size_t i = 0; rc == BB_OK && i < cs.n; i++)
+	for (size_t i = 0; rc == BB_OK && i < cs.n; i++) {
 		rc = store_comment_status_set(st, cs.ids[i], STORE_COMMENT_REJECTED, e);
+		if (rc == BB_OK)
+			n.comments++;
+	}
+	for (size_t i = 0; rc == BB_OK && i < rs.n; i++) {
+		int64_t k = 0;
+		rc = store_reaction_remove_by_actor(st, rs.ids[i], &k, e);
+		n.reactions += k;
+	}
 	if (rc == BB_OK)
 		rc = store_commit(st, e);
 	if (rc != BB_OK) {
 		store_rollback(st);
-		goto out;
+		n = (struct block_effect){0};
 	}
-	log_info("admin: blocked %s; %" PRId64 " followers removed, %zu comments hidden", value, n,
-		 cs.n);
 out:
-	if (removed != NULL)
-		*removed = rc == BB_OK ? n : 0;
+	*out = n;
 	sweep_clear(&fs);
 	sweep_clear(&cs);
+	sweep_clear(&rs);
+	return rc;
+}
+
+enum bb_rc ops_block_add(struct app *app, const char *input, int64_t *removed, struct err *e)
+{
+	struct store *st = app_store(app, e);
+	struct block_effect n = {0};
+	char value[OPS_BLOCK_MAX];
+	bool is_actor;
+	enum bb_rc rc;
+
+	if (removed != NULL)
+		*removed = 0;
+	if (st == NULL)
+		return e->code;
+	if ((rc = ops_block_normalize(input, value, &is_actor, e)) != BB_OK)
+		return rc;
+	{
+		char *const domains[] = {value, NULL};
+		rc = block_apply(st, is_actor ? value : NULL, is_actor ? NULL : domains, value,
+				 is_actor, &n, e);
+	}
+	if (rc != BB_OK)
+		return rc;
+	log_info("admin: blocked %s; %" PRId64 " followers removed, %" PRId64
+		 " comments hidden, %" PRId64 " reactions removed",
+		 value, n.followers, n.comments, n.reactions);
+	if (removed != NULL)
+		*removed = n.followers;
+	return BB_OK;
+}
+
+/* The config's list last applied (store meta): a restart with the same
+ * list walks nothing, since the inbox has refused the domains since. */
+#define META_BLOCKS_APPLIED "blocked_domains_applied"
+
+enum bb_rc ops_blocks_apply_config(struct app *app, struct err *e)
+{
+	struct store *st = app_store(app, e);
+	struct block_effect n = {0};
+	struct buf list;
+	const char *value;
+	char *applied = NULL;
+	enum bb_rc rc = BB_OK;
+
+	if (st == NULL)
+		return e->code;
+	buf_init(&list, 1024 * 1024);
+	for (size_t i = 0; i < app->cfg->blocked_domains_count; i++)
+		if ((rc = buf_printf(&list, "%s%s", i ? "," : "", app->cfg->blocked_domains[i])) !=
+		    BB_OK) {
+			rc = err_set(e, rc, "blocked_domains: too long");
+			goto out;
+		}
+	value = list.data ? list.data : "";
+	rc = store_meta_get(st, META_BLOCKS_APPLIED, &applied, e);
+	if (rc == BB_ERR_NOTFOUND) {
+		err_clear(e);
+		rc = BB_OK;
+	}
+	if (rc != BB_OK || (applied != NULL && strcmp(applied, value) == 0))
+		goto out;
+	if (app->cfg->blocked_domains_count > 0 &&
+	    (rc = block_apply(st, NULL, app->cfg->blocked_domains, NULL, false, &n, e)) != BB_OK)
+		goto out;
+	if ((rc = store_meta_set(st, META_BLOCKS_APPLIED, value, e)) != BB_OK)
+		goto out;
+	if (n.followers + n.comments + n.reactions > 0)
+		log_info("blocked_domains: %" PRId64 " followers removed, %" PRId64
+			 " comments hidden, %" PRId64 " reactions removed",
+			 n.followers, n.comments, n.reactions);
+out:
+	free(applied);
+	buf_free(&list);
 	return rc;
 }
 

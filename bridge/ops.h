@@ -131,12 +131,20 @@ enum bb_rc ops_block_normalize(const char *input, char out[OPS_BLOCK_MAX], bool 
 
 /* Blocks input (ops_block_normalize) in the store's list, removes the
  * followers it covers (the actor, or every follower on the domain and
- * its subdomains) and hides their comments (the waiting and approved ones
- * become rejected), in one transaction; *removed counts the followers (may
- * be NULL).  From then on the inbox refuses its follows and activities.
- * (Reactions already counted stay.) */
+ * its subdomains), hides their comments (the waiting and approved ones
+ * become rejected) and removes their reactions (likes, boosts, quotes), in
+ * one transaction; *removed counts the followers (may be NULL).  From
+ * then on the inbox refuses its follows and activities.  Lifting the
+ * block brings none of it back. */
 enum bb_rc ops_block_add(struct app *app, const char *input, int64_t *removed,
 			 struct err *e) BB_MUST_CHECK;
+
+/* The same for the domains of the config's blocked_domains (no row is
+ * added to the store's list): serve runs it at start, so a domain added
+ * to the config loses its followers, comments and reactions as a store
+ * block would.  The list applied is kept in the store's meta: a start
+ * with the same list walks nothing (the inbox refused them meanwhile). */
+enum bb_rc ops_blocks_apply_config(struct app *app, struct err *e) BB_MUST_CHECK;
 
 /* Lifts a store block; BB_ERR_NOTFOUND when input is not blocked there
  * (a block of the config stays: it is the config's). */

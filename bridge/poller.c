@@ -23,10 +23,13 @@
 #include "log.h"
 #include "publish.h"
 #include "store.h"
+#include "text.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +39,12 @@
 #define META_LAST_MODIFIED "feed_last_modified"
 #define META_FILE_STAMP "feed_file_stamp"
 #define META_IMPORTED "feed_imported" /* "1" once the first import happened */
+/* The last poll (poll_record): a key per field. */
+#define META_POLL_AT "feed_poll_at"
+#define META_POLL_OUTCOME "feed_poll_outcome"
+#define META_POLL_ERROR "feed_poll_error"
+#define META_POLL_COUNTS "feed_poll_counts" /* items created imported updated unchanged */
+#define META_POLL_OK_AT "feed_poll_ok_at"
 
 /* What the validators were saved for: the feed, the rendering options and
  * this build's object rendering. */
@@ -123,6 +132,87 @@ static enum bb_rc validators_save(struct store *st, const char *fingerprint,
 	return rc;
 }
 
+/* ---- the last poll's record ------------------------------------------------ */
+
+static const char *const outcome_names[] = {
+    [POLL_OK] = "ok", [POLL_NOT_MODIFIED] = "not modified", [POLL_ERROR] = "error"};
+
+const char *poll_outcome_name(enum poll_outcome o)
+{
+	return (unsigned)o < sizeof(outcome_names) / sizeof(outcome_names[0]) ? outcome_names[o]
+									     : "error";
+}
+
+/* Records the poll that ended at now with rc (e its error) and *r. */
+static void poll_record_save(struct store *st, time_t now, enum bb_rc rc,
+			     const struct poll_result *r, const struct err *pe)
+{
+	char at[24], counts[128];
+	enum poll_outcome o = rc != BB_OK ? POLL_ERROR : r->not_modified ? POLL_NOT_MODIFIED : POLL_OK;
+	struct err e = {0};
+	enum bb_rc src;
+
+	snprintf(at, sizeof(at), "%" PRId64, (int64_t)now);
+	snprintf(counts, sizeof(counts), "%zu %zu %zu %zu %zu", r->items, r->created, r->imported,
+		 r->updated, r->unchanged);
+	if ((src = store_begin(st, &e)) != BB_OK)
+		goto out;
+	if ((src = store_meta_set(st, META_POLL_AT, at, &e)) != BB_OK ||
+	    (src = store_meta_set(st, META_POLL_OUTCOME, poll_outcome_name(o), &e)) != BB_OK ||
+	    (src = store_meta_set(st, META_POLL_ERROR, o == POLL_ERROR ? pe->msg : "", &e)) !=
+		BB_OK ||
+	    (src = store_meta_set(st, META_POLL_COUNTS, counts, &e)) != BB_OK ||
+	    (o != POLL_ERROR && (src = store_meta_set(st, META_POLL_OK_AT, at, &e)) != BB_OK) ||
+	    (src = store_commit(st, &e)) != BB_OK)
+		store_rollback(st);
+out:
+	if (src != BB_OK)
+		log_warn("cannot record the feed poll: %s", e.msg);
+}
+
+enum bb_rc poller_last(struct store *st, struct poll_record *out, struct err *e)
+{
+	char *at = NULL, *outcome = NULL, *error = NULL, *counts = NULL, *ok_at = NULL;
+	int64_t v = 0;
+	enum bb_rc rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = store_meta_get(st, META_POLL_AT, &at, e)) != BB_OK ||
+	    (rc = meta_get_opt(st, META_POLL_OUTCOME, &outcome, e)) != BB_OK ||
+	    (rc = meta_get_opt(st, META_POLL_ERROR, &error, e)) != BB_OK ||
+	    (rc = meta_get_opt(st, META_POLL_COUNTS, &counts, e)) != BB_OK ||
+	    (rc = meta_get_opt(st, META_POLL_OK_AT, &ok_at, e)) != BB_OK)
+		goto out;
+	if (!text_int64_parse(at, 0, INT64_MAX, &v)) {
+		rc = err_set(e, BB_ERR_STORE, "the last poll's time is not a number: %s", at);
+		goto out;
+	}
+	out->at = (time_t)v;
+	if (ok_at != NULL && text_int64_parse(ok_at, 0, INT64_MAX, &v))
+		out->last_ok = (time_t)v;
+	out->outcome = POLL_ERROR;
+	for (size_t i = 0; outcome != NULL && i < sizeof(outcome_names) / sizeof(outcome_names[0]);
+	     i++)
+		if (strcmp(outcome, outcome_names[i]) == 0)
+			out->outcome = (enum poll_outcome)i;
+	snprintf(out->error, sizeof(out->error), "%s", error ? error : "");
+	if (counts != NULL) {
+		int64_t *f[] = {&out->items, &out->created, &out->imported, &out->updated,
+				&out->unchanged};
+		char *p = counts, *tok, *save = NULL;
+		for (size_t i = 0; i < 5 && (tok = strtok_r(p, " ", &save)) != NULL; i++, p = NULL)
+			if (!text_int64_parse(tok, 0, INT64_MAX, f[i]))
+				*f[i] = 0;
+	}
+out:
+	free(at);
+	free(outcome);
+	free(error);
+	free(counts);
+	free(ok_at);
+	return rc;
+}
+
 /* ---- one poll ------------------------------------------------------------- */
 
 static enum bb_rc poll_once(struct app *app, bool deliver_existing, const atomic_bool *cancel,
@@ -178,6 +268,9 @@ static enum bb_rc poll_once(struct app *app, bool deliver_existing, const atomic
 	    (rc = validators_save(env.st, fingerprint, &doc, imported == NULL, e)) != BB_OK)
 		goto out;
 out:
+	/* Recorded unless serve is stopping it (its error would be ours). */
+	if (env.st != NULL && !(cancel != NULL && atomic_load(cancel)))
+		poll_record_save(env.st, time(NULL), rc, out, e);
 	if (out->deliveries > 0)
 		delivery_wake(app->delivery);
 	free(imported);

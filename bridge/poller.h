@@ -9,18 +9,20 @@
  * (FEED_BYTES_MAX) and time.  The feed URL is the admin's own blog, so it
  * may be on a private address.  The very first import only fills the
  * outbox (followers must not get ten old posts at once) unless
- * deliver_existing is set.  A broken or unreachable feed is logged; the
- * next poll retries.
+ * deliver_existing is set.  A broken or unreachable feed is logged, and
+ * recorded for the overview (poller_last); the next poll retries.
  */
 #ifndef BB_POLLER_H
 #define BB_POLLER_H
 
 #include "app.h"
 #include "err.h"
+#include "store.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct poll_result {
 	bool not_modified; /* 304, or the file unchanged since last time */
@@ -31,6 +33,29 @@ struct poll_result {
 	size_t unchanged;
 	size_t deliveries; /* rows queued in all */
 };
+
+/* The last poll, as every poll (serve's and `blogbridge poll`) records it
+ * in the store: when, its result, and what it found.  A poll stopped by
+ * poller_stop is not recorded. */
+enum poll_outcome {
+	POLL_OK,	   /* read and stored */
+	POLL_NOT_MODIFIED, /* 304, or the file unchanged */
+	POLL_ERROR,	   /* failed: error says why */
+};
+
+struct poll_record {
+	time_t at;
+	enum poll_outcome outcome;
+	char error[BB_ERR_MSG_MAX]; /* POLL_ERROR: the poll's error, else "" */
+	int64_t items, created, imported, updated, unchanged;
+	time_t last_ok; /* the last poll that was not an error; 0: none */
+};
+
+/* "ok", "not modified", "error". */
+const char *poll_outcome_name(enum poll_outcome o);
+
+/* Reads the last poll's record; BB_ERR_NOTFOUND when none was recorded. */
+enum bb_rc poller_last(struct store *st, struct poll_record *out, struct err *e) BB_MUST_CHECK;
 
 /* Reads the feed once with the calling thread's store connection. */
 enum bb_rc poller_run_once(struct app *app, bool deliver_existing, struct poll_result *out,

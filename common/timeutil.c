@@ -330,3 +330,11 @@ bool time_parse_rfc822(const char *s, time_t *out)
 	*out = t - (time_t)zone * 60;
 	return true;
 }
+
+long long time_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -41,4 +41,7 @@ bool time_parse_imf_fixdate(const char *s, time_t *out) BB_MUST_CHECK;
  * dates, leaving *out untouched. */
 bool time_parse_rfc822(const char *s, time_t *out) BB_MUST_CHECK;
 
+/* Milliseconds on a monotonic clock (for intervals, not dates). */
+long long time_monotonic_ms(void);
+
 #endif

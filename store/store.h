@@ -309,7 +309,8 @@ enum bb_rc store_host_stats_each(struct store *st, store_host_stats_fn fn, void 
  * Host keys as url_host_key makes them (the hosts store_delivery_add is
  * given); compared in lower case. */
 
-/* A success clears the host's failure days and its unavailable mark. */
+/* A success clears the host's failure days, its unavailable mark and its
+ * outage (see store_host_record). */
 enum bb_rc store_host_success(struct store *st, const char *host, time_t now, struct err *e)
     BB_MUST_CHECK;
 
@@ -716,8 +717,8 @@ enum bb_rc store_post_resend(struct store *st, const char *post_ap_id, bool all,
  * the server's name; NULL or "" for all), sorted, limit after offset;
  * *total (may be NULL) counts all matches.  Each row comes with its
  * server (the actor id's host), that server's delivery health, as the
- * hosts table knows the host of its inbox, and its display name when the
- * actor cache has one. */
+ * hosts table knows the host of its inbox, and its display name and
+ * avatar when the actor cache has them. */
 enum store_follower_sort {
 	STORE_FOLLOWERS_BY_SINCE, /* newest first */
 	STORE_FOLLOWERS_BY_HANDLE,
@@ -728,7 +729,8 @@ struct store_follower_row {
 	const struct store_follower *f; /* borrowed, for the call */
 	const char *server;
 	enum store_host_health health;
-	const char *name; /* display name, from the actor cache; NULL when unknown */
+	const char *name;   /* display name, from the actor cache; NULL when unknown */
+	const char *avatar; /* avatar URL, from the actor cache; NULL when unknown */
 };
 typedef enum bb_rc (*store_follower_row_fn)(const struct store_follower_row *r, void *arg,
 					    struct err *e);
@@ -744,14 +746,17 @@ enum bb_rc store_follower_servers(struct store *st, int64_t limit, store_server_
 
 /* A remote host's record, for the deliveries page: when it last took a
  * delivery, when one last failed, on how many distinct days deliveries
- * failed (STORE_HOST_FAILURE_DAYS make it unavailable).  A walk (see
- * "walks"), by host name. */
+ * failed (STORE_HOST_FAILURE_DAYS make it unavailable), and since when it
+ * has been failing without a success between (its first failure after
+ * its last success; "Retry now" does not end it, a success does).  A walk
+ * (see "walks"), by host name. */
 struct store_host_record {
 	const char *host;
 	time_t last_success; /* 0: never */
 	time_t last_failure; /* 0: never */
 	int64_t failure_days;
 	bool unavailable;
+	time_t failing_since; /* 0: not failing */
 };
 typedef enum bb_rc (*store_host_record_fn)(const struct store_host_record *h, void *arg,
 					   struct err *e);

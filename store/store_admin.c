@@ -344,7 +344,8 @@ out:
 	"actor, handle, inbox, shared_inbox, follow_id, since, " FOLLOWER_SERVER_SQL               \
 	", coalesce((SELECT h.unavailable FROM hosts h WHERE h.host = " INBOX_HOST "), 0),"        \
 	" EXISTS (SELECT 1 FROM host_failures x WHERE x.host = " INBOX_HOST "),"                   \
-	" (SELECT a.name FROM actors a WHERE a.id = followers.actor)"
+	" (SELECT a.name FROM actors a WHERE a.id = followers.actor),"                             \
+	" (SELECT a.avatar FROM actors a WHERE a.id = followers.actor)"
 
 /* Each order is an index's (store_sqlite.c, the admin migration). */
 static const char *const follower_order[] = {
@@ -374,6 +375,7 @@ static enum bb_rc follower_rows(struct store *st, sqlite3_stmt *stmt, store_foll
 			      : sqlite3_column_int64(stmt, 8) ? STORE_HOST_FAILING
 							      : STORE_HOST_OK,
 		    .name = (const char *)sqlite3_column_text(stmt, 9),
+		    .avatar = (const char *)sqlite3_column_text(stmt, 10),
 		};
 		enum bb_rc rc;
 
@@ -481,7 +483,8 @@ enum bb_rc store_host_record_each(struct store *st, store_host_record_fn fn, voi
 	rc = sql_prepare(
 	    st,
 	    "SELECT h.host, coalesce(h.last_success, 0), coalesce(h.last_failure, 0),"
-	    " (SELECT count(*) FROM host_failures f WHERE f.host = h.host), h.unavailable"
+	    " (SELECT count(*) FROM host_failures f WHERE f.host = h.host), h.unavailable,"
+	    " coalesce((SELECT o.since FROM host_outages o WHERE o.host = h.host), 0)"
 	    " FROM hosts h ORDER BY h.host",
 	    &stmt, e);
 	if (rc != BB_OK)
@@ -493,6 +496,7 @@ enum bb_rc store_host_record_each(struct store *st, store_host_record_fn fn, voi
 		    .last_failure = (time_t)sqlite3_column_int64(stmt, 2),
 		    .failure_days = sqlite3_column_int64(stmt, 3),
 		    .unavailable = sqlite3_column_int64(stmt, 4) != 0,
+		    .failing_since = (time_t)sqlite3_column_int64(stmt, 5),
 		};
 		if (h.host == NULL) {
 			rc = err_set(e, BB_ERR_NOMEM, "out of memory");

@@ -160,7 +160,8 @@ enum bb_rc store_host_troubled(struct store *st, const char *host, bool *trouble
 
 	rc = sql_int(st,
 		     "SELECT count(*) FROM hosts h WHERE h.host = lower(?1) AND (h.unavailable = 1"
-		     " OR EXISTS (SELECT 1 FROM host_failures f WHERE f.host = h.host))",
+		     " OR EXISTS (SELECT 1 FROM host_failures f WHERE f.host = h.host)"
+		     " OR EXISTS (SELECT 1 FROM host_outages o WHERE o.host = h.host))",
 		     SQL_ARGS(SQL_TEXT(host)), &n, NULL, "read host health", e);
 	*troubled = rc == BB_OK && n > 0;
 	return rc;
@@ -176,6 +177,10 @@ enum bb_rc store_host_success(struct store *st, const char *host, time_t now, st
 		goto out;
 	rc = sql_run(st, "DELETE FROM host_failures WHERE host = lower(?1)",
 		     SQL_ARGS(SQL_TEXT(host)), "clear host failures", e);
+	if (rc != BB_OK)
+		goto out;
+	rc = sql_run(st, "DELETE FROM host_outages WHERE host = lower(?1)",
+		     SQL_ARGS(SQL_TEXT(host)), "clear host outage", e);
 	if (rc != BB_OK)
 		goto out;
 	rc = sql_run(st,
@@ -203,6 +208,11 @@ enum bb_rc store_host_failure(struct store *st, const char *host, time_t now, bo
 		     "INSERT INTO hosts(host, last_failure) VALUES (lower(?1), ?2)"
 		     " ON CONFLICT(host) DO UPDATE SET last_failure = excluded.last_failure",
 		     SQL_ARGS(SQL_TEXT(host), SQL_INT(now)), "record host failure", e);
+	if (rc != BB_OK)
+		goto out;
+	/* The first failure since the last success starts the outage. */
+	rc = sql_run(st, "INSERT OR IGNORE INTO host_outages(host, since) VALUES (lower(?1), ?2)",
+		     SQL_ARGS(SQL_TEXT(host), SQL_INT(now)), "record host outage", e);
 	if (rc != BB_OK)
 		goto out;
 	/* The day in UTC, as Mastodon counts it; a second failure the same

@@ -238,7 +238,26 @@ static const char *const migrations[] = {
 	"CREATE INDEX IF NOT EXISTS followers_handle ON followers(lower(handle));"
 	"CREATE INDEX IF NOT EXISTS followers_server ON followers(" FOLLOWER_SERVER_SQL
 	", lower(handle));",
-	/* 9: the reply backfill's record (store_backfill.c): kind holds enum
+	/* 9: since when each host has been failing without a success between
+	 * (the deliveries page's "failing since"): a row from its first
+	 * failure after a success, removed by the next success.  For hosts
+	 * already failing it is estimated from their earliest failure day
+	 * (its midnight UTC, not before their last success), else their
+	 * last failure. */
+	"CREATE TABLE IF NOT EXISTS host_outages ("
+	"  host TEXT PRIMARY KEY,"
+	"  since INTEGER NOT NULL"
+	") STRICT, WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO host_outages(host, since)"
+	"  SELECT h.host, max(coalesce(h.last_success, 0), coalesce("
+	"    (SELECT CASE WHEN min(f.day) IS NULL THEN NULL ELSE"
+	"       CAST(strftime('%s', printf('%04d-%02d-%02d', min(f.day) / 10000,"
+	"       min(f.day) / 100 % 100, min(f.day) % 100)) AS INTEGER) END"
+	"     FROM host_failures f WHERE f.host = h.host),"
+	"    h.last_failure))"
+	"  FROM hosts h WHERE h.last_failure IS NOT NULL"
+	"   AND (h.unavailable <> 0 OR EXISTS (SELECT 1 FROM host_failures f WHERE f.host = h.host));",
+	/* 10: the reply backfill's record (store_backfill.c): kind holds enum
 	 * store_backfill_kind (0 replies, 1 context, 2 a comment's object, 3
 	 * an item).  backfill_due serves the walk of due rows in its order,
 	 * backfill_owner the search for comments without a row. */

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "http.h"
 #include "log.h"
+#include "ops.h"
 #include "poller.h"
 #include "routes.h"
 
@@ -41,6 +42,13 @@ int cmd_serve(struct cli *cli)
 		goto out;
 	}
 	if (app_services_start(app, &e) != BB_OK) {
+		cli_fail("%s", e.msg);
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	/* The config's blocked domains lose what the store still holds of
+	 * them (followers, comments, reactions), as a block of the admin's. */
+	if (ops_blocks_apply_config(app, &e) != BB_OK) {
 		cli_fail("%s", e.msg);
 		status = EXIT_RUNTIME;
 		goto out;

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Limits on what clients may hold open: each connection has its own
@@ -411,6 +413,19 @@ static enum bb_rc listen_socket_open(const struct config *cfg, int *out, struct 
 	return BB_OK;
 }
 
+void http_listen_socket_release(int fd, int keep)
+{
+	struct stat a, b;
+
+	/* Once closed, fd's number may already name another file (other
+	 * threads open files); while keep is open, no other file has the
+	 * socket's inode. */
+	if (fstat(fd, &a) == 0 && fstat(keep, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		close(fd);
+	close(keep);
+}
+
 enum bb_rc http_server_start(struct app *app, http_handler_fn handler, struct http_server **out,
 			     struct err *e)
 {
@@ -418,7 +433,7 @@ enum bb_rc http_server_start(struct app *app, http_handler_fn handler, struct ht
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 			 MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 	enum bb_rc rc;
-	int fd;
+	int fd, keep;
 
 	*out = NULL;
 	srv = calloc(1, sizeof(*srv));
@@ -432,9 +447,17 @@ enum bb_rc http_server_start(struct app *app, http_handler_fn handler, struct ht
 		free(srv);
 		return rc;
 	}
+	/* A second descriptor of the socket, to tell after a failed start
+	 * whether libmicrohttpd closed it (http_listen_socket_release). */
+	keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (keep < 0) {
+		close(fd);
+		free(srv);
+		return err_set(e, BB_ERR_IO, "cannot listen on %s: %s", app->cfg->listen,
+			       strerror(errno));
+	}
 	/* The logger must be the first option to catch every message.  From
-	 * here libmicrohttpd owns the socket: it closes it when it stops, or
-	 * when it fails to start. */
+	 * here libmicrohttpd owns the socket: it closes it when it stops. */
 	srv->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_LISTEN_SOCKET, fd,
@@ -442,10 +465,12 @@ enum bb_rc http_server_start(struct app *app, http_handler_fn handler, struct ht
 	    (unsigned)HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
+		http_listen_socket_release(fd, keep);
 		free(srv);
 		return err_set(e, BB_ERR_IO, "cannot listen on %s: the HTTP server did not start",
 			       app->cfg->listen);
 	}
+	close(keep);
 	*out = srv;
 	return BB_OK;
 }

@@ -103,6 +103,15 @@ void http_respond_rc(struct http_response *res, enum bb_rc rc, const char *detai
  * for the bridge; the server itself knows no path). */
 typedef void (*http_handler_fn)(struct http_request *req, struct http_response *res);
 
+/* After MHD_start_daemon failed with fd as its MHD_OPTION_LISTEN_SOCKET:
+ * closes fd unless libmicrohttpd did, and keep, a descriptor of the same
+ * socket taken before.  libmicrohttpd 0.9.75 (Debian 12) closes the
+ * socket on some of the ways the start fails and not on others (option
+ * parsing, thread-pool and epoll set-up); 1.0 closes it on all.  So that
+ * the socket neither leaks nor is closed twice, fd is closed only while
+ * it still names the socket keep names. */
+void http_listen_socket_release(int fd, int keep);
+
 /* Starts listening on the configured address, answering every request
  * with handler; the server runs in its own threads until
  * http_server_stop. */

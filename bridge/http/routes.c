@@ -320,6 +320,12 @@ static void route_inbox(struct http_request *req, struct http_response *res)
 		http_respond_rc(res, rc, e.msg);
 		goto out;
 	}
+	if (v.probe != NULL) { /* the doctor's: its report, nothing stored */
+		log_info("inbox: answered the doctor's probe %s", v.act.id);
+		http_respond_owned(res, 200, "application/json", v.probe);
+		v.probe = NULL;
+		goto out;
+	}
 	rc = writer_run(app->writer, apply_job, &job, &e);
 	if (rc != BB_OK) {
 		log_error("inbox: %s", e.msg);

@@ -3,8 +3,9 @@
  * login with the admin password (`blogbridge passwd`).
  *
  * Every answer carries Cache-Control: no-store, a Content-Security-Policy
- * of default-src 'self' (the pages run no script at all), X-Frame-Options:
- * DENY and Referrer-Policy: same-origin.  Every state change is a POST
+ * of default-src 'self' (the pages run no script at all) with images also
+ * from https: (remote avatars), X-Frame-Options: DENY and
+ * Referrer-Policy: same-origin.  Every state change is a POST
  * carrying the session's CSRF token; the pages call bridge/ops.h, as the
  * commands do.
  */

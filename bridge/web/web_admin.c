@@ -111,7 +111,7 @@ static void add_header(struct http_response *res, const char *name, const char *
 static void security_headers(struct http_response *res)
 {
 	add_header(res, "Cache-Control", "no-store");
-	add_header(res, "Content-Security-Policy", "default-src 'self'");
+	add_header(res, "Content-Security-Policy", WEB_CSP);
 	add_header(res, "X-Frame-Options", "DENY");
 	add_header(res, "Referrer-Policy", "same-origin");
 	add_header(res, "X-Content-Type-Options", "nosniff");

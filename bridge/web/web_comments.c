@@ -111,7 +111,9 @@ static enum bb_rc comment_row(const struct store_comment *c, void *arg, struct e
 	page_raw(p, "<div class=\"comment\"><p class=\"meta\"><input type=\"checkbox\" "
 		    "form=\"bulk\" name=\"id\" value=\"");
 	page_text(p, c->ap_id);
-	page_raw(p, "\"> <strong>");
+	page_raw(p, "\"> ");
+	page_avatar(p, c->author_avatar);
+	page_raw(p, "<strong>");
 	page_text(p, c->author_name && c->author_name[0] ? c->author_name : "(no name)");
 	page_raw(p, "</strong> <a href=\"");
 	page_href(p, c->author_url ? c->author_url : c->author);

@@ -1,9 +1,11 @@
 /*
  * web_html.c — HTML for the admin pages: the one escaping function every
  * value goes through, the page frame, and the stylesheet.  No script and
- * no outside asset: the CSP (default-src 'self') would refuse both.
+ * no outside asset but the remote actors' avatars: the CSP (WEB_CSP)
+ * refuses any other, and takes images from https: URLs only.
  */
 #include "html.h"
+#include "url.h"
 #include "web_int.h"
 
 #include <inttypes.h>
@@ -38,6 +40,8 @@ const char web_style_css[] =
     ".notice{background:#fff8e1;border:1px solid #e6c65c;padding:.6em .9em;margin-bottom:1em}"
     "nav.pages a{margin-right:1em}"
     ".comment{background:#fff;border:1px solid #dde1e6;padding:.6em .9em;margin:.6em 0}"
+    ".avatar{width:32px;height:32px;border-radius:4px;vertical-align:middle;margin-right:.4em;"
+    "object-fit:cover}"
     ".comment .meta{font-size:.9em;color:#6b7280}.tabs a{margin-right:1em}"
     ".tabs a.on{font-weight:700}"
     /* A phone: each row a small card, the header row hidden. */
@@ -113,6 +117,17 @@ void page_href(struct web_page *p, const char *url)
 		page_text(p, url);
 	else
 		page_raw(p, "#");
+}
+
+void page_avatar(struct web_page *p, const char *url)
+{
+	if (url == NULL || strncmp(url, "https://", 8) != 0 || strlen(url) > WEB_AVATAR_URL_MAX ||
+	    !url_is_http_str(url))
+		return;
+	page_raw(p, "<img class=\"avatar\" src=\"");
+	page_text(p, url);
+	page_raw(p, "\" alt=\"\" width=\"32\" height=\"32\" loading=\"lazy\" "
+		    "referrerpolicy=\"no-referrer\">");
 }
 
 void page_urlenc(struct web_page *p, const char *s)

@@ -87,6 +87,11 @@ size_t web_form_values(const char *body, size_t len, const char *name, char **ou
 
 /* ---- HTML (web_html.c) ------------------------------------------------ */
 
+/* The Content-Security-Policy of every admin answer: nothing from
+ * elsewhere (no script at all, inline or not, no style, no frame), but
+ * images from https: URLs too, for the remote actors' avatars. */
+#define WEB_CSP "default-src 'self'; img-src 'self' https:"
+
 /* The one escaping function: appends s with & < > " ' as entities (NULL
  * appends nothing). */
 enum bb_rc web_html_escape(struct buf *b, const char *s) BB_MUST_CHECK;
@@ -106,6 +111,11 @@ void page_int(struct web_page *p, int64_t n);
 void page_time(struct web_page *p, time_t t);	     /* UTC, "-" for 0 */
 void page_href(struct web_page *p, const char *url); /* an http(s) URL, else "#" */
 void page_urlenc(struct web_page *p, const char *s); /* for a query value */
+/* A remote actor's avatar: an <img> of url when it is an https URL (as
+ * url_is_http_str reads it, at most WEB_AVATAR_URL_MAX bytes), escaped;
+ * nothing otherwise (the CSP takes images from https: only). */
+#define WEB_AVATAR_URL_MAX 2048
+void page_avatar(struct web_page *p, const char *url);
 /* The frame: head with the stylesheet, navigation (when nav), title. */
 void page_begin(struct web_page *p, const char *title, bool nav);
 /* HTML from outside (a comment's sanitized content) as it will show

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "log.h"
 #include "ops.h"
+#include "poller.h"
 #include "store.h"
 #include "text.h"
 #include "web_int.h"
@@ -66,6 +67,46 @@ static void card(struct web_page *p, const char *label, int64_t n, bool bad)
 	page_raw(p, "</div>");
 }
 
+/* The last feed poll (poller.h) and what it found, or its error. */
+static enum bb_rc last_poll(struct web_page *p, struct store *st, struct err *e)
+{
+	struct poll_record r;
+	enum bb_rc rc = poller_last(st, &r, e);
+
+	if (rc == BB_ERR_NOTFOUND) {
+		err_clear(e);
+		page_raw(p, "<p id=\"last-poll\">Last poll: none yet.</p>");
+		return BB_OK;
+	}
+	if (rc != BB_OK)
+		return rc;
+	page_raw(p, r.outcome == POLL_ERROR ? "<p id=\"last-poll\" class=\"bad\">Last poll: "
+					    : "<p id=\"last-poll\">Last poll: ");
+	page_time(p, r.at);
+	page_raw(p, ", ");
+	page_text(p, poll_outcome_name(r.outcome));
+	if (r.outcome == POLL_ERROR) {
+		page_raw(p, ": <span id=\"poll-error\">");
+		page_text(p, r.error);
+		page_raw(p, "</span>. Last good poll: ");
+		page_time(p, r.last_ok);
+	} else if (r.outcome == POLL_OK) {
+		page_raw(p, ": ");
+		page_int(p, r.items);
+		page_raw(p, r.items == 1 ? " item, " : " items, ");
+		page_int(p, r.created);
+		page_raw(p, " new, ");
+		page_int(p, r.imported);
+		page_raw(p, " imported, ");
+		page_int(p, r.updated);
+		page_raw(p, " updated, ");
+		page_int(p, r.unchanged);
+		page_raw(p, " unchanged");
+	}
+	page_raw(p, ".</p>");
+	return BB_OK;
+}
+
 void web_page_overview(struct web_ctx *c)
 {
 	struct queue_totals t = {0};
@@ -98,6 +139,11 @@ void web_page_overview(struct web_ctx *c)
 	page_raw(&p, "</div><p>Feed: ");
 	page_text(&p, c->req->app->cfg->feed);
 	page_raw(&p, "</p>");
+	if (last_poll(&p, st, &e) != BB_OK) {
+		buf_free(&p.b);
+		store_failed(c, &e);
+		return;
+	}
 	page_end(&p, c->res);
 }
 
@@ -129,7 +175,9 @@ static enum bb_rc follower_row(const struct store_follower_row *r, void *arg, st
 	const char *block[] = {"value", r->server, "back", "/admin/followers", NULL};
 
 	(void)e;
-	page_raw(p, "<tr class=\"follower\"><td><a href=\"");
+	page_raw(p, "<tr class=\"follower\"><td>");
+	page_avatar(p, r->avatar);
+	page_raw(p, "<a href=\"");
 	page_href(p, r->f->actor);
 	page_raw(p, "\" rel=\"noreferrer\">");
 	page_text(p, r->f->handle ? r->f->handle : r->f->actor);
@@ -411,6 +459,14 @@ static enum bb_rc host_row(const struct store_host_stats *h, void *arg, struct e
 	page_raw(p, h->unavailable	       ? "<span class=\"bad\">unavailable</span>"
 		    : h->retrying || h->failed ? "<span class=\"bad\">failing</span>"
 					       : "<span class=\"ok\">ok</span>");
+	/* An unavailable server says since when it has been failing. */
+	if (h->unavailable && rec != NULL && rec->failing_since != 0) {
+		page_raw(p, "<br><span class=\"muted\">since ");
+		page_time(p, rec->failing_since);
+		page_raw(p, "</span>");
+	}
+	page_raw(p, "</td><td>");
+	page_time(p, rec ? rec->failing_since : 0);
 	page_raw(p, "</td><td>");
 	page_time(p, rec ? rec->last_success : 0);
 	page_raw(p, "</td><td>");
@@ -453,7 +509,8 @@ void web_page_deliveries(struct web_ctx *c)
 		 "about three days; a server failing on 7 distinct days is marked unavailable "
 		 "until it answers again, or until “Retry now”.</p><div class=\"scroll\"><table "
 		 "id=\"hosts\"><tr><th>Server</th>"
-		 "<th>Health</th><th>Last success</th><th>Last failure</th><th>Failing days</th>"
+		 "<th>Health</th><th>Failing since</th><th>Last success</th><th>Last "
+		 "failure</th><th>Failing days</th>"
 		 "<th>Pending</th><th>Retrying</th><th>Failed</th><th>Done</th>"
 		 "<th>Last error</th><th>Next attempt</th><th></th></tr>");
 	if (ops_host_stats_each(c->req->app, host_row, &r, &e) != BB_OK)
@@ -522,8 +579,10 @@ void web_page_blocks(struct web_ctx *c)
 	page_raw(&p, "\"><p><input type=\"text\" name=\"value\" id=\"block-value\" "
 		     "placeholder=\"domain or actor id\" required> <button class=\"danger\" "
 		     "type=\"submit\" id=\"block-add\">Block</button></p></form>"
-		     "<p class=\"muted\">Blocking removes the followers it covers and refuses its "
-		     "follows and activities from then on.</p><div class=\"scroll\"><table "
+		     "<p class=\"muted\">Blocking removes the followers it covers, hides their "
+		     "comments, removes their likes, boosts and quotes, and refuses their "
+		     "follows and activities from then on. Unblocking brings none of it "
+		     "back.</p><div class=\"scroll\"><table "
 		     "id=\"blocks\"><tr><th>Blocked</th><th>Kind</th><th>From</th><th>Since</th>"
 		     "<th></th></tr>");
 	for (size_t i = 0; i < cfg->blocked_domains_count; i++) {

@@ -6,7 +6,11 @@
 // bulk), open a post's delivery page and resend, a POST with
 // a wrong CSRF token (refused, the store unchanged), logout, and pages
 // refused after it.  No payload in a name or title may run (a dialog, or a
-// flag the payload would set, fails the test).  Every page is
+// flag the payload would set, fails the test).  Avatars come from a
+// loopback https server (a self-signed certificate made with openssl, the
+// browser told to accept it): they must load on the followers and comments
+// pages with no Content-Security-Policy violation, while an http image
+// from elsewhere is refused by the policy.  Every page is
 // screenshotted at desktop and 360 px phone width into OUTPUT_DIR, where
 // the phone layout must not overflow sideways.
 //
@@ -15,6 +19,7 @@
 // Exits 0 only when every check passed; chromium missing is a failure.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,6 +68,21 @@ async function waitPort(port, ms) {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bb-admin-browser-'));
 const port = await freePort();
+
+// The avatars' server: https on loopback, a 2x2 PNG.
+const AVATAR_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64');
+execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+	'-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'avatar.key'),
+	'-out', path.join(dir, 'avatar.crt')], { stdio: 'ignore' });
+const avatarHits = [];
+const avatarServer = https.createServer({ key: fs.readFileSync(path.join(dir, 'avatar.key')),
+	cert: fs.readFileSync(path.join(dir, 'avatar.crt')) }, (req, res) => {
+	avatarHits.push(req.url);
+	res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': AVATAR_PNG.length });
+	res.end(AVATAR_PNG);
+});
+await new Promise((r) => avatarServer.listen(0, '127.0.0.1', r));
+const avatarOrigin = `https://127.0.0.1:${avatarServer.address().port}`;
 const origin = `http://127.0.0.1:${port}`;
 const conf = path.join(dir, 'bridge.conf');
 const db = path.join(dir, 'data', 'bridge.db');
@@ -97,9 +117,14 @@ sql(`INSERT INTO followers VALUES ${rows.join(',')};` +
 	`INSERT INTO deliveries(activity, inbox, host, state, attempts, next_attempt, last_status, last_error,` +
 	` created_at, updated_at) VALUES (1, 'https://good.example/inbox', 'good.example', 2, 9, 0, 410, 'gone',` +
 	` 1700000000, 1700000000);` +
-	`INSERT INTO actors(id, inbox, handle, key_id, public_key_pem, fetched_at, name, url) VALUES` +
+	`INSERT INTO actors(id, inbox, handle, key_id, public_key_pem, fetched_at, name, url, avatar) VALUES` +
 	` ('https://good.example/u/bob', 'https://good.example/i', '@bob@good.example',` +
-	` 'https://good.example/u/bob#k', 'pem', 1700000000, '${esc(XSS_SCRIPT + 'Bob')}', 'https://good.example/@bob');` +
+	` 'https://good.example/u/bob#k', 'pem', 1700000000, '${esc(XSS_SCRIPT + 'Bob')}', 'https://good.example/@bob',` +
+	` '${avatarOrigin}/bob.png'),` +
+	` ('https://good.example/u/29', 'https://good.example/i', '@user29@good.example',` +
+	` 'https://good.example/u/29#k', 'pem', 1700000000, 'User 29', NULL, '${avatarOrigin}/u29.png?a=1&b=2'),` +
+	` ('https://good.example/u/28', 'https://good.example/i', '@user28@good.example',` +
+	` 'https://good.example/u/28#k', 'pem', 1700000000, 'User 28', NULL, 'http://127.0.0.1:9/plain.png');` +
 	`INSERT INTO comments(ap_id, post, parent, author, content, status, published, updated, received) VALUES` +
 	` ('https://good.example/n/1', 1, NULL, 'https://good.example/u/bob',` +
 	`  '${esc('<p>first ' + XSS_SCRIPT + XSS_IMG + '</p>')}', 0, 1700000100, 1700000100, 1700000100),` +
@@ -114,8 +139,25 @@ let browser;
 try {
 	check(await waitPort(port, 20000), 'the bridge listens');
 	browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
-	const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+	// The avatars' certificate is the test's own: accepted (the policy is
+	// still the page's).
+	const context = await browser.newContext({ viewport: { width: 1280, height: 900 },
+		ignoreHTTPSErrors: true });
 	const page = await context.newPage();
+	// Every Content-Security-Policy violation, from the start of each page.
+	await page.addInitScript(() => {
+		window.__csp = [];
+		document.addEventListener('securitypolicyviolation',
+			(e) => window.__csp.push(`${e.effectiveDirective} ${e.blockedURI}`));
+	});
+	const violations = () => page.evaluate(() => window.__csp);
+	// Whether every avatar of the page has loaded (and how many there are).
+	async function avatarsLoaded() {
+		await page.waitForFunction(() => [...document.querySelectorAll('img.avatar')]
+			.every((i) => i.complete), null, { timeout: 10000 });
+		return page.evaluate(() => [...document.querySelectorAll('img.avatar')]
+			.map((i) => i.naturalWidth));
+	}
 	let dialogs = 0;
 	page.on('dialog', async (d) => { dialogs++; await d.dismiss(); });
 	const xssRan = async () => dialogs > 0 || (await page.evaluate(() => window.__xss === 1));
@@ -141,6 +183,12 @@ try {
 	await page.click('#login');
 	check(page.url() === `${origin}/admin`, 'logged in: the overview');
 	check((await page.textContent('main')).includes('followers'), 'the overview shows the followers');
+	// serve's first poll is recorded (its time in the store's meta first).
+	for (let t = 0; t < 100 && sql("SELECT count(*) FROM meta WHERE key = 'feed_poll_at'") !== '1'; t++)
+		await new Promise((r) => setTimeout(r, 100));
+	await page.reload();
+	check(/Last poll: .*, ok: 0 items/.test(await page.textContent('#last-poll')),
+		'the overview shows the last feed poll');
 	const cookies = await context.cookies();
 	const sess = cookies.find((c) => c.name === 'bb_admin');
 	check(sess && sess.httpOnly && sess.sameSite === 'Strict' && sess.path === '/admin',
@@ -154,6 +202,25 @@ try {
 	const text = await page.textContent('#followers');
 	check(text.includes(XSS_SCRIPT) && text.includes('onerror='), 'hostile handles appear as text');
 	check(!(await xssRan()), 'no payload ran on the followers page');
+	{
+		const widths = await avatarsLoaded();
+		check(widths.length === 1 && widths[0] === 2,
+			`the https avatar loads on the followers page, the http one is left out (${widths})`);
+		check(avatarHits.includes('/u29.png?a=1&b=2'), 'the avatar came from its server');
+		const v = await violations();
+		check(v.length === 0, `no CSP violation on the followers page (${v})`);
+		// The policy itself: an http image from elsewhere is refused.
+		await page.evaluate((u) => new Promise((resolve) => {
+			const i = new Image();
+			i.onload = i.onerror = () => resolve();
+			i.src = u;
+			document.body.appendChild(i);
+		}), 'http://127.0.0.1:9/probe.png');
+		await page.waitForFunction(() => window.__csp.length > 0, null, { timeout: 5000 }).catch(() => {});
+		const v2 = await violations();
+		check(v2.length === 1 && v2[0] === 'img-src http://127.0.0.1:9/probe.png',
+			`the CSP refuses an http image from elsewhere (${v2})`);
+	}
 	await shoot('followers');
 	await page.fill('input[name=q]', 'evil.example');
 	await page.click('button:has-text("Search")');
@@ -202,6 +269,13 @@ try {
 		'the queue lists the waiting comments, private replies apart');
 	check(queue.includes(XSS_SCRIPT + 'Bob'), 'a hostile author name appears as text');
 	check(!(await xssRan()), 'no payload ran on the comments page');
+	{
+		const widths = await avatarsLoaded();
+		check(widths.length === 2 && widths.every((w) => w === 2),
+			`the commenter's avatar loads on the comments page (${widths})`);
+		const v = await violations();
+		check(v.length === 0, `no CSP violation on the comments page (${v})`);
+	}
 	await shoot('comments');
 	await page.locator('.comment', { hasText: 'first' }).locator('button:has-text("Approve")').click();
 	check(sql("SELECT status FROM comments WHERE ap_id = 'https://good.example/n/1'") === '1',
@@ -227,6 +301,7 @@ try {
 	check(false, `the browser run: ${err.stack || err}`);
 } finally {
 	if (browser) await browser.close();
+	avatarServer.close();
 	bridge.kill('SIGTERM');
 	await new Promise((r) => bridge.once('exit', r));
 	fs.rmSync(dir, { recursive: true, force: true });

@@ -7,10 +7,17 @@
 #   vary          a proxy cache that ignores Vary: Accept
 #   webfinger     WebFinger routed to a static 404 (the blog, not the bridge)
 #   tls           a certificate that expires in 5 days
+#   date          the proxy strips Date from the signed POST to the inbox
+#   request type  the proxy rewrites that POST's Content-Type
+#   host          the proxy passes its upstream's name as Host
+# NTP with stand-ins for timedatectl: synchronized (ok), not (a warning
+# while the clock is right), absent and hanging (skipped, said so).
 # and --remote, healthy (the bridge's own actor fetched with a signed GET)
 # and unreachable.
-# Healthy, doctor must exit 0 with every line "ok"; with a fault, exit 1
-# and a FAIL line naming the check that finds it.
+# Healthy, doctor must exit 0 with no line "FAIL" and its signed POST
+# reported ok; with a fault, exit 1 and a FAIL line naming the check that
+# finds it (and, for the inbox, the header).  The database must be the
+# same after every run: the probe stores nothing.
 #
 #   sh tests/doctor/run.sh [BUILD_DIR]      (default: build)
 #
@@ -154,19 +161,57 @@ NGINX
 	done
 }
 
-# Runs doctor; expect: "healthy", or the check whose FAIL must appear.
+# What the store holds, table by table (python3's sqlite3: no sqlite3(1)
+# needed); the probe must leave it as it was.  Not the tables the feed's
+# poller writes as it publishes (posts, their activities, meta), nor the
+# lease serve renews (owners): an Accept or any other activity sent would
+# show in deliveries.
+store_dump() {
+	python3 - "$tmp/data/bridge.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN "
+                       "('posts', 'activities', 'meta', 'owners') ORDER BY name"):
+    for row in db.execute('SELECT * FROM "%s" ORDER BY 1' % t):
+        print(t, repr(row))
+PY
+}
+
+# Runs doctor; expect: "healthy[ REGEX]" (and a line matching REGEX), or
+# "CHECK[ REGEX]": a FAIL line of that check (matching REGEX) must appear.
+# doctor_path, when set, is doctor's PATH (where it finds timedatectl).
 run_doctor() { # name, expect, doctor's arguments...
 	name=$1
 	expect=$2
 	shift 2
 	rc=0
-	out=$(CURL_CA_BUNDLE=$tmp/ca.crt "$bin" -c "$conf" doctor "$@" 2>&1) || rc=$?
+	before=$(store_dump)
+	out=$(PATH=${doctor_path:-$PATH} CURL_CA_BUNDLE=$tmp/ca.crt "$bin" -c "$conf" doctor "$@" 2>&1) ||
+		rc=$?
 	case $expect in
-	healthy)
-		if [ "$rc" -eq 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL'; then ok=yes; else ok=no; fi ;;
+	healthy*)
+		regex=.
+		[ "$expect" = healthy ] || regex=${expect#healthy }
+		if [ "$rc" -eq 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL' &&
+			printf '%s\n' "$out" | grep -q '^ok   inbox .*signature verified' &&
+			printf '%s\n' "$out" | grep -q -- "$regex"; then
+			ok=yes
+		else
+			ok=no
+		fi ;;
 	*)
-		if [ "$rc" -eq 1 ] && printf '%s\n' "$out" | grep -q "^FAIL $expect "; then ok=yes; else ok=no; fi ;;
+		check=${expect%% *}
+		regex=
+		[ "$check" = "$expect" ] || regex=${expect#* }
+		if [ "$rc" -eq 1 ] && printf '%s\n' "$out" | grep "^FAIL $check " |
+			grep -q -- "$regex"; then ok=yes; else ok=no; fi ;;
 	esac
+	if [ "$ok" = yes ] && [ "$(store_dump)" != "$before" ]; then
+		say "doctor changed the store"
+		printf '%s\n' "$before" >"$tmp/before"
+		store_dump | diff "$tmp/before" - || true
+		ok=no
+	fi
 	if [ "$ok" = yes ]; then
 		passed=$((passed + 1))
 		say "PASS $name"
@@ -182,6 +227,22 @@ run_doctor healthy healthy
 # A remote account by its actor URL: the signed GET answered.
 run_doctor remote-signed-get healthy --remote "http://127.0.0.1:$bridge_port/ap/actor"
 run_doctor remote-unreachable remote --remote "http://127.0.0.1:1/users/nobody"
+
+# NTP as timedatectl tells it: stand-ins on doctor's PATH.
+for state in yes no hang; do
+	mkdir "$tmp/ntp-$state"
+	case $state in
+	hang) printf '#!/bin/sh\nexec %s 60\n' "$(command -v sleep)" ;;
+	*) printf '#!/bin/sh\n[ "$*" = "show -p NTPSynchronized --value" ] && echo %s\n' "$state" ;;
+	esac >"$tmp/ntp-$state/timedatectl"
+	chmod 755 "$tmp/ntp-$state/timedatectl"
+done
+mkdir "$tmp/ntp-none"
+doctor_path=$tmp/ntp-yes run_doctor ntp-synchronized "healthy ^ok   ntp  *synchronized"
+doctor_path=$tmp/ntp-no run_doctor ntp-not-synchronized "healthy ^warn ntp  *not synchronized"
+doctor_path=$tmp/ntp-none run_doctor ntp-absent "healthy ^skip ntp  *timedatectl not found"
+doctor_path=$tmp/ntp-hang run_doctor ntp-hangs "healthy ^skip ntp  *timedatectl could not tell (no answer"
+doctor_path=
 
 start_nginx "location /ap/ {
 			proxy_pass http://127.0.0.1:$bridge_port;
@@ -201,6 +262,30 @@ run_doctor vary-ignored negotiate
 
 start_nginx "location /.well-known/webfinger { return 404; }"
 run_doctor webfinger-static-404 webfinger
+
+# The signed POST to the inbox.  A proxy_set_header in a location drops
+# the server's, so each says Host again.
+start_nginx "location = /ap/actor/inbox {
+			proxy_pass http://127.0.0.1:$bridge_port;
+			proxy_set_header Host \$host:\$server_port;
+			proxy_set_header Date \"\";
+		}"
+run_doctor date-stripped "inbox strips Date"
+
+start_nginx "location = /ap/actor/inbox {
+			proxy_pass http://127.0.0.1:$bridge_port;
+			proxy_set_header Host \$host:\$server_port;
+			proxy_set_header Content-Type application/json;
+		}"
+run_doctor request-content-type-rewritten "inbox Content-Type .*'application/json'"
+
+# The common slip: a location that sets one header of its own, and so
+# passes the upstream's name as Host.
+start_nginx "location = /ap/actor/inbox {
+			proxy_pass http://127.0.0.1:$bridge_port;
+			proxy_set_header X-Forwarded-Proto https;
+		}"
+run_doctor host-not-passed "inbox Host arrives"
 
 cert=short start_nginx ""
 run_doctor certificate-expiring tls

@@ -158,9 +158,12 @@ static void check_security_headers(const struct answer *a, int line)
 	if (!header(a, "Cache-Control", v, sizeof(v)) || strcmp(v, "no-store") != 0)
 		check_fail(__FILE__, line, "Cache-Control: %s",
 			   header(a, "Cache-Control", v, sizeof(v)) ? v : "none");
+	/* Nothing from elsewhere but avatars (https: images): no script at
+	 * all, inline or not. */
 	if (!header(a, "Content-Security-Policy", v, sizeof(v)) ||
-	    strcmp(v, "default-src 'self'") != 0)
-		check_fail(__FILE__, line, "no CSP");
+	    strcmp(v, "default-src 'self'; img-src 'self' https:") != 0)
+		check_fail(__FILE__, line, "CSP: %s",
+			   header(a, "Content-Security-Policy", v, sizeof(v)) ? v : "none");
 	if (!header(a, "X-Frame-Options", v, sizeof(v)) || strcmp(v, "DENY") != 0)
 		check_fail(__FILE__, line, "no X-Frame-Options");
 	if (!header(a, "Referrer-Policy", v, sizeof(v)) || strcmp(v, "same-origin") != 0)
@@ -423,6 +426,23 @@ static void t_csrf_and_actions(void)
 	CHECK(ask(&b, "/admin/followers", s.cookie, NULL, NULL, &a));
 	CHECK(check_contains(a.body, "Alice &lt;script&gt;alert(1)&lt;/script&gt;"));
 	answer_free(&a);
+	/* Avatars: an https one shown, escaped; http and other schemes left
+	 * out (the CSP takes https: images only). */
+	bridge_db_exec(&b, "UPDATE actors SET avatar = 'https://good.example/a.png?s=1&t=\"x'"
+			   " WHERE id = 'https://good.example/u/alice'");
+	bridge_db_exec(
+	    &b, "INSERT INTO actors(id, inbox, handle, key_id, public_key_pem, fetched_at, avatar)"
+		" VALUES ('https://good.example/u/x', 'https://good.example/i', '@x@good.example',"
+		" 'https://good.example/u/x#k', 'pem', 1700000000, 'http://good.example/x.png'),"
+		" ('https://evil.example/u/1', 'https://evil.example/i', '@e@evil.example',"
+		" 'https://evil.example/u/1#k', 'pem', 1700000000, 'javascript:alert(1)')");
+	CHECK(ask(&b, "/admin/followers", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "<img class=\"avatar\" src=\"https://good.example/a.png?s=1"
+				     "&amp;t=&quot;x\" alt=\"\""));
+	CHECK(!check_contains(a.body, "http://good.example/x.png"));
+	CHECK(!check_contains(a.body, "javascript:"));
+	check_security_headers(&a, __LINE__);
+	answer_free(&a);
 	/* Hostile names are escaped. */
 	CHECK(ask(&b, "/admin/followers", s.cookie, NULL, NULL, &a));
 	CHECK(!check_contains(a.body, XSS) && check_contains(a.body, "&lt;script&gt;"));
@@ -506,9 +526,18 @@ static void t_csrf_and_actions(void)
 			   " last_success = 1690000000 WHERE host = 'good.example'");
 	bridge_db_exec(&b, "INSERT INTO host_failures VALUES ('good.example', 20231114),"
 			   " ('good.example', 20231113)");
+	/* The worker's failure started the server's outage; set it back to
+	 * when the test says it began. */
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM host_outages"
+					 " WHERE host = 'good.example'"),
+		  1);
+	bridge_db_exec(&b, "UPDATE host_outages SET since = 1699900000");
 	CHECK(ask(&b, "/admin/deliveries", s.cookie, NULL, NULL, &a));
 	CHECK(check_contains(a.body, "unavailable") && check_contains(a.body, "2023-11-14 22:13") &&
 	      check_contains(a.body, "2023-07-22") && check_contains(a.body, "Retry now"));
+	CHECK(check_contains(a.body, "<th>Failing since</th>"));
+	CHECK(check_contains(a.body, "unavailable</span><br><span class=\"muted\">since "
+				     "2023-11-13 18:26"));
 	answer_free(&a);
 	snprintf(form, sizeof(form), "csrf=%s&host=good.example", s.csrf);
 	CHECK(ask(&b, "/admin/deliveries/retry", s.cookie, form, NULL, &a));
@@ -517,6 +546,10 @@ static void t_csrf_and_actions(void)
 	CHECK_INT(
 	    (int)bridge_db_int(&b, "SELECT unavailable FROM hosts WHERE host = 'good.example'"), 0);
 	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM host_failures"), 0);
+	/* "Retry now" does not end the outage: only a success does. */
+	CHECK(ask(&b, "/admin/deliveries", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "<td>2023-11-13 18:26"));
+	answer_free(&a);
 	/* Logout: the session is over. */
 	snprintf(form, sizeof(form), "csrf=%s", s.csrf);
 	CHECK(ask(&b, "/admin/logout", s.cookie, form, NULL, &a));
@@ -540,9 +573,10 @@ static void seed_comments(struct bridge *b)
 {
 	bridge_db_exec(b,
 		       "INSERT INTO actors(id, inbox, handle, key_id, public_key_pem, fetched_at,"
-		       " name, url) VALUES ('https://good.example/u/bob', 'https://good.example/i',"
-		       " '@bob@good.example', 'https://good.example/u/bob#k', 'pem', 1700000000,"
-		       " '" XSS "Bob', 'https://good.example/@bob')");
+		       " name, url, avatar) VALUES ('https://good.example/u/bob',"
+		       " 'https://good.example/i', '@bob@good.example',"
+		       " 'https://good.example/u/bob#k', 'pem', 1700000000, '" XSS "Bob',"
+		       " 'https://good.example/@bob', 'https://good.example/bob.png')");
 	bridge_db_exec(b,
 		       "INSERT INTO comments(ap_id, post, parent, author, content, status,"
 		       " published, updated, received) VALUES"
@@ -583,6 +617,8 @@ static void t_comments(void)
 	CHECK(check_contains(a.body, "in reply to"));
 	CHECK(!check_contains(a.body, XSS) && !check_contains(a.body, "onerror"));
 	CHECK(check_contains(a.body, "&lt;script&gt;alert(1)&lt;/script&gt;Bob"));
+	CHECK(check_contains(a.body, "<img class=\"avatar\" src=\"https://good.example/bob.png\""));
+	check_security_headers(&a, __LINE__);
 	answer_free(&a);
 	CHECK(ask(&b, "/admin/comments?show=private", s.cookie, NULL, NULL, &a));
 	CHECK(check_contains(a.body, "just for you") && !check_contains(a.body, "second"));
@@ -702,7 +738,247 @@ static void t_cli(void)
 	bridge_remove(&b);
 }
 
+/* The likes of the post p1 as /api/comments counts them, or -1. */
+static long long api_likes(const struct bridge *b)
+{
+	struct reply r = {0};
+	long long n = -1;
+	json_t *j;
+
+	if (!bridge_http(b, "GET", "/api/comments?post=https%3A%2F%2Fblog.test%2Fp1", NULL, NULL, 0,
+			 &r) ||
+	    r.status != 200) {
+		reply_free(&r);
+		return -1;
+	}
+	j = json_loads(r.body, 0, NULL);
+	if (json_is_integer(json_object_get(j, "likes")))
+		n = json_integer_value(json_object_get(j, "likes"));
+	json_decref(j);
+	reply_free(&r);
+	return n;
+}
+
+/* The likes and boosts of p1 as `posts --json` and the posts page (its
+ * row ends with the comments, likes, boosts and quotes) count them,
+ * checked against want (p1 has no shown comment nor quote here). */
+static void posts_counts(const struct bridge *b, const struct session *s, long long likes,
+			 long long boosts, int line)
+{
+	struct answer a;
+	char want[128];
+	json_t *arr = bridge_cli_json(b, "posts");
+	json_t *p = arr ? find_by(arr, "url", "https://blog.test/p1") : NULL;
+
+	if (p == NULL || jint(p, "likes") != likes || jint(p, "boosts") != boosts)
+		check_fail(__FILE__, line, "posts --json: %lld likes %lld boosts, not %lld %lld",
+			   p ? jint(p, "likes") : -1, p ? jint(p, "boosts") : -1, likes, boosts);
+	json_decref(arr);
+	snprintf(want, sizeof(want), "<td>0</td><td>%lld</td><td>%lld</td><td>0</td></tr>", likes,
+		 boosts);
+	if (!ask(b, "/admin/posts", s->cookie, NULL, NULL, &a) || a.status != 200 ||
+	    !check_contains(a.body, want))
+		check_fail(__FILE__, line, "the posts page (%ld) lacks %s", a.status, want);
+	answer_free(&a);
+}
+
+/* Rewrites the line "key = ..." of b's config with value. */
+static void set_conf(struct bridge *b, const char *key, const char *value)
+{
+	char text[4096], rewritten[4600], line[64];
+	FILE *f = fopen(b->conf, "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	char *at, *end;
+
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	snprintf(line, sizeof(line), "\n%s = ", key);
+	at = strstr(text, line);
+	end = at ? strchr(at + 1, '\n') : NULL;
+	CHECK(at != NULL && end != NULL);
+	if (at == NULL || end == NULL)
+		return;
+	snprintf(rewritten, sizeof(rewritten), "%.*s%s%s%s", (int)(at - text), text, line, value,
+		 end);
+	bridge_write_conf(b, rewritten);
+}
+
+static void set_feed(struct bridge *b, const char *value)
+{
+	set_conf(b, "feed", value);
+}
+
+static void set_blocked(struct bridge *b, const char *value)
+{
+	set_conf(b, "blocked_domains", value);
+}
+
+/* Reactions of a blocked server are not counted: a block (the admin's)
+ * removes its likes, boosts and quotes, as a config block does at start;
+ * lifting the block brings none back. */
+static void t_blocked_reactions(void)
+{
+	struct bridge b = {0};
+	struct session s;
+	struct answer a;
+	char form[512];
+
+	if (!bridge_setup(&b, binary,
+			  "blocked_domains = config-blocked.example, other-blocked.example\n"))
+		return;
+	if (!set_password(&b, PASSWORD)) {
+		bridge_remove(&b);
+		return;
+	}
+	seed(&b);
+	bridge_db_exec(&b, "INSERT INTO reactions(post, type, actor, activity_id, published) VALUES"
+			   " (1, 2, 'https://sub.other-blocked.example/u/8',"
+			   "  'https://sub.other-blocked.example/q/8', 1),"
+			   " (1, 0, 'https://good.example/u/alice', 'https://good.example/l/1', 1),"
+			   " (1, 0, 'https://evil.example/u/1', 'https://evil.example/l/1', 2),"
+			   " (1, 1, 'https://a.evil.example/u/2', 'https://a.evil.example/b/1', 3),"
+			   " (1, 0, 'https://config-blocked.example/u/9',"
+			   "  'https://config-blocked.example/l/9', 4)");
+	bridge_db_exec(&b, "INSERT INTO comments(ap_id, post, author, content, status, published,"
+			   " updated, received) VALUES ('https://config-blocked.example/n/1', 1,"
+			   " 'https://config-blocked.example/u/9', '<p>hidden</p>', 1, 5, 5, 5)");
+	if (!bridge_start(&b)) {
+		bridge_dump_log(&b);
+		bridge_remove(&b);
+		return;
+	}
+	/* The config's block took the like and the comment at start. */
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM reactions WHERE actor LIKE"
+					 " 'https://config-blocked.example/%%'"),
+		  0);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM reactions WHERE type = 2"), 0);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT status FROM comments WHERE ap_id ="
+					 " 'https://config-blocked.example/n/1'"),
+		  2);
+	CHECK_INT((int)api_likes(&b), 2);
+	CHECK_INT((int)login(&b, PASSWORD, NULL, NULL, &s), 303);
+	posts_counts(&b, &s, 2, 1, __LINE__);
+	/* The admin blocks evil.example: its like and its subdomain's boost go. */
+	snprintf(form, sizeof(form), "csrf=%s&value=evil.example", s.csrf);
+	CHECK(ask(&b, "/admin/blocks/add", s.cookie, form, NULL, &a));
+	CHECK_INT((int)a.status, 303);
+	answer_free(&a);
+	CHECK_INT((int)api_likes(&b), 1);
+	posts_counts(&b, &s, 1, 0, __LINE__);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM reactions"), 1);
+	/* An actor block takes only that actor's. */
+	snprintf(form, sizeof(form), "csrf=%s&value=https%%3A%%2F%%2Fgood.example%%2Fu%%2Falice",
+		 s.csrf);
+	CHECK(ask(&b, "/admin/blocks/add", s.cookie, form, NULL, &a));
+	CHECK_INT((int)a.status, 303);
+	answer_free(&a);
+	CHECK_INT((int)api_likes(&b), 0);
+	/* Unblocking brings nothing back. */
+	snprintf(form, sizeof(form), "csrf=%s&value=evil.example", s.csrf);
+	CHECK(ask(&b, "/admin/blocks/remove", s.cookie, form, NULL, &a));
+	CHECK_INT((int)a.status, 303);
+	answer_free(&a);
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM blocks"), 1);
+	CHECK_INT((int)api_likes(&b), 0);
+	/* A domain added to the config is applied at the next start. */
+	bridge_stop(&b, SIGTERM);
+	bridge_db_exec(&b, "INSERT INTO reactions(post, type, actor, activity_id, published) VALUES"
+			   " (1, 0, 'https://late.example/u/1', 'https://late.example/l/1', 6),"
+			   " (1, 0, 'https://kept.example/u/1', 'https://kept.example/l/1', 7)");
+	set_blocked(&b, "config-blocked.example, other-blocked.example, late.example");
+	CHECK(bridge_start(&b));
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM reactions"), 1);
+	CHECK_INT((int)api_likes(&b), 1);
+	stopped(&b);
+}
+
+/* The feed at path in b's folder. */
+static void write_feed(struct bridge *b, const char *text)
+{
+	free(check_write_file(b->dir, "feed.xml", text));
+}
+
+/* The overview's last poll: the one at start (items found), one that
+ * failed on a broken feed, one whose feed is gone, one whose http feed
+ * answers 404, each with its error shown escaped; `blogbridge poll`
+ * records its polls too. */
+static void t_last_poll(void)
+{
+	struct bridge b = {0};
+	struct session s;
+	struct answer a;
+	char *argv[] = {NULL, "-c", NULL, "poll", NULL};
+	char *out = NULL, *err = NULL;
+
+	if (!bridge_setup(&b, binary, ""))
+		return;
+	argv[0] = (char *)b.binary;
+	argv[2] = b.conf;
+	write_feed(&b,
+		   "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>T</title>"
+		   "<link>https://blog.test/</link><description>d</description>"
+		   "<item><title>One</title><link>https://blog.test/1</link><guid>g1</guid>"
+		   "<pubDate>Tue, 14 Nov 2023 10:00:00 GMT</pubDate><description>a</description>"
+		   "</item><item><title>Two</title><link>https://blog.test/2</link>"
+		   "<guid>g2</guid><pubDate>Tue, 14 Nov 2023 11:00:00 GMT</pubDate>"
+		   "<description>b</description></item></channel></rss>\n");
+	if (!set_password(&b, PASSWORD) || !bridge_start(&b)) {
+		bridge_dump_log(&b);
+		bridge_remove(&b);
+		return;
+	}
+	/* serve polls at start. */
+	CHECK(bridge_wait_db(&b, 1, "SELECT count(*) FROM meta WHERE key = %Q", "feed_poll_at"));
+	CHECK_INT((int)login(&b, PASSWORD, NULL, NULL, &s), 303);
+	CHECK(ask(&b, "/admin", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "<p id=\"last-poll\">Last poll: "));
+	CHECK(check_contains(a.body, ", ok: 2 items, 0 new, 2 imported, 0 updated, 0 unchanged."));
+	answer_free(&a);
+	/* A malformed feed: `poll` fails, and the overview says why. */
+	write_feed(&b, "<rss><channel><title>broken</titl></channel>");
+	CHECK(check_run(argv, NULL, &out, &err) != 0);
+	free(out);
+	free(err);
+	CHECK(ask(&b, "/admin", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "<p id=\"last-poll\" class=\"bad\">Last poll: "));
+	CHECK(check_contains(a.body, ", error: <span id=\"poll-error\">feed /"));
+	CHECK(check_contains(a.body, "/feed.xml: "));
+	if (check_failures)
+		fprintf(stderr, "%s\n", a.body);
+	CHECK(check_contains(a.body, "</span>. Last good poll: 20"));
+	answer_free(&a);
+	/* The feed gone, under a name that is markup: shown as text. */
+	set_feed(&b, "gone<b>x</b>.xml");
+	out = err = NULL;
+	CHECK(check_run(argv, NULL, &out, &err) != 0);
+	CHECK(err != NULL && check_contains(err, "gone<b>x</b>.xml"));
+	free(out);
+	free(err);
+	CHECK(ask(&b, "/admin", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "gone&lt;b&gt;x&lt;/b&gt;.xml"));
+	CHECK(!check_contains(a.body, "gone<b>"));
+	CHECK(check_contains(a.body, "class=\"bad\">Last poll: "));
+	answer_free(&a);
+	/* An http feed answering an error status (the bridge's own 404). */
+	{
+		char url[160];
+		snprintf(url, sizeof(url), "%s/no-such-feed.xml", b.origin);
+		set_feed(&b, url);
+	}
+	out = err = NULL;
+	CHECK(check_run(argv, NULL, &out, &err) != 0);
+	free(out);
+	free(err);
+	CHECK(ask(&b, "/admin", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "/no-such-feed.xml: HTTP status 404</span>"));
+	answer_free(&a);
+	stopped(&b);
+}
+
 static const struct check_case cases[] = {
+    {"blocked_reactions", t_blocked_reactions},
+    {"last_poll", t_last_poll},
     {"no_password", t_no_password},
     {"login_and_headers", t_login_and_headers},
     {"csrf_and_actions", t_csrf_and_actions},

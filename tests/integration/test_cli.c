@@ -608,6 +608,61 @@ static void t_check_files(void)
 	check_tmpdir_remove(dir);
 }
 
+/* doctor's files: the database and the key belong to the owner of the
+ * database's folder (the service user), the key mode 0600.  base_url is a
+ * closed loopback port: the checks through it fail at once. */
+static void t_doctor_files(void)
+{
+	const char *dir = folder();
+	char *conf = check_write_file(dir, "bridge.conf",
+				      "[site]\nbase_url = https://127.0.0.1:1\nhandle = blog\n"
+				      "feed = feed.xml\n[store]\ndatabase = data/bridge.db\n"
+				      "[federation]\nkey = data/actor.pem\n");
+	char key[PATH_MAX], want[2 * PATH_MAX + 256];
+	struct run r;
+	int before = check_failures;
+
+	snprintf(key, sizeof(key), "%s/data/actor.pem", dir);
+	r = run_in(dir, "-c", conf, "doctor", NULL);
+	CHECK_INT(r.status, 1); /* base_url answers nothing */
+	snprintf(want, sizeof(want), "(the owner of '%s/data'), key mode 0600\n", dir);
+	CHECK(check_contains(r.out, want));
+	CHECK(!check_contains(r.out, "FAIL files"));
+	run_report(&r, before);
+	run_free(&r);
+
+	/* Made by another user (root running a command, say). */
+	if (geteuid() == 0) {
+		before = check_failures;
+		CHECK(chown(key, 4242, (gid_t)-1) == 0);
+		r = run_in(dir, "-c", conf, "doctor", NULL);
+		CHECK_INT(r.status, 1);
+		snprintf(want, sizeof(want),
+			 "FAIL files      '%s' belongs to 4242, not to root, the service user "
+			 "(the owner of '%s/data'): serve, run as that user, cannot use it; "
+			 "chown root:root '%s'\n",
+			 key, dir, key);
+		CHECK(check_contains(r.out, want));
+		run_report(&r, before);
+		run_free(&r);
+		CHECK(chown(key, 0, (gid_t)-1) == 0);
+	} else {
+		printf("    (not root: the key cannot be given to another user here)\n");
+	}
+
+	/* Owner-only but read-only: still not 0600. */
+	before = check_failures;
+	CHECK(chmod(key, 0400) == 0);
+	r = run_in(dir, "-c", conf, "doctor", NULL);
+	snprintf(want, sizeof(want), "FAIL files      key '%s' has mode 0400, not 0600: chmod 600 '%s'\n",
+		 key, key);
+	CHECK(check_contains(r.out, want));
+	run_report(&r, before);
+	run_free(&r);
+	free(conf);
+	check_tmpdir_remove(dir);
+}
+
 /* ---- serve refusing to start ---- */
 
 /* Runs serve on a port that is taken: it must fail with status 1 and a
@@ -988,6 +1043,7 @@ static const struct check_case cases[] = {
     {"check_missing_file", t_check_missing_file},
     {"check_several_errors", t_check_several_errors},
     {"check_files", t_check_files},
+    {"doctor_files", t_doctor_files},
     {"serve_port_in_use", t_serve_port_in_use},
     {"serve_unsafe_key", t_serve_unsafe_key},
     {"serve_bind_reason", t_serve_bind_reason},

@@ -386,7 +386,8 @@ static void t_delivery_full(void)
 				   waits[i - 1]);
 	/* Not recorded, not forgotten, not sent again. */
 	CHECK_INT(bridge_db_int(&b, q_done, bob->inbox), 0);
-	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM deliveries WHERE inbox = %Q AND state = 0",
+	CHECK_INT(bridge_db_int(&b,
+				"SELECT count(*) FROM deliveries WHERE inbox = %Q AND state = 0",
 				bob->inbox),
 		  1);
 	CHECK_INT(peer_post_count(p), 1);

@@ -35,6 +35,8 @@
 #include "httpsig.h"
 #include "key.h"
 #include "peer.h"
+#include "probe.h"
+#include "site.h"
 #include "timeutil.h"
 
 #include <curl/curl.h>
@@ -1432,6 +1434,135 @@ static void t_kill9(void)
 /* SIGTERM ends the bridge promptly with status 0, even with a delivery
  * hanging, and its log holds no sanitizer report (the sanitizer build runs
  * the bridge under ASan/UBSan). */
+/* ---- the doctor's probe (probe.h) ---- */
+
+/* POSTs the probe p to the actor's inbox with its signed headers, Date
+ * replaced by date when not NULL. */
+static long post_probe(const struct ap_probe *p, const char *date, struct reply *r)
+{
+	const char *names[] = {"Host", "Date", "Digest", "Content-Type", "Signature"};
+	const char *values[] = {p->sig.host, date ? date : p->sig.date, p->sig.digest, AP_TYPE,
+				p->sig.signature};
+	struct curl_slist *h = NULL, *n;
+	char line[8192];
+	long status = 0;
+
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(line, sizeof(line), "%s: %s", names[i], values[i]);
+		if ((n = curl_slist_append(h, line)) == NULL)
+			goto out;
+		h = n;
+	}
+	if (bridge_http(&br, "POST", AP_PATH_INBOX, h, p->body, strlen(p->body), r))
+		status = r->status;
+out:
+	curl_slist_free_all(h);
+	return status;
+}
+
+/* The report's verdict on header name: unchanged or not. */
+static bool probe_unchanged(const json_t *report, const char *name)
+{
+	json_t *h = json_object_get(json_object_get(report, "headers"), name);
+
+	return json_is_true(json_object_get(h, "unchanged"));
+}
+
+static void t_doctor_probe(void)
+{
+	struct ap_site_config sc = {.base_url = br.origin, .handle = "blog"};
+	struct ap_site site = {0};
+	struct ap_probe p = {0};
+	struct key *own = NULL;
+	struct counts before;
+	long long actors;
+	struct reply r;
+	struct err e = {0};
+	char path[PATH_MAX], *self_follow = NULL;
+	json_t *j;
+
+	if (!world_up())
+		return;
+	snprintf(path, sizeof(path), "%s/data/actor.pem", br.dir);
+	sc.host = br.origin + strlen("http://");
+	if (key_load(path, &own, &e) != BB_OK || ap_site_init(&site, &sc, &e) != BB_OK) {
+		check_fail(__FILE__, __LINE__, "cannot load the bridge's key: %s", e.msg);
+		goto out;
+	}
+	CHECK_STR(site.actor_id, br.actor_id);
+	counts_take(&before);
+	actors = bridge_db_int(&br, "SELECT count(*) FROM actors");
+
+	/* The bridge's own probe, as sent: all arrived, verified. */
+	CHECK(ap_probe_make(&site, own, time(NULL), &p, &e) == BB_OK);
+	CHECK(post_probe(&p, NULL, &r) == 200);
+	j = json_loads(p.body, 0, NULL);
+	CHECK(jstr(j, "id") != NULL && strstr(jstr(j, "id"), "#doctor-probe-") != NULL);
+	snprintf(path, sizeof(path), "%s", jstr(j, "id") ? jstr(j, "id") : "");
+	json_decref(j);
+	j = json_loads(r.body ? r.body : "", 0, NULL);
+	CHECK_STR(jstr(j, "probe"), path);
+	CHECK(json_is_true(json_object_get(json_object_get(j, "signature"), "verified")));
+	CHECK(probe_unchanged(j, "host") && probe_unchanged(j, "date") &&
+	      probe_unchanged(j, "digest") && probe_unchanged(j, "content-type"));
+	json_decref(j);
+	reply_free(&r);
+	/* Again: a replay is answered the same, and stores nothing either. */
+	CHECK(post_probe(&p, NULL, &r) == 200);
+	reply_free(&r);
+
+	/* Date changed on the way: the report says so, and why the
+	 * signature fails. */
+	CHECK(post_probe(&p, "Mon, 01 Jan 2001 00:00:00 GMT", &r) == 200);
+	j = json_loads(r.body ? r.body : "", 0, NULL);
+	CHECK(!probe_unchanged(j, "date") && probe_unchanged(j, "host"));
+	CHECK_STR(jstr(j, "headers.date.received"), "Mon, 01 Jan 2001 00:00:00 GMT");
+	CHECK(json_is_false(json_object_get(json_object_get(j, "signature"), "verified")));
+	CHECK(jstr(j, "signature.reason") != NULL);
+	json_decref(j);
+	reply_free(&r);
+	ap_probe_clear(&p);
+
+	/* A probe made with another key, signed with it under the bridge's
+	 * keyId: refused, and told nothing. */
+	CHECK(ap_probe_make(&site, w.forger, time(NULL), &p, &e) == BB_OK);
+	CHECK(post_probe(&p, NULL, &r) == 401);
+	check_refusal("forged probe", 401, &r, 401, "nothing but its doctor's probe");
+	CHECK(r.body == NULL || strstr(r.body, "headers") == NULL);
+	reply_free(&r);
+	ap_probe_clear(&p);
+
+	/* An old probe: refused. */
+	CHECK(ap_probe_make(&site, own, time(NULL) - 3600, &p, &e) == BB_OK);
+	CHECK(post_probe(&p, NULL, &r) == 401);
+	reply_free(&r);
+	ap_probe_clear(&p);
+
+	/* The bridge's own actor, validly signed, is not a follower to take. */
+	{
+		static struct peer_actor me; /* large: not on the stack */
+		char id[sizeof(br.actor_id) + 8];
+
+		snprintf(me.id, sizeof(me.id), "%s", br.actor_id);
+		snprintf(me.key_id, sizeof(me.key_id), "%s", br.key_id);
+		me.key = own;
+		snprintf(id, sizeof(id), "%s#f", br.actor_id);
+		self_follow = follow_json_as(id, br.actor_id);
+		CHECK(post_as(&me, AP_PATH_INBOX, self_follow, NULL, &r) == 401);
+		reply_free(&r);
+	}
+
+	counts_check_same(&before, "the doctor's probe");
+	CHECK(bridge_db_int(&br, "SELECT count(*) FROM actors") == actors);
+	free(before.followers_json);
+out:
+	free(self_follow);
+	ap_probe_clear(&p);
+	ap_site_free(&site);
+	key_free(own);
+}
+
 static void t_clean_shutdown(void)
 {
 	char id[PEER_URL_MAX];
@@ -1483,6 +1614,7 @@ TIMED(t_strict_rfc9421)
 TIMED(t_gone)
 TIMED(t_retry_after)
 TIMED(t_kill9)
+TIMED(t_doctor_probe)
 TIMED(t_clean_shutdown)
 
 static const struct check_case cases[] = {
@@ -1505,6 +1637,7 @@ static const struct check_case cases[] = {
     {"gone", t_gone_timed},
     {"retry_after", t_retry_after_timed},
     {"kill9", t_kill9_timed},
+    {"doctor_probe", t_doctor_probe_timed},
     {"clean_shutdown", t_clean_shutdown_timed},
 };
 

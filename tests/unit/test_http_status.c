@@ -6,8 +6,13 @@
 #include "check.h"
 #include "http.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* The "error" member of res's JSON body (caller frees), or NULL. */
 static char *error_text(const struct http_response *res)
@@ -139,12 +144,48 @@ static void t_retry_after(void)
 	}
 }
 
+/* After a failed start: the listen socket closed once, whether
+ * libmicrohttpd closed it or not, and never a file that took its number. */
+static void t_listen_socket_release(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int keep = fcntl(fd, F_DUPFD_CLOEXEC, 0), other;
+	struct stat sb;
+
+	/* Not closed by the library: closed here, keep too. */
+	CHECK(fd >= 0 && keep >= 0);
+	http_listen_socket_release(fd, keep);
+	CHECK(fcntl(fd, F_GETFD) < 0 && errno == EBADF);
+	CHECK(fcntl(keep, F_GETFD) < 0 && errno == EBADF);
+
+	/* Closed by the library, its number taken by another file since:
+	 * that file stays open. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	CHECK(fd >= 0 && keep >= 0);
+	close(fd);
+	other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	CHECK_INT(other, fd);
+	http_listen_socket_release(fd, keep);
+	CHECK(fstat(other, &sb) == 0 && S_ISCHR(sb.st_mode));
+	CHECK(fcntl(keep, F_GETFD) < 0 && errno == EBADF);
+	close(other);
+
+	/* Closed, number free. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	close(fd);
+	http_listen_socket_release(fd, keep);
+	CHECK(fcntl(keep, F_GETFD) < 0 && errno == EBADF);
+}
+
 static const struct check_case cases[] = {
     {"status_map", t_status_map},
     {"retry_after", t_retry_after},
     {"reasons", t_reasons},
     {"server_failure_hides_detail", t_server_failure_hides_detail},
     {"refusal_keeps_reason", t_refusal_keeps_reason},
+    {"listen_socket_release", t_listen_socket_release},
 };
 
 CHECK_MAIN(cases)

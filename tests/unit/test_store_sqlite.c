@@ -958,6 +958,9 @@ static void t_host_failure_days(void)
 	CHECK(!down);
 	CHECK_INT(raw_int(path, "SELECT count(*) FROM host_failures"), 1);
 	CHECK_INT(raw_int(path, "SELECT day FROM host_failures"), 20231114);
+	/* The outage began at the first failure, and stays there. */
+	CHECK_INT(raw_int(path, "SELECT since FROM host_outages WHERE host = 'mastodon.example'"),
+		  day0);
 	CHECK_INT(store_host_failure(st, "mastodon.example", day0 + 86400, &down, &e), BB_OK);
 	CHECK(!down);
 	CHECK_INT(raw_int(path, "SELECT count(*) FROM host_failures"), 2);
@@ -991,6 +994,10 @@ static void t_host_failure_days(void)
 	down = false;
 	CHECK_INT(store_host_failure(st, "mastodon.example", day0 + 9 * 86400, &down, &e), BB_OK);
 	CHECK(down);
+	CHECK_INT(raw_int(path, "SELECT since FROM host_outages WHERE host = 'mastodon.example'"),
+		  day0);
+	CHECK_INT(raw_int(path, "SELECT since FROM host_outages WHERE host = 'other.example'"),
+		  day0 + 6 * 86400);
 
 	/* A success clears days and mark: counting starts again. */
 	CHECK_INT(store_host_success(st, "MASTODON.example", day0 + 10 * 86400, &e), BB_OK);
@@ -1003,6 +1010,9 @@ static void t_host_failure_days(void)
 		  0);
 	CHECK_INT(raw_int(path, "SELECT count(*) FROM host_failures WHERE host = 'other.example'"),
 		  1);
+	/* ... and ends the outage; the next failure starts another. */
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM host_outages WHERE host = 'mastodon.example'"),
+		  0);
 	for (int d = 0; d < STORE_HOST_FAILURE_DAYS - 1; d++) {
 		CHECK_INT(
 		    store_host_failure(st, "mastodon.example", day0 + (11 + d) * 86400, &down, &e),
@@ -1011,6 +1021,8 @@ static void t_host_failure_days(void)
 	}
 	CHECK_INT(store_host_failure(st, "mastodon.example", day0 + 20 * 86400, &down, &e), BB_OK);
 	CHECK(down);
+	CHECK_INT(raw_int(path, "SELECT since FROM host_outages WHERE host = 'mastodon.example'"),
+		  day0 + 11 * 86400);
 	/* Success on a host never seen makes its row. */
 	CHECK_INT(store_host_success(st, "new.example", 5, &e), BB_OK);
 	CHECK_INT(raw_int(path, "SELECT count(*) FROM hosts WHERE host = 'new.example' AND"
@@ -1912,7 +1924,63 @@ out:
 		check_tmpdir_remove(dir);
 }
 
+/* --- schema 8 to 9: the hosts' outages, estimated for hosts failing --- */
+
+static void t_migrate_host_outages(void)
+{
+	const char *dir = check_tmpdir();
+	char *path = fs_path_join(dir, "bb.db");
+	struct store *st = NULL;
+	struct err e = {0};
+	bool troubled = false;
+
+	/* A version-8 file: made by this build, step 9 taken back. */
+	CHECK_INT(store_open(path, &st, &e), BB_OK);
+	if (st == NULL)
+		goto out;
+	store_close(st);
+	st = NULL;
+	CHECK(raw_exec(path,
+		       "DROP TABLE host_outages; PRAGMA user_version = 8;"
+		       /* failing on two days since a success: from the first
+			* day's midnight (2023-11-13) */
+		       "INSERT INTO hosts(host, unavailable, last_success, last_failure) VALUES"
+		       " ('days.example', 0, 1699000000, 1699950000),"
+		       /* failing the same day as its last success: not before it */
+		       " ('same.example', 0, 1699930000, 1699950000),"
+		       /* unavailable, its days cleared by "retry now": its last failure */
+		       " ('down.example', 1, NULL, 1699960000),"
+		       /* answered since its last failure: none */
+		       " ('fine.example', 0, 1699990000, 1699950000);"
+		       "INSERT INTO host_failures VALUES ('days.example', 20231114),"
+		       " ('days.example', 20231113), ('same.example', 20231114);"));
+	CHECK_INT(store_open(path, &st, &e), BB_OK);
+	if (st == NULL)
+		goto out;
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), store_schema_latest());
+	CHECK_INT(raw_int(path, "SELECT since FROM host_outages WHERE host = 'days.example'"),
+		  1699833600);
+	CHECK_INT(raw_int(path, "SELECT since FROM host_outages WHERE host = 'same.example'"),
+		  1699930000);
+	CHECK_INT(raw_int(path, "SELECT since FROM host_outages WHERE host = 'down.example'"),
+		  1699960000);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM host_outages"), 3);
+	/* An outage alone makes a host troubled (the inbox then records a
+	 * success it sees). */
+	CHECK(raw_exec(path, "DELETE FROM host_failures; UPDATE hosts SET unavailable = 0;"));
+	CHECK_INT(store_host_troubled(st, "down.example", &troubled, &e), BB_OK);
+	CHECK(troubled);
+	CHECK_INT(store_host_success(st, "down.example", 1700000000, &e), BB_OK);
+	CHECK_INT(store_host_troubled(st, "down.example", &troubled, &e), BB_OK);
+	CHECK(!troubled);
+	store_close(st);
+out:
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
+    {"migrate_host_outages", t_migrate_host_outages},
 	{"prune", t_prune},
     {"migrate_from_empty", t_migrate_from_empty},
     {"newer_schema_refused", t_newer_schema_refused},

@@ -152,7 +152,36 @@ static void t_escape(void)
 	buf_free(&p.b);
 }
 
+/* Avatars: an https URL only, escaped; anything else leaves no <img>. */
+static void t_avatar(void)
+{
+	struct web_page p;
+	char long_url[WEB_AVATAR_URL_MAX + 16];
+
+	memset(long_url, 'a', sizeof(long_url) - 1);
+	memcpy(long_url, "https://a.example/", 18);
+	long_url[sizeof(long_url) - 1] = '\0';
+	page_init(&p, NULL);
+	page_avatar(&p, "https://a.example/av.png?x=1&y=\"2\"><script>");
+	page_raw(&p, "|");
+	page_avatar(&p, "http://a.example/av.png");
+	page_avatar(&p, "javascript:alert(1)");
+	page_avatar(&p, "data:image/png;base64,AAAA");
+	page_avatar(&p, "https://");
+	page_avatar(&p, "https:///x");
+	page_avatar(&p, " https://a.example/av.png");
+	page_avatar(&p, long_url);
+	page_avatar(&p, NULL);
+	page_raw(&p, "|");
+	CHECK(!p.failed);
+	CHECK_STR(p.b.data, "<img class=\"avatar\" src=\"https://a.example/av.png?x=1&amp;y="
+			    "&quot;2&quot;&gt;&lt;script&gt;\" alt=\"\" width=\"32\" height=\"32\" "
+			    "loading=\"lazy\" referrerpolicy=\"no-referrer\">||");
+	buf_free(&p.b);
+}
+
 static const struct check_case cases[] = {
+    {"avatar", t_avatar},
     {"session_expiry", t_session_expiry},
     {"csrf", t_csrf},
     {"rate_limit", t_rate_limit},
