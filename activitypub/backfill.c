@@ -5,15 +5,18 @@
  * A pass reads the due rows (store_backfill_due_each) into memory first
  * (a walk must not query the store from its callback), then each row in
  * turn: a collection (its pages, its items) or a comment's object (its
- * collections).  The budgets live in memory, per process: the serve's
- * worker keeps them across passes; a pass of `comments backfill` starts
- * afresh (bounded all the same).
+ * collections); what a round reads makes rows for the next (a reply's
+ * own replies), BACKFILL_DEPTH_MAX + 2 rounds at most.  The budgets
+ * (backfill_budget.c) live in memory, per process: the serve's worker
+ * keeps them across passes; a pass of `comments backfill` starts afresh
+ * (bounded all the same).
  *
  * Mastodon references (MASTODON.md §7.4): the collection formats read
  * (json_ld_helper.rb:278-307: Collection/CollectionPage with items,
  * OrderedCollection/OrderedCollectionPage with orderedItems, items as
- * URIs or objects), pages on the host of the object owning the
- * collection (json_ld_helper.rb:320-325), its own fetch-all bounds
+ * URIs or objects), a replies collection on the host of the object
+ * owning it and its pages on that host too (json_ld_helper.rb:320-325),
+ * its own fetch-all bounds
  * (fetch_all_replies_worker.rb:15-17: 500 pages, 1000 replies, which ours
  * undercut: a blog needs less).
  */
