@@ -37,6 +37,7 @@ struct app_profile {
 	char *actor_json;
 	struct app_profile *older; /* the profiles it replaced */
 };
+struct backfill_worker;
 
 struct app {
 	struct config *cfg; /* owned; what start-up read (a reload changes the profile only) */
@@ -57,6 +58,8 @@ struct app {
 	struct delivery_worker *delivery;
 	struct delivery_config delivery_cfg;
 	struct notify_worker *notify; /* NULL when [notify] is off */
+	/* Started by serve (backfill_worker.h); NULL when off. */
+	struct backfill_worker *backfill;
 };
 
 /* Takes cfg (freed on every path).  Creates the database and the actor key

@@ -72,6 +72,7 @@ static const struct config_key config_keys[] = {
     {"federation", "authorized_fetch", CONFIG_T_BOOL, .fallback = "false", AT(authorized_fetch)},
     {"comments", "moderation", CONFIG_T_ENUM, .fallback = "manual", AT(moderation),
      .values = moderations},
+    {"comments", "backfill", CONFIG_T_BOOL, .fallback = "true", AT(backfill)},
     {"admin", "password_hash", CONFIG_T_OPTIONAL, .fallback = "", AT(password_hash)},
     {"notify", "mail_to", CONFIG_T_OPTIONAL, .fallback = "", AT(mail_to),
      .check = config_check_mail_to},

@@ -67,6 +67,7 @@ struct config {
 
 	/* [comments] */
 	enum config_moderation moderation;
+	bool backfill; /* fetch the replies that never reached the inbox */
 
 	/* [admin] */
 	char *password_hash; /* NULL when unset */

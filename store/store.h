@@ -833,4 +833,67 @@ enum bb_rc store_notify_prune(struct store *st, time_t before, time_t stale, int
 enum bb_rc store_post_get(struct store *st, int64_t rowid, struct store_post *out,
 			  struct err *e) BB_MUST_CHECK;
 
+/* ---- reply backfill ---------------------------------------------------
+ * What the backfill (activitypub/backfill.h) reads and when it last did,
+ * keyed by URL (store_backfill.c). */
+enum store_backfill_kind {
+	STORE_BACKFILL_REPLIES, /* a comment's `replies` collection */
+	STORE_BACKFILL_CONTEXT, /* a comment's `context` collection (FEP-7888) */
+	STORE_BACKFILL_OBJECT,	/* a comment itself, read to learn its collections */
+	STORE_BACKFILL_ITEM,	/* an item fetched lately and not imported */
+	STORE_BACKFILL_KIND_COUNT
+};
+
+/* A row.  Strings owned by the struct (store_backfill_clear), borrowed
+ * in a walk. */
+struct store_backfill {
+	char *url;
+	enum store_backfill_kind kind;
+	char *owner;	   /* the comment it was found under (its ap_id) */
+	int64_t post;	   /* that comment's post (rowid) */
+	int depth;	   /* 0: under a comment that reached the inbox */
+	time_t fetched_at; /* last attempt; 0: never */
+	int failures;	   /* attempts failed in a row */
+};
+
+void store_backfill_clear(struct store_backfill *b);
+
+/* Adds b (failures 0; b->fetched_at as given); a no-op when its url is
+ * already a row.  BB_ERR_INVALID without url, owner or a valid kind. */
+enum bb_rc store_backfill_add(struct store *st, const struct store_backfill *b, struct err *e)
+    BB_MUST_CHECK;
+
+/* The row of url in *out (clear it); BB_ERR_NOTFOUND when none. */
+enum bb_rc store_backfill_get(struct store *st, const char *url, struct store_backfill *out,
+			      struct err *e) BB_MUST_CHECK;
+
+/* In one transaction: forgets the items tried before items_before, and
+ * adds an OBJECT row (due now) for every comment, not deleted, on a live
+ * post published since young_since that has no row of its own (a comment
+ * stored before the backfill knew of it); *added (may be NULL) counts
+ * them. */
+enum bb_rc store_backfill_probe_add(struct store *st, time_t young_since, time_t items_before,
+				    int64_t *added, struct err *e) BB_MUST_CHECK;
+
+/* Walks (see "walks") at most limit rows due, never tried first, then
+ * the longest waiting: on a live post, failed fewer than max_failures
+ * times in a row, and either never tried, or tried at or before
+ * fetched_before on a post published since young_since (an OBJECT row
+ * only while its reading fails).  Items are never due. */
+typedef enum bb_rc (*store_backfill_fn)(const struct store_backfill *b, void *arg, struct err *e);
+enum bb_rc store_backfill_due_each(struct store *st, time_t young_since, time_t fetched_before,
+				   int max_failures, int64_t limit, store_backfill_fn fn,
+				   void *arg, struct err *e) BB_MUST_CHECK;
+
+/* How an attempt at a row ended. */
+enum store_backfill_outcome {
+	STORE_BACKFILL_OK,	/* read: its failures reset */
+	STORE_BACKFILL_FAILED,	/* could not be read: its failures grow by one */
+	STORE_BACKFILL_SKIPPED, /* left alone (its server is failing): failures kept */
+};
+
+/* Records an attempt at url's row at now.  No row: nothing happens. */
+enum bb_rc store_backfill_done(struct store *st, const char *url, time_t now,
+			       enum store_backfill_outcome outcome, struct err *e) BB_MUST_CHECK;
+
 #endif

@@ -278,6 +278,21 @@ static const char *const migrations[] = {
 	"CREATE INDEX IF NOT EXISTS notify_mail_waiting ON notify_events(id) WHERE mail = 0;"
 	"CREATE INDEX IF NOT EXISTS notify_hook_waiting ON notify_events(hook_next, id)"
 	" WHERE hook = 0;",
+	/* 11: the reply backfill's record (store_backfill.c): kind holds enum
+	 * store_backfill_kind (0 replies, 1 context, 2 a comment's object, 3
+	 * an item).  backfill_due serves the walk of due rows in its order,
+	 * backfill_owner the search for comments without a row. */
+	"CREATE TABLE IF NOT EXISTS backfill ("
+	"  url TEXT PRIMARY KEY,"
+	"  kind INTEGER NOT NULL,"
+	"  owner TEXT NOT NULL,"
+	"  post INTEGER NOT NULL REFERENCES posts(id),"
+	"  depth INTEGER NOT NULL,"
+	"  fetched_at INTEGER NOT NULL,"
+	"  failures INTEGER NOT NULL DEFAULT 0"
+	") STRICT;"
+	"CREATE INDEX IF NOT EXISTS backfill_due ON backfill(fetched_at);"
+	"CREATE INDEX IF NOT EXISTS backfill_owner ON backfill(owner);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -50,6 +50,8 @@ int cmd_followers(struct cli *cli);
 /* cli_comments.c */
 int cmd_comments(struct cli *cli);
 int cmd_reactions(struct cli *cli);
+/* cli_backfill.c: `comments backfill` (cmd_comments hands it over) */
+int cmd_comments_backfill(struct cli *cli);
 /* cli_deliveries.c */
 int cmd_deliveries(struct cli *cli);
 /* cli_doctor.c */

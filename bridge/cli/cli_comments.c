@@ -195,7 +195,7 @@ static bool statuses_parse(const char *v, unsigned *out)
 #define COMMENTS_USAGE                                                                             \
 	"usage: blogbridge comments [--json] "                                                     \
 	"[--status pending|approved|rejected|private|deleted|all] [--post URL]"                    \
-	" | comments approve|reject|delete ID"
+	" | comments approve|reject|delete ID | comments backfill"
 
 int cmd_comments(struct cli *cli)
 {
@@ -207,6 +207,8 @@ int cmd_comments(struct cli *cli)
 	struct app *app;
 	int status = 0;
 
+	if (cli->argc == 1 && strcmp(cli->argv[0], "backfill") == 0)
+		return cmd_comments_backfill(cli);
 	if (cli->argc == 2 &&
 	    (strcmp(cli->argv[0], "approve") == 0 || strcmp(cli->argv[0], "reject") == 0 ||
 	     strcmp(cli->argv[0], "delete") == 0)) {

@@ -5,6 +5,7 @@
  * FILE:LINE, and the configuration in use kept.  A profile that changed,
  * at start-up or by a reload, is sent to the followers as an Update.
  */
+#include "backfill_worker.h"
 #include "cli.h"
 #include "http.h"
 #include "log.h"
@@ -70,6 +71,12 @@ int cmd_serve(struct cli *cli)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
+	/* Before the server, whose inbox threads read app->backfill. */
+	if (backfill_worker_start(app, &app->backfill, &e) != BB_OK) {
+		cli_fail("%s", e.msg);
+		status = EXIT_RUNTIME;
+		goto out;
+	}
 	if (http_server_start(app, routes_dispatch, &srv, &e) != BB_OK) {
 		cli_fail("%s", e.msg);
 		status = EXIT_RUNTIME;
@@ -97,6 +104,12 @@ out:
 	 * worker stops. */
 	poller_stop(poller);
 	http_server_stop(srv);
+	if (app != NULL) {
+		/* After the server (whose inbox hands it notes), before the
+		 * writer (which it writes through). */
+		backfill_worker_stop(app->backfill);
+		app->backfill = NULL;
+	}
 	app_services_stop(app);
 	app_free(app);
 	return status;

@@ -9,6 +9,7 @@
 #include "routes.h"
 #include "accept.h"
 #include "authfetch.h"
+#include "backfill_worker.h"
 #include "routes_int.h"
 #include "buf.h"
 #include "http.h"
@@ -338,6 +339,7 @@ static void route_inbox(struct http_request *req, struct http_response *res)
 	}
 	log_debug("inbox: %s %s from %s", v.act.type_name, v.act.id, v.act.actor);
 	delivery_wake(app->delivery);
+	backfill_worker_notify(app->backfill, v.object);
 	http_respond_borrowed(res, 202, "application/json", "{}");
 out:
 	inbox_verified_clear(&v);

@@ -912,8 +912,6 @@ static void t_notify(void)
 
 static const struct check_case cases[] = {
 	{"diff", t_diff},
-}
-
 	{"notify", t_notify},
 	{"every_key", t_every_key},     {"defaults", t_defaults},
 	{"errors", t_errors},           {"site_errors", t_site_errors},
