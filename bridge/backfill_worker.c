@@ -23,7 +23,8 @@ struct backfill_worker {
 
 static void comments_env_of(struct app *app, struct comments_env *out)
 {
-	*out = (struct comments_env){&app->site, app->cfg->blocked_domains, app->inbox.moderation};
+	*out = (struct comments_env){&app->site, app->cfg->blocked_domains, app->inbox.moderation,
+				     app->inbox.notify};
 }
 
 static enum bb_rc write_writer(void *warg, backfill_job_fn fn, void *arg, struct err *e)
