@@ -50,6 +50,21 @@ const char *bridge_main_init(int argc, char **argv, const char *prog)
 	return path;
 }
 
+int bridge_main_end(struct bridge *b, int rc, void (*world_down)(void), const char *keydir)
+{
+	if (rc != 0)
+		bridge_dump_log(b);
+	if (b->pid > 0)
+		bridge_stop(b, SIGTERM);
+	if (world_down)
+		world_down();
+	bridge_remove(b);
+	if (keydir)
+		check_tmpdir_remove(keydir);
+	curl_global_cleanup();
+	return rc;
+}
+
 int free_port(const char *ip)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};

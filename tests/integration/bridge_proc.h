@@ -67,6 +67,12 @@ void sleep_ms(long ms);
  * run.  The cases are argv + 2. */
 const char *bridge_main_init(int argc, char **argv, const char *prog);
 
+/* The end of a test's main, rc its cases' result: the log shown when a
+ * case failed, b stopped; world_down (may be NULL) stops the rest; b's
+ * folder and keydir (may be NULL) removed, curl's globals freed.  Returns
+ * rc. */
+int bridge_main_end(struct bridge *b, int rc, void (*world_down)(void), const char *keydir);
+
 /* A port on the IPv4 address ip that was free a moment ago (nobody
  * listens on it), or -1. */
 int free_port(const char *ip);

@@ -655,22 +655,12 @@ static const struct check_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	const char *keydir;
 	int rc;
 
 	binary = bridge_main_init(argc, argv, "test_comments");
 	if (binary == NULL)
 		return 2;
 	rc = check_main(argc - 1, argv + 1, cases, sizeof(cases) / sizeof(cases[0]));
-	if (rc != 0)
-		bridge_dump_log(&br);
-	if (br.pid > 0)
-		bridge_stop(&br, SIGTERM);
-	keydir = w.keydir;
-	world_down();
-	bridge_remove(&br);
-	if (keydir)
-		check_tmpdir_remove(keydir);
-	curl_global_cleanup();
+	rc = bridge_main_end(&br, rc, world_down, w.keydir);
 	return rc;
 }

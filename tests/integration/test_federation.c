@@ -1644,7 +1644,6 @@ static const struct check_case cases[] = {
 int main(int argc, char **argv)
 {
 	long long t0 = peer_now_ms();
-	const char *keydir;
 	int rc;
 
 	binary = bridge_main_init(argc, argv, "test_federation");
@@ -1652,16 +1651,7 @@ int main(int argc, char **argv)
 		return 2;
 	/* argv[1] takes the place of the program name: the rest are cases. */
 	rc = check_main(argc - 1, argv + 1, cases, sizeof(cases) / sizeof(cases[0]));
-	if (rc != 0)
-		bridge_dump_log(&br);
-	if (br.pid > 0)
-		bridge_stop(&br, SIGTERM);
-	keydir = w.keydir;
-	world_down();
-	bridge_remove(&br);
-	if (keydir)
-		check_tmpdir_remove(keydir);
-	curl_global_cleanup();
+	rc = bridge_main_end(&br, rc, world_down, w.keydir);
 	printf("total %.2f s\n", (double)(peer_now_ms() - t0) / 1000.0);
 	return rc;
 }
