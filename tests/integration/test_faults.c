@@ -191,28 +191,32 @@ static const char *const FEED_ONE =
     "<pubDate>Mon, 01 Jan 2024 00:00:00 +0000</pubDate>"
     "<description>One.</description></item></channel></rss>\n";
 
-static void t_disk_full(void)
-{
+/* One case's bridge, its data folder on a tmpfs of its own, and a peer
+ * with one actor. */
+struct world {
 	struct bridge b;
-	struct peer *p = NULL;
-	struct peer_actor *alice = NULL;
-	char data[PATH_MAX], filler[PATH_MAX + 16], id[PEER_URL_MAX];
-	char before[128], during[128];
-	const char *keydir = check_tmpdir();
-	char *body = NULL;
-	struct reply r = {0};
-	bool mounted = false;
-	long from;
-	int fails = check_failures;
+	struct peer *p;
+	struct peer_actor *a;
+	char data[PATH_MAX], filler[PATH_MAX + 16];
+	const char *keydir;
+	bool mounted;
+	int fails;
+};
 
-	if (!bridge_setup(&b, binary, "")) {
+/* Sets w up with an actor named name; poll_s, when not 0, is the feed's
+ * poll interval.  False (reported) when it could not. */
+static bool world_up(struct world *w, const char *name, int poll_s)
+{
+	memset(w, 0, sizeof(*w));
+	w->fails = check_failures;
+	w->keydir = check_tmpdir();
+	if (!bridge_setup(&w->b, binary, "")) {
 		CHECK(!"bridge set up");
-		return;
+		return false;
 	}
-	/* The poller's interval: as short as the config allows. */
-	{
+	if (poll_s > 0) {
 		char conf[2048];
-		FILE *f = fopen(b.conf, "r");
+		FILE *f = fopen(w->b.conf, "r");
 		size_t n = f ? fread(conf, 1, sizeof(conf) - 1, f) : 0;
 		char *site;
 		if (f)
@@ -223,82 +227,105 @@ static void t_disk_full(void)
 		if (site) {
 			char text[2200];
 			snprintf(text, sizeof(text), "%.*s[site]\npoll_interval = %d\n%s",
-				 (int)(site - conf), conf, POLL_INTERVAL_S, site + 7);
-			bridge_write_conf(&b, text);
+				 (int)(site - conf), conf, poll_s, site + 7);
+			bridge_write_conf(&w->b, text);
 		}
 	}
-	snprintf(data, sizeof(data), "%s/data", b.dir);
-	snprintf(filler, sizeof(filler), "%s/data/filler", b.dir);
-	CHECK(mkdir(data, 0700) == 0);
-	mounted = tmpfs_mount(data);
-	CHECK(mounted);
-	if (!mounted || !bridge_start(&b))
+	snprintf(w->data, sizeof(w->data), "%s/data", w->b.dir);
+	snprintf(w->filler, sizeof(w->filler), "%s/data/filler", w->b.dir);
+	CHECK(mkdir(w->data, 0700) == 0);
+	w->mounted = tmpfs_mount(w->data);
+	CHECK(w->mounted);
+	if (!w->mounted || !bridge_start(&w->b))
+		return false;
+	w->p = peer_start("127.0.0.2", NULL, w->keydir);
+	w->a = w->p ? peer_actor_add(w->p, name, NULL) : NULL;
+	CHECK(w->a != NULL);
+	return w->a != NULL;
+}
+
+/* Stops and removes all of w (the log shown when the case failed). */
+static void world_down(struct world *w)
+{
+	if (check_failures != w->fails)
+		bridge_dump_log(&w->b);
+	if (w->b.pid > 0)
+		bridge_stop(&w->b, SIGKILL);
+	peer_stop(w->p);
+	if (w->mounted && umount2(w->data, MNT_DETACH) != 0)
+		check_fail(__FILE__, __LINE__, "umount %s: %s", w->data, strerror(errno));
+	bridge_remove(&w->b);
+	check_tmpdir_remove(w->keydir);
+}
+
+static void t_disk_full(void)
+{
+	struct world w;
+	struct bridge *b = &w.b;
+	struct peer *p;
+	struct peer_actor *alice;
+	char id[PEER_URL_MAX], before[128], during[128];
+	char *body = NULL;
+	struct reply r = {0};
+	long from;
+
+	/* The poller's interval: as short as the config allows. */
+	if (!world_up(&w, "alice", POLL_INTERVAL_S))
 		goto out;
-	p = peer_start("127.0.0.2", NULL, keydir);
-	alice = p ? peer_actor_add(p, "alice", NULL) : NULL;
-	CHECK(alice != NULL);
-	if (alice == NULL)
-		goto out;
+	p = w.p;
+	alice = w.a;
 	/* The first poll (the empty feed) is done before the disk fills. */
-	CHECK(bridge_wait_db(&b, 1, "SELECT count(*) FROM meta WHERE key = %Q", "feed_imported"));
-	store_counts(&b, before, sizeof(before));
+	CHECK(bridge_wait_db(b, 1, "SELECT count(*) FROM meta WHERE key = %Q", "feed_imported"));
+	store_counts(b, before, sizeof(before));
 
 	/* Full. */
-	CHECK(fill(filler));
-	from = log_size(&b);
+	CHECK(fill(w.filler));
+	from = log_size(b);
 	snprintf(id, sizeof(id), "%s/activities/follow-1", peer_base(p));
-	body = follow_json(&b, alice, id);
+	body = follow_json(b, alice, id);
 	CHECK(body != NULL);
 	if (body == NULL)
 		goto out;
-	CHECK_INT(post_signed(&b, alice, body, &r), 503);
+	CHECK_INT(post_signed(b, alice, body, &r), 503);
 	CHECK_STR(r.retry_after, "30");
 	CHECK(!check_contains(r.body, "database"));
 	reply_free(&r);
-	CHECK(wait_log(&b, "full", from, BRIDGE_WAIT_MS));
+	CHECK(wait_log(b, "full", from, BRIDGE_WAIT_MS));
 	/* A new item: the poller cannot store it, and says it will retry. */
-	free(check_write_file(b.dir, "feed.xml", FEED_ONE));
-	CHECK(wait_log(&b, "feed poll failed (next try in", from, POLL_WAIT_MS));
+	free(check_write_file(b->dir, "feed.xml", FEED_ONE));
+	CHECK(wait_log(b, "feed poll failed (next try in", from, POLL_WAIT_MS));
 	/* Nothing of the Follow or the post was kept, and what is there is
 	 * whole. */
-	store_counts(&b, during, sizeof(during));
+	store_counts(b, during, sizeof(during));
 	CHECK_STR(during, before);
-	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM seen WHERE id = %Q", id), 0);
-	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM pragma_integrity_check"
-				    " WHERE integrity_check = 'ok'"),
+	CHECK_INT(bridge_db_int(b, "SELECT count(*) FROM seen WHERE id = %Q", id), 0);
+	CHECK_INT(bridge_db_int(b, "SELECT count(*) FROM pragma_integrity_check"
+				   " WHERE integrity_check = 'ok'"),
 		  1);
 	CHECK_INT(peer_post_count(p), 0);
 
 	/* Space returns: the Follow, sent again as a peer retries it, is
 	 * stored and answered; the poller's next round stores the post. */
-	CHECK(unlink(filler) == 0);
-	CHECK_INT(post_signed(&b, alice, body, &r), 202);
+	CHECK(unlink(w.filler) == 0);
+	CHECK_INT(post_signed(b, alice, body, &r), 202);
 	reply_free(&r);
 	CHECK(wait_accept(p, id));
-	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM followers WHERE actor = %Q", alice->id),
+	CHECK_INT(bridge_db_int(b, "SELECT count(*) FROM followers WHERE actor = %Q", alice->id),
 		  1);
 	for (int waited = 0; waited <= POLL_WAIT_MS; waited += BRIDGE_POLL_MS) {
-		if (bridge_db_int(&b, "SELECT count(*) FROM posts") == 1)
+		if (bridge_db_int(b, "SELECT count(*) FROM posts") == 1)
 			break;
 		sleep_ms(BRIDGE_POLL_MS);
 	}
-	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM posts"), 1);
-	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM pragma_integrity_check"
-				    " WHERE integrity_check = 'ok'"),
+	CHECK_INT(bridge_db_int(b, "SELECT count(*) FROM posts"), 1);
+	CHECK_INT(bridge_db_int(b, "SELECT count(*) FROM pragma_integrity_check"
+				   " WHERE integrity_check = 'ok'"),
 		  1);
-	CHECK_INT(bridge_stop(&b, SIGTERM), 0);
-	bridge_check_log_clean(&b);
+	CHECK_INT(bridge_stop(b, SIGTERM), 0);
+	bridge_check_log_clean(b);
 out:
-	if (check_failures != fails)
-		bridge_dump_log(&b);
-	if (b.pid > 0)
-		bridge_stop(&b, SIGKILL);
-	peer_stop(p);
 	free(body);
-	if (mounted && umount2(data, MNT_DETACH) != 0)
-		check_fail(__FILE__, __LINE__, "umount %s: %s", data, strerror(errno));
-	bridge_remove(&b);
-	check_tmpdir_remove(keydir);
+	world_down(&w);
 }
 
 /* The waits the worker logged while it could not write ("next try in N
@@ -324,43 +351,29 @@ static size_t logged_waits(const struct bridge *b, long from, long *waits, size_
 
 static void t_delivery_full(void)
 {
-	struct bridge b;
-	struct peer *p = NULL;
-	struct peer_actor *bob = NULL;
-	char data[PATH_MAX], filler[PATH_MAX + 16], id[PEER_URL_MAX];
-	const char *keydir = check_tmpdir();
+	struct world w;
+	struct bridge *b = &w.b;
+	struct peer *p;
+	struct peer_actor *bob;
+	char id[PEER_URL_MAX];
 	const char *q_done = "SELECT count(*) FROM deliveries WHERE inbox = %Q AND state = 1";
 	char *body = NULL;
 	struct reply r = {0};
-	bool mounted = false;
 	long from, waits[8];
 	size_t nwaits = 0;
-	int fails = check_failures;
 
-	if (!bridge_setup(&b, binary, "")) {
-		CHECK(!"bridge set up");
-		return;
-	}
-	snprintf(data, sizeof(data), "%s/data", b.dir);
-	snprintf(filler, sizeof(filler), "%s/data/filler", b.dir);
-	CHECK(mkdir(data, 0700) == 0);
-	mounted = tmpfs_mount(data);
-	CHECK(mounted);
-	if (!mounted || !bridge_start(&b))
+	if (!world_up(&w, "bob", 0))
 		goto out;
-	p = peer_start("127.0.0.2", NULL, keydir);
-	bob = p ? peer_actor_add(p, "bob", NULL) : NULL;
-	CHECK(bob != NULL);
-	if (bob == NULL)
-		goto out;
+	p = w.p;
+	bob = w.a;
 	/* bob follows; the Accept reaches the peer, which holds it. */
 	peer_set_mode(p, PEER_HOLD);
 	snprintf(id, sizeof(id), "%s/activities/follow-2", peer_base(p));
-	body = follow_json(&b, bob, id);
+	body = follow_json(b, bob, id);
 	CHECK(body != NULL);
 	if (body == NULL)
 		goto out;
-	CHECK_INT(post_signed(&b, bob, body, &r), 202);
+	CHECK_INT(post_signed(b, bob, body, &r), 202);
 	reply_free(&r);
 	for (int waited = 0; waited <= BRIDGE_WAIT_MS && peer_post_count(p) == 0;
 	     waited += BRIDGE_POLL_MS)
@@ -368,13 +381,13 @@ static void t_delivery_full(void)
 	CHECK_INT(peer_post_count(p), 1);
 
 	/* The disk fills; then the peer answers 202. */
-	CHECK(fill(filler));
-	from = log_size(&b);
+	CHECK(fill(w.filler));
+	from = log_size(b);
 	peer_set_mode(p, PEER_ACCEPT);
 	/* The worker cannot record it and backs off: four tries, each wait
 	 * longer than the one before. */
 	for (int waited = 0; waited <= BRIDGE_WAIT_MS; waited += BRIDGE_POLL_MS) {
-		nwaits = logged_waits(&b, from, waits, 8);
+		nwaits = logged_waits(b, from, waits, 8);
 		if (nwaits >= 4)
 			break;
 		sleep_ms(BRIDGE_POLL_MS);
@@ -385,36 +398,27 @@ static void t_delivery_full(void)
 			check_fail(__FILE__, __LINE__, "wait %zu: %ld ms after %ld ms", i, waits[i],
 				   waits[i - 1]);
 	/* Not recorded, not forgotten, not sent again. */
-	CHECK_INT(bridge_db_int(&b, q_done, bob->inbox), 0);
-	CHECK_INT(bridge_db_int(&b,
-				"SELECT count(*) FROM deliveries WHERE inbox = %Q AND state = 0",
+	CHECK_INT(bridge_db_int(b, q_done, bob->inbox), 0);
+	CHECK_INT(bridge_db_int(b, "SELECT count(*) FROM deliveries WHERE inbox = %Q AND state = 0",
 				bob->inbox),
 		  1);
 	CHECK_INT(peer_post_count(p), 1);
 
 	/* Space returns: recorded at the next try (the wait then is under
 	 * BRIDGE_WAIT_MS), not resent. */
-	CHECK(unlink(filler) == 0);
-	CHECK(bridge_wait_db(&b, 1, q_done, bob->inbox));
-	CHECK(wait_log(&b, "delivery: the database can be written again", from, BRIDGE_WAIT_MS));
+	CHECK(unlink(w.filler) == 0);
+	CHECK(bridge_wait_db(b, 1, q_done, bob->inbox));
+	CHECK(wait_log(b, "delivery: the database can be written again", from, BRIDGE_WAIT_MS));
 	CHECK_INT(peer_post_count(p), 1);
-	CHECK_INT(bridge_db_int(&b, "SELECT count(*) FROM pragma_integrity_check"
-				    " WHERE integrity_check = 'ok'"),
+	CHECK_INT(bridge_db_int(b, "SELECT count(*) FROM pragma_integrity_check"
+				   " WHERE integrity_check = 'ok'"),
 		  1);
-	CHECK_INT(bridge_stop(&b, SIGTERM), 0);
+	CHECK_INT(bridge_stop(b, SIGTERM), 0);
 	CHECK_INT(peer_post_count(p), 1);
-	bridge_check_log_clean(&b);
+	bridge_check_log_clean(b);
 out:
-	if (check_failures != fails)
-		bridge_dump_log(&b);
-	if (b.pid > 0)
-		bridge_stop(&b, SIGKILL);
-	peer_stop(p);
 	free(body);
-	if (mounted && umount2(data, MNT_DETACH) != 0)
-		check_fail(__FILE__, __LINE__, "umount %s: %s", data, strerror(errno));
-	bridge_remove(&b);
-	check_tmpdir_remove(keydir);
+	world_down(&w);
 }
 
 static const struct check_case cases[] = {
