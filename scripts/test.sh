@@ -2,7 +2,8 @@
 # Sets up and runs the whole test suite three times: a plain build, a build
 # under AddressSanitizer + UndefinedBehaviorSanitizer, and one under
 # ThreadSanitizer; after the first, the interop test against Fedify
-# (tests/interop/run.sh); then the .deb built, installed, run and purged;
+# (tests/interop/run.sh), plain and in secure mode, and doctor behind
+# nginx; then the .deb built, installed, run and purged;
 # last, each fuzz target for 60 s.
 set -eu
 cd "$(dirname "$0")/.."
@@ -12,6 +13,8 @@ sh scripts/build.sh build
 # Interop with Fedify over TLS on loopback; not in CTest, since it installs
 # Node 22 and Fedify from the npm registry (and nginx-light if missing).
 sh tests/interop/run.sh build
+# The same with the bridge in secure mode: Fedify's GETs are signed.
+AUTHORIZED_FETCH=1 sh tests/interop/run.sh build
 # doctor behind nginx TLS, healthy and with each proxy fault injected.
 sh tests/doctor/run.sh build
 sh scripts/build.sh build-san -DBB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
