@@ -18,7 +18,8 @@
 /* Longest value of a proof field, and of a received header reported. */
 #define PROBE_FIELD_MAX 512
 #define PROBE_PROOF_MAX 1024
-#define PROBE_REFUSED "the bridge's own actor sends nothing but its doctor's probe, and this is not one"
+#define PROBE_REFUSED                                                                              \
+	"the bridge's own actor sends nothing but its doctor's probe, and this is not one"
 
 void ap_probe_clear(struct ap_probe *p)
 {
@@ -73,12 +74,12 @@ enum bb_rc ap_probe_make(const struct ap_site *site, const struct key *k, time_t
 		return rc;
 	proof = digest_base64_encode(sig, siglen);
 	free(sig);
-	j = proof ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}",
-			      "@context", AP_CONTEXT_AS, "id", id, "type", AP_PROBE_TYPE, "actor",
-			      site->actor_id, "object", site->inbox, "published", published,
-			      "probe", "host", host, "date", date, "contentType", AP_CONTENT_TYPE,
-			      "proof", proof)
-		  : NULL;
+	j = proof
+		? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "@context",
+			    AP_CONTEXT_AS, "id", id, "type", AP_PROBE_TYPE, "actor", site->actor_id,
+			    "object", site->inbox, "published", published, "probe", "host", host,
+			    "date", date, "contentType", AP_CONTENT_TYPE, "proof", proof)
+		: NULL;
 	free(proof);
 	out->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
@@ -103,7 +104,7 @@ static const char *field(const json_t *o, const char *name)
 	const json_t *v = json_object_get(o, name);
 
 	return json_is_string(v) && json_string_length(v) <= PROBE_FIELD_MAX ? json_string_value(v)
-									      : NULL;
+									     : NULL;
 }
 
 enum bb_rc ap_probe_check(const struct ap_site *site, const struct pubkey *own,
@@ -126,8 +127,8 @@ enum bb_rc ap_probe_check(const struct ap_site *site, const struct pubkey *own,
 	    strcmp(a->type_name, AP_PROBE_TYPE) != 0 || a->id == NULL ||
 	    strncmp(a->id, site->actor_id, prefix) != 0 ||
 	    strncmp(a->id + prefix, AP_PROBE_FRAGMENT, strlen(AP_PROBE_FRAGMENT)) != 0 ||
-	    published == NULL || object == NULL || host == NULL || date == NULL ||
-	    ctype == NULL || !json_is_string(proof) || json_string_length(proof) > PROBE_PROOF_MAX ||
+	    published == NULL || object == NULL || host == NULL || date == NULL || ctype == NULL ||
+	    !json_is_string(proof) || json_string_length(proof) > PROBE_PROOF_MAX ||
 	    (strcmp(object, site->inbox) != 0 && strcmp(object, site->shared_inbox) != 0) ||
 	    !digest_base64_decode(json_string_value(proof), json_string_length(proof), &sig,
 				  &siglen))
@@ -143,8 +144,9 @@ enum bb_rc ap_probe_check(const struct ap_site *site, const struct pubkey *own,
 	/* Past the proof: the sender is the bridge itself. */
 	if (!time_parse_rfc3339(published, &t) || t > now + AP_PROBE_WINDOW_S ||
 	    t < now - AP_PROBE_WINDOW_S)
-		return err_set(e, BB_ERR_AUTH, "the probe was made %s, over %d s from the inbox's clock",
-			       published, AP_PROBE_WINDOW_S);
+		return err_set(e, BB_ERR_AUTH,
+			       "the probe was made %s, over %d s from the inbox's clock", published,
+			       AP_PROBE_WINDOW_S);
 	return BB_OK;
 }
 
@@ -158,7 +160,8 @@ static bool received(const struct httpsig_message *m, const char *name, struct b
 	for (size_t i = 0; i < m->header_count; i++) {
 		if (strcasecmp(m->headers[i].name, name) != 0)
 			continue;
-		if ((found && buf_puts(b, ", ") != BB_OK) || buf_puts(b, m->headers[i].value) != BB_OK)
+		if ((found && buf_puts(b, ", ") != BB_OK) ||
+		    buf_puts(b, m->headers[i].value) != BB_OK)
 			return found; /* over the bound: what fits */
 		found = true;
 	}
@@ -178,8 +181,9 @@ static json_t *header_report(const struct httpsig_message *m, const char *name,
 		len = PROBE_FIELD_MAX;
 	v = got ? json_stringn(b->data ? b->data : "", len) : NULL; /* NULL: not UTF-8 */
 	return json_pack("{s:b, s:o}", "unchanged",
-			 got && b->data != NULL && strcmp(b->data, expected) == 0, "received",
-			 v ? v : json_null());
+			 got && b->data != NULL && expected != NULL &&
+			     strcmp(b->data, expected) == 0,
+			 "received", v ? v : json_null());
 }
 
 enum bb_rc ap_probe_report(const struct ap_activity *a, const struct httpsig_message *m,

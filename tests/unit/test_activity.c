@@ -6,6 +6,8 @@
  */
 #include "activity.h"
 #include "check.h"
+#include "probe.h"
+#include "site.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,10 +258,41 @@ static void t_limits(void)
 	}
 }
 
+/* The doctor's probe report on an activity without the probe's fields
+ * (found by fuzz_probe: a NULL expected value reached strcmp): each header
+ * is reported, none as unchanged. */
+static void t_probe_report_without_fields(void)
+{
+	static const char body[] =
+	    "{\"id\":\"https://blog.example/ap/actor#doctor-probe-1\","
+	    "\"type\":\"Follow\",\"actor\":\"https://blog.example/ap/actor\","
+	    "\"object\":\"https://blog.example/ap/actor\"}";
+	struct httpsig_header h[] = {{"Host", "evil.example"}};
+	struct httpsig_message m = {
+	    "POST", "https://blog.example/ap/actor/inbox", h, 1, body, sizeof(body) - 1};
+	struct ap_activity a;
+	struct err e;
+	char *report = NULL;
+
+	CHECK_INT(ap_activity_parse(body, sizeof(body) - 1, &a, &e), BB_OK);
+	CHECK_INT(ap_probe_report(&a, &m, NULL, &report, &e), BB_OK);
+	CHECK(
+	    report != NULL &&
+	    check_contains(report, "\"host\":{\"unchanged\":false,\"received\":\"evil.example\"}"));
+	CHECK(report != NULL &&
+	      check_contains(report, "\"date\":{\"unchanged\":false,\"received\":null}"));
+	free(report);
+	ap_activity_free(&a);
+}
+
 static const struct check_case cases[] = {
-    {"every_type", t_every_type},   {"type_array", t_type_array},
-    {"bare_object", t_bare_object}, {"embedded_object", t_embedded_object},
-    {"malformed", t_malformed},	    {"limits", t_limits},
+    {"every_type", t_every_type},
+    {"type_array", t_type_array},
+    {"bare_object", t_bare_object},
+    {"embedded_object", t_embedded_object},
+    {"malformed", t_malformed},
+    {"limits", t_limits},
+    {"probe_report_without_fields", t_probe_report_without_fields},
 };
 
 CHECK_MAIN(cases)
