@@ -175,8 +175,10 @@ static void t_html(void)
 		goto out;
 	CHECK(at(html, "<section class=\"fediverse-comments\" lang=\"en\">") == 0);
 	CHECK(check_contains(html, "<h2 class=\"fediverse-comments__heading\">Comments</h2>"));
-	CHECK(check_contains(html, "2 likes"));
-	CHECK(check_contains(html, "1 boosts"));
+	CHECK(check_contains(html, ">2 likes</span>"));
+	CHECK(check_contains(html, ">1 boost</span>"));
+	CHECK(check_contains(fr, ">2 j’aime</span>"));
+	CHECK(check_contains(fr, ">1 partage</span>"));
 	/* Content as stored; every other value escaped. */
 	CHECK(
 	    check_contains(html, "<div class=\"fediverse-comment__content\"><p>First comment</p>"));
@@ -222,6 +224,38 @@ static void t_html_empty(void)
 	CHECK(check_contains(html, "<p class=\"fediverse-comments__empty\">No comments yet.</p>"));
 	CHECK(at(html, "javascript:") < 0); /* not an http(s) id: no link */
 	free(html);
+}
+
+/* The counts: singular and plural in English (1 alone is singular) and
+ * in French (0 and 1 are). */
+static void t_html_counts(void)
+{
+	static const struct {
+		int64_t likes, boosts;
+		enum api_lang lang;
+		const char *want_likes, *want_boosts;
+	} cases[] = {
+	    {0, 0, API_LANG_EN, ">0 likes</span>", ">0 boosts</span>"},
+	    {1, 1, API_LANG_EN, ">1 like</span>", ">1 boost</span>"},
+	    {2, 21, API_LANG_EN, ">2 likes</span>", ">21 boosts</span>"},
+	    {0, 0, API_LANG_FR, ">0 j’aime</span>", ">0 partage</span>"},
+	    {1, 1, API_LANG_FR, ">1 j’aime</span>", ">1 partage</span>"},
+	    {2, 1000, API_LANG_FR, ">2 j’aime</span>", ">1000 partages</span>"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct api_thread t = {0};
+		char *html;
+
+		t.post_url = "https://blog.test/x/";
+		t.post_id = "https://blog.test/ap/posts/x";
+		t.likes = cases[i].likes;
+		t.boosts = cases[i].boosts;
+		html = api_thread_html(&t, cases[i].lang);
+		CHECK(check_contains(html, cases[i].want_likes));
+		CHECK(check_contains(html, cases[i].want_boosts));
+		free(html);
+	}
 }
 
 static void t_lang(void)
@@ -363,6 +397,7 @@ static const struct check_case cases[] = {
     {"threading", t_threading},
     {"html", t_html},
     {"html_empty", t_html_empty},
+    {"html_counts", t_html_counts},
     {"lang", t_lang},
     {"cache", t_cache},
     {"cache_bytes", t_cache_bytes},
