@@ -310,6 +310,50 @@ static void t_cache(void)
 	api_cache_free(c);
 }
 
+/* A shared body is the cached one itself, and stays whole while held,
+ * however the cache changes (replaced, evicted, freed). */
+static void t_cache_shared(void)
+{
+	struct api_cache *c = api_cache_new(1, 1024);
+	const char *a, *a2, *b;
+	uint64_t hits = 0, misses = 0;
+	size_t len = 0;
+
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	CHECK(api_cache_get_shared(c, 1, 0, 1, &len) == NULL);
+	api_cache_put(c, 1, 0, 1, "first body", 10);
+	a = api_cache_get_shared(c, 1, 0, 1, &len);
+	CHECK_STR(a, "first body");
+	CHECK_INT(len, 10);
+	a2 = api_cache_get_shared(c, 1, 0, 1, &len);
+	CHECK(a2 == a); /* not a copy */
+	CHECK(api_cache_get_shared(c, 1, 0, 2, &len) == NULL); /* another version */
+	api_cache_put(c, 1, 0, 2, "second", 6);		       /* replaces it */
+	CHECK_STR(a, "first body");
+	api_cache_release((void *)a);
+	api_cache_put(c, 2, 0, 1, "other post", 10); /* evicts the second */
+	b = api_cache_get_shared(c, 2, 0, 1, &len);
+	CHECK_STR(b, "other post");
+	api_cache_free(c);
+	CHECK_STR(a2, "first body"); /* still held */
+	CHECK_STR(b, "other post");
+	api_cache_release((void *)a2);
+	api_cache_release((void *)b);
+	api_cache_release(NULL);
+	c = api_cache_new(2, 1024);
+	if (c == NULL)
+		return;
+	api_cache_put(c, 1, 0, 1, "x", 1);
+	api_cache_release((void *)api_cache_get_shared(c, 1, 0, 1, &len));
+	CHECK(api_cache_get_shared(c, 1, 0, 9, &len) == NULL);
+	api_cache_stats(c, &hits, &misses);
+	CHECK_INT(hits, 1);
+	CHECK_INT(misses, 1);
+	api_cache_free(c);
+}
+
 /* The byte budget: the oldest go to make room; a body over a quarter of
  * it is not kept at all. */
 static void t_cache_bytes(void)
@@ -401,6 +445,7 @@ static const struct check_case cases[] = {
     {"lang", t_lang},
     {"cache", t_cache},
     {"cache_bytes", t_cache_bytes},
+    {"cache_shared", t_cache_shared},
     {"cache_invalidated", t_cache_invalidated},
     {"embed_script", t_embed_script},
 };
