@@ -13,7 +13,8 @@
 //       `updated`; and, before the post's Delete, alice's reactions to it,
 //       signed by Fedify and sent to the blog's shared inbox: a public reply
 //       (Create of a Note, inReplyTo the post, mentioning the blog), its edit
-//       (Update, later `updated`), a Like, an Announce, the reply's Delete
+//       (Update, later `updated`), a Like, the same Like again under a new
+//       id, an Announce, the reply's Delete
 //       (Tombstone) and the Like's Undo; then the Delete of the post (a
 //       Tombstone, or its id),
 //   (e) undoes the Follow, and finally lists everything the blog sent her
@@ -26,7 +27,8 @@
 //   edit.json    {contentIncludes[], contentExcludes[]}       the edit is polled
 //   reply.json   {text, extra}    send the reply: "<p>@blog TEXT</p>EXTRA"
 //   reply-edit.json {text, extra} send its edit, the same way
-//   like.json, announce.json, reply-delete.json, unlike.json  {}  send that
+//   like.json, like-again.json, announce.json, reply-delete.json,
+//   unlike.json  {}                                           send that
 //   delete.json  {}                                           `posts delete` ran
 //   undo.json    {}                                           the Undo may go
 //   finish.json  {}                                           report the inbox
@@ -322,8 +324,9 @@ async function describe(o) {
 // (d') Alice's reactions to the post, each sent when run.sh says so, signed
 // by Fedify, to the blog's shared inbox: a public reply (Create of a Note
 // with inReplyTo the post, mentioning the blog), its edit (Update, later
-// `updated`), a Like and an Announce of the post, the reply's Delete
-// (Tombstone) and the Like's Undo.  Each step reports what went and the
+// `updated`), a Like (and the same Like again under a new id) and an
+// Announce of the post, the reply's Delete (Tombstone) and the Like's
+// Undo.  Each step reports what went and the
 // blog's answer; false when one could not be sent.
 async function interact(blog, post) {
 	const pub = PUBLIC_COLLECTION;
@@ -382,6 +385,9 @@ async function interact(blog, post) {
 				ccs: [followers, blog.id], published: n.updated });
 		}],
 		["like", () => (like = new Like({ id: activityId("likes"), actor: new URL(aliceId), object: new URL(post.id) }))],
+		// The same Like again, under a new id (a client's retry, a second
+		// tap): still one like.
+		["like-again", () => new Like({ id: activityId("likes"), actor: new URL(aliceId), object: new URL(post.id) })],
 		["announce", () =>
 			new Announce({ id: activityId("announces"), actor: new URL(aliceId), object: new URL(post.id), to: pub,
 				ccs: [followers, blog.id], published: seconds(Date.now()) })],

@@ -22,7 +22,8 @@
 # public reply mentioning the blog (pending under `[comments] moderation =
 # manual`, absent from the API until `comments approve`, then shown with
 # alice's id, name and handle and its content sanitized), its edit (the new
-# content, a later `updated`), a Like (likes 1), an Announce (boosts 1), the
+# content, a later `updated`), a Like (likes 1), the same Like again under a
+# new id (still likes 1), an Announce (boosts 1), the
 # reply's Delete (no comments; the row kept as deleted) and the Like's Undo
 # (likes 0).  The peer then undoes the Follow; the
 # follower list must be empty, and the peer must have received exactly the
@@ -127,6 +128,7 @@ ALL_CHECKS="webfinger-over-tls actor-lookup follow-delivered accept-verified-by-
 	edit-polled update-verified-by-fedify
 	reply-sent-by-fedify comment-pending comment-hidden-until-approved comment-approved comment-in-api
 	reply-edit-sent-by-fedify comment-edited-in-api like-sent-by-fedify like-counted
+	like-again-sent-by-fedify like-counted-once
 	announce-sent-by-fedify boost-counted reply-delete-sent-by-fedify comment-removed-from-api
 	comment-marked-deleted undo-like-sent-by-fedify like-uncounted
 	delete-queued delete-verified-by-fedify tombstone-served
@@ -584,6 +586,9 @@ api_check comment-edited-in-api comment "$reply_v2" "$reply_v1" "$reply_updated"
 control like
 peer_check like-sent-by-fedify like || finish
 api_check like-counted counts 1 0
+control like-again
+peer_check like-again-sent-by-fedify like-again || finish
+api_check like-counted-once counts 1 0
 control announce
 peer_check announce-sent-by-fedify announce || finish
 api_check boost-counted counts 1 1
