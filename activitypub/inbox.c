@@ -129,6 +129,47 @@ static void actor_refresh(struct store *st, const struct inbox_env *env, time_t 
 	*signer = fresh;
 }
 
+/* The author of a note believed, when it is not the signer (a note
+ * fetched from its origin, attributed to another account there): its
+ * actor document, fetched and cached as the signer's is, for the name,
+ * handle, avatar and profile shown under the comment; a cached copy is
+ * fetched afresh when over a day old.  A failure keeps the comment
+ * (shown under the author's id) and the old copy, if any. */
+static void author_cache(struct store *st, const struct inbox_env *env, time_t now,
+			 const struct inbox_verified *v)
+{
+	struct comment_note n;
+	struct store_actor a = {0};
+	char host[URL_HOST_KEY_MAX + 1];
+	struct err ce = {0};
+	enum bb_rc rc;
+
+	if (comment_note_parse(v->object, env->site->actor_id, &n, &ce) != BB_OK ||
+	    n.attributed_to == NULL || (n.in_reply_to == NULL && !n.mentions_us) ||
+	    strcmp(n.attributed_to, v->signer.id) == 0 ||
+	    url_host_key(n.attributed_to, host, NULL) != BB_OK ||
+	    url_host_blocked(env->blocked_domains, host))
+		return;
+	rc = store_actor_get(st, n.attributed_to, &a, &ce);
+	if (rc == BB_OK && now - a.fetched_at < INBOX_ACTOR_REFRESH_S) {
+		store_actor_clear(&a);
+		return;
+	}
+	store_actor_clear(&a);
+	if (rc != BB_OK && rc != BB_ERR_NOTFOUND) {
+		log_warn("cannot read the cached actor %s: %s", n.attributed_to, ce.msg);
+		return;
+	}
+	err_clear(&ce);
+	if (remote_actor_fetch(env->fetch, n.attributed_to, now, &a, &ce) != BB_OK) {
+		log_info("no actor document for %s: %s", n.attributed_to, ce.msg);
+		return;
+	}
+	if (store_actor_put(st, &a, &ce) != BB_OK)
+		log_warn("cannot cache actor %s: %s", a.id, ce.msg);
+	store_actor_clear(&a);
+}
+
 /* The copy of a Create's or Update's note to believe (comments_resolve),
  * on this thread, before the writer's transaction.  No copy that can be
  * believed: the activity is acknowledged and ignored; the origin out of
@@ -150,8 +191,10 @@ static enum bb_rc resolve_object(struct store *st, const struct inbox_env *env, 
 		v->ignore = true;
 		return BB_OK;
 	}
-	if (v->object != NULL)
+	if (v->object != NULL) {
 		actor_refresh(st, env, now, &v->signer, false);
+		author_cache(st, env, now, v);
+	}
 	else if (v->act.type == AP_TYPE_UPDATE && self_activity(&v->act))
 		actor_refresh(st, env, now, &v->signer, true); /* Update(Person) */
 	return BB_OK;

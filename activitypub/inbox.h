@@ -10,7 +10,10 @@
  *    For a Create or Update, the copy of its object to believe is settled
  *    here too (comments_resolve, which may fetch it from its origin), and
  *    the sender's cached actor document is refreshed when over a day old
- *    (at once on an Update of the actor itself).
+ *    (at once on an Update of the actor itself); a note's author other
+ *    than the sender (a note fetched from its origin) has its actor
+ *    document fetched and cached the same way, for the name, handle and
+ *    avatar shown under the comment.
  *    An activity of the bridge's own actor is its doctor's probe
  *    (probe.h), answered with a report in out->probe even when the proxy
  *    broke its signature, and never stored; or it is refused, BB_ERR_AUTH.

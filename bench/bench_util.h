@@ -1,6 +1,7 @@
 /*
  * bench_util.h — what the benchmark programs share: a monotonic clock, a
- * free loopback port, a process's peak RSS, and sorting for medians.
+ * free loopback port, a process's peak RSS and CPU time, and sorting for
+ * medians.
  */
 #ifndef BB_BENCH_UTIL_H
 #define BB_BENCH_UTIL_H
@@ -15,6 +16,9 @@ unsigned bench_free_port(const char *addr);
 
 /* The peak resident set (VmHWM) of pid in KiB, or -1. */
 long bench_peak_rss_kb(pid_t pid);
+
+/* The CPU time (user + system) pid has used so far, in seconds, or -1. */
+double bench_cpu_s(pid_t pid);
 
 /* qsort comparison of doubles, ascending. */
 int bench_cmp_double(const void *a, const void *b);

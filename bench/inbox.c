@@ -355,7 +355,7 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *d;
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	struct request *reqs;
-	double *lat, t0, t1;
+	double *lat, t0, t1, c0, c1;
 	long long stored;
 	pid_t pid;
 	FILE *f;
@@ -480,9 +480,11 @@ int main(int argc, char **argv)
 	if (ok != nactors)
 		fprintf(stderr, "warm-up: %d of %d accepted\n", ok, nactors);
 
+	c0 = bench_cpu_s(pid);
 	t0 = bench_now_s();
 	blast(url, reqs, 0, n, conc, lat, &ok);
 	t1 = bench_now_s();
+	c1 = bench_cpu_s(pid);
 	stored = count_rows(db, "SELECT count(*) FROM seen") - nactors;
 	if (replies) /* 1: STORE_COMMENT_APPROVED */
 		comments = count_rows(db, "SELECT count(*) FROM comments WHERE status = 1");
@@ -496,6 +498,10 @@ int main(int argc, char **argv)
 	if (replies)
 		printf("comments       %lld approved of %d accepted%s\n", comments, ok,
 		       comments == ok ? "" : "  <-- MISMATCH");
+	/* The machine may be shared: the bridge's own CPU per activity moves
+	 * less with the load than activities/s do. */
+	printf("bridge CPU     %.0f us per activity (%.0f%% of one core)\n",
+	       ok ? (c1 - c0) * 1e6 / ok : 0, (c1 - c0) * 100 / (t1 - t0));
 	printf("bridge peak RSS %ld KiB\n", bench_peak_rss_kb(pid));
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);

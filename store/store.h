@@ -537,6 +537,13 @@ enum bb_rc store_author_has_approved(struct store *st, const char *author, bool 
 enum bb_rc store_post_comments_version(struct store *st, int64_t post, int64_t *out,
 				       struct err *e) BB_MUST_CHECK;
 
+/* For a reader of a post's comments, in one statement: the live post
+ * whose blog URL is key (several share a URL: the live one), else whose
+ * object id is key, with its comments version (as above) read at once.
+ * BB_ERR_NOTFOUND when there is none, or it is deleted. */
+enum bb_rc store_post_comments_find(struct store *st, const char *key, int64_t *post,
+				    int64_t *version, struct err *e) BB_MUST_CHECK;
+
 enum store_reaction_type {
 	STORE_REACTION_LIKE,
 	STORE_REACTION_BOOST, /* an Announce */

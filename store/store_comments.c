@@ -106,6 +106,59 @@ enum bb_rc store_post_comments_version(struct store *st, int64_t post, int64_t *
 		       SQL_ARGS(SQL_INT(post)), out, NULL, "read comments version", e);
 }
 
+/* One post by sql's ?1 = key (its id, deleted time and comments version),
+ * into *post and *version; *found false when no row. */
+static enum bb_rc post_version_read(struct store *st, const char *sql, const char *key,
+				    int64_t *post, int64_t *version, bool *found, struct err *e)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum bb_rc rc;
+	int src;
+
+	*found = false;
+	rc = sql_prepare_args(st, sql, SQL_ARGS(SQL_TEXT(key)), &stmt, "find post", e);
+	if (rc != BB_OK)
+		return rc;
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_ROW) {
+		*found = true;
+		*post = sqlite3_column_int64(stmt, 0);
+		*version = sqlite3_column_int64(stmt, 2);
+		if (sqlite3_column_int64(stmt, 1) != 0)
+			rc = err_set(e, BB_ERR_NOTFOUND, "post %.200s is deleted", key);
+	} else if (src != SQLITE_DONE) {
+		rc = sql_fail(st, src, "find post", e);
+	}
+	sql_release(st, stmt);
+	return rc;
+}
+
+#define POST_VERSION_SQL                                                                           \
+	"SELECT p.id, p.deleted, coalesce((SELECT v.version FROM comments_versions v"              \
+	" WHERE v.post = p.id), 0) FROM posts p"
+
+enum bb_rc store_post_comments_find(struct store *st, const char *key, int64_t *post,
+				    int64_t *version, struct err *e)
+{
+	bool found = false;
+	enum bb_rc rc;
+
+	*post = 0;
+	*version = 0;
+	/* As store_post_by_url, then store_post_by_ap_id. */
+	rc = post_version_read(st,
+			       POST_VERSION_SQL " WHERE p.url = ?1"
+					       " ORDER BY p.deleted <> 0, p.published DESC, p.id DESC"
+					       " LIMIT 1",
+			       key, post, version, &found, e);
+	if (rc == BB_OK && !found)
+		rc = post_version_read(st, POST_VERSION_SQL " WHERE p.ap_id = ?1", key, post,
+				       version, &found, e);
+	if (rc == BB_OK && !found)
+		rc = err_set(e, BB_ERR_NOTFOUND, "no post with URL or id %.200s", key);
+	return rc;
+}
+
 static enum bb_rc post_exists(struct store *st, int64_t post, struct err *e)
 {
 	bool found = false;

@@ -78,8 +78,9 @@ extern const size_t api_comments_js_len;
  * comments version: a lookup under another version misses, and the put
  * that follows replaces the entry.  When all slots are taken, or the
  * bodies would pass max_bytes, the least recently used entries go; a body
- * over max_bytes / 4 is not kept.  Thread-safe (one mutex; lookups copy the body out, so an
- * entry may be replaced while a copy is being sent). */
+ * over max_bytes / 4 is not kept.  Thread-safe (one mutex; a lookup copies
+ * the body out, or shares it by reference, so an entry may be replaced
+ * while it is being sent). */
 struct api_cache;
 
 /* A cache of `slots` entries (at least 1) holding at most max_bytes of
@@ -90,6 +91,16 @@ void api_cache_free(struct api_cache *c);
 /* A copy of the body kept for (post, kind) at version (free it), with
  * its length in *len; NULL on a miss (or out of memory). */
 char *api_cache_get(struct api_cache *c, int64_t post, int kind, int64_t version, size_t *len);
+
+/* The body kept for (post, kind) at version itself, not a copy (with its
+ * length in *len, NUL-terminated): read-only, held until
+ * api_cache_release(body), however the cache changes meanwhile.  NULL on
+ * a miss.  Counted in the stats as api_cache_get is. */
+const char *api_cache_get_shared(struct api_cache *c, int64_t post, int kind, int64_t version,
+				 size_t *len);
+/* Lets go of a body from api_cache_get_shared (void *: an HTTP
+ * server's free callback); NULL is fine. */
+void api_cache_release(void *body);
 
 /* Keeps a copy of body for (post, kind) at version, replacing what was
  * kept for that key; out of memory keeps nothing (a cache may forget). */

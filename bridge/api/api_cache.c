@@ -2,23 +2,45 @@
  * api_cache.c — a small cache of renderings (see api.h): a fixed array of
  * entries under one mutex, searched linearly (a few dozen entries: a
  * scan costs less than a hash would), the least recently used replaced
- * when full or over its byte budget.  A lookup copies the body out under the lock so that the
- * entry can be replaced while the copy is being sent.
+ * when full or over its byte budget.  A body is counted by reference: a
+ * lookup takes a reference under the lock and sends the bytes without
+ * copying them; an entry replaced meanwhile only lets go of its own, and
+ * the body is freed by whoever lets go last.
  */
 #include "api.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A body and its references (the cache's entry, and each lookup's). */
+struct shared_body {
+	atomic_size_t refs;
+	char data[]; /* len bytes and a NUL */
+};
 
 struct api_cache_entry {
 	int64_t post;
 	int kind;
 	int64_t version;
-	char *body; /* NULL: a free entry */
+	struct shared_body *body; /* NULL: a free entry */
 	size_t len;
 	uint64_t used; /* the tick of the last lookup or put */
 };
+
+static void body_unref(struct shared_body *b)
+{
+	if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1)
+		free(b);
+}
+
+void api_cache_release(void *body)
+{
+	if (body != NULL)
+		body_unref((struct shared_body *)((char *)body - offsetof(struct shared_body, data)));
+}
 
 struct api_cache {
 	pthread_mutex_t lock;
@@ -50,7 +72,7 @@ void api_cache_free(struct api_cache *c)
 	if (c == NULL)
 		return;
 	for (size_t i = 0; i < c->slots; i++)
-		free(c->entries[i].body);
+		body_unref(c->entries[i].body);
 	free(c->entries);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -75,7 +97,7 @@ char *api_cache_get(struct api_cache *c, int64_t post, int kind, int64_t version
 	if (en && en->version == version) {
 		copy = malloc(en->len + 1);
 		if (copy) {
-			memcpy(copy, en->body, en->len + 1);
+			memcpy(copy, en->body->data, en->len + 1);
 			*len = en->len;
 			en->used = ++c->tick;
 		}
@@ -88,11 +110,32 @@ char *api_cache_get(struct api_cache *c, int64_t post, int kind, int64_t version
 	return copy;
 }
 
-/* Frees entry en's body.  Under the lock. */
+const char *api_cache_get_shared(struct api_cache *c, int64_t post, int kind, int64_t version,
+				 size_t *len)
+{
+	struct api_cache_entry *en;
+	const char *body = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	en = entry_find(c, post, kind);
+	if (en && en->version == version) {
+		atomic_fetch_add(&en->body->refs, 1);
+		body = en->body->data;
+		*len = en->len;
+		en->used = ++c->tick;
+		c->hits++;
+	} else {
+		c->misses++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return body;
+}
+
+/* Lets go of entry en's body.  Under the lock. */
 static void entry_drop(struct api_cache *c, struct api_cache_entry *en)
 {
 	c->bytes -= en->len;
-	free(en->body);
+	body_unref(en->body);
 	memset(en, 0, sizeof(*en));
 }
 
@@ -112,20 +155,21 @@ void api_cache_put(struct api_cache *c, int64_t post, int kind, int64_t version,
 		   size_t len)
 {
 	struct api_cache_entry *en, *old;
-	char *copy;
+	struct shared_body *copy;
 
 	/* A rendering over a quarter of the budget is not kept: it would
 	 * push out most of the others for one post. */
-	if (len > c->max_bytes / 4 || (copy = malloc(len + 1)) == NULL)
+	if (len > c->max_bytes / 4 || (copy = malloc(sizeof(*copy) + len + 1)) == NULL)
 		return;
-	memcpy(copy, body, len);
-	copy[len] = '\0';
+	atomic_init(&copy->refs, 1);
+	memcpy(copy->data, body, len);
+	copy->data[len] = '\0';
 	pthread_mutex_lock(&c->lock);
 	en = entry_find(c, post, kind);
 	if (en && en->version > version) {
 		/* A slower request read an older version: keep the newer. */
 		pthread_mutex_unlock(&c->lock);
-		free(copy);
+		body_unref(copy);
 		return;
 	}
 	if (en == NULL) {

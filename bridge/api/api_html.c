@@ -20,17 +20,32 @@
 /* The largest fragment written (500 comments of 64 KiB fit). */
 #define API_HTML_MAX (64u * 1024 * 1024)
 
+/* likes and boosts: the singular, then the plural. */
 struct strings {
-	const char *heading, *empty, *likes, *boosts, *reply, *avatar_of, *replies;
+	const char *heading, *empty, *likes[2], *boosts[2], *reply, *avatar_of, *replies;
 };
 
-static const struct strings strings_en = {"Comments", "No comments yet.",	  "likes",
-					  "boosts",   "Reply from the fediverse", "Avatar of ",
+static const struct strings strings_en = {"Comments",
+					  "No comments yet.",
+					  {"like", "likes"},
+					  {"boost", "boosts"},
+					  "Reply from the fediverse",
+					  "Avatar of ",
 					  "Replies"};
-static const struct strings strings_fr = {
-    "Commentaires", "Aucun commentaire pour l’instant.", "J’aime",
-    "partages",	    "Répondre depuis le fedivers",	 "Avatar de ",
-    "Réponses"};
+static const struct strings strings_fr = {"Commentaires",
+					  "Aucun commentaire pour l’instant.",
+					  {"j’aime", "j’aime"},
+					  {"partage", "partages"},
+					  "Répondre depuis le fedivers",
+					  "Avatar de ",
+					  "Réponses"};
+
+/* 0 for the singular, 1 for the plural: in French 0 and 1 take the
+ * singular, in English 1 alone (as comments.js counts). */
+static int plural(enum api_lang lang, long long n)
+{
+	return lang == API_LANG_FR ? n >= 2 : n != 1;
+}
 
 enum api_lang api_lang_parse(const char *lang)
 {
@@ -194,8 +209,9 @@ char *api_thread_html(const struct api_thread *t, enum api_lang lang)
 				"<p class=\"fediverse-comments__stats\">"
 				"<span class=\"fediverse-comments__likes\">%lld %s</span> "
 				"<span class=\"fediverse-comments__boosts\">%lld %s</span></p>",
-				s->heading, (long long)t->likes, s->likes, (long long)t->boosts,
-				s->boosts);
+				s->heading, (long long)t->likes,
+				s->likes[plural(lang, (long long)t->likes)], (long long)t->boosts,
+				s->boosts[plural(lang, (long long)t->boosts)]);
 	if (rc == BB_OK)
 		rc = t->count == 0
 			 ? buf_printf(&b, "<p class=\"fediverse-comments__empty\">%s</p>", s->empty)

@@ -3,12 +3,14 @@
 (function () {
   'use strict';
   var T = {
-    en: { heading: 'Comments', empty: 'No comments yet.', likes: 'likes', boosts: 'boosts',
+    en: { heading: 'Comments', empty: 'No comments yet.', likes: ['like', 'likes'],
+      boosts: ['boost', 'boosts'],
       reply: 'Reply from the fediverse', avatar: 'Avatar of ', server: 'Your server',
       go: 'Reply from your instance', bad: 'Type a server name, like mastodon.social',
       error: 'The comments could not be loaded.' },
     fr: { heading: 'Commentaires', empty: 'Aucun commentaire pour l\u2019instant.',
-      likes: 'J\u2019aime', boosts: 'partages', reply: 'R\u00e9pondre depuis le fedivers',
+      likes: ['j\u2019aime', 'j\u2019aime'], boosts: ['partage', 'partages'],
+      reply: 'R\u00e9pondre depuis le fedivers',
       avatar: 'Avatar de ', server: 'Votre serveur', go: 'R\u00e9pondre depuis votre instance',
       bad: 'Indiquez un nom de serveur, par exemple mastodon.social',
       error: 'Les commentaires n\u2019ont pas pu \u00eatre charg\u00e9s.' }
@@ -60,6 +62,12 @@
     return out;
   }
 
+  /* "1 like", "2 likes"; French: 0 and 1 take the singular */
+  function count(n, w, lang) {
+    n = n > 0 ? Math.floor(n) : 0;
+    return n + ' ' + w[(lang === 'fr' ? n < 2 : n === 1) ? 0 : 1];
+  }
+
   function has(o, k) { return Object.prototype.hasOwnProperty.call(o, k); }
 
   /* cls: a leading "-" stands for "fediverse-comment" */
@@ -70,11 +78,13 @@
     return e;
   }
 
+  function attrs(e, o) {
+    for (var k in o) e.setAttribute(k, o[k]);
+    return e;
+  }
+
   function link(cls, href) {
-    var a = el('a', cls);
-    a.setAttribute('href', href);
-    a.setAttribute('rel', 'nofollow noopener ugc');
-    return a;
+    return attrs(el('a', cls), { href: href, rel: 'nofollow noopener ugc' });
   }
 
   function comment(c, t, lang) {
@@ -84,24 +94,17 @@
     var name = String(au.name || au.handle || au.id || '');
     var profile = safeUrl(au.url) || safeUrl(au.id);
     var who = profile ? link('-__author', profile) : el('span', '-__author');
-    if (safeUrl(au.avatar)) {
-      var img = el('img', '-__avatar');
-      img.setAttribute('src', au.avatar);
-      img.setAttribute('alt', t.avatar + name);
-      img.setAttribute('width', '48');
-      img.setAttribute('height', '48');
-      img.setAttribute('loading', 'lazy');
-      who.appendChild(img);
-    }
+    if (safeUrl(au.avatar))
+      who.appendChild(attrs(el('img', '-__avatar'), { src: au.avatar, alt: t.avatar + name,
+        width: '48', height: '48', loading: 'lazy' }));
     who.appendChild(el('span', '-__name', name));
     head.appendChild(who);
     if (au.handle) {
       head.appendChild(document.createTextNode(' '));
       head.appendChild(el('span', '-__handle', au.handle));
     }
-    var when = el('time', '-__date');
+    var when = attrs(el('time', '-__date'), { datetime: String(c.published || '') });
     var d = new Date(c.published);
-    when.setAttribute('datetime', String(c.published || ''));
     when.textContent = isNaN(d) ? String(c.published || '') :
       d.toLocaleDateString(lang, { year: 'numeric', month: 'long', day: 'numeric' });
     var perma = safeUrl(c.url) || safeUrl(c.id);
@@ -122,8 +125,7 @@
     var ol = el('ol', under < 0 ? '-s__list' : '-s__replies');
     comments.forEach(function (c, i) {
       if (par[i] !== under) return;
-      var li = el('li', '-');
-      li.setAttribute('data-id', String(c.id));
+      var li = attrs(el('li', '-'), { 'data-id': String(c.id) });
       li.appendChild(comment(c, t, lang));
       if (par.indexOf(i) >= 0) li.appendChild(list(comments, par, i, t, lang));
       ol.appendChild(li);
@@ -134,16 +136,11 @@
   function replyForm(postId, t) {
     var form = el('form', '-s__form');
     var id = 'fediverse-server-' + Math.random().toString(36).slice(2);
-    var label = el('label', '-s__label', t.server);
-    var input = el('input', '-s__server');
-    var button = el('button', '-s__go', t.go);
-    var msg = el('p', '-s__message');
-    label.setAttribute('for', id);
-    input.id = id;
-    input.setAttribute('name', 'server');
-    input.setAttribute('placeholder', 'mastodon.social');
-    button.setAttribute('type', 'submit');
-    msg.setAttribute('role', 'status');
+    var label = attrs(el('label', '-s__label', t.server), { for: id });
+    var input = attrs(el('input', '-s__server'),
+      { id: id, name: 'server', placeholder: 'mastodon.social' });
+    var button = attrs(el('button', '-s__go', t.go), { type: 'submit' });
+    var msg = attrs(el('p', '-s__message'), { role: 'status' });
     function target() {
       var u = interactUrl(input.value, postId);
       if (u) form.setAttribute('data-target', u); else form.removeAttribute('data-target');
@@ -159,22 +156,18 @@
       try { localStorage.setItem(KEY, normaliseServer(input.value)); } catch (e) { /* */ }
       window.location.assign(u);
     });
-    form.appendChild(label);
-    form.appendChild(input);
-    form.appendChild(button);
-    form.appendChild(msg);
+    [label, input, button, msg].forEach(function (x) { form.appendChild(x); });
     return form;
   }
 
   function render(root, data, lang) {
-    var t = T[lang], sec = el('section', '-s');
+    var t = T[lang], sec = attrs(el('section', '-s'), { lang: lang });
     var comments = Array.isArray(data.comments) ? data.comments : [];
-    sec.setAttribute('lang', lang);
     sec.appendChild(el('h2', '-s__heading', t.heading));
     var stats = el('p', '-s__stats');
-    stats.appendChild(el('span', '-s__likes', (data.likes | 0) + ' ' + t.likes));
+    stats.appendChild(el('span', '-s__likes', count(data.likes, t.likes, lang)));
     stats.appendChild(document.createTextNode(' '));
-    stats.appendChild(el('span', '-s__boosts', (data.boosts | 0) + ' ' + t.boosts));
+    stats.appendChild(el('span', '-s__boosts', count(data.boosts, t.boosts, lang)));
     sec.appendChild(stats);
     sec.appendChild(comments.length ? list(comments, parents(comments), -1, t, lang)
       : el('p', '-s__empty', t.empty));
@@ -229,7 +222,7 @@
   }
 
   var api = { pickLang: pickLang, normaliseServer: normaliseServer, interactUrl: interactUrl,
-    safeUrl: safeUrl, parents: parents };
+    safeUrl: safeUrl, parents: parents, count: count, T: T };
   if (typeof globalThis !== 'undefined' && globalThis.__fediverseCommentsTest) {
     globalThis.__fediverseCommentsTest.api = api;
     return;

@@ -62,9 +62,12 @@ static void response_body_clear(struct http_response *res)
 {
 	if (res->body_owned)
 		free(res->body);
+	if (res->body_release)
+		res->body_release(res->body);
 	res->body = NULL;
 	res->body_len = 0;
 	res->body_owned = false;
+	res->body_release = NULL;
 }
 
 void http_respond_borrowed(struct http_response *res, unsigned status, const char *type,
@@ -86,6 +89,17 @@ void http_respond_owned(struct http_response *res, unsigned status, const char *
 	}
 	http_respond_borrowed(res, status, type, body);
 	res->body_owned = true;
+}
+
+void http_respond_shared(struct http_response *res, unsigned status, const char *type,
+			 const char *body, size_t len, void (*release)(void *body))
+{
+	response_body_clear(res);
+	res->status = status;
+	res->content_type = type;
+	res->body = (char *)body;
+	res->body_len = len;
+	res->body_release = release;
 }
 
 void http_respond_error(struct http_response *res, unsigned status, const char *message)
@@ -201,14 +215,19 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 	enum MHD_Result ret;
 	bool ok = true;
 
-	r = MHD_create_response_from_buffer(res->body_len, res->body,
-					    res->body_owned ? MHD_RESPMEM_MUST_FREE
-							    : MHD_RESPMEM_PERSISTENT);
+	if (res->body_release)
+		r = MHD_create_response_from_buffer_with_free_callback_cls(
+		    res->body_len, res->body, res->body_release, res->body);
+	else
+		r = MHD_create_response_from_buffer(res->body_len, res->body,
+						    res->body_owned ? MHD_RESPMEM_MUST_FREE
+								    : MHD_RESPMEM_PERSISTENT);
 	if (r == NULL) {
 		response_body_clear(res);
 		return MHD_NO;
 	}
-	res->body_owned = false; /* MHD frees it now */
+	res->body_owned = false; /* MHD frees (or releases) it now */
+	res->body_release = NULL;
 	if (res->content_type)
 		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type) ==
 		      MHD_YES;

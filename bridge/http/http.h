@@ -43,6 +43,9 @@ struct http_response {
 	char *body; /* owned when body_owned, else static/app-lifetime */
 	size_t body_len;
 	bool body_owned;
+	/* When set: body is shared, held until body_release(body) (called
+	 * once it is sent, or when it is replaced). */
+	void (*body_release)(void *body);
 	char *location; /* owned; Location header when set */
 	bool vary_accept;
 	bool vary_signature; /* the answer depends on the request's signature */
@@ -74,6 +77,11 @@ void http_respond_borrowed(struct http_response *res, unsigned status, const cha
 			   const char *body);
 void http_respond_owned(struct http_response *res, unsigned status, const char *type,
 			char *body);
+/* body (len bytes, shared with its owner: never written) is sent as it
+ * is, without a copy, and release(body) called once it is sent (or not
+ * sent: in every case, once). */
+void http_respond_shared(struct http_response *res, unsigned status, const char *type,
+			 const char *body, size_t len, void (*release)(void *body));
 /* {"error": message}, application/json. */
 void http_respond_error(struct http_response *res, unsigned status, const char *message);
 /* A redirect (302) to an absolute URL. */

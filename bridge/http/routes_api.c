@@ -8,7 +8,9 @@
  * is also the ETag: a conditional GET costs one small query, and any
  * change to the post's comments, reactions or commenters makes a new
  * ETag and a new rendering.  max-age is short so that an approval shows
- * within a minute.  Everything here is public: CORS is open.
+ * within a minute.  A cached rendering is sent as it is kept, shared by
+ * reference (api_cache.c), never copied per request.  Everything here is
+ * public: CORS is open.
  */
 #include "api.h"
 #include "log.h"
@@ -95,15 +97,13 @@ static bool find_post(struct http_request *req, struct http_response *res, struc
 	return false;
 }
 
-/* The rendering of kind for p: from the cache, else rendered and kept. */
+/* The rendering of kind for p, made (the cache missed) and kept. */
 static char *rendering(struct store *st, const struct store_post *p, enum api_kind kind,
-		       int64_t version, size_t *len, struct err *e)
+		       size_t *len, struct err *e)
 {
 	struct api_thread t;
-	char *body = cache ? api_cache_get(cache, p->rowid, kind, version, len) : NULL;
+	char *body;
 
-	if (body != NULL)
-		return body;
 	if (api_thread_load(st, p, &t, e) != BB_OK)
 		return NULL;
 	body = kind == KIND_JSON
@@ -124,40 +124,63 @@ static char *rendering(struct store *st, const struct store_post *p, enum api_ki
 
 static void serve_thread(struct http_request *req, struct http_response *res, enum api_kind kind)
 {
+	const char *key = http_request_query(req, "post");
+	const char *type = kind == KIND_JSON ? JSON_TYPE : HTML_TYPE;
 	struct store_post p = {0};
 	struct err e = {0};
 	struct store *st;
-	int64_t version = 0;
+	int64_t post = 0, version = 0;
+	enum bb_rc rc;
 	char etag[48];
 	char *body;
+	const char *shared;
 	size_t len = 0;
 
 	pthread_once(&init_once, api_init);
 	res->cors = true;
+	if (key == NULL || key[0] == '\0') {
+		http_respond_error(res, 400, "the post parameter is required");
+		return;
+	}
 	st = app_store(req->app, &e);
 	if (st == NULL) {
 		respond_store_error(res, &e);
 		return;
 	}
-	if (!find_post(req, res, st, &p))
+	/* The post and its version in one statement: all a cached answer
+	 * (or a 304) costs of the store. */
+	rc = store_post_comments_find(st, key, &post, &version, &e);
+	if (rc == BB_ERR_NOTFOUND) {
+		http_respond_error(res, 404, "no post with that URL");
 		return;
-	if (store_post_comments_version(st, p.rowid, &version, &e) != BB_OK) {
-		respond_store_error(res, &e);
-		goto out;
 	}
-	snprintf(etag, sizeof(etag), "\"c%lld-%lld-%d\"", (long long)p.rowid, (long long)version,
+	if (rc != BB_OK) {
+		respond_store_error(res, &e);
+		return;
+	}
+	snprintf(etag, sizeof(etag), "\"c%lld-%lld-%d\"", (long long)post, (long long)version,
 		 (int)kind);
 	if (not_modified(req, res, etag, API_CACHE_CONTROL))
-		goto out;
-	body = rendering(st, &p, kind, version, &len, &e);
+		return;
+	/* The cached bytes themselves, held while they are sent. */
+	shared = cache ? api_cache_get_shared(cache, post, kind, version, &len) : NULL;
+	if (shared != NULL) {
+		http_respond_shared(res, 200, type, shared, len, api_cache_release);
+		return;
+	}
+	if (!find_post(req, res, st, &p)) {
+		res->etag[0] = '\0';
+		res->cache_control = NULL;
+		return;
+	}
+	body = rendering(st, &p, kind, &len, &e);
 	if (body == NULL) {
 		res->etag[0] = '\0';
 		res->cache_control = NULL;
 		respond_store_error(res, &e);
-		goto out;
+	} else {
+		http_respond_owned(res, 200, type, body);
 	}
-	http_respond_owned(res, 200, kind == KIND_JSON ? JSON_TYPE : HTML_TYPE, body);
-out:
 	store_post_clear(&p);
 }
 

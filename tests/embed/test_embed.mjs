@@ -19,7 +19,7 @@ const api = globalThis.__fediverseCommentsTest.api;
 
 test('the script is small and exposes its helpers under the test flag', () => {
   assert.ok(Buffer.byteLength(source) < 10 * 1024, `${Buffer.byteLength(source)} bytes`);
-  for (const f of ['pickLang', 'normaliseServer', 'interactUrl', 'safeUrl', 'parents'])
+  for (const f of ['pickLang', 'normaliseServer', 'interactUrl', 'safeUrl', 'parents', 'count'])
     assert.equal(typeof api[f], 'function', f);
 });
 
@@ -86,4 +86,21 @@ test('threading: earlier shown parents only, bounded depth', () => {
   assert.deepEqual(p.slice(0, 8), [-1, 0, 1, 2, 3, 4, 5, 6]);
   assert.equal(p[8], 6); // depth 8 would be too deep: beside its parent
   assert.equal(p[9], 6);
+});
+
+test('likes and boosts are counted in the singular or the plural', () => {
+  const { en } = api.T;
+  const said = (n, lang) =>
+    [api.count(n, api.T[lang].likes, lang), api.count(n, api.T[lang].boosts, lang)];
+  assert.deepEqual(said(0, 'en'), ['0 likes', '0 boosts']);
+  assert.deepEqual(said(1, 'en'), ['1 like', '1 boost']);
+  assert.deepEqual(said(2, 'en'), ['2 likes', '2 boosts']);
+  assert.deepEqual(said(0, 'fr'), ['0 j\u2019aime', '0 partage']);
+  assert.deepEqual(said(1, 'fr'), ['1 j\u2019aime', '1 partage']);
+  assert.deepEqual(said(2, 'fr'), ['2 j\u2019aime', '2 partages']);
+  assert.deepEqual(said(1000, 'fr'), ['1000 j\u2019aime', '1000 partages']);
+  // What the API might send that is not a count: none.
+  for (const junk of [undefined, null, -3, 'x', NaN])
+    assert.equal(api.count(junk, en.likes, 'en'), '0 likes', String(junk));
+  assert.equal(api.count(1.5, en.likes, 'en'), '1 like');
 });

@@ -523,7 +523,7 @@ const char *peer_host(const struct peer *p)
 /* Makes a new key for a (in a new file) and the document publishing it. */
 static bool actor_make_doc(struct peer *p, struct peer_actor *a)
 {
-	char path[512];
+	char path[512], avatar[PEER_URL_MAX + 48], profile[PEER_URL_MAX + 40];
 	struct err e = {0};
 	struct key *k = NULL;
 	json_t *j;
@@ -538,12 +538,16 @@ static bool actor_make_doc(struct peer *p, struct peer_actor *a)
 		fprintf(stderr, "    peer: key %s: %s\n", path, e.msg);
 		return false;
 	}
-	j = json_pack(
-	    "{s:[s, s], s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "@context",
-	    "https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1", "id", a->id,
-	    "type", "Person", "preferredUsername", a->name, "name", a->name, "inbox", a->inbox,
-	    "outbox", "https://nowhere.invalid/outbox", "endpoints", "sharedInbox", a->shared_inbox,
-	    "publicKey", "id", a->key_id, "owner", a->id, "publicKeyPem", key_public_pem(k));
+	snprintf(avatar, sizeof(avatar), "%s/avatars/%s.png", p->base, a->name);
+	snprintf(profile, sizeof(profile), "%s/@%s", p->base, a->name);
+	j = json_pack("{s:[s, s], s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s},"
+		      " s:{s:s, s:s}, s:s}",
+		      "@context", "https://www.w3.org/ns/activitystreams",
+		      "https://w3id.org/security/v1", "id", a->id, "type", "Person",
+		      "preferredUsername", a->name, "name", a->name, "inbox", a->inbox, "outbox",
+		      "https://nowhere.invalid/outbox", "endpoints", "sharedInbox", a->shared_inbox,
+		      "publicKey", "id", a->key_id, "owner", a->id, "publicKeyPem",
+		      key_public_pem(k), "icon", "type", "Image", "url", avatar, "url", profile);
 	doc = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (doc == NULL) {

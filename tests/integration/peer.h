@@ -7,7 +7,8 @@
  * servers to it.  It serves, for each actor added to it, what a Mastodon
  * instance serves: the actor document (Person, inbox, endpoints.sharedInbox,
  * publicKey {ACTOR#main-key, owner, publicKeyPem} of an RSA key made with
- * key_load_or_create), WebFinger (acct:NAME@HOST:PORT → the self link), and
+ * key_load_or_create, name NAME, icon BASE/avatars/NAME.png, url
+ * BASE/@NAME), WebFinger (acct:NAME@HOST:PORT → the self link), and
  * the personal and shared inboxes, which record every POST (path, headers,
  * body, the status answered) and answer as the peer's mode says: 202, 500,
  * 410, 401 to a draft-cavage signature but 202 to an RFC 9421 one (to make

@@ -260,6 +260,8 @@ static void t_embed_fragment(void)
 	CHECK(r.etag[0] == '"');
 	CHECK(check_contains(r.body, "<section class=\"fediverse-comments\" lang=\"en\">"));
 	CHECK(check_contains(r.body, "<p>First comment</p>"));
+	CHECK(check_contains(r.body, ">2 likes</span> <span class=\"fediverse-comments__boosts\">"
+				     "1 boost</span>"));
 	CHECK(check_contains(r.body, "&lt;img src=&quot;"));
 	CHECK(check_contains(r.body, "@&lt;b&gt;mallory&lt;/b&gt;@evil.example"));
 	CHECK(strstr(r.body, "<img src=") == NULL);
@@ -272,6 +274,8 @@ static void t_embed_fragment(void)
 		goto out;
 	CHECK_INT(fr.status, 200);
 	CHECK(check_contains(fr.body, "Commentaires"));
+	CHECK(check_contains(fr.body, ">2 j’aime</span> <span class=\"fediverse-comments__boosts\">"
+				      "1 partage</span>"));
 	CHECK(strcmp(fr.etag, r.etag) != 0); /* another rendering, another tag */
 out:
 	reply_free(&r);

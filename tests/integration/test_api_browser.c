@@ -169,7 +169,8 @@ static void check_dom(const char *dom)
 				  "<li class=\"fediverse-comment\" data-id=\"" SEED_C4));
 	CHECK(check_contains(dom, "<p>First comment</p>"));
 	CHECK(check_contains(dom, "<p>A reply to the first</p>"));
-	CHECK(check_contains(dom, "2 likes"));
+	CHECK(check_contains(dom, "<span class=\"fediverse-comments__likes\">2 likes</span>"));
+	CHECK(check_contains(dom, "<span class=\"fediverse-comments__boosts\">1 boost</span>"));
 	CHECK(check_contains(dom, "<time class=\"fediverse-comment__date\" "
 				  "datetime=\"1970-01-01T00:01:40Z\">"));
 	CHECK(check_contains(dom, "alt=\"Avatar of Alice Example\""));

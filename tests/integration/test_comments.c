@@ -580,6 +580,98 @@ static void t_authenticity(void)
 		  1);
 }
 
+/* The author shown under the comment /api/comments serves for the note
+ * id, as "name|handle|avatar|url" in out ("" when not there). */
+static void api_author(const char *id, char *out, size_t n)
+{
+	struct reply r = {0};
+	json_t *j = NULL, *c, *a;
+
+	out[0] = '\0';
+	if (bridge_http(&br, "GET", "/api/comments?post=https%3A%2F%2Fblog.test%2F2026%2Fone%2F",
+			NULL, NULL, 0, &r) &&
+	    r.status == 200 && (j = json_loads(r.body, 0, NULL)) != NULL &&
+	    (c = find_by(jget(j, "comments"), "id", id)) != NULL) {
+		a = jget(c, "author");
+		snprintf(out, n, "%s|%s|%s|%s", jstr(a, "name") ? jstr(a, "name") : "-",
+			 jstr(a, "handle") ? jstr(a, "handle") : "-",
+			 jstr(a, "avatar") ? jstr(a, "avatar") : "-",
+			 jstr(a, "url") ? jstr(a, "url") : "-");
+	}
+	json_decref(j);
+	reply_free(&r);
+}
+
+/* What an author new to the bridge, on Carol's server, looks like under
+ * the comment: its actor document's name, handle, avatar and profile. */
+static void expect_author(const struct peer_actor *who, const char *note_id)
+{
+	char got[1024], want[1024];
+
+	snprintf(want, sizeof(want), "%s|@%s|%s/avatars/%s.png|%s/@%s", who->name, who->acct,
+		 peer_base(who->peer), who->name, peer_base(who->peer), who->name);
+	api_author(note_id, got, sizeof(got));
+	CHECK_STR(got, want);
+	CHECK_INT(count_where("SELECT count(*) FROM actors WHERE id = %Q AND name IS NOT NULL"
+			      " AND handle IS NOT NULL AND avatar IS NOT NULL AND url IS NOT NULL",
+			      who->id),
+		  1);
+}
+
+/* A note fetched from its origin, by an author who never wrote to the
+ * bridge: embedded by someone on another host, or given as a bare URI by
+ * a third party or by its author; each comment shows its author's name,
+ * handle, avatar and profile, from the author's actor document. */
+static void t_foreign_author(void)
+{
+	struct peer_actor *dave, *erin;
+	char id[PEER_URL_MAX], act[PEER_URL_MAX + 16], *doc;
+	json_t *n;
+
+	if (!world_up())
+		return;
+	dave = actor(w.pb, "dave");
+	erin = actor(w.pb, "erin");
+	if (dave == NULL || erin == NULL)
+		return;
+	CHECK_INT(count_where("SELECT count(*) FROM actors WHERE id = %Q", dave->id), 0);
+	/* Embedded in Alice's Create, on Dave's host: fetched from there. */
+	fresh(dave, "statuses", id, sizeof(id));
+	n = note(id, dave->id, w.post1, "dave's words", NULL, NULL);
+	doc = json_dumps(n, JSON_COMPACT);
+	CHECK(doc && peer_object_put(w.pb, id + strlen(peer_base(w.pb)), doc));
+	free(doc);
+	fresh(w.alice, "activities", act, sizeof(act));
+	CHECK_INT(post_json(w.alice, SHARED, activity(act, "Create", w.alice, n)), 202);
+	CHECK_INT(count_where("SELECT count(*) FROM comments WHERE ap_id = %Q AND status = 1", id),
+		  1);
+	expect_author(dave, id);
+	/* A bare URI sent by Alice: Erin's note, fetched. */
+	fresh(erin, "statuses", id, sizeof(id));
+	n = note(id, erin->id, w.post1, "erin's words", NULL, NULL);
+	doc = json_dumps(n, JSON_COMPACT);
+	json_decref(n);
+	CHECK(doc && peer_object_put(w.pb, id + strlen(peer_base(w.pb)), doc));
+	free(doc);
+	fresh(w.alice, "activities", act, sizeof(act));
+	CHECK_INT(post_json(w.alice, SHARED, activity(act, "Create", w.alice, json_string(id))),
+		  202);
+	CHECK_INT(count_where("SELECT count(*) FROM comments WHERE ap_id = %Q AND status = 1", id),
+		  1);
+	expect_author(erin, id);
+	/* A bare URI sent by its author, who signs for the first time. */
+	fresh(dave, "statuses", id, sizeof(id));
+	n = note(id, dave->id, w.post1, "dave again", NULL, NULL);
+	doc = json_dumps(n, JSON_COMPACT);
+	json_decref(n);
+	CHECK(doc && peer_object_put(w.pb, id + strlen(peer_base(w.pb)), doc));
+	free(doc);
+	snprintf(act, sizeof(act), "%s/activity", id);
+	CHECK_INT(bridge_db_exec(&br, "DELETE FROM actors WHERE id = %Q", dave->id), 1);
+	CHECK_INT(post_json(dave, SHARED, activity(act, "Create", dave, json_string(id))), 202);
+	expect_author(dave, id);
+}
+
 /* An actor's Delete: all their comments deleted, reactions gone. */
 static void t_actor_delete(void)
 {
@@ -648,6 +740,7 @@ static const struct check_case cases[] = {
     {"private_and_mention", t_private_and_mention},
     {"blocked", t_blocked},
     {"authenticity", t_authenticity},
+    {"foreign_author", t_foreign_author},
     {"actor_delete", t_actor_delete},
     {"moderation", t_moderation},
     {"log_clean", t_log_clean},

@@ -13,7 +13,9 @@
 //       `updated`; and, before the post's Delete, alice's reactions to it,
 //       signed by Fedify and sent to the blog's shared inbox: a public reply
 //       (Create of a Note, inReplyTo the post, mentioning the blog), its edit
-//       (Update, later `updated`), a Like, an Announce, the reply's Delete
+//       (Update, later `updated`), an answer to the reply given by its id
+//       alone and its Delete, a Like, the same Like again under a new id,
+//       an Announce, the reply's Delete
 //       (Tombstone) and the Like's Undo; then the Delete of the post (a
 //       Tombstone, or its id),
 //   (e) undoes the Follow, and finally lists everything the blog sent her
@@ -26,7 +28,10 @@
 //   edit.json    {contentIncludes[], contentExcludes[]}       the edit is polled
 //   reply.json   {text, extra}    send the reply: "<p>@blog TEXT</p>EXTRA"
 //   reply-edit.json {text, extra} send its edit, the same way
-//   like.json, announce.json, reply-delete.json, unlike.json  {}  send that
+//   reply-thread.json {text}      send the answer to the reply, by its id
+//   thread-delete.json {}         delete that answer
+//   like.json, like-again.json, announce.json, reply-delete.json,
+//   unlike.json  {}                                           send that
 //   delete.json  {}                                           `posts delete` ran
 //   undo.json    {}                                           the Undo may go
 //   finish.json  {}                                           report the inbox
@@ -326,8 +331,9 @@ async function describe(o) {
 // (d') Alice's reactions to the post, each sent when run.sh says so, signed
 // by Fedify, to the blog's shared inbox: a public reply (Create of a Note
 // with inReplyTo the post, mentioning the blog), its edit (Update, later
-// `updated`), a Like and an Announce of the post, the reply's Delete
-// (Tombstone) and the Like's Undo.  Each step reports what went and the
+// `updated`), a Like (and the same Like again under a new id) and an
+// Announce of the post, the reply's Delete (Tombstone) and the Like's
+// Undo.  Each step reports what went and the
 // blog's answer; false when one could not be sent.
 async function interact(blog, post) {
 	const pub = PUBLIC_COLLECTION;
@@ -337,6 +343,8 @@ async function interact(blog, post) {
 	const seconds = (ms) => Temporal.Instant.fromEpochMilliseconds(Math.floor(ms / 1000) * 1000);
 	const handle = `@${BLOG_ACCT.replace(/^acct:/, "")}`;
 	const noteId = ctx.getObjectUri(Note, { identifier: "alice", id: randomUUID() });
+	// Her answer to her own reply, sent by its id alone (the blog fetches it).
+	const threadId = ctx.getObjectUri(Note, { identifier: "alice", id: randomUUID() });
 	const note = (ctl, published, updated) =>
 		new Note({
 			id: noteId,
@@ -366,7 +374,8 @@ async function interact(blog, post) {
 		const tries = outgoing.slice(sent);
 		const last = tries.at(-1);
 		const ok = sharedInbox != null && last?.url === sharedInbox && last?.status === 202;
-		report(step, ok, { id: activity.id.href, noteId: noteId.href, to: last?.url ?? null, attempts: tries,
+		report(step, ok, { id: activity.id.href, noteId: noteId.href, threadId: threadId.href,
+			to: last?.url ?? null, attempts: tries,
 			expected: ctl, sent: await activity.toJsonLd() });
 		return ok;
 	}
@@ -385,7 +394,22 @@ async function interact(blog, post) {
 			return new Update({ id: activityId("updates"), actor: new URL(aliceId), object: n, to: pub,
 				ccs: [followers, blog.id], published: n.updated });
 		}],
+		["reply-thread", (ctl) => {
+			const n = new Note({ id: threadId, attribution: new URL(aliceId), replyTarget: noteId,
+				published: seconds(Date.now()), to: pub, ccs: [followers, blog.id], content: `<p>${ctl.text}</p>` });
+			notes.set(threadId.href, n);
+			return new Create({ id: activityId("creates"), actor: new URL(aliceId), object: threadId, to: pub,
+				ccs: [followers, blog.id], published: n.published });
+		}],
+		["thread-delete", () => {
+			notes.delete(threadId.href);
+			return new Delete({ id: activityId("deletes"), actor: new URL(aliceId), object: new Tombstone({ id: threadId }),
+				to: pub, ccs: [followers, blog.id] });
+		}],
 		["like", () => (like = new Like({ id: activityId("likes"), actor: new URL(aliceId), object: new URL(post.id) }))],
+		// The same Like again, under a new id (a client's retry, a second
+		// tap): still one like.
+		["like-again", () => new Like({ id: activityId("likes"), actor: new URL(aliceId), object: new URL(post.id) })],
 		["announce", () =>
 			new Announce({ id: activityId("announces"), actor: new URL(aliceId), object: new URL(post.id), to: pub,
 				ccs: [followers, blog.id], published: seconds(Date.now()) })],

@@ -22,7 +22,10 @@
 # public reply mentioning the blog (pending under `[comments] moderation =
 # manual`, absent from the API until `comments approve`, then shown with
 # alice's id, name and handle and its content sanitized), its edit (the new
-# content, a later `updated`), a Like (likes 1), an Announce (boosts 1), the
+# content, a later `updated`), an answer to the reply sent by its id alone
+# (fetched from Fedify, shown under the reply with alice's name once
+# approved) and its Delete, a Like (likes 1), the same Like again under a
+# new id (still likes 1), an Announce (boosts 1), the
 # reply's Delete (no comments; the row kept as deleted) and the Like's Undo
 # (likes 0).  The peer then undoes the Follow; the
 # follower list must be empty, and the peer must have received exactly the
@@ -133,7 +136,10 @@ ALL_CHECKS="webfinger-over-tls actor-lookup follow-delivered accept-verified-by-
 	feed-imported-silently post-polled create-verified-by-fedify object-fetched-by-fedify
 	edit-polled update-verified-by-fedify
 	reply-sent-by-fedify comment-pending comment-hidden-until-approved comment-approved comment-in-api
-	reply-edit-sent-by-fedify comment-edited-in-api like-sent-by-fedify like-counted
+	reply-edit-sent-by-fedify comment-edited-in-api thread-sent-by-fedify
+	thread-fetched-and-approved thread-in-api thread-delete-sent-by-fedify thread-removed-from-api
+	like-sent-by-fedify like-counted
+	like-again-sent-by-fedify like-counted-once
 	announce-sent-by-fedify boost-counted reply-delete-sent-by-fedify comment-removed-from-api
 	comment-marked-deleted undo-like-sent-by-fedify like-uncounted
 	delete-queued delete-verified-by-fedify tombstone-served
@@ -532,6 +538,7 @@ api_fetch() { # the post's thread into $tmp/api.json; prints the HTTP status
 		-o "$tmp/api.json" -w '%{http_code}' "$base_url/api/comments" 2>&1
 }
 # Is the thread as expected?  none | comment TEXT [OLD_TEXT UPDATED_BEFORE] |
+# thread TEXT ID (the reply, then alice's answer to it: ID, holding TEXT) |
 # counts LIKES BOOSTS.  A comment: exactly one, the reply, by alice (id,
 # name, handle), its content sanitized and holding TEXT (and not OLD_TEXT,
 # with `updated` later than UPDATED_BEFORE).
@@ -545,7 +552,18 @@ const sanitized = (h) => typeof h === "string" && !/<script|<img|onerror|javascr
 const checks = { post: a.post === postUrl, id: a.id === postId, list: Array.isArray(a.comments) };
 if (mode === "none")
 	checks.none = a.comments?.length === 0;
-else if (mode === "counts")
+else if (mode === "thread") {
+	const t = a.comments?.[1];
+	Object.assign(checks, {
+		two: a.comments?.length === 2,
+		first: c?.id === replyId,
+		threadId: t?.id === args[1],
+		threadParent: t?.parent === replyId,
+		threadAuthorId: t?.author?.id === alice,
+		threadAuthorName: t?.author?.name === name,
+		threadText: t?.content?.includes(args[0]) === true,
+	});
+} else if (mode === "counts")
 	Object.assign(checks, { likes: a.likes === Number(args[0]), boosts: a.boosts === Number(args[1]) });
 else {
 	Object.assign(checks, {
@@ -583,13 +601,14 @@ step_field() { # step, field
 let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s)[process.argv[1]] ?? ""));' "$2"
 }
 # The post's comments in a status, as `comments --json` lists them: is the
-# reply there, alone, by alice?
+# reply there, alone (but for the answer to it, once there is one), by
+# alice?
 reply_listed() { # status
 	cli comments --json --status "$1" --post "$post_url" | "$node" -e '
 let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-	const a = JSON.parse(s);
+	const a = JSON.parse(s).filter((c) => c.id !== process.argv[3]);
 	process.exit(a.length === 1 && a[0].id === process.argv[1] && a[0].author === process.argv[2] ? 0 : 1);
-});' "$reply_id" "$alice"
+});' "$reply_id" "$alice" "${thread_id:-}"
 }
 
 alice_name=$(step_field listening name)
@@ -618,9 +637,32 @@ control reply-edit text="$reply_v2" extra="$reply_extra"
 peer_check reply-edit-sent-by-fedify reply-edit || finish
 api_check comment-edited-in-api comment "$reply_v2" "$reply_v1" "$reply_updated"
 
+# An answer to the reply (a thread), its Create naming the note by its id
+# alone: the bridge fetches it from Fedify, files it under the reply, and
+# shows it with alice's name once approved; then its Delete.
+thread_text='Et une réponse à ma réponse, envoyée par son adresse seule.'
+control reply-thread text="$thread_text"
+peer_check thread-sent-by-fedify reply-thread || finish
+thread_id=$(step_field reply-thread threadId)
+say "  answer: $thread_id"
+approve_thread() { [ "$(cli comments approve "$thread_id")" = "approved: $thread_id" ]; }
+done_checks="$done_checks thread-fetched-and-approved"
+if wait_until "the answer to the reply" approve_thread; then
+	pass thread-fetched-and-approved
+else
+	fail thread-fetched-and-approved "$(cli comments --json --post "$post_url" 2>&1)"
+fi
+api_check thread-in-api thread "$thread_text" "$thread_id"
+control thread-delete
+peer_check thread-delete-sent-by-fedify thread-delete || finish
+api_check thread-removed-from-api comment "$reply_v2"
+
 control like
 peer_check like-sent-by-fedify like || finish
 api_check like-counted counts 1 0
+control like-again
+peer_check like-again-sent-by-fedify like-again || finish
+api_check like-counted-once counts 1 0
 control announce
 peer_check announce-sent-by-fedify announce || finish
 api_check boost-counted counts 1 1

@@ -175,8 +175,10 @@ static void t_html(void)
 		goto out;
 	CHECK(at(html, "<section class=\"fediverse-comments\" lang=\"en\">") == 0);
 	CHECK(check_contains(html, "<h2 class=\"fediverse-comments__heading\">Comments</h2>"));
-	CHECK(check_contains(html, "2 likes"));
-	CHECK(check_contains(html, "1 boosts"));
+	CHECK(check_contains(html, ">2 likes</span>"));
+	CHECK(check_contains(html, ">1 boost</span>"));
+	CHECK(check_contains(fr, ">2 j’aime</span>"));
+	CHECK(check_contains(fr, ">1 partage</span>"));
 	/* Content as stored; every other value escaped. */
 	CHECK(
 	    check_contains(html, "<div class=\"fediverse-comment__content\"><p>First comment</p>"));
@@ -222,6 +224,38 @@ static void t_html_empty(void)
 	CHECK(check_contains(html, "<p class=\"fediverse-comments__empty\">No comments yet.</p>"));
 	CHECK(at(html, "javascript:") < 0); /* not an http(s) id: no link */
 	free(html);
+}
+
+/* The counts: singular and plural in English (1 alone is singular) and
+ * in French (0 and 1 are). */
+static void t_html_counts(void)
+{
+	static const struct {
+		int64_t likes, boosts;
+		enum api_lang lang;
+		const char *want_likes, *want_boosts;
+	} cases[] = {
+	    {0, 0, API_LANG_EN, ">0 likes</span>", ">0 boosts</span>"},
+	    {1, 1, API_LANG_EN, ">1 like</span>", ">1 boost</span>"},
+	    {2, 21, API_LANG_EN, ">2 likes</span>", ">21 boosts</span>"},
+	    {0, 0, API_LANG_FR, ">0 j’aime</span>", ">0 partage</span>"},
+	    {1, 1, API_LANG_FR, ">1 j’aime</span>", ">1 partage</span>"},
+	    {2, 1000, API_LANG_FR, ">2 j’aime</span>", ">1000 partages</span>"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct api_thread t = {0};
+		char *html;
+
+		t.post_url = "https://blog.test/x/";
+		t.post_id = "https://blog.test/ap/posts/x";
+		t.likes = cases[i].likes;
+		t.boosts = cases[i].boosts;
+		html = api_thread_html(&t, cases[i].lang);
+		CHECK(check_contains(html, cases[i].want_likes));
+		CHECK(check_contains(html, cases[i].want_boosts));
+		free(html);
+	}
 }
 
 static void t_lang(void)
@@ -273,6 +307,50 @@ static void t_cache(void)
 	api_cache_stats(c, &hits, &misses);
 	CHECK_INT(hits, 5);
 	CHECK_INT(misses, 5);
+	api_cache_free(c);
+}
+
+/* A shared body is the cached one itself, and stays whole while held,
+ * however the cache changes (replaced, evicted, freed). */
+static void t_cache_shared(void)
+{
+	struct api_cache *c = api_cache_new(1, 1024);
+	const char *a, *a2, *b;
+	uint64_t hits = 0, misses = 0;
+	size_t len = 0;
+
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	CHECK(api_cache_get_shared(c, 1, 0, 1, &len) == NULL);
+	api_cache_put(c, 1, 0, 1, "first body", 10);
+	a = api_cache_get_shared(c, 1, 0, 1, &len);
+	CHECK_STR(a, "first body");
+	CHECK_INT(len, 10);
+	a2 = api_cache_get_shared(c, 1, 0, 1, &len);
+	CHECK(a2 == a); /* not a copy */
+	CHECK(api_cache_get_shared(c, 1, 0, 2, &len) == NULL); /* another version */
+	api_cache_put(c, 1, 0, 2, "second", 6);		       /* replaces it */
+	CHECK_STR(a, "first body");
+	api_cache_release((void *)a);
+	api_cache_put(c, 2, 0, 1, "other post", 10); /* evicts the second */
+	b = api_cache_get_shared(c, 2, 0, 1, &len);
+	CHECK_STR(b, "other post");
+	api_cache_free(c);
+	CHECK_STR(a2, "first body"); /* still held */
+	CHECK_STR(b, "other post");
+	api_cache_release((void *)a2);
+	api_cache_release((void *)b);
+	api_cache_release(NULL);
+	c = api_cache_new(2, 1024);
+	if (c == NULL)
+		return;
+	api_cache_put(c, 1, 0, 1, "x", 1);
+	api_cache_release((void *)api_cache_get_shared(c, 1, 0, 1, &len));
+	CHECK(api_cache_get_shared(c, 1, 0, 9, &len) == NULL);
+	api_cache_stats(c, &hits, &misses);
+	CHECK_INT(hits, 1);
+	CHECK_INT(misses, 1);
 	api_cache_free(c);
 }
 
@@ -363,9 +441,11 @@ static const struct check_case cases[] = {
     {"threading", t_threading},
     {"html", t_html},
     {"html_empty", t_html_empty},
+    {"html_counts", t_html_counts},
     {"lang", t_lang},
     {"cache", t_cache},
     {"cache_bytes", t_cache_bytes},
+    {"cache_shared", t_cache_shared},
     {"cache_invalidated", t_cache_invalidated},
     {"embed_script", t_embed_script},
 };

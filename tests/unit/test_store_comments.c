@@ -562,6 +562,51 @@ out:
 	check_tmpdir_remove(dir);
 }
 
+/* store_post_comments_find: by blog URL (the live one of several), else
+ * by object id, with the version of store_post_comments_version; a
+ * deleted post or an unknown key is not found. */
+static void t_comments_find(void)
+{
+	const char *dir;
+	char *path;
+	int64_t p1 = 0, p2 = 0, post = -1, v = -1;
+	struct store *st = with_posts(&dir, &path, &p1, &p2);
+	struct err e = {0};
+	struct store_comment c =
+	    comment("https://m.example/s/find", p1, NULL, ALICE, STORE_COMMENT_APPROVED, 100);
+	struct store_post again = {0,	 "g3", "https://blog.example/o/3", "https://blog.example/2",
+				   "Two again", "h3", "{}",			 30,
+				   30,	 0};
+	bool is_new = false;
+
+	if (st == NULL)
+		return;
+	CHECK_INT(store_post_comments_find(st, "https://blog.example/1", &post, &v, &e), BB_OK);
+	CHECK_INT(post, p1);
+	CHECK_INT(v, 0);
+	CHECK_INT(store_comment_add(st, &c, &is_new, &e), BB_OK);
+	CHECK_INT(store_post_comments_find(st, "https://blog.example/o/1", &post, &v, &e), BB_OK);
+	CHECK_INT(post, p1);
+	CHECK_INT(v, version_of(st, p1));
+	CHECK(v > 0);
+	/* Post 2 deleted and republished under a new guid at the same URL:
+	 * the live one; by the old object id: not found. */
+	CHECK_INT(store_post_delete(st, p2, 50, &e), BB_OK);
+	CHECK_INT(store_post_comments_find(st, "https://blog.example/2", &post, &v, &e),
+		  BB_ERR_NOTFOUND);
+	CHECK_INT(store_post_put(st, &again, &e), BB_OK);
+	CHECK_INT(store_post_comments_find(st, "https://blog.example/2", &post, &v, &e), BB_OK);
+	CHECK_INT(post, again.rowid);
+	CHECK_INT(store_post_comments_find(st, "https://blog.example/o/2", &post, &v, &e),
+		  BB_ERR_NOTFOUND);
+	CHECK_INT(store_post_comments_find(st, "https://blog.example/none", &post, &v, &e),
+		  BB_ERR_NOTFOUND);
+	CHECK_INT(post, 0);
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
     {"status_names", t_status_names},
     {"add_get", t_add_get},
@@ -570,6 +615,7 @@ static const struct check_case cases[] = {
     {"walk_and_author_delete", t_walk_and_author_delete},
     {"reactions", t_reactions},
     {"mentions", t_mentions},
+    {"comments_find", t_comments_find},
 };
 
 CHECK_MAIN(cases)
