@@ -804,7 +804,9 @@ static void check_mail(const struct sink_msg *m, const struct bridge *b,
 	CHECK(check_contains(body, want));
 	snprintf(want, sizeof(want), "@%s", a2->acct);
 	CHECK(check_contains(body, want));
-	CHECK(check_contains(body, a1->id));
+	/* Each follower's profile page (the peers' actors have one). */
+	snprintf(want, sizeof(want), "%s/@%s", peer_base(a1->peer), a1->name);
+	CHECK(check_contains(body, want));
 	(void)b;
 	free(body);
 }
