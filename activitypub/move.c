@@ -25,18 +25,27 @@ static bool is_actor_type(const char *t)
 	return false;
 }
 
-/* Whether the alsoKnownAs value v (a string, or an array whose first
+/* An entry of alsoKnownAs: a string, or an object with an id, as Mastodon
+ * reads it (process_account_service.rb: value_or_id). */
+static const char *aka_id(const json_t *x)
+{
+	if (json_is_object(x))
+		x = json_object_get(x, "id");
+	return json_is_string(x) ? json_string_value(x) : NULL;
+}
+
+/* Whether the alsoKnownAs value v (one entry, or an array whose first
  * MOVE_AKA_MAX entries are looked at) holds id.  Mastodon compares the
  * ids as strings (move.rb: also_known_as.include?). */
 static bool aka_has(const json_t *v, const char *id)
 {
-	if (json_is_string(v))
-		return strcmp(json_string_value(v), id) == 0;
-	for (size_t i = 0; json_is_array(v) && i < json_array_size(v) && i < MOVE_AKA_MAX; i++) {
-		const json_t *x = json_array_get(v, i);
-		if (json_is_string(x) && strcmp(json_string_value(x), id) == 0)
+	const char *s;
+
+	if (!json_is_array(v))
+		return (s = aka_id(v)) != NULL && strcmp(s, id) == 0;
+	for (size_t i = 0; i < json_array_size(v) && i < MOVE_AKA_MAX; i++)
+		if ((s = aka_id(json_array_get(v, i))) != NULL && strcmp(s, id) == 0)
 			return true;
-	}
 	return false;
 }
 

@@ -34,8 +34,8 @@
 
 /* Whether doc, the document fetched from target (remote_object_fetch: its
  * id is target), is an actor (Application, Group, Organization, Person,
- * Service) whose alsoKnownAs (a string or an array of them; at most
- * MOVE_AKA_MAX looked at) lists our_id.  BB_ERR_INVALID when it is no
+ * Service) whose alsoKnownAs (an array, or one entry; each a string or an
+ * object with an id; at most MOVE_AKA_MAX looked at) lists our_id.  BB_ERR_INVALID when it is no
  * actor, BB_ERR_FORBIDDEN when alsoKnownAs lacks our_id; e says which. */
 enum bb_rc move_target_check(const json_t *doc, const char *target, const char *our_id,
 			     struct err *e) BB_MUST_CHECK;

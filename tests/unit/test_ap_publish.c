@@ -307,8 +307,9 @@ static void t_actor_sync(void)
 	check_tmpdir_remove(dir);
 }
 
-/* move_target_check: an actor listing us (a string or in an array) is a
- * target; anything else is refused, saying why. */
+/* move_target_check: an actor listing us (a string or an object's id,
+ * alone or in an array) is a target; anything else is refused, saying
+ * why. */
 static void t_move_target(void)
 {
 	static const struct {
@@ -322,6 +323,8 @@ static void t_move_target(void)
 	    {"{\"type\":\"Person\",\"alsoKnownAs\":[\"" BASE "/ap/actor/\"]}",
 	     BB_ERR_FORBIDDEN},
 	    {"{\"type\":\"Person\",\"alsoKnownAs\":[{\"id\":\"" BASE "/ap/actor\"}]}",
+	     BB_OK},
+	    {"{\"type\":\"Person\",\"alsoKnownAs\":[{\"href\":\"" BASE "/ap/actor\"}, 7]}",
 	     BB_ERR_FORBIDDEN},
 	    {"{\"type\":\"Person\"}", BB_ERR_FORBIDDEN},
 	    {"{\"type\":\"Note\",\"alsoKnownAs\":[\"" BASE "/ap/actor\"]}", BB_ERR_INVALID},
