@@ -10,8 +10,9 @@
  * terminal it is refused too.  Once it does, each follower server gets
  * exactly one Move (actor and object our actor, target the new account),
  * signed with the key the bridge publishes, and the actor document shows
- * movedTo; a second move sends nothing, a feed item afterwards is not
- * published, a new Follow is rejected, and a restart keeps it all.
+ * movedTo; a second move sends nothing, a feed item afterwards is neither
+ * published nor imported, a new Follow is rejected, and a restart keeps
+ * it all.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -75,18 +76,18 @@ static int run_move(const char *a1, const char *a2, char *out, size_t n)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* The same for `blogbridge -c CONF poll`. */
-static int run_poll(char *out, size_t n)
+/* The same for `blogbridge -c CONF CMD [ARG]`. */
+static int run_cmd(const char *cmd, const char *arg, char *out, size_t n)
 {
 	char path[PATH_MAX + 16];
 	pid_t pid;
 	int status = 0, fd;
 	ssize_t got;
 
-	snprintf(path, sizeof(path), "%s/poll.out", br.dir);
+	snprintf(path, sizeof(path), "%s/cmd.out", br.dir);
 	pid = fork();
 	if (pid == 0) {
-		char *argv[] = {(char *)binary, "-c", br.conf, "poll", NULL};
+		char *argv[] = {(char *)binary, "-c", br.conf, (char *)cmd, (char *)arg, NULL};
 		int o = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (o < 0 || dup2(o, 1) < 0 || dup2(o, 2) < 0)
 			_exit(126);
@@ -333,8 +334,16 @@ static void t_move(void)
 			      "<link>https://blog.test/after</link><guid>after</guid>"
 			      "<description>Written after the move</description></item>"
 			      "</channel></rss>\n"));
-	CHECK_INT(run_poll(out, sizeof(out)), 0);
+	CHECK_INT(run_cmd("poll", NULL, out, sizeof(out)), 0);
 	check_has(out, "has moved to", __LINE__);
+	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM posts WHERE %Q", "1"), 0);
+	/* Nor imported. */
+	{
+		char feed[PATH_MAX];
+		snprintf(feed, sizeof(feed), "%s/feed.xml", br.dir);
+		CHECK_INT(run_cmd("import", feed, out, sizeof(out)), 1);
+		check_has(out, "has moved to", __LINE__);
+	}
 	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM posts WHERE %Q", "1"), 0);
 
 	/* A new Follow is rejected. */
