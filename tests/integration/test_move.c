@@ -25,6 +25,8 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +105,46 @@ static int run_cmd(const char *cmd, const char *arg, char *out, size_t n)
 		out[got > 0 ? got : 0] = '\0';
 		close(fd);
 	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Runs `blogbridge -c CONF move TARGET` at a terminal (a pty) and
+ * answers the question with answer once it is asked: the exit status, and
+ * what the terminal showed in out. */
+static int run_move_tty(const char *answer, char *out, size_t n)
+{
+	size_t len = 0;
+	bool answered = false;
+	int fd = -1, status = 0;
+	pid_t pid = forkpty(&fd, NULL, NULL, NULL);
+
+	if (pid == 0) {
+		char *argv[] = {(char *)binary, "-c", br.conf, "move", target, NULL};
+		execv(binary, argv);
+		_exit(127);
+	}
+	if (pid < 0)
+		return -1;
+	out[0] = '\0';
+	for (int waited = 0; waited <= BRIDGE_WAIT_MS && len + 1 < n; waited += BRIDGE_POLL_MS) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		ssize_t got;
+		if (poll(&pf, 1, BRIDGE_POLL_MS) <= 0)
+			continue;
+		got = read(fd, out + len, n - 1 - len);
+		if (got <= 0)
+			break; /* the child is gone (EIO) */
+		len += (size_t)got;
+		out[len] = '\0';
+		if (!answered && strstr(out, "Type yes to move: ") != NULL) {
+			CHECK(write(fd, answer, strlen(answer)) == (ssize_t)strlen(answer));
+			answered = true;
+		}
+	}
+	close(fd);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	CHECK(answered);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -292,6 +334,10 @@ static void t_move(void)
 	put_target(true);
 	CHECK_INT(run_move(target, NULL, out, sizeof(out)), 2);
 	check_has(out, "asks for confirmation", __LINE__);
+	/* At a terminal, it asks; anything but yes moves nothing. */
+	CHECK_INT(run_move_tty("no\n", out, sizeof(out)), 1);
+	check_has(out, "Move the 3 followers of this blog to", __LINE__);
+	check_has(out, "not moved", __LINE__);
 	CHECK_INT(stored_moves(), 0);
 	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM meta WHERE key = %Q", "moved_to"), 0);
 
