@@ -58,11 +58,12 @@ enum bb_rc move_target_check(const json_t *doc, const char *target, const char *
 	    !is_actor_type(json_string_value(type)))
 		return err_set(e, BB_ERR_INVALID, "%s is not an actor", target);
 	if (!aka_has(json_object_get(doc, "alsoKnownAs"), our_id))
-		return err_set(e, BB_ERR_FORBIDDEN,
-			       "%s does not list %s in its alsoKnownAs: add this blog's actor as an "
-			       "alias of the new account first (Mastodon: Settings, Account, Moving "
-			       "from a different account)",
-			       target, our_id);
+		return err_set(
+		    e, BB_ERR_FORBIDDEN,
+		    "%s does not list %s in its alsoKnownAs: add this blog's actor as an "
+		    "alias of the new account first (Mastodon: Preferences, Account, Moving "
+		    "from a different account)",
+		    target, our_id);
 	return BB_OK;
 }
 
@@ -82,8 +83,7 @@ enum bb_rc move_get(struct store *st, char **out, struct err *e)
 
 /* The Move, as Mastodon serializes its own (move_serializer.rb): actor and
  * object our actor, target the new account. */
-static char *move_render(const struct ap_site *site, const char *id, const char *target,
-			 time_t now)
+static char *move_render(const struct ap_site *site, const char *id, const char *target, time_t now)
 {
 	char date[TIME_RFC3339_LEN];
 

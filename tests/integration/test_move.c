@@ -58,7 +58,8 @@ static int run_move(const char *a1, const char *a2, char *out, size_t n)
 	snprintf(path, sizeof(path), "%s/move.out", br.dir);
 	pid = fork();
 	if (pid == 0) {
-		char *argv[] = {(char *)binary, "-c", br.conf, "move", (char *)a1, (char *)a2, NULL};
+		char *argv[] = {(char *)binary, "-c",	    br.conf, "move",
+				(char *)a1,	(char *)a2, NULL};
 		int in = open("/dev/null", O_RDONLY);
 		int o = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (in < 0 || o < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(o, 2) < 0)
@@ -266,7 +267,8 @@ static void put_target(bool aka)
 		json_object_set_new(j, "alsoKnownAs",
 				    json_pack("[s,s]", "https://elsewhere.test/@x", br.actor_id));
 	else if (j)
-		json_object_set_new(j, "alsoKnownAs", json_pack("[s]", "https://elsewhere.test/@x"));
+		json_object_set_new(j, "alsoKnownAs",
+				    json_pack("[s]", "https://elsewhere.test/@x"));
 	doc = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	CHECK(doc && peer_object_put(pc, "/users/newblog", doc));
 	json_decref(j);
@@ -359,8 +361,8 @@ static void t_move(void)
 	json_decref(m);
 	wait_moved(target);
 	/* Every delivery done: nothing more is coming. */
-	CHECK(bridge_wait_db(&br, 0, "SELECT count(*) FROM deliveries WHERE state = 0 AND %Q",
-			     "1"));
+	CHECK(
+	    bridge_wait_db(&br, 0, "SELECT count(*) FROM deliveries WHERE state = 0 AND %Q", "1"));
 	CHECK_INT((long long)count_type(pa, "Move"), 1);
 	CHECK_INT((long long)count_type(pb, "Move"), 1);
 	CHECK_INT((long long)count_type(pc, "Move"), 0);
