@@ -367,6 +367,11 @@ static void t_move(void)
 	CHECK_INT((long long)count_type(pb, "Move"), 1);
 	CHECK_INT((long long)count_type(pc, "Move"), 0);
 
+	/* doctor says so, having seen movedTo served. */
+	run_cmd("doctor", NULL, out, sizeof(out));
+	check_has(out, "warn moved      the blog has moved to", __LINE__);
+	check_has(out, target, __LINE__);
+
 	/* Again: to the same account nothing is sent; to another refused. */
 	CHECK_INT(run_move(target, "--yes", out, sizeof(out)), 0);
 	check_has(out, "already", __LINE__);
