@@ -76,9 +76,7 @@ int cmd_move(struct cli *cli)
 	struct err e = {0};
 	char *moved = NULL;
 	int64_t followers = 0, deliveries = 0;
-	int status = 0;
-
-	int positional = 0;
+	int status = 0, positional = 0;
 
 	for (int i = 0; i < cli->argc; i++) {
 		if (strcmp(cli->argv[i], "--yes") == 0) {
