@@ -355,7 +355,10 @@ enum bb_rc app_move_refresh(struct app *app, struct err *e)
 		 "longer published and new follows are rejected",
 		 moved_to);
 	free(moved_to);
-	return app_profile_sync(app, e);
+	/* No app_profile_sync: `move` federated the Update already, with the
+	 * profile of the file as it read it; a reload brings this serve's
+	 * profile to the file too. */
+	return BB_OK;
 }
 
 enum bb_rc app_move(struct app *app, const char *target, int64_t *deliveries, struct err *e)

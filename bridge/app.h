@@ -103,8 +103,8 @@ enum bb_rc app_move(struct app *app, const char *target, int64_t *deliveries,
 
 /* serve, in the thread that reloads (a `move` is another process): when
  * the store records a move that the profile does not show yet, the
- * profile with movedTo is published and app_profile_sync runs (the
- * Update is the one `move` stored, so none is sent again). */
+ * profile with movedTo is published.  Nothing is federated: `move`
+ * stored the Update with movedTo itself. */
 enum bb_rc app_move_refresh(struct app *app, struct err *e) BB_MUST_CHECK;
 
 /* The calling thread's store connection, opened on first use; NULL with e
