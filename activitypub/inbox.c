@@ -10,6 +10,7 @@
 #endif
 #include "inbox.h"
 #include "log.h"
+#include "move.h"
 #include "probe.h"
 #include "rand.h"
 #include "remote.h"
@@ -380,10 +381,20 @@ static enum bb_rc apply_follow(struct store *st, const struct inbox_env *env,
 	const struct ap_activity *a = &v->act;
 	struct store_follower f = {0}, known = {0};
 	char host[URL_HOST_KEY_MAX + 1];
+	char *moved = NULL;
 	enum bb_rc rc;
 
 	if (a->object.id == NULL || strcmp(a->object.id, env->site->actor_id) != 0)
 		return BB_OK; /* a follow of someone else: not ours to answer */
+	/* A moved account takes no followers: Mastodon rejects those of its
+	 * own moved accounts (follow.rb); the actor's movedTo points on. */
+	if ((rc = move_get(st, &moved, e)) != BB_OK)
+		return rc;
+	if (moved != NULL) {
+		free(moved);
+		log_info("rejecting the follow of %s (the blog has moved)", a->actor);
+		return queue_answer(st, env, a, "Reject", v->signer.inbox, now, e);
+	}
 	if (actor_host(a->actor, host) && url_host_blocked(env->blocked_domains, host)) {
 		log_info("rejecting the follow of %s (blocked domain)", a->actor);
 		return queue_answer(st, env, a, "Reject", v->signer.inbox, now, e);

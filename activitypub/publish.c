@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "digest.h"
 #include "log.h"
+#include "move.h"
 #include "timeutil.h"
 
 #include <inttypes.h>
@@ -124,8 +125,21 @@ static enum bb_rc post_still(const struct publish_ctx *c, const char *guid,
 	return rc;
 }
 
+/* Inside the transaction: *ok unless the blog has moved (move.h): from
+ * then on nothing new is published, even by a poll that began before. */
+static enum bb_rc not_moved(struct store *st, bool *ok, struct err *e)
+{
+	char *moved = NULL;
+	enum bb_rc rc = move_get(st, &moved, e);
+
+	*ok = rc == BB_OK && moved == NULL;
+	free(moved);
+	return rc;
+}
+
 /* Stores sp and, when type is set, its activity, in one transaction;
- * *raced when the item changed under us (nothing written). */
+ * *raced when the item changed under us or the blog has moved (nothing
+ * written). */
 static enum bb_rc post_commit(const struct publish_ctx *c, struct store_post *sp,
 			      const struct store_post *old, const char *type, const char *act_id,
 			      time_t act_published, bool *raced, struct err *e)
@@ -138,6 +152,8 @@ static enum bb_rc post_commit(const struct publish_ctx *c, struct store_post *sp
 	if (rc != BB_OK)
 		return rc;
 	if ((rc = post_still(c, sp->guid, old, &still, e)) != BB_OK)
+		goto out;
+	if (still && (rc = not_moved(c->st, &still, e)) != BB_OK)
 		goto out;
 	if (!still) {
 		*raced = true;
@@ -388,24 +404,22 @@ static enum bb_rc actor_update_next(struct store *st, long long *n, struct err *
 	return store_meta_set(st, META_ACTOR_UPDATES, buf, e);
 }
 
-enum bb_rc publish_actor_sync(struct store *st, const struct ap_site *site, const char *actor_json,
-			      time_t now, bool *sent, int64_t *deliveries, struct err *e)
+enum bb_rc publish_actor_sync_tx(struct store *st, const struct ap_site *site,
+				 const char *actor_json, time_t now, bool *sent, int64_t *deliveries,
+				 struct err *e)
 {
 	char hash[DIGEST_SHA256_HEX_LEN], id[PUBLISH_ID_MAX + 48];
 	char *stored = NULL, *act = NULL;
 	int64_t rowid = 0, count = 0;
 	long long n = 0;
-	bool first = false, committed = false;
+	bool first = false;
 	enum bb_rc rc;
 
 	*sent = false;
-	if (deliveries)
-		*deliveries = 0;
+	*deliveries = 0;
 	rc = digest_sha256_hex(actor_json, strlen(actor_json), hash);
 	if (rc != BB_OK)
 		return err_set(e, rc, "cannot hash the actor document");
-	if ((rc = store_begin(st, e)) != BB_OK)
-		return rc;
 	rc = store_meta_get(st, META_ACTOR_HASH, &stored, e);
 	if (rc == BB_ERR_NOTFOUND) {
 		err_clear(e);
@@ -415,7 +429,7 @@ enum bb_rc publish_actor_sync(struct store *st, const struct ap_site *site, cons
 	if (rc != BB_OK)
 		goto out;
 	if (!first && strcmp(stored, hash) == 0)
-		goto out; /* unchanged: the empty transaction is rolled back */
+		goto out; /* unchanged */
 	if (!first) {
 		if ((rc = actor_update_next(st, &n, e)) != BB_OK)
 			goto out;
@@ -429,19 +443,39 @@ enum bb_rc publish_actor_sync(struct store *st, const struct ap_site *site, cons
 		    (rc = store_fanout(st, rowid, now, &count, e)) != BB_OK)
 			goto out;
 	}
-	if ((rc = store_meta_set(st, META_ACTOR_HASH, hash, e)) != BB_OK ||
-	    (rc = store_commit(st, e)) != BB_OK)
+	if ((rc = store_meta_set(st, META_ACTOR_HASH, hash, e)) != BB_OK)
 		goto out;
-	committed = true;
 	*sent = !first;
-	if (deliveries)
-		*deliveries = count;
+	*deliveries = count;
 	if (!first)
 		log_info("profile changed: Update %s queued for %" PRId64 " inboxes", id, count);
 out:
-	if (!committed)
-		store_rollback(st);
 	free(stored);
 	free(act);
 	return rc;
+}
+
+enum bb_rc publish_actor_sync(struct store *st, const struct ap_site *site, const char *actor_json,
+			      time_t now, bool *sent, int64_t *deliveries, struct err *e)
+{
+	int64_t count = 0;
+	enum bb_rc rc;
+
+	*sent = false;
+	if (deliveries)
+		*deliveries = 0;
+	if ((rc = store_begin(st, e)) != BB_OK)
+		return rc;
+	rc = publish_actor_sync_tx(st, site, actor_json, now, sent, &count, e);
+	/* Unchanged: the empty transaction is committed, as cheap. */
+	if (rc == BB_OK)
+		rc = store_commit(st, e);
+	if (rc != BB_OK) {
+		store_rollback(st);
+		*sent = false;
+		return rc;
+	}
+	if (deliveries)
+		*deliveries = count;
+	return BB_OK;
 }

@@ -85,4 +85,11 @@ enum bb_rc publish_post_delete(struct store *st, const struct ap_site *site, con
 enum bb_rc publish_actor_sync(struct store *st, const struct ap_site *site, const char *actor_json,
 			      time_t now, bool *sent, int64_t *deliveries, struct err *e) BB_MUST_CHECK;
 
+/* publish_actor_sync in the caller's transaction (store_begin): what it
+ * stores is committed or rolled back with the rest (move.c stores the
+ * Update with movedTo beside the Move).  *deliveries must not be NULL. */
+enum bb_rc publish_actor_sync_tx(struct store *st, const struct ap_site *site,
+				 const char *actor_json, time_t now, bool *sent, int64_t *deliveries,
+				 struct err *e) BB_MUST_CHECK;
+
 #endif

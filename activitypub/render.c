@@ -140,14 +140,26 @@ const char *ap_image_media_type(const char *url)
 	return post_image_media_type(url); /* one table, in feed/ */
 }
 
-static json_t *actor_context(void)
+static json_t *actor_context(bool moved)
 {
 	/* alsoKnownAs needs no term: the ActivityStreams context has it. */
-	return json_pack("[s,s,s,{s:s,s:s,s:s,s:s}]", AP_CONTEXT_AS, "https://w3id.org/security/v1",
-			 "https://purl.archive.org/socialweb/webfinger",
-			 "manuallyApprovesFollowers", "as:manuallyApprovesFollowers", "toot",
-			 "http://joinmastodon.org/ns#", "discoverable", "toot:discoverable",
-			 "indexable", "toot:indexable");
+	json_t *ctx = json_pack("[s,s,s,{s:s,s:s,s:s,s:s}]", AP_CONTEXT_AS,
+				"https://w3id.org/security/v1",
+				"https://purl.archive.org/socialweb/webfinger",
+				"manuallyApprovesFollowers", "as:manuallyApprovesFollowers", "toot",
+				"http://joinmastodon.org/ns#", "discoverable", "toot:discoverable",
+				"indexable", "toot:indexable");
+
+	/* movedTo's term as Mastodon's context defines it (context_helper.rb);
+	 * only when moved, so that the document of a blog that has not moved
+	 * stays as it was. */
+	if (ctx != NULL && moved &&
+	    json_object_set_new(json_array_get(ctx, 3), "movedTo",
+				json_pack("{s:s,s:s}", "@id", "as:movedTo", "@type", "@id")) != 0) {
+		json_decref(ctx);
+		return NULL;
+	}
+	return ctx;
 }
 
 /* actor[name] = an Image object of url, when url is set.  Not a bare
@@ -201,7 +213,7 @@ char *ap_actor_render(const struct ap_site *site)
 	actor = json_pack(
 	    "{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s},"
 	    " s:b, s:b, s:b, s:s, s:{s:s,s:s,s:s}}",
-	    "@context", actor_context(), "id", site->actor_id, "type", "Person",
+	    "@context", actor_context(site->cfg.moved_to != NULL), "id", site->actor_id, "type", "Person",
 	    "preferredUsername", site->cfg.handle, "webfinger", site->acct, "name",
 	    site->cfg.name, "summary", summary, "url", site->cfg.blog_url, "inbox", site->inbox,
 	    "outbox", site->outbox, "followers", site->followers, "following", site->following,
@@ -217,7 +229,9 @@ char *ap_actor_render(const struct ap_site *site)
 		return NULL;
 	if (actor_image_set(actor, "icon", site->cfg.icon) != BB_OK ||
 	    actor_image_set(actor, "image", site->cfg.header) != BB_OK ||
-	    actor_aka_set(actor, site->cfg.also_known_as) != BB_OK) {
+	    actor_aka_set(actor, site->cfg.also_known_as) != BB_OK ||
+	    (site->cfg.moved_to != NULL &&
+	     json_object_set_new(actor, "movedTo", json_string(site->cfg.moved_to)) != 0)) {
 		json_decref(actor);
 		return NULL;
 	}

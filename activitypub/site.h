@@ -43,6 +43,7 @@ struct ap_site_config {
 	const char *icon;     /* NULL when none */
 	const char *header;   /* the header image; NULL when none */
 	const char *const *also_known_as; /* NULL-terminated actor ids; NULL when none */
+	const char *moved_to; /* the account the blog moved to (move.h); NULL when none */
 	const char *language; /* NULL when unknown */
 	const char *public_key_pem;
 	const char *software_version;

@@ -3,6 +3,7 @@
  */
 #include "app.h"
 #include "log.h"
+#include "move.h"
 #include "publish.h"
 #include "render.h"
 
@@ -21,6 +22,7 @@ static void profile_free(struct app_profile *p)
 	while (p != NULL) {
 		struct app_profile *older = p->older;
 		free(p->actor_json);
+		free(p->moved_to);
 		ap_site_free(&p->site);
 		config_free(p->cfg);
 		free(p);
@@ -29,20 +31,23 @@ static void profile_free(struct app_profile *p)
 }
 
 /* A profile of the running app with pc's profile fields (pc may be
- * app->cfg); it takes own (NULL or pc) on every path.  NULL when out of
- * memory. */
+ * app->cfg) and moved_to (copied; NULL: not moved); it takes own (NULL or
+ * pc) on every path.  NULL when out of memory. */
 static struct app_profile *profile_new(const struct app *app, const struct config *pc,
-				       struct config *own, struct err *e)
+				       struct config *own, const char *moved_to, struct err *e)
 {
 	struct app_profile *p = calloc(1, sizeof(*p));
 	struct ap_site_config sc = app->site.cfg;
 
-	if (p == NULL) {
+	if (p == NULL || (moved_to != NULL && (p->moved_to = strdup(moved_to)) == NULL)) {
+		free(p);
 		config_free(own);
 		err_set(e, BB_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
 	p->cfg = own;
+	p->fields = pc;
+	sc.moved_to = p->moved_to;
 	sc.name = pc->name;
 	sc.summary = pc->summary;
 	sc.icon = pc->icon;
@@ -61,6 +66,21 @@ static struct app_profile *profile_new(const struct app *app, const struct confi
 	return p;
 }
 
+/* Publishes p (replacing the profile now), or frees it when its document
+ * is the same.  Whether it was published. */
+static bool profile_publish(struct app *app, struct app_profile *p)
+{
+	struct app_profile *now = atomic_load_explicit(&app->profile, memory_order_acquire);
+
+	if (strcmp(p->actor_json, now->actor_json) == 0) {
+		profile_free(p);
+		return false;
+	}
+	p->older = now;
+	atomic_store_explicit(&app->profile, p, memory_order_release);
+	return true;
+}
+
 enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
 {
 	struct app *app = NULL;
@@ -68,6 +88,7 @@ enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
 	struct ap_site_config sc;
 	bool created = false;
 	time_t published = 0;
+	char *moved_to = NULL;
 	enum bb_rc rc;
 
 	*out = NULL;
@@ -93,6 +114,8 @@ enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
 		goto out;
 	}
 	rc = store_actor_published(st, &published, e);
+	if (rc == BB_OK)
+		rc = move_get(st, &moved_to, e);
 	if (rc != BB_OK)
 		goto out;
 	sc = (struct ap_site_config){
@@ -113,7 +136,7 @@ enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
 	rc = ap_site_init(&app->site, &sc, e);
 	if (rc != BB_OK)
 		goto out;
-	atomic_init(&app->profile, profile_new(app, cfg, NULL, e));
+	atomic_init(&app->profile, profile_new(app, cfg, NULL, moved_to, e));
 	if (atomic_load(&app->profile) == NULL) {
 		rc = e->code;
 		goto out;
@@ -148,6 +171,7 @@ enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
 	*out = app;
 	app = NULL;
 out:
+	free(moved_to);
 	app_free(app);
 	return rc;
 }
@@ -276,9 +300,10 @@ static void reload_key(const char *section, const char *key, void *arg)
 
 enum bb_rc app_reload(struct app *app, struct config_errors *errs, struct err *e)
 {
-	struct app_profile *now = atomic_load_explicit(&app->profile, memory_order_acquire);
 	struct app_profile *p;
 	struct config *cfg = NULL;
+	struct store *st;
+	char *moved_to = NULL;
 	bool same;
 	enum bb_rc rc = config_load(app->cfg->path, &cfg, errs);
 
@@ -286,17 +311,76 @@ enum bb_rc app_reload(struct app *app, struct config_errors *errs, struct err *e
 		return err_set(e, rc, "%s: %zu error%s, the configuration in use is kept",
 			       app->cfg->path, errs->count, errs->count == 1 ? "" : "s");
 	config_diff(app->cfg, cfg, reload_key, app->cfg->path);
-	p = profile_new(app, cfg, cfg, e);
+	/* The move as the store has it now: a profile without it must not be
+	 * federated after a `blogbridge move`. */
+	st = app_store(app, e);
+	if (st == NULL || move_get(st, &moved_to, e) != BB_OK) {
+		config_free(cfg);
+		return e->code;
+	}
+	p = profile_new(app, cfg, cfg, moved_to, e);
+	free(moved_to);
 	if (p == NULL)
 		return e->code;
-	same = strcmp(p->actor_json, now->actor_json) == 0;
-	if (same) {
-		profile_free(p);
-	} else {
-		p->older = now;
-		atomic_store_explicit(&app->profile, p, memory_order_release);
-	}
+	same = !profile_publish(app, p);
 	rc = app_profile_sync(app, e);
 	log_info("reloaded %s: the profile %s", app->cfg->path, same ? "is unchanged" : "changed");
+	return rc;
+}
+
+enum bb_rc app_move_refresh(struct app *app, struct err *e)
+{
+	const struct app_profile *now = app_profile(app);
+	struct store *st = app_store(app, e);
+	struct app_profile *p;
+	char *moved_to = NULL;
+	enum bb_rc rc;
+
+	if (st == NULL)
+		return e->code;
+	if ((rc = move_get(st, &moved_to, e)) != BB_OK)
+		return rc;
+	if (moved_to == NULL || (now->moved_to != NULL && strcmp(now->moved_to, moved_to) == 0)) {
+		free(moved_to);
+		return BB_OK;
+	}
+	/* The same fields, borrowed: now stays (as p->older) until app_free. */
+	p = profile_new(app, now->fields, NULL, moved_to, e);
+	if (p == NULL) {
+		free(moved_to);
+		return e->code;
+	}
+	profile_publish(app, p);
+	log_info("the blog has moved to %s: its documents are still served, the feed is no "
+		 "longer published and new follows are rejected",
+		 moved_to);
+	free(moved_to);
+	/* No app_profile_sync: `move` federated the Update already, with the
+	 * profile of the file as it read it; a reload brings this serve's
+	 * profile to the file too. */
+	return BB_OK;
+}
+
+enum bb_rc app_move(struct app *app, const char *target, int64_t *deliveries, struct err *e)
+{
+	const struct app_profile *now = app_profile(app);
+	struct store *st = app_store(app, e);
+	struct app_profile *p;
+	enum bb_rc rc;
+
+	*deliveries = 0;
+	if (st == NULL)
+		return e->code;
+	/* The profile now, moved: the document the Update carries. */
+	p = profile_new(app, now->fields, NULL, target, e);
+	if (p == NULL)
+		return e->code;
+	rc = move_publish(st, &p->site, p->actor_json, target, time(NULL), deliveries, e);
+	if (rc == BB_OK)
+		profile_publish(app, p);
+	else
+		profile_free(p);
+	if (rc == BB_OK && *deliveries > 0 && app->delivery != NULL)
+		delivery_wake(app->delivery);
 	return rc;
 }

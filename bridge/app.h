@@ -33,6 +33,8 @@
  * since a request may still be sending its document. */
 struct app_profile {
 	struct config *cfg;  /* owned (NULL: the app's own, the first one) */
+	const struct config *fields; /* whose profile fields these are (cfg, or an older one's) */
+	char *moved_to;	     /* owned: the account the blog moved to (move.h), or NULL */
 	struct ap_site site; /* app->site with this profile's fields */
 	char *actor_json;
 	struct app_profile *older; /* the profiles it replaced */
@@ -90,6 +92,20 @@ enum bb_rc app_profile_sync(struct app *app, struct err *e) BB_MUST_CHECK;
  * published for the requests that follow, each other key that changed
  * is logged as needing a restart, and app_profile_sync runs. */
 enum bb_rc app_reload(struct app *app, struct config_errors *errs, struct err *e) BB_MUST_CHECK;
+
+/* The move (move.h), to target: the profile now with movedTo, stored
+ * with the Move and an Update of the actor, each fanned out to the
+ * followers (move_publish; BB_ERR_FORBIDDEN when the blog has moved
+ * already); then that profile is the app's.  *deliveries: the Move's
+ * rows.  The caller has checked the target (move_target_check). */
+enum bb_rc app_move(struct app *app, const char *target, int64_t *deliveries,
+		    struct err *e) BB_MUST_CHECK;
+
+/* serve, in the thread that reloads (a `move` is another process): when
+ * the store records a move that the profile does not show yet, the
+ * profile with movedTo is published.  Nothing is federated: `move`
+ * stored the Update with movedTo itself. */
+enum bb_rc app_move_refresh(struct app *app, struct err *e) BB_MUST_CHECK;
 
 /* The calling thread's store connection, opened on first use; NULL with e
  * set when it cannot be opened. */

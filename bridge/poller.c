@@ -21,6 +21,7 @@
 #include "feed.h"
 #include "feed_fetch.h"
 #include "log.h"
+#include "move.h"
 #include "publish.h"
 #include "store.h"
 #include "text.h"
@@ -225,6 +226,7 @@ static enum bb_rc poll_once(struct app *app, bool deliver_existing, const atomic
 	char *imported = NULL;
 	struct publish_counts counts = {0};
 	struct publish_env env = {.site = &app->site, .now = time(NULL)};
+	char *moved = NULL;
 	enum bb_rc rc;
 
 	memset(out, 0, sizeof(*out));
@@ -232,6 +234,15 @@ static enum bb_rc poll_once(struct app *app, bool deliver_existing, const atomic
 	if (env.st == NULL) {
 		rc = e->code;
 		goto out;
+	}
+	/* After a move the feed is not read (publish.c also checks, in each
+	 * post's transaction), and no poll is recorded. */
+	if ((rc = move_get(env.st, &moved, e)) != BB_OK)
+		goto out;
+	if (moved != NULL) {
+		snprintf(out->moved_to, sizeof(out->moved_to), "%s", moved);
+		free(moved);
+		return BB_OK;
 	}
 	env.opt = (struct object_options){
 	    .kind = app->cfg->object_type == CONFIG_OBJECT_ARTICLE ? OBJECT_ARTICLE : OBJECT_NOTE,
@@ -302,6 +313,10 @@ static void poll_log(const struct app *app, enum bb_rc rc, const struct poll_res
 	if (rc != BB_OK) {
 		log_warn("feed poll failed (next try in %u s): %s", app->cfg->poll_interval,
 			 e->msg);
+		return;
+	}
+	if (r->moved_to[0] != '\0') {
+		log_debug("feed %s: not read, the blog has moved to %s", app->cfg->feed, r->moved_to);
 		return;
 	}
 	if (r->not_modified) {

@@ -11,6 +11,8 @@
  * outbox (followers must not get ten old posts at once) unless
  * deliver_existing is set.  A broken or unreachable feed is logged, and
  * recorded for the overview (poller_last); the next poll retries.
+ * After a move (move.h) the feed is no longer read: the posts already
+ * published are still served, nothing new is.
  */
 #ifndef BB_POLLER_H
 #define BB_POLLER_H
@@ -32,6 +34,7 @@ struct poll_result {
 	size_t updated;    /* changed posts (Update queued) */
 	size_t unchanged;
 	size_t deliveries; /* rows queued in all */
+	char moved_to[2048]; /* the blog has moved (move.h): the feed was not read; else "" */
 };
 
 /* The last poll, as every poll (serve's and `blogbridge poll`) records it

@@ -65,6 +65,8 @@ int cmd_blocks(struct cli *cli);
 int cmd_posts_admin(struct cli *cli);
 /* cli_notify.c */
 int cmd_notify(struct cli *cli);
+/* cli_move.c */
+int cmd_move(struct cli *cli);
 /* cli_check.c */
 int cmd_check(struct cli *cli);
 int cmd_version(struct cli *cli);

@@ -28,6 +28,7 @@
 #include "feed.h"
 #include "feed_fetch.h"
 #include "fetch.h"
+#include "move.h"
 #include "probe.h"
 #include "timeutil.h"
 
@@ -351,6 +352,38 @@ static void check_webfinger(struct doctor *d)
 	buf_free(&r.body);
 }
 
+static const char *shown(const char *s, char *out, size_t n);
+
+/* After `blogbridge move`: a note, and the actor served must show it
+ * (serve shows it within seconds; otherwise it is not the serve of this
+ * database). */
+static void check_moved(struct doctor *d, json_t *actor)
+{
+	char show[512];
+	struct err e = {0};
+	struct store *st = app_store(d->app, &e);
+	const char *served = json_string_value(json_object_get(actor, "movedTo"));
+	char *moved = NULL;
+
+	if (st == NULL || move_get(st, &moved, &e) != BB_OK) {
+		doctor_fail(d, "moved", "%s", e.msg);
+		return;
+	}
+	if (moved == NULL)
+		return;
+	if (served == NULL || strcmp(served, moved) != 0)
+		doctor_fail(d, "moved",
+			    "the database records a move to %s, but the actor served has no such "
+			    "movedTo: is serve running with this database?",
+			    shown(moved, show, sizeof(show)));
+	else
+		doctor_note("warn", "moved",
+			    "the blog has moved to %s (blogbridge move): the feed is no longer "
+			    "published and follows are rejected",
+			    shown(moved, show, sizeof(show)));
+	free(moved);
+}
+
 static void check_actor(struct doctor *d)
 {
 	const char *actor = d->app->site.actor_id;
@@ -380,6 +413,8 @@ static void check_actor(struct doctor *d)
 		doctor_fail(d, "actor", "%s is not this bridge's actor", actor);
 	else
 		doctor_ok("actor", "JSON as application/activity+json");
+	if (r.status == 200 && json_is_object(j))
+		check_moved(d, j);
 	json_decref(j);
 	buf_free(&r.body);
 

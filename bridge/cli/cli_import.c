@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "feed.h"
 #include "feed_fetch.h"
+#include "move.h"
 #include "publish.h"
 #include "store.h"
 #include "wxr.h"
@@ -283,6 +284,7 @@ int cmd_import(struct cli *cli)
 	static struct import_run run; /* the batch is large: not on the stack */
 	const char *source = NULL;
 	struct err e = {0};
+	char *moved = NULL;
 	int status = 0;
 	enum bb_rc rc;
 
@@ -316,11 +318,15 @@ int cmd_import(struct cli *cli)
 		    .tag_url = run.app->cfg->tag_url},
 	};
 	run.env.st = app_store(run.app, &e);
-	if (run.env.st == NULL)
-		rc = e.code;
-	else if (strncmp(source, "http://", 7) == 0 || strncmp(source, "https://", 8) == 0)
+	rc = run.env.st == NULL ? e.code : move_get(run.env.st, &moved, &e);
+	if (rc == BB_OK && moved != NULL)
+		/* publish.c would store none of it (move.h): said once, here. */
+		rc = err_set(&e, BB_ERR_FORBIDDEN, "the blog has moved to %s: nothing is added",
+			     moved);
+	else if (rc == BB_OK &&
+		 (strncmp(source, "http://", 7) == 0 || strncmp(source, "https://", 8) == 0))
 		rc = import_feed_url(&run, source, &e);
-	else
+	else if (rc == BB_OK)
 		rc = import_file(&run, source, &e);
 	/* What was read before a failure is stored: a new run resumes. */
 	if (rc == BB_OK)
@@ -332,6 +338,7 @@ int cmd_import(struct cli *cli)
 		cli_fail("import: %s", e.msg);
 		status = EXIT_RUNTIME;
 	}
+	free(moved);
 	app_free(run.app);
 	return status;
 }

@@ -35,6 +35,8 @@ int cmd_poll(struct cli *cli)
 	if (poller_run_once(app, deliver_existing, &r, &e) != BB_OK) {
 		cli_fail("%s", e.msg);
 		status = EXIT_RUNTIME;
+	} else if (r.moved_to[0] != '\0') {
+		printf("the blog has moved to %s: the feed is no longer read\n", r.moved_to);
 	} else if (r.not_modified) {
 		printf("feed not modified since the last poll\n");
 	} else {

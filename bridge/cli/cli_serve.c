@@ -4,6 +4,9 @@
  * (app_reload): a file with errors is refused, each error logged as
  * FILE:LINE, and the configuration in use kept.  A profile that changed,
  * at start-up or by a reload, is sent to the followers as an Update.
+ * Between signals the main thread looks every MOVE_CHECK_S seconds
+ * whether a `blogbridge move` recorded a move (app_move_refresh): the
+ * actor document then shows movedTo.
  */
 #include "backfill_worker.h"
 #include "cli.h"
@@ -13,8 +16,11 @@
 #include "poller.h"
 #include "routes.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+
+#define MOVE_CHECK_S 2 /* how soon the actor document shows a move */
 
 /* SIGHUP. */
 static void serve_reload(struct app *app)
@@ -90,8 +96,18 @@ int cmd_serve(struct cli *cli)
 	if (app_profile_sync(app, &e) != BB_OK)
 		log_error("profile: %s", e.msg); /* tried again at the next reload */
 	log_info("serving @%s as %s on %s", app->site.acct, app->site.actor_id, app->cfg->listen);
+	if (app_profile(app)->moved_to != NULL)
+		log_info("the blog has moved to %s: the feed is no longer published",
+			 app_profile(app)->moved_to);
 	for (;;) {
-		if (sigwait(&stop, &sig) != 0)
+		struct timespec ts = {.tv_sec = MOVE_CHECK_S};
+		sig = sigtimedwait(&stop, NULL, &ts);
+		if (sig < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (app_move_refresh(app, &e) != BB_OK)
+				log_error("move: %s", e.msg);
+			continue;
+		}
+		if (sig < 0)
 			sig = SIGTERM;
 		if (sig != SIGHUP)
 			break;

@@ -37,6 +37,10 @@ static const struct command commands[] = {
 	{"import", "FILE|URL [--progress] [--dry-run]",
 	 "add older posts to the outbox without delivering them", cmd_import},
 	{"blocks", "[--json] | add|remove DOMAIN|ACTOR_ID", "blocked domains and actors", cmd_blocks},
+	{"move", "NEW_ACTOR_ID [--yes]",
+	 "migrate the followers to another account (Move), after it lists this actor in its "
+	 "alsoKnownAs",
+	 cmd_move},
 	{"passwd", "", "set the admin password, read from standard input", cmd_passwd},
 	{"notify", "secret", "the secret the webhook's signature is made with", cmd_notify},
 	{"check", "", "validate the configuration file", cmd_check},

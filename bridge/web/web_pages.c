@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "log.h"
+#include "move.h"
 #include "ops.h"
 #include "poller.h"
 #include "store.h"
@@ -116,6 +117,7 @@ void web_page_overview(struct web_ctx *c)
 	struct err e = {0};
 	struct store *st = app_store(c->req->app, &e);
 	struct web_page p;
+	char *moved = NULL;
 
 	if (st == NULL || store_follower_count(st, &followers, &e) != BB_OK ||
 	    store_follower_servers(st, INT64_MAX, count_server, &servers, &e) != BB_OK ||
@@ -139,6 +141,18 @@ void web_page_overview(struct web_ctx *c)
 	page_raw(&p, "</div><p>Feed: ");
 	page_text(&p, c->req->app->cfg->feed);
 	page_raw(&p, "</p>");
+	if (move_get(st, &moved, &e) != BB_OK) {
+		buf_free(&p.b);
+		store_failed(c, &e);
+		return;
+	}
+	if (moved != NULL) {
+		page_raw(&p, "<p id=\"moved\" class=\"bad\">Moved to ");
+		page_text(&p, moved);
+		page_raw(&p, " (blogbridge move): the feed is no longer published and new "
+			     "follows are rejected.</p>");
+		free(moved);
+	}
 	if (last_poll(&p, st, &e) != BB_OK) {
 		buf_free(&p.b);
 		store_failed(c, &e);

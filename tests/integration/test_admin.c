@@ -972,6 +972,16 @@ static void t_last_poll(void)
 	free(err);
 	CHECK(ask(&b, "/admin", s.cookie, NULL, NULL, &a));
 	CHECK(check_contains(a.body, "/no-such-feed.xml: HTTP status 404</span>"));
+	CHECK(!check_contains(a.body, "id=\"moved\""));
+	answer_free(&a);
+	/* After a move (recorded as `blogbridge move` records it), the
+	 * overview says where to, escaped. */
+	CHECK_INT(bridge_db_exec(&b, "INSERT INTO meta (key, value) VALUES ('moved_to', %Q)",
+				 "https://new.test/@a<b>"),
+		  1);
+	CHECK(ask(&b, "/admin", s.cookie, NULL, NULL, &a));
+	CHECK(check_contains(a.body, "<p id=\"moved\" class=\"bad\">Moved to "
+				     "https://new.test/@a&lt;b&gt; (blogbridge move)"));
 	answer_free(&a);
 	stopped(&b);
 }

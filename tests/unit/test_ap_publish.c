@@ -3,12 +3,16 @@
  * ids, the silent first import, Create for a new item, Update for an edit
  * (rendered once, `updated` strictly later), nothing for an unchanged or
  * deleted item, and the Delete of `posts delete`; and object_render_forms,
- * which the edit check relies on.
+ * which the edit check relies on.  And the move (move.h): the check of the
+ * target's document, the Move and Update stored once, and nothing
+ * published afterwards.
  */
 #include "check.h"
 #include "fsutil.h"
+#include "move.h"
 #include "object.h"
 #include "publish.h"
+#include "render.h"
 #include "site.h"
 #include "store.h"
 
@@ -303,8 +307,142 @@ static void t_actor_sync(void)
 	check_tmpdir_remove(dir);
 }
 
+/* move_target_check: an actor listing us (a string or an object's id,
+ * alone or in an array) is a target; anything else is refused, saying
+ * why. */
+static void t_move_target(void)
+{
+	static const struct {
+		const char *doc;
+		enum bb_rc want;
+	} docs[] = {
+	    {"{\"type\":\"Person\",\"alsoKnownAs\":[\"https://x.example/u\",\"" BASE
+	     "/ap/actor\"]}",
+	     BB_OK},
+	    {"{\"type\":\"Service\",\"alsoKnownAs\":\"" BASE "/ap/actor\"}", BB_OK},
+	    {"{\"type\":\"Person\",\"alsoKnownAs\":[\"" BASE "/ap/actor/\"]}",
+	     BB_ERR_FORBIDDEN},
+	    {"{\"type\":\"Person\",\"alsoKnownAs\":[{\"id\":\"" BASE "/ap/actor\"}]}",
+	     BB_OK},
+	    {"{\"type\":\"Person\",\"alsoKnownAs\":[{\"href\":\"" BASE "/ap/actor\"}, 7]}",
+	     BB_ERR_FORBIDDEN},
+	    {"{\"type\":\"Person\"}", BB_ERR_FORBIDDEN},
+	    {"{\"type\":\"Note\",\"alsoKnownAs\":[\"" BASE "/ap/actor\"]}", BB_ERR_INVALID},
+	    {"{\"alsoKnownAs\":[\"" BASE "/ap/actor\"]}", BB_ERR_INVALID},
+	    {"[]", BB_ERR_INVALID},
+	};
+	struct err e = {0};
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		json_t *j = json_loads(docs[i].doc, 0, NULL);
+		CHECK(j != NULL);
+		CHECK_INT(move_target_check(j, "https://new.example/u", BASE "/ap/actor", &e),
+			  docs[i].want);
+		if (docs[i].want == BB_ERR_FORBIDDEN)
+			CHECK(check_contains(e.msg, "does not list " BASE "/ap/actor"));
+		json_decref(j);
+	}
+	/* Past MOVE_AKA_MAX entries, ours is not looked for. */
+	{
+		json_t *j = json_pack("{s:s, s:[]}", "type", "Person", "alsoKnownAs");
+		for (int i = 0; i < MOVE_AKA_MAX; i++)
+			json_array_append_new(json_object_get(j, "alsoKnownAs"),
+					      json_string("https://x.example/u"));
+		json_array_append_new(json_object_get(j, "alsoKnownAs"),
+				      json_string(BASE "/ap/actor"));
+		CHECK_INT(move_target_check(j, "https://new.example/u", BASE "/ap/actor", &e),
+			  BB_ERR_FORBIDDEN);
+		json_decref(j);
+	}
+}
+
+/* move_publish: the move, its Move and an Update with movedTo stored and
+ * fanned out once; a second move refused with nothing stored; the feed no
+ * longer published; the actor document shows movedTo (with its term). */
+static void t_move_publish(void)
+{
+	const char *dir = check_tmpdir();
+	struct store *st = store_make(dir);
+	struct ap_site_config sc;
+	struct ap_site moved;
+	struct publish_counts n = {0};
+	struct publish_env env = {
+	    .site = &site, .opt = {.kind = OBJECT_NOTE}, .st = st, .now = T0, .deliver_new = true};
+	struct post p = item("https://blog.example/p/1", "<p>One</p>", T0 - 200);
+	struct err e = {0};
+	struct store_post sp = {0};
+	char *actor = NULL, *moved_json = NULL, *to = NULL;
+	int64_t deliveries = -1;
+	bool sent = false;
+
+	site_make(BASE);
+	CHECK_INT(publish_items(&env, &p, 1, &n, &e), BB_OK);
+	CHECK_INT(n.created, 1);
+	actor = ap_actor_render(&site);
+	CHECK(actor && !check_contains(actor, "movedTo"));
+	CHECK_INT(publish_actor_sync(st, &site, actor, T0, &sent, NULL, &e), BB_OK);
+	sc = site.cfg;
+	sc.moved_to = "https://new.example/users/blog";
+	CHECK_INT(ap_site_init(&moved, &sc, &e), BB_OK);
+	moved_json = ap_actor_render(&moved);
+	CHECK(check_contains(moved_json, "\"movedTo\":\"https://new.example/users/blog\""));
+	CHECK(check_contains(moved_json, "\"movedTo\":{\"@id\":\"as:movedTo\""));
+
+	CHECK_INT(move_get(st, &to, &e), BB_OK);
+	CHECK(to == NULL);
+	CHECK_INT(move_publish(st, &moved, moved_json, "https://new.example/users/blog", T0 + 1,
+			       &deliveries, &e),
+		  BB_OK);
+	CHECK_INT(deliveries, 2);
+	CHECK(activity_has(st, BASE "/ap/actor#moves/1", "\"type\":\"Move\""));
+	CHECK(activity_has(st, BASE "/ap/actor#moves/1", "\"object\":\"" BASE "/ap/actor\""));
+	CHECK(activity_has(st, BASE "/ap/actor#moves/1",
+			   "\"target\":\"https://new.example/users/blog\""));
+	CHECK(activity_has(st, BASE "/ap/actor#updates/1", "\"movedTo\""));
+	CHECK_INT(move_get(st, &to, &e), BB_OK);
+	CHECK_STR(to, "https://new.example/users/blog");
+	free(to);
+	/* The document with movedTo is the one federated: no Update again. */
+	CHECK_INT(publish_actor_sync(st, &moved, moved_json, T0 + 2, &sent, NULL, &e), BB_OK);
+	CHECK(!sent);
+
+	/* Once moved: refused, nothing more stored. */
+	CHECK_INT(move_publish(st, &moved, moved_json, "https://other.example/u", T0 + 3,
+			       &deliveries, &e),
+		  BB_ERR_FORBIDDEN);
+	CHECK(check_contains(e.msg, "already moved to https://new.example/users/blog"));
+	CHECK_INT(deliveries, 0);
+	CHECK(!activity_has(st, BASE "/ap/actor#moves/2", "Move"));
+	CHECK(!activity_has(st, BASE "/ap/actor#updates/2", "Update"));
+
+	/* The feed: a new item and an edit, neither published. */
+	memset(&n, 0, sizeof(n));
+	env.now = T0 + 10;
+	{
+		struct post feed[2] = {item("https://blog.example/p/2", "<p>Two</p>", T0 + 5),
+				       item("https://blog.example/p/1", "<p>One, edited</p>",
+					    T0 - 200)};
+		CHECK_INT(publish_items(&env, feed, 2, &n, &e), BB_OK);
+	}
+	CHECK_INT(n.created + n.updated + n.imported + n.deliveries, 0);
+	CHECK_INT(n.unchanged, 2);
+	CHECK_INT(store_post_by_guid(st, "https://blog.example/p/2", &sp, &e), BB_ERR_NOTFOUND);
+	CHECK_INT(store_post_by_guid(st, "https://blog.example/p/1", &sp, &e), BB_OK);
+	CHECK(!check_contains(sp.object_json, "edited"));
+	store_post_clear(&sp);
+
+	free(actor);
+	free(moved_json);
+	ap_site_free(&moved);
+	store_close(st);
+	ap_site_free(&site);
+	check_tmpdir_remove(dir);
+}
+
 static const struct check_case cases[] = {
     {"actor_sync", t_actor_sync},
+    {"move_target", t_move_target},
+    {"move_publish", t_move_publish},
     {"post_id", t_post_id},
     {"render_forms", t_render_forms},
     {"items", t_items},
