@@ -519,10 +519,11 @@ enum bb_rc store_follower_server_each(struct store *st, const char *server,
 	enum bb_rc rc;
 	int src;
 
-	/* The followers_server index: the expression repeated exactly. */
+	/* The followers_server index (the expression repeated exactly), in its
+	 * order: no sort. */
 	rc = sql_prepare_args(st,
 			      "SELECT actor FROM followers WHERE " FOLLOWER_SERVER_SQL " = ?1"
-			      " ORDER BY " FOLLOWER_SERVER_SQL ", lower(handle), actor",
+			      " ORDER BY lower(handle)",
 			      SQL_ARGS(SQL_TEXT(server)), &stmt, "followers of a server", e);
 	if (rc != BB_OK)
 		goto out;
