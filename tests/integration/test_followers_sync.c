@@ -4,8 +4,10 @@
  * PATH/TO/blogbridge [CASE...]`.
  *
  * The bridge runs `serve` on loopback (bridge_proc.h, authorized_fetch
- * off); two peers (peer.h) are two servers: 127.0.0.2 (alice and bob
- * follow the blog) and 127.0.0.3 (carol).  A post is published with
+ * off); three peers (peer.h) are three servers: 127.0.0.2 (alice and bob
+ * follow the blog), 127.0.0.3 (carol) and 127.0.0.4 (dave), which refuses
+ * draft-cavage so that the bridge signs with RFC 9421 there.  A post is
+ * published with
  * `blogbridge poll` from a feed the test rewrites; the peers record the
  * deliveries.  For each server the test checks the delivery's
  * Collection-Synchronization: present on the Create and not on the
@@ -45,8 +47,8 @@ static const char *binary;
 static struct bridge br;
 static struct {
 	const char *keydir;
-	struct peer *pa, *pb;
-	struct peer_actor *alice, *bob, *carol;
+	struct peer *pa, *pb, *pc;
+	struct peer_actor *alice, *bob, *carol, *dave;
 	struct pubkey *bridge_pub;
 	char bob_follow[PEER_URL_MAX];
 	bool ready, failed;
@@ -151,11 +153,16 @@ static bool world_up(void)
 	w.alice = w.pa ? peer_actor_add(w.pa, "alice", NULL) : NULL;
 	w.bob = w.pa ? peer_actor_add(w.pa, "bob", NULL) : NULL;
 	w.carol = w.pb ? peer_actor_add(w.pb, "carol", NULL) : NULL;
-	if (!w.alice || !w.bob || !w.carol) {
+	w.pc = peer_start("127.0.0.4", NULL, w.keydir);
+	w.dave = w.pc ? peer_actor_add(w.pc, "dave", NULL) : NULL;
+	if (!w.alice || !w.bob || !w.carol || !w.dave) {
 		check_fail(__FILE__, __LINE__, "cannot start the peers");
 		return false;
 	}
-	if (!follow(w.alice, id) || !follow(w.bob, w.bob_follow) || !follow(w.carol, id))
+	/* dave's server takes RFC 9421 alone: the bridge knocks again. */
+	peer_set_mode(w.pc, PEER_KNOCK);
+	if (!follow(w.alice, id) || !follow(w.bob, w.bob_follow) || !follow(w.carol, id) ||
+	    !follow(w.dave, id))
 		return false;
 	w.failed = false;
 	w.ready = true;
@@ -171,6 +178,7 @@ static void world_down(void)
 	}
 	peer_stop(w.pa);
 	peer_stop(w.pb);
+	peer_stop(w.pc);
 	pubkey_free(w.bridge_pub);
 }
 
@@ -227,6 +235,7 @@ static bool param(const char *h, const char *name, char *out, size_t n)
 static void check_sync(struct peer *p, const struct peer_post *pp, const char *const *ids,
 		       size_t n)
 {
+	const char *input = peer_post_header(pp, "Signature-Input");
 	const char *h = peer_post_header(pp, SYNC), *sig = peer_post_header(pp, "Signature");
 	char v[512], want[512], hex[65];
 
@@ -234,8 +243,13 @@ static void check_sync(struct peer *p, const struct peer_post *pp, const char *c
 		check_fail(__FILE__, __LINE__, "no %s on the delivery to %s", SYNC, peer_host(p));
 		return;
 	}
-	CHECK_INT(peer_check_signed(p, pp, w.bridge_pub, br.key_id), HTTPSIG_CAVAGE);
-	CHECK(check_contains(sig, "content-type collection-synchronization\""));
+	if (input == NULL) {
+		CHECK_INT(peer_check_signed(p, pp, w.bridge_pub, br.key_id), HTTPSIG_CAVAGE);
+		CHECK(check_contains(sig, "content-type collection-synchronization\""));
+	} else {
+		CHECK_INT(peer_check_signed(p, pp, w.bridge_pub, br.key_id), HTTPSIG_RFC9421);
+		CHECK(check_contains(input, "\"content-digest\" \"collection-synchronization\")"));
+	}
 	CHECK(param(h, "collectionId", v, sizeof(v)));
 	snprintf(want, sizeof(want), "%s/followers", br.actor_id);
 	CHECK_STR(v, want);
@@ -251,14 +265,15 @@ static void check_sync(struct peer *p, const struct peer_post *pp, const char *c
  * Accepts carried none. */
 static void t_header(void)
 {
-	const char *a_ids[2], *b_ids[1];
-	long ia, ib;
+	const char *a_ids[2], *b_ids[1], *c_ids[1];
+	long ia, ib, ic;
 
 	if (!world_up())
 		return;
 	a_ids[0] = w.alice->id;
 	a_ids[1] = w.bob->id;
 	b_ids[0] = w.carol->id;
+	c_ids[0] = w.dave->id;
 	for (size_t i = 0; i < peer_post_count(w.pa); i++)
 		CHECK(peer_post_header(peer_post_at(w.pa, i), SYNC) == NULL);
 	for (size_t i = 0; i < peer_post_count(w.pb); i++)
@@ -271,6 +286,14 @@ static void t_header(void)
 		check_sync(w.pa, peer_post_at(w.pa, (size_t)ia), a_ids, 2);
 	if (ib >= 0)
 		check_sync(w.pb, peer_post_at(w.pb, (size_t)ib), b_ids, 1);
+	/* The Create dave's server took: the RFC 9421 one, its header covered. */
+	ic = wait_post(w.pc, 0, "\"Create\"", "Post 1");
+	while (ic >= 0 && peer_post_at(w.pc, (size_t)ic)->status != 202)
+		ic = wait_post(w.pc, (size_t)ic + 1, "\"Create\"", "Post 1");
+	if (ic >= 0) {
+		CHECK(peer_post_header(peer_post_at(w.pc, (size_t)ic), "Signature-Input") != NULL);
+		check_sync(w.pc, peer_post_at(w.pc, (size_t)ic), c_ids, 1);
+	}
 }
 
 /* bob unfollows: the next delivery to his server counts alice alone, the
