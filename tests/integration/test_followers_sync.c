@@ -7,9 +7,8 @@
  * off); three peers (peer.h) are three servers: 127.0.0.2 (alice and bob
  * follow the blog), 127.0.0.3 (carol) and 127.0.0.4 (dave), which refuses
  * draft-cavage so that the bridge signs with RFC 9421 there.  A post is
- * published with
- * `blogbridge poll` from a feed the test rewrites; the peers record the
- * deliveries.  For each server the test checks the delivery's
+ * published with `blogbridge poll` from a feed the test rewrites; the
+ * peers record the deliveries.  For each server the test checks the delivery's
  * Collection-Synchronization: present on the Create and not on the
  * Accepts, covered by the signature (verified with the key the bridge
  * publishes, the header in the signed list), its collectionId our
