@@ -268,9 +268,9 @@ static enum bb_rc check_claimed(struct store *st, const struct inbox_env *env,
 
 /* Required: a signature that holds, by an actor not blocked; *who (may
  * be NULL) gets its id. */
-static enum bb_rc check_required(struct store *st, const struct inbox_env *env,
-				 struct authfetch *g, const struct httpsig_message *m, time_t now,
-				 char **who, struct err *e)
+static enum bb_rc check_required(struct store *st, const struct inbox_env *env, struct authfetch *g,
+				 const struct httpsig_message *m, time_t now, char **who,
+				 struct err *e)
 {
 	struct store_actor signer = {0};
 	struct httpsig *sig = NULL;
@@ -320,8 +320,7 @@ enum bb_rc authfetch_check(struct store *st, const struct inbox_env *env, struct
 }
 
 enum bb_rc authfetch_signer(struct store *st, const struct inbox_env *env, struct authfetch *g,
-			    const struct httpsig_message *m, time_t now, char **who,
-			    struct err *e)
+			    const struct httpsig_message *m, time_t now, char **who, struct err *e)
 {
 	*who = NULL;
 	if (!has_signature(m))

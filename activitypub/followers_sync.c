@@ -103,8 +103,8 @@ static enum bb_rc list_one(const char *actor, size_t len, void *arg, struct err 
 	return BB_OK;
 }
 
-enum bb_rc ap_sync_render(struct store *st, const char *base_url, const char *server,
-			  char **out, struct err *e)
+enum bb_rc ap_sync_render(struct store *st, const char *base_url, const char *server, char **out,
+			  struct err *e)
 {
 	json_t *items = json_array(), *doc = NULL;
 	char *id = ap_sync_url(base_url, server);

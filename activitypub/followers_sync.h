@@ -45,7 +45,7 @@ char *ap_sync_header(const char *base_url, const char *followers_url, const char
 bool ap_sync_addressed(const char *body, const char *followers_url);
 
 /* The partial collection of server (new JSON text in *out). */
-enum bb_rc ap_sync_render(struct store *st, const char *base_url, const char *server,
-			  char **out, struct err *e) BB_MUST_CHECK;
+enum bb_rc ap_sync_render(struct store *st, const char *base_url, const char *server, char **out,
+			  struct err *e) BB_MUST_CHECK;
 
 #endif

@@ -46,8 +46,8 @@ static enum bb_rc sign_b64(const struct key *k, const struct buf *b, char **out,
 }
 
 /* The extra header's name, lowercased, in out (empty when none). */
-static enum bb_rc extra_name(const struct httpsig_header *extra, char out[HTTPSIG_EXTRA_NAME_MAX + 1],
-			     struct err *e)
+static enum bb_rc extra_name(const struct httpsig_header *extra,
+			     char out[HTTPSIG_EXTRA_NAME_MAX + 1], struct err *e)
 {
 	size_t i;
 
@@ -154,11 +154,10 @@ enum bb_rc httpsig_sign(enum httpsig_scheme scheme, const struct key *k, const c
 				  NULL, now, out, e);
 }
 
-enum bb_rc httpsig_sign_extra(enum httpsig_scheme scheme, const struct key *k,
-			      const char *key_id, const char *method, const char *url,
-			      const char *content_type, const void *body, size_t body_len,
-			      const struct httpsig_header *extra, time_t now,
-			      struct httpsig_signed *out, struct err *e)
+enum bb_rc httpsig_sign_extra(enum httpsig_scheme scheme, const struct key *k, const char *key_id,
+			      const char *method, const char *url, const char *content_type,
+			      const void *body, size_t body_len, const struct httpsig_header *extra,
+			      time_t now, struct httpsig_signed *out, struct err *e)
 {
 	struct url u;
 	char date[TIME_IMF_LEN], dig[DIGEST_SHA256_B64_LEN], host[URL_HOST_KEY_MAX + 1];

@@ -512,8 +512,8 @@ out:
 	return rc;
 }
 
-enum bb_rc store_follower_server_each(struct store *st, const char *server,
-				      store_follower_id_fn fn, void *arg, struct err *e)
+enum bb_rc store_follower_server_each(struct store *st, const char *server, store_follower_id_fn fn,
+				      void *arg, struct err *e)
 {
 	sqlite3_stmt *stmt = NULL;
 	enum bb_rc rc;

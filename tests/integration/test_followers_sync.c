@@ -120,16 +120,18 @@ static bool publish(void)
 			       "<title>Fed</title><link>https://blog.test/</link>"
 			       "<description>d</description>");
 	for (int i = 1; i <= w.posts && len < sizeof(feed) - 400; i++)
-		len += (size_t)snprintf(feed + len, sizeof(feed) - len,
-					"<item><title>Post %d</title><link>https://blog.test/%d</link>"
-					"<guid>g%d</guid><pubDate>Tue, 14 Nov 2023 1%d:00:00 GMT"
-					"</pubDate><description>text %d</description></item>",
-					i, i, i, i, i);
+		len +=
+		    (size_t)snprintf(feed + len, sizeof(feed) - len,
+				     "<item><title>Post %d</title><link>https://blog.test/%d</link>"
+				     "<guid>g%d</guid><pubDate>Tue, 14 Nov 2023 1%d:00:00 GMT"
+				     "</pubDate><description>text %d</description></item>",
+				     i, i, i, i, i);
 	snprintf(feed + len, sizeof(feed) - len, "</channel></rss>\n");
 	free(check_write_file(br.dir, "feed.xml", feed));
 	rc = check_run(argv, NULL, &out, &err);
 	if (rc != 0)
-		check_fail(__FILE__, __LINE__, "poll: %d %s %s", rc, out ? out : "", err ? err : "");
+		check_fail(__FILE__, __LINE__, "poll: %d %s %s", rc, out ? out : "",
+			   err ? err : "");
 	free(out);
 	free(err);
 	return rc == 0;
@@ -231,8 +233,7 @@ static bool param(const char *h, const char *name, char *out, size_t n)
 }
 
 /* Checks the delivery pp to p: its header, signed, for ids. */
-static void check_sync(struct peer *p, const struct peer_post *pp, const char *const *ids,
-		       size_t n)
+static void check_sync(struct peer *p, const struct peer_post *pp, const char *const *ids, size_t n)
 {
 	const char *input = peer_post_header(pp, "Signature-Input");
 	const char *h = peer_post_header(pp, SYNC), *sig = peer_post_header(pp, "Signature");
@@ -309,12 +310,12 @@ static void t_unfollow(void)
 	a_ids[0] = w.alice->id;
 	b_ids[0] = w.carol->id;
 	snprintf(id, sizeof(id), "%s/undo/%u", peer_base(w.pa), ++counter);
-	CHECK_INT(post_json(w.bob, json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}",
-					     "@context", AS_CONTEXT, "id", id, "type", "Undo",
-					     "actor", w.bob->id, "object", "id", w.bob_follow,
-					     "type", "Follow", "actor", w.bob->id, "object",
-					     br.actor_id)),
-		  202);
+	CHECK_INT(
+	    post_json(w.bob, json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "@context",
+				       AS_CONTEXT, "id", id, "type", "Undo", "actor", w.bob->id,
+				       "object", "id", w.bob_follow, "type", "Follow", "actor",
+				       w.bob->id, "object", br.actor_id)),
+	    202);
 	CHECK(bridge_wait_db(&br, 0, "SELECT count(*) FROM followers WHERE actor = %Q", w.bob->id));
 	fa = peer_post_count(w.pa);
 	fb = peer_post_count(w.pb);
@@ -372,10 +373,11 @@ static void t_partial(void)
 	CHECK(j != NULL);
 	if (j) {
 		json_t *items = jget(j, "orderedItems");
-		size_t want = bridge_db_int(&br, "SELECT count(*) FROM followers WHERE actor = '%q'",
-					    w.bob->id) == 1
-				  ? 2
-				  : 1;
+		size_t want =
+		    bridge_db_int(&br, "SELECT count(*) FROM followers WHERE actor = '%q'",
+				  w.bob->id) == 1
+			? 2
+			: 1;
 		CHECK_STR(jstr(j, "type"), "OrderedCollection");
 		CHECK_INT((long long)json_array_size(items), (long long)want);
 		CHECK_STR(json_string_value(json_array_get(items, 0)), w.alice->id);

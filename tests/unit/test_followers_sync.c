@@ -143,7 +143,7 @@ static void t_header(void)
 	hex[64] = '\0';
 	h = ap_sync_header(BASE, FOLLOWERS, "m.example:8443", hex);
 	CHECK_STR(h, "collectionId=\"" FOLLOWERS "\", url=\"" BASE
-		     "/ap/actor/followers/sync?host=m.example:8443\", digest=\"" 
+		     "/ap/actor/followers/sync?host=m.example:8443\", digest=\""
 		     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"");
 	free(h);
 	u = ap_sync_url(BASE, "we ird&x");
@@ -156,8 +156,8 @@ static void t_addressed(void)
 	CHECK(ap_sync_addressed("{\"cc\":[\"" FOLLOWERS "\"]}", FOLLOWERS));
 	CHECK(ap_sync_addressed("{\"to\":\"x\",\"cc\":\"" FOLLOWERS "\"}", FOLLOWERS));
 	/* An Accept names our actor, not our followers. */
-	CHECK(!ap_sync_addressed("{\"type\":\"Accept\",\"actor\":\"" BASE "/ap/actor\"}",
-				 FOLLOWERS));
+	CHECK(
+	    !ap_sync_addressed("{\"type\":\"Accept\",\"actor\":\"" BASE "/ap/actor\"}", FOLLOWERS));
 	/* A longer URL that begins with it is not it. */
 	CHECK(!ap_sync_addressed("{\"cc\":[\"" FOLLOWERS "/sync\"]}", FOLLOWERS));
 	CHECK(!ap_sync_addressed("{\"cc\":[\"x" FOLLOWERS "\"]}", FOLLOWERS));
@@ -191,8 +191,8 @@ static void t_signed(void)
 			size_t n = 0;
 			enum bb_rc rc;
 
-			CHECK_INT(httpsig_sign_extra(scheme, k, BASE "/ap/actor#main-key", "POST", url,
-						     "application/activity+json", body,
+			CHECK_INT(httpsig_sign_extra(scheme, k, BASE "/ap/actor#main-key", "POST",
+						     url, "application/activity+json", body,
 						     strlen(body), &extra, time(NULL), &s, &e),
 				  BB_OK);
 			if (s.signature == NULL)
@@ -202,18 +202,21 @@ static void t_signed(void)
 					     "headers=\"(request-target) host date digest "
 					     "content-type collection-synchronization\"") != NULL);
 			else
-				CHECK(strstr(s.signature_input, "\"content-digest\" "
-								"\"collection-synchronization\")") !=
-				      NULL);
+				CHECK(strstr(s.signature_input,
+					     "\"content-digest\" "
+					     "\"collection-synchronization\")") != NULL);
 			h[n++] = (struct httpsig_header){"Host", s.host};
 			h[n++] = (struct httpsig_header){"Date", s.date};
-			h[n++] = (struct httpsig_header){"Content-Type", "application/activity+json"};
+			h[n++] =
+			    (struct httpsig_header){"Content-Type", "application/activity+json"};
 			if (s.digest)
 				h[n++] = (struct httpsig_header){"Digest", s.digest};
 			if (s.content_digest)
-				h[n++] = (struct httpsig_header){"Content-Digest", s.content_digest};
+				h[n++] =
+				    (struct httpsig_header){"Content-Digest", s.content_digest};
 			if (s.signature_input)
-				h[n++] = (struct httpsig_header){"Signature-Input", s.signature_input};
+				h[n++] =
+				    (struct httpsig_header){"Signature-Input", s.signature_input};
 			h[n++] = (struct httpsig_header){"Signature", s.signature};
 			h[n++] = (struct httpsig_header){AP_SYNC_HEADER,
 							 alter ? "collectionId=\"x\"" : value};
@@ -221,7 +224,8 @@ static void t_signed(void)
 			rc = httpsig_parse(&m, time(NULL), &sig, &e);
 			CHECK_INT(rc, BB_OK);
 			if (rc == BB_OK)
-				CHECK_INT(httpsig_verify(sig, &m, pk, &e), alter ? BB_ERR_AUTH : BB_OK);
+				CHECK_INT(httpsig_verify(sig, &m, pk, &e),
+					  alter ? BB_ERR_AUTH : BB_OK);
 			httpsig_free(sig);
 			httpsig_signed_clear(&s);
 		}
@@ -239,7 +243,7 @@ static void t_signed(void)
 }
 
 static const struct check_case cases[] = {
-    {"digest", t_digest},	  {"render", t_render}, {"header", t_header},
+    {"digest", t_digest},	{"render", t_render}, {"header", t_header},
     {"addressed", t_addressed}, {"signed", t_signed},
 };
 
