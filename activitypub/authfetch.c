@@ -266,9 +266,11 @@ static enum bb_rc check_claimed(struct store *st, const struct inbox_env *env,
 	return rc;
 }
 
-enum bb_rc authfetch_check(struct store *st, const struct inbox_env *env, struct authfetch *g,
-			   const struct httpsig_message *m, bool required, time_t now,
-			   struct err *e)
+/* Required: a signature that holds, by an actor not blocked; *who (may
+ * be NULL) gets its id. */
+static enum bb_rc check_required(struct store *st, const struct inbox_env *env, struct authfetch *g,
+				 const struct httpsig_message *m, time_t now, char **who,
+				 struct err *e)
 {
 	struct store_actor signer = {0};
 	struct httpsig *sig = NULL;
@@ -276,10 +278,6 @@ enum bb_rc authfetch_check(struct store *st, const struct inbox_env *env, struct
 	bool blocked = false, fetched = false;
 	enum bb_rc rc;
 
-	if (!has_signature(m))
-		return required ? err_set(e, BB_ERR_AUTH, "Request not signed") : BB_OK;
-	if (!required)
-		return check_claimed(st, env, m, now, e);
 	rc = httpsig_parse(m, now, &sig, e);
 	if (rc != BB_OK)
 		goto out;
@@ -302,8 +300,30 @@ enum bb_rc authfetch_check(struct store *st, const struct inbox_env *env, struct
 	log_debug("GET %s signed by %s (%s%s)", m->target_uri, signer.id,
 		  httpsig_scheme_of(sig) == HTTPSIG_CAVAGE ? "draft-cavage" : "RFC 9421",
 		  fetched ? ", key fetched" : "");
+	if (who != NULL && (*who = strdup(signer.id)) == NULL)
+		rc = err_set(e, BB_ERR_NOMEM, "out of memory");
 out:
 	store_actor_clear(&signer);
 	httpsig_free(sig);
 	return rc;
+}
+
+enum bb_rc authfetch_check(struct store *st, const struct inbox_env *env, struct authfetch *g,
+			   const struct httpsig_message *m, bool required, time_t now,
+			   struct err *e)
+{
+	if (!has_signature(m))
+		return required ? err_set(e, BB_ERR_AUTH, "Request not signed") : BB_OK;
+	if (!required)
+		return check_claimed(st, env, m, now, e);
+	return check_required(st, env, g, m, now, NULL, e);
+}
+
+enum bb_rc authfetch_signer(struct store *st, const struct inbox_env *env, struct authfetch *g,
+			    const struct httpsig_message *m, time_t now, char **who, struct err *e)
+{
+	*who = NULL;
+	if (!has_signature(m))
+		return err_set(e, BB_ERR_AUTH, "Request not signed");
+	return check_required(st, env, g, m, now, who, e);
 }

@@ -63,4 +63,10 @@ enum bb_rc authfetch_check(struct store *st, const struct inbox_env *env, struct
 			   const struct httpsig_message *m, bool required, time_t now,
 			   struct err *e) BB_MUST_CHECK;
 
+/* authfetch_check with the signature required whatever the
+ * configuration, and on BB_OK *who (free it) is the signer's actor id. */
+enum bb_rc authfetch_signer(struct store *st, const struct inbox_env *env, struct authfetch *g,
+			    const struct httpsig_message *m, time_t now, char **who,
+			    struct err *e) BB_MUST_CHECK;
+
 #endif

@@ -6,6 +6,7 @@
  * for the database (delivery_int.h).
  */
 #include "delivery_int.h"
+#include "followers_sync.h"
 #include "httpsig.h"
 #include "log.h"
 #include "timeutil.h"
@@ -127,7 +128,7 @@ static bool add_header(struct curl_slist **list, const char *name, const char *v
 }
 
 /* Signs t for its scheme now and makes its request headers into *out.
- * Reads only t's inbox, body and scheme: safe on a signing thread. */
+ * Reads only t's inbox, body, sync and scheme: safe on a signing thread. */
 static enum bb_rc build_headers(const struct fetch_config *fc, const struct transfer *t,
 				struct curl_slist **out, struct err *e)
 {
@@ -137,8 +138,11 @@ static enum bb_rc build_headers(const struct fetch_config *fc, const struct tran
 	bool ok;
 
 	*out = NULL;
-	rc = httpsig_sign(t->scheme, fc->key, fc->key_id, "POST", t->inbox,
-			  "application/activity+json", t->body, strlen(t->body), time(NULL), &s, e);
+	struct httpsig_header sync = {AP_SYNC_HEADER, t->sync};
+
+	rc = httpsig_sign_extra(t->scheme, fc->key, fc->key_id, "POST", t->inbox,
+				"application/activity+json", t->body, strlen(t->body),
+				t->sync ? &sync : NULL, time(NULL), &s, e);
 	if (rc != BB_OK)
 		return rc;
 	ok = add_header(&list, "Host", s.host) && add_header(&list, "Date", s.date) &&
@@ -149,6 +153,7 @@ static enum bb_rc build_headers(const struct fetch_config *fc, const struct tran
 		  ? add_header(&list, "Digest", s.digest)
 		  : add_header(&list, "Content-Digest", s.content_digest) &&
 			add_header(&list, "Signature-Input", s.signature_input)) &&
+	     add_header(&list, AP_SYNC_HEADER, t->sync) &&
 	     add_header(&list, "Signature", s.signature);
 	httpsig_signed_clear(&s);
 	if (!ok) {

@@ -36,6 +36,11 @@ struct delivery_config {
 	const struct fetch_config *fetch; /* our key, key id, address policy */
 	unsigned inflight_max;		  /* 0: DELIVERY_INFLIGHT_MAX */
 	unsigned per_host;		  /* 0: DELIVERY_PER_HOST */
+	/* FEP-8fcf (followers_sync.h): with both set, a delivery of an
+	 * activity addressed to followers_url carries the
+	 * Collection-Synchronization of its host, signed. */
+	const char *base_url;
+	const char *followers_url;
 };
 
 /* Starts the worker thread (it opens its own store connection). cfg and

@@ -33,6 +33,7 @@ struct transfer {
 	int64_t id;
 	char *inbox, *host, *body;
 	char *queued_inbox; /* the inbox as queued (a follower's, as published) */
+	char *sync;	    /* the Collection-Synchronization value, or NULL */
 	int attempts;	    /* made before this one */
 	int scheme;	    /* enum httpsig_scheme in use */
 	bool knocked;	    /* already retried with the other scheme */

@@ -32,6 +32,7 @@
  * DELIVERY_PER_HOST connections, not one claim per DELIVERY_POLL_MS.
  */
 #include "delivery_int.h"
+#include "followers_sync.h"
 #include "httpsig.h"
 #include "log.h"
 #include "rand.h"
@@ -72,6 +73,7 @@ void transfer_free(struct transfer *t)
 	curl_slist_free_all(t->presigned);
 	free(t->inbox);
 	free(t->queued_inbox);
+	free(t->sync);
 	free(t->host);
 	free(t->body);
 	free(t);
@@ -89,8 +91,35 @@ void transfer_list_free(struct transfer *t)
 /* Gives what a claim collected, each with the signature scheme its host
  * accepted last, to the signing threads (or straight to the transfer
  * thread).  On the store thread. */
+/* FEP-8fcf: the Collection-Synchronization of t's host when t is
+ * addressed to our followers (followers_sync.h).  The digest of the host
+ * before is kept for the next (a claim takes a host's rows together).
+ * Without it the delivery goes as before. */
+static void sync_header(struct delivery_worker *w, struct transfer *t, char last_host[],
+			char last_hex[AP_SYNC_DIGEST_HEX])
+{
+	struct err e = {0};
+
+	if (w->cfg.base_url == NULL || w->cfg.followers_url == NULL || t->refused_url ||
+	    !ap_sync_addressed(t->body, w->cfg.followers_url))
+		return;
+	if (strcmp(last_host, t->host) != 0) {
+		last_host[0] = '\0';
+		if (ap_sync_digest(w->st, t->host, last_hex, NULL, &e) != BB_OK) {
+			log_warn("delivery: followers digest of %s: %s", t->host, e.msg);
+			return;
+		}
+		snprintf(last_host, DELIVERY_HOST_TEXT, "%s", t->host);
+	}
+	t->sync = ap_sync_header(w->cfg.base_url, w->cfg.followers_url, t->host, last_hex);
+	if (t->sync == NULL)
+		log_error("delivery: out of memory");
+}
+
 static void hand_over(struct delivery_worker *w, struct transfer *list)
 {
+	char last_host[DELIVERY_HOST_TEXT] = "", last_hex[AP_SYNC_DIGEST_HEX];
+
 	while (list) {
 		struct transfer *t = list;
 		struct err e = {0};
@@ -100,6 +129,7 @@ static void hand_over(struct delivery_worker *w, struct transfer *list)
 		t->next = NULL;
 		if (store_host_scheme_get(w->st, t->host, &scheme, &e) == BB_OK)
 			t->scheme = scheme == STORE_SIG_RFC9421 ? HTTPSIG_RFC9421 : HTTPSIG_CAVAGE;
+		sync_header(w, t, last_host, last_hex);
 		if (w->nsigners > 0 && !t->refused_url) {
 			pthread_mutex_lock(&w->sign_lock);
 			t->next = w->to_sign;

@@ -184,6 +184,8 @@ enum bb_rc app_services_start(struct app *app, struct err *e)
 		return rc;
 	app->delivery_cfg.database = app->cfg->database;
 	app->delivery_cfg.fetch = &app->fetch;
+	app->delivery_cfg.base_url = app->site.cfg.base_url;
+	app->delivery_cfg.followers_url = app->site.followers;
 	rc = delivery_start(&app->delivery_cfg, &app->delivery, e);
 	if (rc == BB_OK) {
 		rc = notify_start(app->cfg, app->key, app->fetch.user_agent, &app->notify, e);

@@ -95,6 +95,18 @@ enum bb_rc digest_b64(enum digest_alg alg, const void *data, size_t len, char *o
 	return BB_OK;
 }
 
+enum bb_rc digest_sha256_xor(unsigned char acc[32], const void *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		return BB_ERR_CRYPTO;
+	for (unsigned int i = 0; i < 32; i++)
+		acc[i] ^= md[i];
+	return BB_OK;
+}
+
 enum bb_rc digest_sha256_hex(const void *data, size_t len, char out[DIGEST_SHA256_HEX_LEN])
 {
 	static const char hex[] = "0123456789abcdef";

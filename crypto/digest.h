@@ -30,6 +30,10 @@ enum bb_rc digest_b64(enum digest_alg alg, const void *data, size_t len, char *o
 enum bb_rc digest_sha256_hex(const void *data, size_t len, char out[DIGEST_SHA256_HEX_LEN])
     BB_MUST_CHECK;
 
+/* acc ^= SHA-256(data): the followers digest of FEP-8fcf is this over
+ * each follower id, from 32 zero bytes. */
+enum bb_rc digest_sha256_xor(unsigned char acc[32], const void *data, size_t len) BB_MUST_CHECK;
+
 /* Checks a `Digest` header value against body: a comma-separated list of
  * alg=value pairs; the SHA-256 one (name case-insensitive) must be present
  * and equal byte for byte.  BB_ERR_AUTH with the reason otherwise. */

@@ -95,4 +95,17 @@ enum bb_rc httpsig_sign(enum httpsig_scheme scheme, const struct key *k, const c
 			const void *body, size_t body_len, time_t now, struct httpsig_signed *out,
 			struct err *e) BB_MUST_CHECK;
 
+/* The longest name of a header httpsig_sign_extra covers. */
+#define HTTPSIG_EXTRA_NAME_MAX 64
+
+/* httpsig_sign, and extra (NULL: none) covered too, after the others: its
+ * name (letters, digits, '-') lowercased last in cavage's headers list, a
+ * component of RFC 9421's.  Its value (no CR or LF) is
+ * signed as given: the caller sends it so. */
+enum bb_rc httpsig_sign_extra(enum httpsig_scheme scheme, const struct key *k,
+			      const char *key_id, const char *method, const char *url,
+			      const char *content_type, const void *body, size_t body_len,
+			      const struct httpsig_header *extra, time_t now,
+			      struct httpsig_signed *out, struct err *e) BB_MUST_CHECK;
+
 #endif

@@ -45,8 +45,30 @@ static enum bb_rc sign_b64(const struct key *k, const struct buf *b, char **out,
 	return *out ? BB_OK : err_set(e, BB_ERR_NOMEM, "out of memory");
 }
 
+/* The extra header's name, lowercased, in out (empty when none). */
+static enum bb_rc extra_name(const struct httpsig_header *extra,
+			     char out[HTTPSIG_EXTRA_NAME_MAX + 1], struct err *e)
+{
+	size_t i;
+
+	out[0] = '\0';
+	if (extra == NULL)
+		return BB_OK;
+	for (i = 0; extra->name[i]; i++) {
+		unsigned char c = (unsigned char)extra->name[i];
+		if (i >= HTTPSIG_EXTRA_NAME_MAX || !(isalnum(c) || c == '-'))
+			return err_set(e, BB_ERR_INVALID, "bad header name to sign");
+		out[i] = (char)tolower(c);
+	}
+	out[i] = '\0';
+	if (i == 0 || strpbrk(extra->value, "\r\n") != NULL)
+		return err_set(e, BB_ERR_INVALID, "bad header to sign");
+	return BB_OK;
+}
+
 static enum bb_rc sign_cavage(const struct key *k, const char *key_id, const char *method,
 			      const struct url *u, const char *content_type, bool body,
+			      const struct httpsig_header *extra, const char *xname,
 			      struct httpsig_signed *out, struct buf *b, struct err *e)
 {
 	struct buf hdr;
@@ -60,7 +82,8 @@ static enum bb_rc sign_cavage(const struct key *k, const char *key_id, const cha
 	if (buf_printf(b, "(request-target): %s %s\nhost: %s\ndate: %s", lm, u->target, out->host,
 		       out->date) != BB_OK ||
 	    (body && buf_printf(b, "\ndigest: %s\ncontent-type: %s", out->digest,
-				content_type) != BB_OK))
+				content_type) != BB_OK) ||
+	    (extra && buf_printf(b, "\n%s: %s", xname, extra->value) != BB_OK))
 		return err_set(e, BB_ERR_LIMIT, "signing string too long");
 	rc = sign_b64(k, b, &sig, e);
 	if (rc != BB_OK)
@@ -68,8 +91,9 @@ static enum bb_rc sign_cavage(const struct key *k, const char *key_id, const cha
 	buf_init(&hdr, HTTPSIG_HEADER_MAX);
 	if (buf_printf(&hdr,
 		       "keyId=\"%s\",algorithm=\"rsa-sha256\",headers=\"(request-target) host "
-		       "date%s\",signature=\"%s\"",
-		       key_id, body ? " digest content-type" : "", sig) != BB_OK) {
+		       "date%s%s%s\",signature=\"%s\"",
+		       key_id, body ? " digest content-type" : "", extra ? " " : "", xname,
+		       sig) != BB_OK) {
 		free(sig);
 		buf_free(&hdr);
 		return err_set(e, BB_ERR_LIMIT, "Signature header too long");
@@ -80,8 +104,9 @@ static enum bb_rc sign_cavage(const struct key *k, const char *key_id, const cha
 }
 
 static enum bb_rc sign_rfc9421(const struct key *k, const char *key_id, const char *method,
-			       const char *url, bool body, time_t now,
-			       struct httpsig_signed *out, struct buf *b, struct err *e)
+			       const char *url, bool body, const struct httpsig_header *extra,
+			       const char *xname, time_t now, struct httpsig_signed *out,
+			       struct buf *b, struct err *e)
 {
 	char params[HTTPSIG_HEADER_MAX];
 	char *sig = NULL;
@@ -92,13 +117,15 @@ static enum bb_rc sign_rfc9421(const struct key *k, const char *key_id, const ch
 	/* alg is optional in RFC 9421 (§2.3), but some strict verifiers refuse
 	 * a signature without it. */
 	n = snprintf(params, sizeof(params),
-		     "(\"@method\" \"@target-uri\"%s);created=%lld;keyid=\"%s\";"
+		     "(\"@method\" \"@target-uri\"%s%s%s%s);created=%lld;keyid=\"%s\";"
 		     "alg=\"rsa-v1_5-sha256\"",
-		     body ? " \"content-digest\"" : "", (long long)now, key_id);
+		     body ? " \"content-digest\"" : "", extra ? " \"" : "", xname,
+		     extra ? "\"" : "", (long long)now, key_id);
 	if (n < 0 || (size_t)n >= sizeof(params))
 		return err_set(e, BB_ERR_LIMIT, "Signature-Input too long");
 	if (buf_printf(b, "\"@method\": %s\n\"@target-uri\": %s\n", method, url) != BB_OK ||
 	    (body && buf_printf(b, "\"content-digest\": %s\n", out->content_digest) != BB_OK) ||
+	    (extra && buf_printf(b, "\"%s\": %s\n", xname, extra->value) != BB_OK) ||
 	    buf_printf(b, "\"@signature-params\": %s", params) != BB_OK)
 		return err_set(e, BB_ERR_LIMIT, "signature base too long");
 	rc = sign_b64(k, b, &sig, e);
@@ -123,8 +150,18 @@ enum bb_rc httpsig_sign(enum httpsig_scheme scheme, const struct key *k, const c
 			const void *body, size_t body_len, time_t now, struct httpsig_signed *out,
 			struct err *e)
 {
+	return httpsig_sign_extra(scheme, k, key_id, method, url, content_type, body, body_len,
+				  NULL, now, out, e);
+}
+
+enum bb_rc httpsig_sign_extra(enum httpsig_scheme scheme, const struct key *k, const char *key_id,
+			      const char *method, const char *url, const char *content_type,
+			      const void *body, size_t body_len, const struct httpsig_header *extra,
+			      time_t now, struct httpsig_signed *out, struct err *e)
+{
 	struct url u;
 	char date[TIME_IMF_LEN], dig[DIGEST_SHA256_B64_LEN], host[URL_HOST_KEY_MAX + 1];
+	char xname[HTTPSIG_EXTRA_NAME_MAX + 1];
 	struct buf b;
 	bool has_body = body != NULL;
 	enum bb_rc rc;
@@ -136,6 +173,9 @@ enum bb_rc httpsig_sign(enum httpsig_scheme scheme, const struct key *k, const c
 	url_host_port(&u, host);
 	if (strpbrk(key_id, "\"\\") != NULL)
 		return err_set(e, BB_ERR_INVALID, "key id may not hold quotes or backslashes");
+	rc = extra_name(extra, xname, e);
+	if (rc != BB_OK)
+		return rc;
 	time_imf_fixdate(now, date);
 	out->host = strdup(host);
 	out->date = strdup(date);
@@ -165,9 +205,10 @@ enum bb_rc httpsig_sign(enum httpsig_scheme scheme, const struct key *k, const c
 	if (scheme == HTTPSIG_CAVAGE)
 		rc = sign_cavage(k, key_id, method, &u,
 				 content_type ? content_type : "application/activity+json", has_body,
-				 out, &b, e);
+				 extra, xname, out, &b, e);
 	else
-		rc = sign_rfc9421(k, key_id, method, url, has_body, now, out, &b, e);
+		rc = sign_rfc9421(k, key_id, method, url, has_body, extra, xname, now, out, &b,
+				  e);
 	buf_free(&b);
 out:
 	if (rc != BB_OK)

@@ -751,6 +751,15 @@ typedef enum bb_rc (*store_server_count_fn)(const char *server, int64_t follower
 enum bb_rc store_follower_servers(struct store *st, int64_t limit, store_server_count_fn fn,
 				  void *arg, struct err *e) BB_MUST_CHECK;
 
+/* Walks the actor ids of the followers whose id is on server (its host,
+ * with ":port" when the id has one, as written in the id), through the
+ * followers_server index: it costs that server's followers, not all. */
+typedef enum bb_rc (*store_follower_id_fn)(const char *actor, size_t len, void *arg,
+					   struct err *e);
+enum bb_rc store_follower_server_each(struct store *st, const char *server,
+				      store_follower_id_fn fn, void *arg,
+				      struct err *e) BB_MUST_CHECK;
+
 /* A remote host's record, for the deliveries page: when it last took a
  * delivery, when one last failed, on how many distinct days deliveries
  * failed (STORE_HOST_FAILURE_DAYS make it unavailable), and since when it

@@ -511,3 +511,34 @@ out:
 	sql_release(st, stmt);
 	return rc;
 }
+
+enum bb_rc store_follower_server_each(struct store *st, const char *server, store_follower_id_fn fn,
+				      void *arg, struct err *e)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum bb_rc rc;
+	int src;
+
+	/* The followers_server index (the expression repeated exactly), in its
+	 * order: no sort. */
+	rc = sql_prepare_args(st,
+			      "SELECT actor FROM followers WHERE " FOLLOWER_SERVER_SQL " = ?1"
+			      " ORDER BY lower(handle)",
+			      SQL_ARGS(SQL_TEXT(server)), &stmt, "followers of a server", e);
+	if (rc != BB_OK)
+		goto out;
+	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *actor = (const char *)sqlite3_column_text(stmt, 0);
+		if (actor == NULL) {
+			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((rc = fn(actor, (size_t)sqlite3_column_bytes(stmt, 0), arg, e)) != BB_OK)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = sql_fail(st, src, "followers of a server", e);
+out:
+	sql_release(st, stmt);
+	return rc;
+}

@@ -12,7 +12,9 @@
 #include "backfill_worker.h"
 #include "routes_int.h"
 #include "buf.h"
+#include "followers_sync.h"
 #include "http.h"
+#include "url.h"
 #include "log.h"
 #include "render.h"
 #include "store.h"
@@ -22,6 +24,7 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define JRD_TYPE "application/jrd+json"
 #define NODEINFO_TYPE \
@@ -397,6 +400,63 @@ out:
 	return ok;
 }
 
+/* FEP-8fcf's partial followers collection (followers_sync.h): only to a
+ * GET signed by an actor of the server it lists, whatever
+ * authorized_fetch says: 401 unsigned or not holding, 403 another
+ * server's. */
+static void route_followers_sync(struct http_request *req, struct http_response *res)
+{
+	struct app *app = req->app;
+	struct header_list headers = {0};
+	struct httpsig_message m;
+	struct err e = {0};
+	struct store *st;
+	const char *server = http_request_query(req, "host");
+	char *uri = NULL, *who = NULL, *json = NULL, signer_host[URL_HOST_KEY_MAX + 1];
+	enum bb_rc rc;
+
+	res->vary_signature = true;
+	res->cache_control = "private";
+	if (!negotiate_json(req, res, app->site.cfg.blog_url))
+		return;
+	if (server == NULL || server[0] == '\0' || strlen(server) > URL_HOST_KEY_MAX) {
+		http_respond_error(res, 400, "the host parameter is required");
+		return;
+	}
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_header, &headers);
+	if (headers.overflow) {
+		http_respond_error(res, 400, "too many headers");
+		return;
+	}
+	uri = target_uri(req);
+	st = app_store(app, &e);
+	if (uri == NULL || st == NULL) {
+		http_respond_error(res, 500, "internal error");
+		goto out;
+	}
+	m = (struct httpsig_message){req->method == HTTP_HEAD ? "HEAD" : "GET", uri, headers.h,
+				     headers.n, NULL, 0};
+	rc = authfetch_signer(st, &app->inbox, app->authfetch, &m, time(NULL), &who, &e);
+	if (rc != BB_OK) {
+		log_info("GET %s: refused (%s): %s", req->path, err_code_name(rc), e.msg);
+		http_respond_rc(res, rc, e.msg);
+		goto out;
+	}
+	if (url_host_key(who, signer_host, NULL) != BB_OK || strcasecmp(signer_host, server) != 0) {
+		log_info("GET %s?host=%s: refused: signed by %s", req->path, server, who);
+		http_respond_error(res, 403, "this collection is for another server");
+		goto out;
+	}
+	if (ap_sync_render(st, app->site.cfg.base_url, server, &json, &e) != BB_OK) {
+		respond_store_error(res, &e);
+		goto out;
+	}
+	http_respond_owned(res, 200, AP_CONTENT_TYPE, json);
+out:
+	free(who);
+	free(uri);
+}
+
 #define GET_HEAD (HTTP_GET | HTTP_HEAD)
 
 static const struct route routes[] = {
@@ -407,6 +467,7 @@ static const struct route routes[] = {
 	{AP_PATH_ACTOR, false, GET_HEAD, "GET, HEAD", route_actor, false},
 	{AP_PATH_OUTBOX, false, GET_HEAD, "GET, HEAD", route_outbox, true},
 	{AP_PATH_FOLLOWERS, false, GET_HEAD, "GET, HEAD", route_followers, true},
+	{AP_PATH_FOLLOWERS_SYNC, false, GET_HEAD, "GET, HEAD", route_followers_sync, false},
 	{AP_PATH_FOLLOWING, false, GET_HEAD, "GET, HEAD", route_following, true},
 	{AP_PATH_INBOX, false, HTTP_POST, "POST", route_inbox, false},
 	{AP_PATH_SHARED_INBOX, false, HTTP_POST, "POST", route_inbox, false},

@@ -160,7 +160,8 @@ static size_t count_updates(struct peer *p)
 }
 
 /* Waits (bounded) until p has received n Updates of the actor; the nth
- * (parsed, decref it), its signature checked, or NULL. */
+ * (parsed, decref it), its signature and Collection-Synchronization
+ * checked, or NULL. */
 static json_t *wait_update(struct peer *p, size_t n)
 {
 	for (int waited = 0; waited <= BRIDGE_WAIT_MS; waited += BRIDGE_POLL_MS) {
@@ -170,6 +171,16 @@ static json_t *wait_update(struct peer *p, size_t n)
 			if (!is_actor_update(pp) || ++seen != n)
 				continue;
 			CHECK(peer_check_signed(p, pp, bridge_pub, br.key_id) >= 0);
+			/* Addressed to the followers: FEP-8fcf's header, for p. */
+			{
+				const char *sync = peer_post_header(pp, "Collection-Synchronization");
+				char want[256];
+				snprintf(want, sizeof(want),
+					 "collectionId=\"%s/followers\", url=\"%s/ap/actor/followers/"
+					 "sync?host=%s\", digest=\"",
+					 br.actor_id, br.origin, peer_host(p));
+				CHECK(sync != NULL && strncmp(sync, want, strlen(want)) == 0);
+			}
 			return json_loadb(pp->body, pp->len, 0, NULL);
 		}
 		sleep_ms(BRIDGE_POLL_MS);
