@@ -10,7 +10,6 @@
 #endif
 #include "inbox.h"
 #include "log.h"
-#include "move.h"
 #include "probe.h"
 #include "rand.h"
 #include "remote.h"
@@ -388,7 +387,7 @@ static enum bb_rc apply_follow(struct store *st, const struct inbox_env *env,
 		return BB_OK; /* a follow of someone else: not ours to answer */
 	/* A moved account takes no followers: Mastodon rejects those of its
 	 * own moved accounts (follow.rb); the actor's movedTo points on. */
-	if ((rc = move_get(st, &moved, e)) != BB_OK)
+	if ((rc = store_moved_to_get(st, &moved, e)) != BB_OK)
 		return rc;
 	if (moved != NULL) {
 		free(moved);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define META_MOVED_TO "moved_to"
 
 static const char *const actor_types[] = {"Application", "Group", "Organization", "Person",
 					  "Service"};
@@ -67,20 +66,6 @@ enum bb_rc move_target_check(const json_t *doc, const char *target, const char *
 	return BB_OK;
 }
 
-enum bb_rc move_get(struct store *st, char **out, struct err *e)
-{
-	enum bb_rc rc = store_meta_get(st, META_MOVED_TO, out, e);
-
-	if (rc == BB_ERR_NOTFOUND) {
-		err_clear(e);
-		*out = NULL;
-		return BB_OK;
-	}
-	if (rc != BB_OK)
-		*out = NULL;
-	return rc;
-}
-
 /* The Move, as Mastodon serializes its own (move_serializer.rb): actor and
  * object our actor, target the new account. */
 static char *move_render(const struct ap_site *site, const char *id, const char *target, time_t now)
@@ -112,14 +97,14 @@ enum bb_rc move_publish(struct store *st, const struct ap_site *site, const char
 	if ((rc = store_begin(st, e)) != BB_OK)
 		goto out;
 	/* Read again inside the transaction: two moves at once send one. */
-	if ((rc = move_get(st, &moved, e)) != BB_OK)
+	if ((rc = store_moved_to_get(st, &moved, e)) != BB_OK)
 		goto out;
 	if (moved != NULL) {
 		rc = err_set(e, BB_ERR_FORBIDDEN, "the blog has already moved to %s", moved);
 		goto out;
 	}
 	/* The Update first: a server reading the actor again finds movedTo. */
-	if ((rc = store_meta_set(st, META_MOVED_TO, target, e)) != BB_OK ||
+	if ((rc = store_meta_set(st, STORE_META_MOVED_TO, target, e)) != BB_OK ||
 	    (rc = publish_actor_sync_tx(st, site, actor_json, now, &sent, &updates, e)) != BB_OK ||
 	    (rc = store_activity_add(st, id, act, now, &rowid, e)) != BB_OK ||
 	    (rc = store_fanout(st, rowid, now, &count, e)) != BB_OK ||

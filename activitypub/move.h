@@ -40,10 +40,6 @@
 enum bb_rc move_target_check(const json_t *doc, const char *target, const char *our_id,
 			     struct err *e) BB_MUST_CHECK;
 
-/* The target of the move recorded in st, in *out (free it); NULL when the
- * blog has not moved.  BB_OK either way. */
-enum bb_rc move_get(struct store *st, char **out, struct err *e) BB_MUST_CHECK;
-
 /* Records the move to target, at now, in one transaction: meta moved_to,
  * the Update of the actor (actor_json: the document with movedTo, see
  * publish_actor_sync_tx) and the Move (id ACTOR#moves/1), each fanned out

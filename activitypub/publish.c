@@ -18,7 +18,6 @@
 #include "buf.h"
 #include "digest.h"
 #include "log.h"
-#include "move.h"
 #include "timeutil.h"
 
 #include <inttypes.h>
@@ -130,7 +129,7 @@ static enum bb_rc post_still(const struct publish_ctx *c, const char *guid,
 static enum bb_rc not_moved(struct store *st, bool *ok, struct err *e)
 {
 	char *moved = NULL;
-	enum bb_rc rc = move_get(st, &moved, e);
+	enum bb_rc rc = store_moved_to_get(st, &moved, e);
 
 	*ok = rc == BB_OK && moved == NULL;
 	free(moved);

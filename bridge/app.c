@@ -115,7 +115,7 @@ enum bb_rc app_open(struct config *cfg, struct app **out, struct err *e)
 	}
 	rc = store_actor_published(st, &published, e);
 	if (rc == BB_OK)
-		rc = move_get(st, &moved_to, e);
+		rc = store_moved_to_get(st, &moved_to, e);
 	if (rc != BB_OK)
 		goto out;
 	sc = (struct ap_site_config){
@@ -316,7 +316,7 @@ enum bb_rc app_reload(struct app *app, struct config_errors *errs, struct err *e
 	/* The move as the store has it now: a profile without it must not be
 	 * federated after a `blogbridge move`. */
 	st = app_store(app, e);
-	if (st == NULL || move_get(st, &moved_to, e) != BB_OK) {
+	if (st == NULL || store_moved_to_get(st, &moved_to, e) != BB_OK) {
 		config_free(cfg);
 		return e->code;
 	}
@@ -340,7 +340,7 @@ enum bb_rc app_move_refresh(struct app *app, struct err *e)
 
 	if (st == NULL)
 		return e->code;
-	if ((rc = move_get(st, &moved_to, e)) != BB_OK)
+	if ((rc = store_moved_to_get(st, &moved_to, e)) != BB_OK)
 		return rc;
 	if (moved_to == NULL || (now->moved_to != NULL && strcmp(now->moved_to, moved_to) == 0)) {
 		free(moved_to);

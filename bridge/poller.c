@@ -21,7 +21,6 @@
 #include "feed.h"
 #include "feed_fetch.h"
 #include "log.h"
-#include "move.h"
 #include "publish.h"
 #include "store.h"
 #include "text.h"
@@ -237,7 +236,7 @@ static enum bb_rc poll_once(struct app *app, bool deliver_existing, const atomic
 	}
 	/* After a move the feed is not read (publish.c also checks, in each
 	 * post's transaction), and no poll is recorded. */
-	if ((rc = move_get(env.st, &moved, e)) != BB_OK)
+	if ((rc = store_moved_to_get(env.st, &moved, e)) != BB_OK)
 		goto out;
 	if (moved != NULL) {
 		snprintf(out->moved_to, sizeof(out->moved_to), "%s", moved);

@@ -407,6 +407,12 @@ enum bb_rc store_meta_get(struct store *st, const char *key, char **value, struc
 enum bb_rc store_meta_set(struct store *st, const char *key, const char *value, struct err *e)
     BB_MUST_CHECK; /* value NULL deletes */
 
+/* The meta key of the account the blog moved to (`blogbridge move`). */
+#define STORE_META_MOVED_TO "moved_to"
+/* That account, in *out (free it); NULL when the blog has not moved.
+ * BB_OK either way. */
+enum bb_rc store_moved_to_get(struct store *st, char **out, struct err *e) BB_MUST_CHECK;
+
 /* ---- housekeeping ------------------------------------------------------
  * What the bridge keeps only for a while, so the database stays small over
  * years: ids of received activities (a replay older than this fails the

@@ -404,3 +404,17 @@ enum bb_rc store_meta_set(struct store *st, const char *key, const char *value, 
 		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 		       SQL_ARGS(SQL_TEXT(key), SQL_TEXT(value)), "store setting", e);
 }
+
+enum bb_rc store_moved_to_get(struct store *st, char **out, struct err *e)
+{
+	enum bb_rc rc = store_meta_get(st, STORE_META_MOVED_TO, out, e);
+
+	if (rc == BB_ERR_NOTFOUND) {
+		err_clear(e);
+		*out = NULL;
+		return BB_OK;
+	}
+	if (rc != BB_OK)
+		*out = NULL;
+	return rc;
+}

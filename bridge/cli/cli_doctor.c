@@ -28,7 +28,6 @@
 #include "feed.h"
 #include "feed_fetch.h"
 #include "fetch.h"
-#include "move.h"
 #include "probe.h"
 #include "timeutil.h"
 
@@ -365,7 +364,7 @@ static void check_moved(struct doctor *d, json_t *actor)
 	const char *served = json_string_value(json_object_get(actor, "movedTo"));
 	char *moved = NULL;
 
-	if (st == NULL || move_get(st, &moved, &e) != BB_OK) {
+	if (st == NULL || store_moved_to_get(st, &moved, &e) != BB_OK) {
 		doctor_fail(d, "moved", "%s", e.msg);
 		return;
 	}

@@ -19,7 +19,6 @@
 #include "cli.h"
 #include "feed.h"
 #include "feed_fetch.h"
-#include "move.h"
 #include "publish.h"
 #include "store.h"
 #include "wxr.h"
@@ -318,7 +317,7 @@ int cmd_import(struct cli *cli)
 		    .tag_url = run.app->cfg->tag_url},
 	};
 	run.env.st = app_store(run.app, &e);
-	rc = run.env.st == NULL ? e.code : move_get(run.env.st, &moved, &e);
+	rc = run.env.st == NULL ? e.code : store_moved_to_get(run.env.st, &moved, &e);
 	if (rc == BB_OK && moved != NULL)
 		/* publish.c would store none of it (move.h): said once, here. */
 		rc = err_set(&e, BB_ERR_FORBIDDEN, "the blog has moved to %s: nothing is added",

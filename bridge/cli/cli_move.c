@@ -106,7 +106,7 @@ int cmd_move(struct cli *cli)
 		goto out;
 	}
 	st = app_store(app, &e);
-	if (st == NULL || move_get(st, &moved, &e) != BB_OK ||
+	if (st == NULL || store_moved_to_get(st, &moved, &e) != BB_OK ||
 	    store_follower_count(st, &followers, &e) != BB_OK) {
 		cli_fail("%s", e.msg);
 		status = EXIT_RUNTIME;

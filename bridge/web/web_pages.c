@@ -6,7 +6,6 @@
  */
 #include "config.h"
 #include "log.h"
-#include "move.h"
 #include "ops.h"
 #include "poller.h"
 #include "store.h"
@@ -141,7 +140,7 @@ void web_page_overview(struct web_ctx *c)
 	page_raw(&p, "</div><p>Feed: ");
 	page_text(&p, c->req->app->cfg->feed);
 	page_raw(&p, "</p>");
-	if (move_get(st, &moved, &e) != BB_OK) {
+	if (store_moved_to_get(st, &moved, &e) != BB_OK) {
 		buf_free(&p.b);
 		store_failed(c, &e);
 		return;

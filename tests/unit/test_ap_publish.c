@@ -388,7 +388,7 @@ static void t_move_publish(void)
 	CHECK(check_contains(moved_json, "\"movedTo\":\"https://new.example/users/blog\""));
 	CHECK(check_contains(moved_json, "\"movedTo\":{\"@id\":\"as:movedTo\""));
 
-	CHECK_INT(move_get(st, &to, &e), BB_OK);
+	CHECK_INT(store_moved_to_get(st, &to, &e), BB_OK);
 	CHECK(to == NULL);
 	CHECK_INT(move_publish(st, &moved, moved_json, "https://new.example/users/blog", T0 + 1,
 			       &deliveries, &e),
@@ -399,7 +399,7 @@ static void t_move_publish(void)
 	CHECK(activity_has(st, BASE "/ap/actor#moves/1",
 			   "\"target\":\"https://new.example/users/blog\""));
 	CHECK(activity_has(st, BASE "/ap/actor#updates/1", "\"movedTo\""));
-	CHECK_INT(move_get(st, &to, &e), BB_OK);
+	CHECK_INT(store_moved_to_get(st, &to, &e), BB_OK);
 	CHECK_STR(to, "https://new.example/users/blog");
 	free(to);
 	/* The document with movedTo is the one federated: no Update again. */
