@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static const char *const actor_types[] = {"Application", "Group", "Organization", "Person",
 					  "Service"};
 
