@@ -4,6 +4,7 @@
  * and the stop flag are atomics (a hung handler polls them).
  */
 #include "peer.h"
+#include "bridge_proc.h"
 #include "check.h"
 #include "timeutil.h"
 
@@ -67,14 +68,6 @@ long long peer_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 static void post_free(struct peer_post *pp)
@@ -384,8 +377,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (!get_signed(p, conn, url)) {
 		atomic_fetch_add(&p->gets_refused, 1);
-		return respond(conn, 401, "application/json",
-			       "{\"error\":\"Request not signed\"}");
+		return respond(conn, 401, "application/json", "{\"error\":\"Request not signed\"}");
 	}
 	pthread_mutex_lock(&p->lock);
 	doc = NULL;
@@ -836,4 +828,41 @@ int peer_check_signed(struct peer *p, const struct peer_post *pp, const struct p
 	}
 	CHECK(ct != NULL && strncmp(ct, AP_TYPE, strlen(AP_TYPE)) == 0);
 	return scheme;
+}
+
+/* ---- the bridge as a peer sees it ---- */
+
+bool peer_bridge_key(const struct bridge *b, struct pubkey **out)
+{
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/activity+json");
+	struct reply r = {0};
+	struct err e = {0};
+	json_t *j = NULL;
+	bool ok = false;
+
+	*out = NULL;
+	if (hdrs && bridge_http(b, "GET", "/ap/actor", hdrs, NULL, 0, &r) && r.status == 200 &&
+	    (j = json_loads(r.body, 0, NULL)) != NULL) {
+		CHECK_STR(jstr(j, "id"), b->actor_id);
+		CHECK_STR(jstr(j, "publicKey.id"), b->key_id);
+		CHECK_STR(jstr(j, "publicKey.owner"), b->actor_id);
+		ok = jstr(j, "publicKey.publicKeyPem") &&
+		     pubkey_from_pem(jstr(j, "publicKey.publicKeyPem"), out, &e) == BB_OK;
+	}
+	if (!ok)
+		check_fail(__FILE__, __LINE__, "cannot read the bridge's key: %s (HTTP %ld)", e.msg,
+			   r.status);
+	json_decref(j);
+	reply_free(&r);
+	curl_slist_free_all(hdrs);
+	return ok;
+}
+
+struct peer_actor *peer_actor_checked(struct peer *p, const char *name)
+{
+	struct peer_actor *a = p ? peer_actor_add(p, name, NULL) : NULL;
+
+	if (a == NULL)
+		check_fail(__FILE__, __LINE__, "cannot make the actor %s", name);
+	return a;
 }

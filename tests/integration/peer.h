@@ -46,7 +46,7 @@ enum peer_mode {
 	/* Held unanswered until the mode changes, then answered as the new
 	 * mode says (recorded with status 0). */
 	PEER_HOLD,
-	PEER_BUSY,   /* 503, Retry-After: PEER_BUSY_RETRY_S, a body with control bytes */
+	PEER_BUSY, /* 503, Retry-After: PEER_BUSY_RETRY_S, a body with control bytes */
 	/* A strict RFC 9421 verifier: 401 to draft-cavage and to an RFC 9421
 	 * Signature-Input without alg="rsa-v1_5-sha256", 202 with it. */
 	PEER_STRICT_9421,
@@ -104,6 +104,9 @@ const char *peer_host(const struct peer *p); /* "HOST:PORT", as deliveries name 
  * listens on makes a dead inbox).  NULL on failure. */
 struct peer_actor *peer_actor_add(struct peer *p, const char *name, const char *inbox_origin);
 
+/* peer_actor_add with the peer's own inboxes, a failure reported as a
+ * test failure; p may be NULL (a peer that did not start). */
+struct peer_actor *peer_actor_checked(struct peer *p, const char *name);
 /* Gives a a new key and publishes it in place of the old one (key
  * rotation); the old key stays in a->old_key until the next rekey. */
 bool peer_actor_rekey(struct peer_actor *a);
@@ -180,5 +183,14 @@ void peer_sha256_b64(const void *data, size_t len, char *out);
  * reported through check.h. */
 int peer_check_signed(struct peer *p, const struct peer_post *pp, const struct pubkey *pk,
 		      const char *key_id);
+
+/* ---- the bridge as a peer sees it ---- */
+
+struct bridge;
+
+/* The bridge's public key as its actor document publishes it, in *out
+ * (pubkey_free it), the document's id, key id and owner checked against
+ * b's; false (reported) when it cannot be had. */
+bool peer_bridge_key(const struct bridge *b, struct pubkey **out);
 
 #endif

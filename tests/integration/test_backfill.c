@@ -47,15 +47,6 @@ static unsigned counter;
 
 /* ---- the bridge and the peers ---- */
 
-static struct peer_actor *actor(struct peer *p, const char *name)
-{
-	struct peer_actor *a = p ? peer_actor_add(p, name, NULL) : NULL;
-
-	if (a == NULL)
-		check_fail(__FILE__, __LINE__, "cannot make the actor %s", name);
-	return a;
-}
-
 static bool world_up(void)
 {
 	if (w.ready)
@@ -82,9 +73,9 @@ static bool world_up(void)
 	w.pa = peer_start("127.0.0.2", NULL, w.keydir);
 	w.pb = peer_start("127.0.0.3", NULL, w.keydir);
 	w.pc = peer_start("127.0.0.4", NULL, w.keydir);
-	w.alice = actor(w.pa, "alice");
-	w.bob = actor(w.pb, "bob");
-	w.carol = actor(w.pc, "carol");
+	w.alice = peer_actor_checked(w.pa, "alice");
+	w.bob = peer_actor_checked(w.pb, "bob");
+	w.carol = peer_actor_checked(w.pc, "carol");
 	if (!w.alice || !w.bob || !w.carol)
 		return false;
 	w.failed = false;

@@ -75,26 +75,6 @@ static void conf_write(const char *moderation)
 	}
 }
 
-static bool fetch_bridge_key(void)
-{
-	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: " AP_TYPE);
-	struct reply r = {0};
-	struct err e = {0};
-	json_t *j = NULL;
-	bool ok = false;
-
-	if (hdrs && bridge_http(&br, "GET", "/ap/actor", hdrs, NULL, 0, &r) && r.status == 200 &&
-	    (j = json_loads(r.body, 0, NULL)) != NULL)
-		ok = jstr(j, "publicKey.publicKeyPem") &&
-		     pubkey_from_pem(jstr(j, "publicKey.publicKeyPem"), &w.bridge_pub, &e) == BB_OK;
-	if (!ok)
-		check_fail(__FILE__, __LINE__, "cannot read the bridge's key: %s", e.msg);
-	json_decref(j);
-	reply_free(&r);
-	curl_slist_free_all(hdrs);
-	return ok;
-}
-
 /* Restarts the bridge with another moderation mode (same database). */
 static bool restart(const char *moderation)
 {
@@ -102,15 +82,6 @@ static bool restart(const char *moderation)
 		(void)bridge_stop(&br, SIGTERM);
 	conf_write(moderation);
 	return bridge_start(&br);
-}
-
-static struct peer_actor *actor(struct peer *p, const char *name)
-{
-	struct peer_actor *a = p ? peer_actor_add(p, name, NULL) : NULL;
-
-	if (a == NULL)
-		check_fail(__FILE__, __LINE__, "cannot make the actor %s", name);
-	return a;
 }
 
 static bool world_up(void)
@@ -122,7 +93,7 @@ static bool world_up(void)
 	w.failed = true;
 	w.keydir = check_tmpdir();
 	conf_write("auto");
-	if (!bridge_start(&br) || !fetch_bridge_key())
+	if (!bridge_start(&br) || !peer_bridge_key(&br, &w.bridge_pub))
 		return false;
 	snprintf(w.post1, sizeof(w.post1), "%s/ap/posts/one", br.origin);
 	snprintf(w.post2, sizeof(w.post2), "%s/ap/posts/two", br.origin);
@@ -136,11 +107,11 @@ static bool world_up(void)
 	w.pa = peer_start("127.0.0.2", NULL, w.keydir);
 	w.pb = peer_start("127.0.0.3", NULL, w.keydir);
 	w.pblock = peer_start("127.0.0.1", "localhost", w.keydir);
-	w.alice = actor(w.pa, "alice");
-	w.bob = actor(w.pa, "bob");
-	w.mallory = actor(w.pa, "mallory");
-	w.carol = actor(w.pb, "carol");
-	w.eve = actor(w.pblock, "eve");
+	w.alice = peer_actor_checked(w.pa, "alice");
+	w.bob = peer_actor_checked(w.pa, "bob");
+	w.mallory = peer_actor_checked(w.pa, "mallory");
+	w.carol = peer_actor_checked(w.pb, "carol");
+	w.eve = peer_actor_checked(w.pblock, "eve");
 	if (!w.alice || !w.bob || !w.mallory || !w.carol || !w.eve)
 		return false;
 	w.failed = false;
@@ -630,8 +601,8 @@ static void t_foreign_author(void)
 
 	if (!world_up())
 		return;
-	dave = actor(w.pb, "dave");
-	erin = actor(w.pb, "erin");
+	dave = peer_actor_checked(w.pb, "dave");
+	erin = peer_actor_checked(w.pb, "erin");
 	if (dave == NULL || erin == NULL)
 		return;
 	CHECK_INT(count_where("SELECT count(*) FROM actors WHERE id = %Q", dave->id), 0);

@@ -322,30 +322,6 @@ static struct peer *start_peer(const char *ip, const char *name)
 }
 
 /* Reads the bridge's actor over HTTP and keeps its public key. */
-static bool fetch_bridge_key(void)
-{
-	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: " AP_TYPE);
-	struct reply r = {0};
-	struct err e = {0};
-	json_t *j = NULL;
-	bool ok = false;
-
-	if (hdrs && bridge_http(&br, "GET", "/ap/actor", hdrs, NULL, 0, &r) && r.status == 200 &&
-	    (j = json_loads(r.body, 0, NULL)) != NULL) {
-		CHECK_STR(jstr(j, "id"), br.actor_id);
-		CHECK_STR(jstr(j, "publicKey.id"), br.key_id);
-		CHECK_STR(jstr(j, "publicKey.owner"), br.actor_id);
-		ok = jstr(j, "publicKey.publicKeyPem") &&
-		     pubkey_from_pem(jstr(j, "publicKey.publicKeyPem"), &w.bridge_pub, &e) == BB_OK;
-	}
-	if (!ok)
-		check_fail(__FILE__, __LINE__, "cannot read the bridge's key: %s", e.msg);
-	json_decref(j);
-	reply_free(&r);
-	curl_slist_free_all(hdrs);
-	return ok;
-}
-
 static struct peer_actor *actor(struct peer *p, const char *name, const char *inbox_origin)
 {
 	struct peer_actor *a = p ? peer_actor_add(p, name, inbox_origin) : NULL;
@@ -371,7 +347,7 @@ static bool world_up(void)
 	world_failed = true;
 	w.keydir = check_tmpdir();
 	if (!bridge_setup(&br, binary, "blocked_domains = localhost\n") || !bridge_start(&br) ||
-	    !fetch_bridge_key()) {
+	    !peer_bridge_key(&br, &w.bridge_pub)) {
 		CHECK(!"the bridge did not start");
 		return false;
 	}

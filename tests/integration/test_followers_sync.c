@@ -55,26 +55,6 @@ static struct {
 } w;
 static unsigned counter;
 
-static bool fetch_bridge_key(void)
-{
-	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: " AP_TYPE);
-	struct reply r = {0};
-	struct err e = {0};
-	json_t *j = NULL;
-	bool ok = false;
-
-	if (hdrs && bridge_http(&br, "GET", "/ap/actor", hdrs, NULL, 0, &r) && r.status == 200 &&
-	    (j = json_loads(r.body, 0, NULL)) != NULL)
-		ok = jstr(j, "publicKey.publicKeyPem") &&
-		     pubkey_from_pem(jstr(j, "publicKey.publicKeyPem"), &w.bridge_pub, &e) == BB_OK;
-	if (!ok)
-		check_fail(__FILE__, __LINE__, "cannot read the bridge's key: %s", e.msg);
-	json_decref(j);
-	reply_free(&r);
-	curl_slist_free_all(hdrs);
-	return ok;
-}
-
 static long post_json(const struct peer_actor *a, json_t *j)
 {
 	struct curl_slist *hdrs = NULL;
@@ -147,7 +127,7 @@ static bool world_up(void)
 		return false;
 	w.failed = true;
 	w.keydir = check_tmpdir();
-	if (!bridge_setup(&br, binary, "") || !bridge_start(&br) || !fetch_bridge_key())
+	if (!bridge_setup(&br, binary, "") || !bridge_start(&br) || !peer_bridge_key(&br, &w.bridge_pub))
 		return false;
 	w.pa = peer_start("127.0.0.2", NULL, w.keydir);
 	w.pb = peer_start("127.0.0.3", NULL, w.keydir);

@@ -495,15 +495,6 @@ static bool notify_setup(struct bridge *b, const char *userinfo, int smtp_port, 
 	return true;
 }
 
-static struct peer_actor *actor(struct peer *p, const char *name)
-{
-	struct peer_actor *a = p ? peer_actor_add(p, name, NULL) : NULL;
-
-	if (a == NULL)
-		check_fail(__FILE__, __LINE__, "cannot make the actor %s", name);
-	return a;
-}
-
 /* POSTs body to b's path as a, signed as o says (NULL: well); the status. */
 static long post_as(const struct bridge *b, const struct peer_actor *a, const char *path,
 		    const char *body, const struct peer_sign_opts *o)
@@ -835,9 +826,9 @@ static void t_mail(void)
 	}
 	CHECK(secret_of(&br, secret));
 	p = peer_start("127.0.0.2", NULL, keydir);
-	alice = actor(p, "alice");
-	bob = actor(p, "bob");
-	carol = actor(p, "carol");
+	alice = peer_actor_checked(p, "alice");
+	bob = peer_actor_checked(p, "bob");
+	carol = peer_actor_checked(p, "carol");
 	if (!alice || !bob || !carol)
 		goto out;
 
@@ -916,7 +907,7 @@ static void t_mail(void)
 	 * repeated follow by alice, a Follow signed with a key that is not
 	 * dave's record nothing. */
 	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM notify_events"), 4);
-	frank = actor(p, "frank");
+	frank = peer_actor_checked(p, "frank");
 	body = frank ? follow_json(&br, frank, id, sizeof(id)) : NULL;
 	CHECK_INT(body ? post_as(&br, frank, PERSONAL, body, NULL) : 0, 202);
 	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM notify_events"), 5);
@@ -936,7 +927,7 @@ static void t_mail(void)
 		struct peer_sign_opts o = {0};
 		snprintf(path, sizeof(path), "%s/forger.pem", keydir);
 		if (key_load_or_create(path, &forger, NULL, &e) == BB_OK) {
-			struct peer_actor *dave = actor(p, "dave");
+			struct peer_actor *dave = peer_actor_checked(p, "dave");
 			o.key = forger;
 			o.key_id = dave ? dave->key_id : NULL;
 			body = dave ? follow_json(&br, dave, id, sizeof(id)) : NULL;
@@ -957,7 +948,7 @@ static void t_mail(void)
 	CHECK(bridge_db_int(&br, "SELECT count(*) FROM meta WHERE key = 'notify_mail_last'") == 1);
 	CHECK_INT(bridge_stop(&br, SIGTERM), 0);
 	CHECK(bridge_start(&br));
-	gina = actor(p, "gina");
+	gina = peer_actor_checked(p, "gina");
 	CHECK(gina && follow_accepted(&br, gina, WAIT_MS) >= 0);
 	if (gina)
 		check_signed(hook_wait_for(gina->id, WAIT_MS), secret);
@@ -995,8 +986,8 @@ static void t_dead_smtp(void)
 		goto out;
 	}
 	p = peer_start("127.0.0.3", NULL, keydir);
-	dan = actor(p, "dan");
-	erin = actor(p, "erin");
+	dan = peer_actor_checked(p, "dan");
+	erin = peer_actor_checked(p, "erin");
 	if (!dan || !erin)
 		goto out;
 	CHECK(follow_accepted(&br, dan, WAIT_MS) >= 0);

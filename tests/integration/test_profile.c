@@ -101,19 +101,6 @@ static json_t *get_actor(void)
 	return j;
 }
 
-static bool fetch_bridge_key(void)
-{
-	json_t *j = get_actor();
-	struct err e = {0};
-	bool ok = j && jstr(j, "publicKey.publicKeyPem") &&
-		  pubkey_from_pem(jstr(j, "publicKey.publicKeyPem"), &bridge_pub, &e) == BB_OK;
-
-	if (!ok)
-		check_fail(__FILE__, __LINE__, "cannot read the bridge's key: %s", e.msg);
-	json_decref(j);
-	return ok;
-}
-
 /* A Follow from a, signed, to the shared inbox; waits for its Accept. */
 static void follow(const struct peer_actor *a)
 {
@@ -280,7 +267,7 @@ static void t_update(void)
 	if (!setup())
 		return;
 	write_conf("name = First Name\nsummary = A blog\n");
-	if (!bridge_start(&br) || !fetch_bridge_key())
+	if (!bridge_start(&br) || !peer_bridge_key(&br, &bridge_pub))
 		return;
 	/* No header, no former accounts: neither member. */
 	a = get_actor();
@@ -466,7 +453,7 @@ static void t_reload_under_load(void)
 	if (!setup())
 		return;
 	write_conf("name = Name 0\n");
-	if (!bridge_start(&br) || !fetch_bridge_key())
+	if (!bridge_start(&br) || !peer_bridge_key(&br, &bridge_pub))
 		return;
 	follow(alice);
 	for (; started < READERS; started++) {

@@ -81,36 +81,6 @@ static bool restart(bool authorized_fetch)
 }
 
 /* The bridge's actor, unsigned (it must stay public); keeps its key. */
-static bool fetch_bridge_key(void)
-{
-	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: " AP_TYPE);
-	struct reply r = {0};
-	struct err e = {0};
-	json_t *j = NULL;
-	bool ok = false;
-
-	if (hdrs && bridge_http(&br, "GET", "/ap/actor", hdrs, NULL, 0, &r) && r.status == 200 &&
-	    (j = json_loads(r.body, 0, NULL)) != NULL)
-		ok = jstr(j, "publicKey.publicKeyPem") &&
-		     pubkey_from_pem(jstr(j, "publicKey.publicKeyPem"), &w.bridge_pub, &e) == BB_OK;
-	if (!ok)
-		check_fail(__FILE__, __LINE__, "cannot read the bridge's key: %s (%ld)", e.msg,
-			   r.status);
-	json_decref(j);
-	reply_free(&r);
-	curl_slist_free_all(hdrs);
-	return ok;
-}
-
-static struct peer_actor *actor(struct peer *p, const char *name)
-{
-	struct peer_actor *a = p ? peer_actor_add(p, name, NULL) : NULL;
-
-	if (a == NULL)
-		check_fail(__FILE__, __LINE__, "cannot make the actor %s", name);
-	return a;
-}
-
 static bool world_up(void)
 {
 	struct err e = {0};
@@ -125,7 +95,7 @@ static bool world_up(void)
 	if (!bridge_setup(&br, binary, ""))
 		return false;
 	conf_write(true);
-	if (!bridge_start(&br) || !fetch_bridge_key())
+	if (!bridge_start(&br) || !peer_bridge_key(&br, &w.bridge_pub))
 		return false;
 	snprintf(w.post, sizeof(w.post), "%s/ap/posts/secure", br.origin);
 	snprintf(w.replies, sizeof(w.replies), "%s/replies", w.post);
@@ -140,11 +110,11 @@ static bool world_up(void)
 	w.pa = peer_start("127.0.0.2", NULL, w.keydir);
 	w.pblock = peer_start("127.0.0.1", "localhost", w.keydir);
 	w.psecure = peer_start("127.0.0.3", NULL, w.keydir);
-	w.alice = actor(w.pa, "alice");
-	w.stan = actor(w.pa, "stan");
-	w.zed = actor(w.pa, "zed");
-	w.eve = actor(w.pblock, "eve");
-	w.carol = actor(w.psecure, "carol");
+	w.alice = peer_actor_checked(w.pa, "alice");
+	w.stan = peer_actor_checked(w.pa, "stan");
+	w.zed = peer_actor_checked(w.pa, "zed");
+	w.eve = peer_actor_checked(w.pblock, "eve");
+	w.carol = peer_actor_checked(w.psecure, "carol");
 	snprintf(path, sizeof(path), "%s/forger.pem", w.keydir);
 	if (key_load_or_create(path, &w.forger, NULL, &e) != BB_OK)
 		check_fail(__FILE__, __LINE__, "forger key: %s", e.msg);
@@ -694,8 +664,8 @@ static void t_cost(void)
 	snprintf(url, sizeof(url), "%s/ap/actor/outbox", br.origin);
 	if (httpsig_sign(HTTPSIG_CAVAGE, w.alice->key, w.alice->key_id, "GET", url, NULL, NULL, 0,
 			 time(NULL), &sg, &e) != BB_OK ||
-	    !peer_add_header(&hdrs, "Accept", AP_TYPE) || !peer_add_header(&hdrs, "Host", sg.host) ||
-	    !peer_add_header(&hdrs, "Date", sg.date) ||
+	    !peer_add_header(&hdrs, "Accept", AP_TYPE) ||
+	    !peer_add_header(&hdrs, "Host", sg.host) || !peer_add_header(&hdrs, "Date", sg.date) ||
 	    !peer_add_header(&hdrs, "Signature", sg.signature)) {
 		check_fail(__FILE__, __LINE__, "cannot sign: %s", e.msg);
 		goto out;
@@ -713,8 +683,8 @@ static void t_cost(void)
 	}
 	t2 = peer_now_ms();
 	CHECK_INT(ok, 2 * N);
-	printf("%d signed GETs (outbox): %.2f ms each; %d unsigned GETs (actor): %.2f ms each\n",
-	       N, (double)(t1 - t0) / N, N, (double)(t2 - t1) / N);
+	printf("%d signed GETs (outbox): %.2f ms each; %d unsigned GETs (actor): %.2f ms each\n", N,
+	       (double)(t1 - t0) / N, N, (double)(t2 - t1) / N);
 out:
 	httpsig_signed_clear(&sg);
 	curl_slist_free_all(hdrs);
