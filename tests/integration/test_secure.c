@@ -29,6 +29,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -548,7 +549,7 @@ static void t_own_gets_signed(void)
  * none is stored. */
 struct burst {
 	char key_id[PEER_URL_MAX + 16];
-	long status;
+	atomic_long status; /* written by its thread, read while it runs */
 };
 
 static void *burst_get(void *arg)
@@ -557,7 +558,7 @@ static void *burst_get(void *arg)
 	struct get_opts o = {HTTPSIG_CAVAGE, NULL, b->key_id, 0, NULL};
 	struct reply r;
 
-	b->status = get_as(w.alice, "/ap/actor/outbox", NULL, &o, &r);
+	atomic_store(&b->status, get_as(w.alice, "/ap/actor/outbox", NULL, &o, &r));
 	reply_free(&r);
 	return NULL;
 }
@@ -578,14 +579,14 @@ static void t_fetch_bound(void)
 	for (int i = 0; i < N; i++) {
 		snprintf(b[i].key_id, sizeof(b[i].key_id), "%s/users/made-up-%d#main-key",
 			 peer_base(w.pa), i);
-		b[i].status = 0;
+		atomic_init(&b[i].status, 0);
 		started[i] = pthread_create(&t[i], NULL, burst_get, &b[i]) == 0;
 	}
 	/* Those over the bound are answered while the held ones wait. */
 	for (int waited = 0; waited < BRIDGE_WAIT_MS; waited += BRIDGE_POLL_MS) {
 		busy = 0;
 		for (int i = 0; i < N; i++)
-			busy += b[i].status == 503;
+			busy += atomic_load(&b[i].status) == 503;
 		if (busy >= N - 4 && peer_get_held(w.pa) >= 4)
 			break;
 		sleep_ms(BRIDGE_POLL_MS);
@@ -596,8 +597,8 @@ static void t_fetch_bound(void)
 	for (int i = 0; i < N; i++) {
 		if (started[i])
 			pthread_join(t[i], NULL);
-		ok += b[i].status == 200;
-		refused += b[i].status == 401;
+		ok += atomic_load(&b[i].status) == 200;
+		refused += atomic_load(&b[i].status) == 401;
 	}
 	CHECK_INT(ok, 0);
 	CHECK_INT(refused, 4);
