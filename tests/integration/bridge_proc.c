@@ -342,6 +342,21 @@ out:
 
 /* ---- the store ---- */
 
+int bridge_cli(const struct bridge *b, const char *cmd, const char *arg1, const char *arg2,
+	       char *out, size_t n)
+{
+	char *argv[] = {
+	    (char *)b->binary,		"-c", (char *)b->conf, (char *)cmd, (char *)arg1,
+	    arg1 ? (char *)arg2 : NULL, NULL};
+	char *so = NULL, *se = NULL;
+	int status = check_run(argv, NULL, &so, &se);
+
+	snprintf(out, n, "%s%s", so ? so : "", se ? se : "");
+	free(so);
+	free(se);
+	return status;
+}
+
 json_t *bridge_cli_json(const struct bridge *b, const char *what)
 {
 	char *argv[] = {(char *)b->binary, "-c", (char *)b->conf, (char *)what, "--json", NULL};

@@ -115,6 +115,12 @@ bool bridge_http(const struct bridge *b, const char *method, const char *path,
 		 struct curl_slist *hdrs, const char *body, size_t len, struct reply *r);
 void reply_free(struct reply *r);
 
+/* Runs `blogbridge -c CONF CMD [ARG1 [ARG2]]` (an argument NULL ends the
+ * list) with no input and no terminal: its exit status (-1 when it could
+ * not run), its stdout then its stderr in out (n bytes at most). */
+int bridge_cli(const struct bridge *b, const char *cmd, const char *arg1, const char *arg2,
+	       char *out, size_t n);
+
 /* Runs `blogbridge -c CONF what --json`; its array (decref it), or NULL
  * (reported). */
 json_t *bridge_cli_json(const struct bridge *b, const char *what);

@@ -46,69 +46,6 @@ static const char *keydir;
 static char target[PEER_URL_MAX + 32], other[PEER_URL_MAX + 32];
 static unsigned id_counter;
 
-/* Runs `blogbridge -c CONF move ARG... ` with stdin from /dev/null: its
- * exit status, its stdout and stderr in out. */
-static int run_move(const char *a1, const char *a2, char *out, size_t n)
-{
-	char path[PATH_MAX + 16];
-	pid_t pid;
-	int status = 0, fd;
-	ssize_t got;
-
-	snprintf(path, sizeof(path), "%s/move.out", br.dir);
-	pid = fork();
-	if (pid == 0) {
-		char *argv[] = {(char *)binary, "-c",	    br.conf, "move",
-				(char *)a1,	(char *)a2, NULL};
-		int in = open("/dev/null", O_RDONLY);
-		int o = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (in < 0 || o < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(o, 2) < 0)
-			_exit(126);
-		execv(binary, argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	out[0] = '\0';
-	fd = open(path, O_RDONLY);
-	if (fd >= 0) {
-		got = read(fd, out, n - 1);
-		out[got > 0 ? got : 0] = '\0';
-		close(fd);
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The same for `blogbridge -c CONF CMD [ARG]`. */
-static int run_cmd(const char *cmd, const char *arg, char *out, size_t n)
-{
-	char path[PATH_MAX + 16];
-	pid_t pid;
-	int status = 0, fd;
-	ssize_t got;
-
-	snprintf(path, sizeof(path), "%s/cmd.out", br.dir);
-	pid = fork();
-	if (pid == 0) {
-		char *argv[] = {(char *)binary, "-c", br.conf, (char *)cmd, (char *)arg, NULL};
-		int o = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (o < 0 || dup2(o, 1) < 0 || dup2(o, 2) < 0)
-			_exit(126);
-		execv(binary, argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	out[0] = '\0';
-	fd = open(path, O_RDONLY);
-	if (fd >= 0) {
-		got = read(fd, out, n - 1);
-		out[got > 0 ? got : 0] = '\0';
-		close(fd);
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* Runs `blogbridge -c CONF move TARGET` at a terminal (a pty) and
  * answers the question with answer once it is asked: the exit status, and
  * what the terminal showed in out. */
@@ -316,25 +253,25 @@ static void t_move(void)
 	follow(carol);
 
 	/* Usage: no target, two targets, an unknown option, not a URL. */
-	CHECK_INT(run_move(NULL, NULL, out, sizeof(out)), 2);
-	CHECK_INT(run_move(target, other, out, sizeof(out)), 2);
-	CHECK_INT(run_move(target, "--force", out, sizeof(out)), 2);
-	CHECK_INT(run_move("newblog@pc.test", "--yes", out, sizeof(out)), 2);
+	CHECK_INT(bridge_cli(&br, "move", NULL, NULL, out, sizeof(out)), 2);
+	CHECK_INT(bridge_cli(&br, "move", target, other, out, sizeof(out)), 2);
+	CHECK_INT(bridge_cli(&br, "move", target, "--force", out, sizeof(out)), 2);
+	CHECK_INT(bridge_cli(&br, "move", "newblog@pc.test", "--yes", out, sizeof(out)), 2);
 	check_has(out, "is not an http(s) URL", __LINE__);
-	CHECK_INT(run_move(br.actor_id, "--yes", out, sizeof(out)), 2);
+	CHECK_INT(bridge_cli(&br, "move", br.actor_id, "--yes", out, sizeof(out)), 2);
 	check_has(out, "this blog's own actor", __LINE__);
 
 	/* The new account does not list us: refused, nothing stored. */
 	put_target(false);
-	CHECK_INT(run_move(target, "--yes", out, sizeof(out)), 1);
+	CHECK_INT(bridge_cli(&br, "move", target, "--yes", out, sizeof(out)), 1);
 	check_has(out, "does not list", __LINE__);
 	check_has(out, br.actor_id, __LINE__);
 	/* No such account: refused. */
-	CHECK_INT(run_move(other, "--yes", out, sizeof(out)), 1);
+	CHECK_INT(bridge_cli(&br, "move", other, "--yes", out, sizeof(out)), 1);
 	check_has(out, "cannot read the new account", __LINE__);
 	/* It does, but nobody confirms: refused. */
 	put_target(true);
-	CHECK_INT(run_move(target, NULL, out, sizeof(out)), 2);
+	CHECK_INT(bridge_cli(&br, "move", target, NULL, out, sizeof(out)), 2);
 	check_has(out, "asks for confirmation", __LINE__);
 	/* At a terminal, it asks; anything but yes moves nothing. */
 	CHECK_INT(run_move_tty("no\n", out, sizeof(out)), 1);
@@ -344,7 +281,7 @@ static void t_move(void)
 	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM meta WHERE key = %Q", "moved_to"), 0);
 
 	/* Confirmed: one Move per server, signed, and the actor moved. */
-	CHECK_INT(run_move(target, "--yes", out, sizeof(out)), 0);
+	CHECK_INT(bridge_cli(&br, "move", target, "--yes", out, sizeof(out)), 0);
 	check_has(out, "queued for 2 servers", __LINE__);
 	CHECK_INT(stored_moves(), 1);
 	m = wait_type(pa, "Move");
@@ -368,14 +305,14 @@ static void t_move(void)
 	CHECK_INT((long long)count_type(pc, "Move"), 0);
 
 	/* doctor says so, having seen movedTo served. */
-	run_cmd("doctor", NULL, out, sizeof(out));
+	bridge_cli(&br, "doctor", NULL, NULL, out, sizeof(out));
 	check_has(out, "warn moved      the blog has moved to", __LINE__);
 	check_has(out, target, __LINE__);
 
 	/* Again: to the same account nothing is sent; to another refused. */
-	CHECK_INT(run_move(target, "--yes", out, sizeof(out)), 0);
+	CHECK_INT(bridge_cli(&br, "move", target, "--yes", out, sizeof(out)), 0);
 	check_has(out, "already", __LINE__);
-	CHECK_INT(run_move(other, "--yes", out, sizeof(out)), 1);
+	CHECK_INT(bridge_cli(&br, "move", other, "--yes", out, sizeof(out)), 1);
 	check_has(out, "already moved to", __LINE__);
 	CHECK_INT(stored_moves(), 1);
 
@@ -387,14 +324,14 @@ static void t_move(void)
 			      "<link>https://blog.test/after</link><guid>after</guid>"
 			      "<description>Written after the move</description></item>"
 			      "</channel></rss>\n"));
-	CHECK_INT(run_cmd("poll", NULL, out, sizeof(out)), 0);
+	CHECK_INT(bridge_cli(&br, "poll", NULL, NULL, out, sizeof(out)), 0);
 	check_has(out, "has moved to", __LINE__);
 	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM posts WHERE %Q", "1"), 0);
 	/* Nor imported. */
 	{
 		char feed[PATH_MAX];
 		snprintf(feed, sizeof(feed), "%s/feed.xml", br.dir);
-		CHECK_INT(run_cmd("import", feed, out, sizeof(out)), 1);
+		CHECK_INT(bridge_cli(&br, "import", feed, NULL, out, sizeof(out)), 1);
 		check_has(out, "has moved to", __LINE__);
 	}
 	CHECK_INT(bridge_db_int(&br, "SELECT count(*) FROM posts WHERE %Q", "1"), 0);

@@ -160,12 +160,14 @@ static json_t *wait_update(struct peer *p, size_t n)
 			CHECK(peer_check_signed(p, pp, bridge_pub, br.key_id) >= 0);
 			/* Addressed to the followers: FEP-8fcf's header, for p. */
 			{
-				const char *sync = peer_post_header(pp, "Collection-Synchronization");
+				const char *sync =
+				    peer_post_header(pp, "Collection-Synchronization");
 				char want[256];
-				snprintf(want, sizeof(want),
-					 "collectionId=\"%s/followers\", url=\"%s/ap/actor/followers/"
-					 "sync?host=%s\", digest=\"",
-					 br.actor_id, br.origin, peer_host(p));
+				snprintf(
+				    want, sizeof(want),
+				    "collectionId=\"%s/followers\", url=\"%s/ap/actor/followers/"
+				    "sync?host=%s\", digest=\"",
+				    br.actor_id, br.origin, peer_host(p));
 				CHECK(sync != NULL && strncmp(sync, want, strlen(want)) == 0);
 			}
 			return json_loadb(pp->body, pp->len, 0, NULL);
@@ -312,7 +314,8 @@ static void t_update(void)
 	reload(4);
 	CHECK_INT(stored_updates(), 2);
 	/* A key read at start-up only is named as such; profile keys never. */
-	CHECK_INT(log_count("[site] poll_interval changed: it takes effect at the next restart"), 1);
+	CHECK_INT(log_count("[site] poll_interval changed: it takes effect at the next restart"),
+		  1);
 	CHECK_INT(log_count("[site] name changed") + log_count("[site] header changed"), 0);
 	a = get_actor();
 	CHECK_STR(a ? jstr(a, "image.type") : NULL, "Image");
@@ -352,45 +355,18 @@ static void t_update(void)
 	bridge_check_log_clean(&br);
 }
 
-/* Runs `blogbridge -c CONF check`: its exit status, its output in out. */
-static int run_check(char *out, size_t n)
-{
-	char path[PATH_MAX + 16];
-	pid_t pid;
-	int status = 0, fd;
-	ssize_t got;
-
-	snprintf(path, sizeof(path), "%s/check.out", br.dir);
-	pid = fork();
-	if (pid == 0) {
-		char *argv[] = {(char *)binary, "-c", br.conf, "check", NULL};
-		int o = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (o < 0 || dup2(o, 1) < 0 || dup2(o, 2) < 0)
-			_exit(126);
-		execv(binary, argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	out[0] = '\0';
-	fd = open(path, O_RDONLY);
-	if (fd >= 0) {
-		got = read(fd, out, n - 1);
-		out[got > 0 ? got : 0] = '\0';
-		close(fd);
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* A bad also_known_as or header is a config error with its line. */
 static void t_bad_values(void)
 {
 	static const struct {
 		const char *lines, *want;
 	} bad[] = {
-	    {"also_known_as = ftp://old.test/blog\n", "bridge.conf:5: also_known_as 'ftp://old.test/blog'"},
-	    {"also_known_as = " AKA_1 ", " AKA_1 "\n", "bridge.conf:5: also_known_as: '" AKA_1 "' is listed twice"},
-	    {"also_known_as = " AKA_1 ",, " AKA_2 "\n", "bridge.conf:5: also_known_as: an empty entry"},
+	    {"also_known_as = ftp://old.test/blog\n",
+	     "bridge.conf:5: also_known_as 'ftp://old.test/blog'"},
+	    {"also_known_as = " AKA_1 ", " AKA_1 "\n",
+	     "bridge.conf:5: also_known_as: '" AKA_1 "' is listed twice"},
+	    {"also_known_as = " AKA_1 ",, " AKA_2 "\n",
+	     "bridge.conf:5: also_known_as: an empty entry"},
 	    {"header = header.jpg\n", "bridge.conf:5: header 'header.jpg'"},
 	};
 	char out[4096];
@@ -398,10 +374,10 @@ static void t_bad_values(void)
 	if (!setup())
 		return;
 	write_conf("");
-	CHECK_INT(run_check(out, sizeof(out)), 0);
+	CHECK_INT(bridge_cli(&br, "check", NULL, NULL, out, sizeof(out)), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		write_conf(bad[i].lines);
-		CHECK(run_check(out, sizeof(out)) != 0);
+		CHECK(bridge_cli(&br, "check", NULL, NULL, out, sizeof(out)) != 0);
 		if (strstr(out, bad[i].want) == NULL)
 			check_fail(__FILE__, __LINE__, "'%s' not in: %s", bad[i].want, out);
 	}
