@@ -866,3 +866,21 @@ struct peer_actor *peer_actor_checked(struct peer *p, const char *name)
 		check_fail(__FILE__, __LINE__, "cannot make the actor %s", name);
 	return a;
 }
+
+long peer_post_json(const struct bridge *b, const struct peer_actor *a, const char *path, json_t *j)
+{
+	struct curl_slist *hdrs = NULL;
+	struct reply r = {0};
+	char url[256], *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	long status = 0;
+
+	json_decref(j);
+	snprintf(url, sizeof(url), "%s%s", b->origin, path);
+	if (body && peer_sign_post(a, url, body, NULL, &hdrs) &&
+	    bridge_http(b, "POST", path, hdrs, body, strlen(body), &r))
+		status = r.status;
+	curl_slist_free_all(hdrs);
+	reply_free(&r);
+	free(body);
+	return status;
+}

@@ -30,6 +30,7 @@
 #include "key.h"
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -192,5 +193,10 @@ struct bridge;
  * (pubkey_free it), the document's id, key id and owner checked against
  * b's; false (reported) when it cannot be had. */
 bool peer_bridge_key(const struct bridge *b, struct pubkey **out);
+
+/* POSTs the JSON j (taken) to b's path, signed by a (draft-cavage, as
+ * peer_sign_post makes it); the status, 0 when nothing answered. */
+long peer_post_json(const struct bridge *b, const struct peer_actor *a, const char *path,
+		    json_t *j);
 
 #endif

@@ -134,25 +134,6 @@ static void world_down(void)
 
 /* ---- activities ---- */
 
-/* POSTs the JSON j (taken) to path as a; the status. */
-static long post_json(const struct peer_actor *a, const char *path, json_t *j)
-{
-	struct curl_slist *hdrs = NULL;
-	struct reply r = {0};
-	char url[256], *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	long status = 0;
-
-	json_decref(j);
-	snprintf(url, sizeof(url), "%s%s", br.origin, path);
-	if (body && peer_sign_post(a, url, body, NULL, &hdrs) &&
-	    bridge_http(&br, "POST", path, hdrs, body, strlen(body), &r))
-		status = r.status;
-	curl_slist_free_all(hdrs);
-	reply_free(&r);
-	free(body);
-	return status;
-}
-
 /* A fresh URL on a's server: BASE/KIND/N. */
 static void fresh(const struct peer_actor *a, const char *kind, char *out, size_t n)
 {
@@ -192,8 +173,9 @@ static long reply(const struct peer_actor *a, const char *path, const char *in_r
 
 	fresh(a, "statuses", id, idlen);
 	snprintf(act, sizeof(act), "%s/activity", id);
-	return post_json(
-	    a, path, activity(act, "Create", a, note(id, a->id, in_reply_to, content, NULL, NULL)));
+	return peer_post_json(
+	    &br, a, path,
+	    activity(act, "Create", a, note(id, a->id, in_reply_to, content, NULL, NULL)));
 }
 
 static long long status_of(const char *id)
@@ -260,12 +242,15 @@ static void t_duplicates(void)
 	fresh(w.alice, "statuses", id, sizeof(id));
 	snprintf(act, sizeof(act), "%s/activity", id);
 	n = note(id, w.alice->id, w.post1, "once", NULL, NULL);
-	CHECK_INT(post_json(w.alice, SHARED, activity(act, "Create", w.alice, json_incref(n))),
-		  202);
-	CHECK_INT(post_json(w.alice, SHARED, activity(act, "Create", w.alice, json_incref(n))),
-		  202);
+	CHECK_INT(
+	    peer_post_json(&br, w.alice, SHARED, activity(act, "Create", w.alice, json_incref(n))),
+	    202);
+	CHECK_INT(
+	    peer_post_json(&br, w.alice, SHARED, activity(act, "Create", w.alice, json_incref(n))),
+	    202);
 	snprintf(act, sizeof(act), "%s/activity2", id);
-	CHECK_INT(post_json(w.alice, PERSONAL, activity(act, "Create", w.alice, json_incref(n))),
+	CHECK_INT(peer_post_json(&br, w.alice, PERSONAL,
+				 activity(act, "Create", w.alice, json_incref(n))),
 		  202);
 	CHECK_INT(count_where("SELECT count(*) FROM comments WHERE ap_id = %Q", id), 1);
 	json_decref(n);
@@ -280,16 +265,16 @@ static void t_edit_delete(void)
 		return;
 	CHECK_INT(reply(w.alice, SHARED, w.post1, "<p>v1</p>", id, sizeof(id)), 202);
 	snprintf(act, sizeof(act), "%s#updates/2", id);
-	CHECK_INT(post_json(w.alice, SHARED,
-			    activity(act, "Update", w.alice,
-				     note(id, w.alice->id, w.post1, "<p>v2</p>",
-					  "2026-01-03T00:00:00Z", NULL))),
+	CHECK_INT(peer_post_json(&br, w.alice, SHARED,
+				 activity(act, "Update", w.alice,
+					  note(id, w.alice->id, w.post1, "<p>v2</p>",
+					       "2026-01-03T00:00:00Z", NULL))),
 		  202);
 	snprintf(act, sizeof(act), "%s#updates/1", id);
-	CHECK_INT(post_json(w.alice, SHARED,
-			    activity(act, "Update", w.alice,
-				     note(id, w.alice->id, w.post1, "<p>older</p>",
-					  "2026-01-02T00:00:00Z", NULL))),
+	CHECK_INT(peer_post_json(&br, w.alice, SHARED,
+				 activity(act, "Update", w.alice,
+					  note(id, w.alice->id, w.post1, "<p>older</p>",
+					       "2026-01-02T00:00:00Z", NULL))),
 		  202);
 	CHECK_INT(bridge_db_int(&br,
 				"SELECT count(*) FROM comments WHERE ap_id = %Q AND content ="
@@ -298,18 +283,20 @@ static void t_edit_delete(void)
 		  1);
 	/* Bob cannot delete Alice's. */
 	snprintf(act, sizeof(act), "%s#bobdelete", id);
-	CHECK_INT(post_json(w.bob, SHARED, activity(act, "Delete", w.bob, json_string(id))), 202);
+	CHECK_INT(
+	    peer_post_json(&br, w.bob, SHARED, activity(act, "Delete", w.bob, json_string(id))),
+	    202);
 	CHECK_INT(status_of(id), 1);
 	snprintf(act, sizeof(act), "%s#delete", id);
-	CHECK_INT(post_json(w.alice, SHARED,
-			    activity(act, "Delete", w.alice,
-				     json_pack("{s:s, s:s}", "id", id, "type", "Tombstone"))),
+	CHECK_INT(peer_post_json(&br, w.alice, SHARED,
+				 activity(act, "Delete", w.alice,
+					  json_pack("{s:s, s:s}", "id", id, "type", "Tombstone"))),
 		  202);
 	CHECK_INT(status_of(id), 4);
 	snprintf(act, sizeof(act), "%s/activity-again", id);
-	CHECK_INT(post_json(w.alice, SHARED,
-			    activity(act, "Create", w.alice,
-				     note(id, w.alice->id, w.post1, "back", NULL, NULL))),
+	CHECK_INT(peer_post_json(&br, w.alice, SHARED,
+				 activity(act, "Create", w.alice,
+					  note(id, w.alice->id, w.post1, "back", NULL, NULL))),
 		  202);
 	CHECK_INT(status_of(id), 4);
 }
@@ -324,20 +311,22 @@ static void t_reactions(void)
 	if (!world_up())
 		return;
 	fresh(w.bob, "likes", like, sizeof(like));
-	CHECK_INT(post_json(w.bob, SHARED, activity(like, "Like", w.bob, json_string(w.post2))),
-		  202);
+	CHECK_INT(
+	    peer_post_json(&br, w.bob, SHARED, activity(like, "Like", w.bob, json_string(w.post2))),
+	    202);
 	fresh(w.bob, "likes", act, sizeof(act));
-	CHECK_INT(post_json(w.bob, PERSONAL, activity(act, "Like", w.bob, json_string(w.post2))),
+	CHECK_INT(peer_post_json(&br, w.bob, PERSONAL,
+				 activity(act, "Like", w.bob, json_string(w.post2))),
 		  202); /* a repeat */
 	fresh(w.carol, "boosts", boost, sizeof(boost));
-	CHECK_INT(
-	    post_json(w.carol, SHARED, activity(boost, "Announce", w.carol, json_string(w.post2))),
-	    202);
+	CHECK_INT(peer_post_json(&br, w.carol, SHARED,
+				 activity(boost, "Announce", w.carol, json_string(w.post2))),
+		  202);
 	fresh(w.alice, "statuses", q, sizeof(q));
 	n = note(q, w.alice->id, NULL, "look at this", NULL, NULL);
 	json_object_set_new(n, "quote", json_string(w.post2));
 	snprintf(act, sizeof(act), "%s/activity", q);
-	CHECK_INT(post_json(w.alice, SHARED, activity(act, "Create", w.alice, n)), 202);
+	CHECK_INT(peer_post_json(&br, w.alice, SHARED, activity(act, "Create", w.alice, n)), 202);
 	CHECK_INT(count_where("SELECT count(*) FROM reactions WHERE post ="
 			      " (SELECT id FROM posts WHERE ap_id = %Q) AND type = 0",
 			      w.post2),
@@ -352,18 +341,20 @@ static void t_reactions(void)
 	CHECK_INT(status_of(q), -1); /* a quote is no comment */
 	/* Mallory undoes Bob's like: nothing. */
 	fresh(w.mallory, "undo", undo, sizeof(undo));
-	CHECK_INT(
-	    post_json(w.mallory, SHARED, activity(undo, "Undo", w.mallory, json_string(like))),
-	    202);
+	CHECK_INT(peer_post_json(&br, w.mallory, SHARED,
+				 activity(undo, "Undo", w.mallory, json_string(like))),
+		  202);
 	CHECK_INT(count_where("SELECT count(*) FROM reactions WHERE activity_id = %Q", like), 1);
 	fresh(w.bob, "undo", undo, sizeof(undo));
-	CHECK_INT(post_json(w.bob, PERSONAL,
-			    activity(undo, "Undo", w.bob,
-				     json_pack("{s:s, s:s, s:s, s:s}", "id", like, "type", "Like",
-					       "actor", w.bob->id, "object", w.post2))),
-		  202);
+	CHECK_INT(
+	    peer_post_json(&br, w.bob, PERSONAL,
+			   activity(undo, "Undo", w.bob,
+				    json_pack("{s:s, s:s, s:s, s:s}", "id", like, "type", "Like",
+					      "actor", w.bob->id, "object", w.post2))),
+	    202);
 	fresh(w.carol, "undo", undo, sizeof(undo));
-	CHECK_INT(post_json(w.carol, SHARED, activity(undo, "Undo", w.carol, json_string(boost))),
+	CHECK_INT(peer_post_json(&br, w.carol, SHARED,
+				 activity(undo, "Undo", w.carol, json_string(boost))),
 		  202);
 	CHECK_INT(count_where("SELECT count(*) FROM reactions WHERE post ="
 			      " (SELECT id FROM posts WHERE ap_id = %Q) AND type <> 2",
@@ -387,10 +378,10 @@ static void t_quote_request(void)
 	before = peer_post_count(w.pa);
 	fresh(w.bob, "quote-requests", qr, sizeof(qr));
 	fresh(w.bob, "statuses", quoting, sizeof(quoting));
-	CHECK_INT(post_json(w.bob, PERSONAL,
-			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "@context", AS_CONTEXT,
-				      "id", qr, "type", "QuoteRequest", "actor", w.bob->id,
-				      "object", w.post1, "instrument", quoting)),
+	CHECK_INT(peer_post_json(&br, w.bob, PERSONAL,
+				 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "@context", AS_CONTEXT,
+					   "id", qr, "type", "QuoteRequest", "actor", w.bob->id,
+					   "object", w.post1, "instrument", quoting)),
 		  202);
 	for (int waited = 0; waited <= BRIDGE_WAIT_MS && pp == NULL; waited += BRIDGE_POLL_MS) {
 		for (size_t i = before; i < peer_post_count(w.pa) && pp == NULL; i++)
@@ -445,26 +436,26 @@ static void t_private_and_mention(void)
 	snprintf(followers, sizeof(followers), "%s/followers", w.alice->id);
 	fresh(w.alice, "statuses", id, sizeof(id));
 	snprintf(act, sizeof(act), "%s/activity", id);
-	CHECK_INT(post_json(w.alice, SHARED,
-			    activity(act, "Create", w.alice,
-				     note(id, w.alice->id, w.post1, "f", NULL,
-					  json_pack("[s]", followers)))),
+	CHECK_INT(peer_post_json(&br, w.alice, SHARED,
+				 activity(act, "Create", w.alice,
+					  note(id, w.alice->id, w.post1, "f", NULL,
+					       json_pack("[s]", followers)))),
 		  202);
 	CHECK_INT(status_of(id), 3);
 	fresh(w.alice, "statuses", id, sizeof(id));
 	snprintf(act, sizeof(act), "%s/activity", id);
-	CHECK_INT(post_json(w.alice, PERSONAL,
-			    activity(act, "Create", w.alice,
-				     note(id, w.alice->id, w.post1, "d", NULL,
-					  json_pack("[s]", br.actor_id)))),
+	CHECK_INT(peer_post_json(&br, w.alice, PERSONAL,
+				 activity(act, "Create", w.alice,
+					  note(id, w.alice->id, w.post1, "d", NULL,
+					       json_pack("[s]", br.actor_id)))),
 		  202);
 	CHECK_INT(status_of(id), 3);
 	fresh(w.alice, "statuses", id, sizeof(id));
 	snprintf(act, sizeof(act), "%s/activity", id);
-	CHECK_INT(post_json(w.alice, PERSONAL,
-			    activity(act, "Create", w.alice,
-				     note(id, w.alice->id, NULL, "hello blog", NULL,
-					  json_pack("[s]", br.actor_id)))),
+	CHECK_INT(peer_post_json(&br, w.alice, PERSONAL,
+				 activity(act, "Create", w.alice,
+					  note(id, w.alice->id, NULL, "hello blog", NULL,
+					       json_pack("[s]", br.actor_id)))),
 		  202);
 	CHECK_INT(status_of(id), -1);
 	CHECK_INT(count_where("SELECT count(*) FROM mentions WHERE ap_id = %Q", id), 1);
@@ -493,9 +484,9 @@ static void t_authenticity(void)
 	/* Mallory claims Alice wrote it; the origin has no such note. */
 	fresh(w.mallory, "statuses", id, sizeof(id));
 	snprintf(act, sizeof(act), "%s/activity", id);
-	CHECK_INT(post_json(w.mallory, SHARED,
-			    activity(act, "Create", w.mallory,
-				     note(id, w.alice->id, w.post1, "forged", NULL, NULL))),
+	CHECK_INT(peer_post_json(&br, w.mallory, SHARED,
+				 activity(act, "Create", w.mallory,
+					  note(id, w.alice->id, w.post1, "forged", NULL, NULL))),
 		  202);
 	CHECK_INT(status_of(id), -1);
 	/* The origin serves it attributed to Alice, with other words: the
@@ -507,10 +498,11 @@ static void t_authenticity(void)
 	CHECK(doc && peer_object_put(w.pa, id + strlen(peer_base(w.pa)), doc));
 	free(doc);
 	snprintf(act, sizeof(act), "%s/activity", id);
-	CHECK_INT(post_json(w.mallory, SHARED,
-			    activity(act, "Create", w.mallory,
-				     note(id, w.alice->id, w.post1, "forged words", NULL, NULL))),
-		  202);
+	CHECK_INT(
+	    peer_post_json(&br, w.mallory, SHARED,
+			   activity(act, "Create", w.mallory,
+				    note(id, w.alice->id, w.post1, "forged words", NULL, NULL))),
+	    202);
 	CHECK_INT(bridge_db_int(&br,
 				"SELECT count(*) FROM comments WHERE ap_id = %Q AND author = %Q AND"
 				" content = '<p>what alice wrote</p>'",
@@ -524,10 +516,11 @@ static void t_authenticity(void)
 	CHECK(doc && peer_object_put(w.pb, id + strlen(peer_base(w.pb)), doc));
 	free(doc);
 	fresh(w.alice, "activities", act, sizeof(act));
-	CHECK_INT(post_json(w.alice, SHARED,
-			    activity(act, "Create", w.alice,
-				     note(id, w.carol->id, w.post1, "not carol's", NULL, NULL))),
-		  202);
+	CHECK_INT(
+	    peer_post_json(&br, w.alice, SHARED,
+			   activity(act, "Create", w.alice,
+				    note(id, w.carol->id, w.post1, "not carol's", NULL, NULL))),
+	    202);
 	CHECK_INT(bridge_db_int(&br,
 				"SELECT count(*) FROM comments WHERE ap_id = %Q AND author = %Q AND"
 				" content = '<p>carol''s own</p>'",
@@ -541,8 +534,9 @@ static void t_authenticity(void)
 	CHECK(doc && peer_object_put(w.pa, id + strlen(peer_base(w.pa)), doc));
 	free(doc);
 	snprintf(act, sizeof(act), "%s/activity", id);
-	CHECK_INT(post_json(w.alice, SHARED, activity(act, "Create", w.alice, json_string(id))),
-		  202);
+	CHECK_INT(
+	    peer_post_json(&br, w.alice, SHARED, activity(act, "Create", w.alice, json_string(id))),
+	    202);
 	CHECK_INT(bridge_db_int(&br,
 				"SELECT count(*) FROM comments WHERE ap_id = %Q AND content ="
 				" '<p>by reference</p>' AND post = (SELECT id FROM posts WHERE"
@@ -613,7 +607,7 @@ static void t_foreign_author(void)
 	CHECK(doc && peer_object_put(w.pb, id + strlen(peer_base(w.pb)), doc));
 	free(doc);
 	fresh(w.alice, "activities", act, sizeof(act));
-	CHECK_INT(post_json(w.alice, SHARED, activity(act, "Create", w.alice, n)), 202);
+	CHECK_INT(peer_post_json(&br, w.alice, SHARED, activity(act, "Create", w.alice, n)), 202);
 	CHECK_INT(count_where("SELECT count(*) FROM comments WHERE ap_id = %Q AND status = 1", id),
 		  1);
 	expect_author(dave, id);
@@ -625,8 +619,9 @@ static void t_foreign_author(void)
 	CHECK(doc && peer_object_put(w.pb, id + strlen(peer_base(w.pb)), doc));
 	free(doc);
 	fresh(w.alice, "activities", act, sizeof(act));
-	CHECK_INT(post_json(w.alice, SHARED, activity(act, "Create", w.alice, json_string(id))),
-		  202);
+	CHECK_INT(
+	    peer_post_json(&br, w.alice, SHARED, activity(act, "Create", w.alice, json_string(id))),
+	    202);
 	CHECK_INT(count_where("SELECT count(*) FROM comments WHERE ap_id = %Q AND status = 1", id),
 		  1);
 	expect_author(erin, id);
@@ -639,7 +634,8 @@ static void t_foreign_author(void)
 	free(doc);
 	snprintf(act, sizeof(act), "%s/activity", id);
 	CHECK_INT(bridge_db_exec(&br, "DELETE FROM actors WHERE id = %Q", dave->id), 1);
-	CHECK_INT(post_json(dave, SHARED, activity(act, "Create", dave, json_string(id))), 202);
+	CHECK_INT(peer_post_json(&br, dave, SHARED, activity(act, "Create", dave, json_string(id))),
+		  202);
 	expect_author(dave, id);
 }
 
@@ -653,12 +649,12 @@ static void t_actor_delete(void)
 	CHECK_INT(reply(w.mallory, SHARED, w.post1, "m1", a, sizeof(a)), 202);
 	CHECK_INT(reply(w.mallory, SHARED, w.post2, "m2", b, sizeof(b)), 202);
 	fresh(w.mallory, "likes", like, sizeof(like));
-	CHECK_INT(
-	    post_json(w.mallory, SHARED, activity(like, "Like", w.mallory, json_string(w.post1))),
-	    202);
+	CHECK_INT(peer_post_json(&br, w.mallory, SHARED,
+				 activity(like, "Like", w.mallory, json_string(w.post1))),
+		  202);
 	snprintf(act, sizeof(act), "%s#delete", w.mallory->id);
-	CHECK_INT(post_json(w.mallory, SHARED,
-			    activity(act, "Delete", w.mallory, json_string(w.mallory->id))),
+	CHECK_INT(peer_post_json(&br, w.mallory, SHARED,
+				 activity(act, "Delete", w.mallory, json_string(w.mallory->id))),
 		  202);
 	CHECK_INT(count_where("SELECT count(*) FROM comments WHERE author = %Q AND status <> 4",
 			      w.mallory->id),

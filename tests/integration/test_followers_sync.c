@@ -55,24 +55,6 @@ static struct {
 } w;
 static unsigned counter;
 
-static long post_json(const struct peer_actor *a, json_t *j)
-{
-	struct curl_slist *hdrs = NULL;
-	struct reply r = {0};
-	char url[256], *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	long status = 0;
-
-	json_decref(j);
-	snprintf(url, sizeof(url), "%s/ap/inbox", br.origin);
-	if (body && peer_sign_post(a, url, body, NULL, &hdrs) &&
-	    bridge_http(&br, "POST", "/ap/inbox", hdrs, body, strlen(body), &r))
-		status = r.status;
-	curl_slist_free_all(hdrs);
-	reply_free(&r);
-	free(body);
-	return status;
-}
-
 /* a follows the blog with the Follow id (written in id); true once it is
  * a follower. */
 static bool follow(const struct peer_actor *a, char *id)
@@ -80,8 +62,9 @@ static bool follow(const struct peer_actor *a, char *id)
 	snprintf(id, PEER_URL_MAX, "%s/follows/%u-%ld", peer_base(a->peer), ++counter,
 		 (long)time(NULL));
 	CHECK_INT(
-	    post_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s}", "@context", AS_CONTEXT, "id", id,
-				   "type", "Follow", "actor", a->id, "object", br.actor_id)),
+	    peer_post_json(&br, a, "/ap/inbox",
+			   json_pack("{s:s, s:s, s:s, s:s, s:s}", "@context", AS_CONTEXT, "id", id,
+				     "type", "Follow", "actor", a->id, "object", br.actor_id)),
 	    202);
 	return bridge_wait_db(&br, 1, "SELECT count(*) FROM followers WHERE actor = %Q", a->id);
 }
@@ -127,7 +110,8 @@ static bool world_up(void)
 		return false;
 	w.failed = true;
 	w.keydir = check_tmpdir();
-	if (!bridge_setup(&br, binary, "") || !bridge_start(&br) || !peer_bridge_key(&br, &w.bridge_pub))
+	if (!bridge_setup(&br, binary, "") || !bridge_start(&br) ||
+	    !peer_bridge_key(&br, &w.bridge_pub))
 		return false;
 	w.pa = peer_start("127.0.0.2", NULL, w.keydir);
 	w.pb = peer_start("127.0.0.3", NULL, w.keydir);
@@ -290,12 +274,12 @@ static void t_unfollow(void)
 	a_ids[0] = w.alice->id;
 	b_ids[0] = w.carol->id;
 	snprintf(id, sizeof(id), "%s/undo/%u", peer_base(w.pa), ++counter);
-	CHECK_INT(
-	    post_json(w.bob, json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "@context",
-				       AS_CONTEXT, "id", id, "type", "Undo", "actor", w.bob->id,
-				       "object", "id", w.bob_follow, "type", "Follow", "actor",
-				       w.bob->id, "object", br.actor_id)),
-	    202);
+	CHECK_INT(peer_post_json(&br, w.bob, "/ap/inbox",
+				 json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}",
+					   "@context", AS_CONTEXT, "id", id, "type", "Undo",
+					   "actor", w.bob->id, "object", "id", w.bob_follow, "type",
+					   "Follow", "actor", w.bob->id, "object", br.actor_id)),
+		  202);
 	CHECK(bridge_wait_db(&br, 0, "SELECT count(*) FROM followers WHERE actor = %Q", w.bob->id));
 	fa = peer_post_count(w.pa);
 	fb = peer_post_count(w.pb);

@@ -29,8 +29,8 @@
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,25 +234,6 @@ static void counts_check_same(const struct counts *b, const char *what)
 			   b->comments, n.comments);
 }
 
-/* POSTs j (taken) to the shared inbox as a; the status. */
-static long post_json(const struct peer_actor *a, json_t *j)
-{
-	struct curl_slist *hdrs = NULL;
-	struct reply r = {0};
-	char url[256], *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	long status = 0;
-
-	json_decref(j);
-	snprintf(url, sizeof(url), "%s/ap/inbox", br.origin);
-	if (body && peer_sign_post(a, url, body, NULL, &hdrs) &&
-	    bridge_http(&br, "POST", "/ap/inbox", hdrs, body, strlen(body), &r))
-		status = r.status;
-	curl_slist_free_all(hdrs);
-	reply_free(&r);
-	free(body);
-	return status;
-}
-
 static void fresh(const struct peer_actor *a, const char *kind, char *out, size_t n)
 {
 	snprintf(out, n, "%s/%s/%u-%ld", peer_base(a->peer), kind, ++counter, (long)time(NULL));
@@ -265,8 +246,9 @@ static bool follow(const struct peer_actor *a)
 
 	fresh(a, "follows", id, sizeof(id));
 	CHECK_INT(
-	    post_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s}", "@context", AS_CONTEXT, "id", id,
-				   "type", "Follow", "actor", a->id, "object", br.actor_id)),
+	    peer_post_json(&br, a, "/ap/inbox",
+			   json_pack("{s:s, s:s, s:s, s:s, s:s}", "@context", AS_CONTEXT, "id", id,
+				     "type", "Follow", "actor", a->id, "object", br.actor_id)),
 	    202);
 	return bridge_wait_db(&br, 1, "SELECT count(*) FROM followers WHERE actor = %Q", a->id);
 }
@@ -532,10 +514,11 @@ static void t_own_gets_signed(void)
 	CHECK(doc && peer_object_put(w.psecure, id + strlen(peer_base(w.psecure)), doc));
 	free(doc);
 	snprintf(act, sizeof(act), "%s/activity", id);
-	CHECK_INT(post_json(w.carol,
-			    json_pack("{s:s, s:s, s:s, s:s, s:s}", "@context", AS_CONTEXT, "id",
-				      act, "type", "Create", "actor", w.carol->id, "object", id)),
-		  202);
+	CHECK_INT(
+	    peer_post_json(&br, w.carol, "/ap/inbox",
+			   json_pack("{s:s, s:s, s:s, s:s, s:s}", "@context", AS_CONTEXT, "id", act,
+				     "type", "Create", "actor", w.carol->id, "object", id)),
+	    202);
 	CHECK(bridge_wait_db(&br, 1,
 			     "SELECT count(*) FROM comments WHERE ap_id = %Q AND content ="
 			     " '<p>signed fetch</p>'",
