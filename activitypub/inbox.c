@@ -267,6 +267,7 @@ enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
 	struct httpsig *sig = NULL;
 	char host[URL_HOST_KEY_MAX + 1];
 	struct err sig_e = {0};
+	bool fetched = false;
 	enum bb_rc rc, sig_rc;
 
 	memset(out, 0, sizeof(*out));
@@ -298,15 +299,22 @@ enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
 		rc = err_set(e, BB_ERR_FORBIDDEN, "Instance is blocked");
 		goto out;
 	}
+	/* The reads of a known sender, in one snapshot; fetches and writes
+	 * (a key not cached yet, or rotated) come after it. */
+	rc = store_read_begin(st, e);
+	if (rc != BB_OK)
+		goto out;
 	if (out->act.type != AP_TYPE_FOLLOW) {
 		bool blocked;
 		rc = store_blocked(st, out->act.actor, host, &blocked, e);
 		if (rc == BB_OK && blocked)
 			rc = err_set(e, BB_ERR_FORBIDDEN, "Instance is blocked");
-		if (rc != BB_OK)
-			goto out;
 	}
-	rc = store_actor_by_key(st, httpsig_key_id(sig), &out->signer, e);
+	if (rc == BB_OK)
+		rc = store_actor_by_key(st, httpsig_key_id(sig), &out->signer, e);
+	if (rc == BB_OK)
+		rc = sender_troubled(st, &out->signer, &out->revive, e);
+	store_read_end(st);
 	if (rc == BB_ERR_NOTFOUND && self_activity(&out->act)) {
 		/* A stranger deleting itself: nothing of it here, and its key
 		 * is gone with it (inboxes_controller.rb:29-38). */
@@ -318,9 +326,12 @@ enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
 		rc = verify_with(env, sig, m, &out->signer, e);
 		/* Key rotation: one fresh fetch before refusing.  Not for a
 		 * self-delete, whose actor answers 410 now. */
-		if (rc == BB_ERR_AUTH && !self_activity(&out->act))
+		if (rc == BB_ERR_AUTH && !self_activity(&out->act)) {
+			fetched = true;
 			rc = verify_fetched(st, env, sig, m, now, &out->signer, e);
+		}
 	} else if (rc == BB_ERR_NOTFOUND) {
+		fetched = true;
 		rc = verify_fetched(st, env, sig, m, now, &out->signer, e);
 	}
 	if (rc != BB_OK)
@@ -331,7 +342,8 @@ enum bb_rc inbox_verify(struct store *st, const struct inbox_env *env,
 			     out->signer.id, out->act.actor);
 		goto out;
 	}
-	rc = sender_troubled(st, &out->signer, &out->revive, e);
+	if (fetched) /* a signer other than the one read above */
+		rc = sender_troubled(st, &out->signer, &out->revive, e);
 	if (rc == BB_OK)
 		rc = resolve_object(st, env, now, out, e);
 out:

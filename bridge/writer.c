@@ -5,19 +5,54 @@
 #include "log.h"
 #include "writer_int.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 struct writer {
 	struct store *st;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t work;  /* jobs queued, or stopping */
-	pthread_cond_t done;  /* a batch finished */
+	pthread_cond_t work;  /* jobs queued, or stopping (on CLOCK_MONOTONIC) */
 	struct writer_job *head, *tail;
+	size_t queued;	      /* jobs in head .. tail */
+	bool idle;	      /* waiting for a first job */
+	bool gathering;	      /* waiting for WRITER_GATHER_JOBS, or WRITER_GATHER_US */
+	long long last_commit_us; /* when the last batch ended */
 	bool stopping;
 };
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Under load (the last batch ended less than WRITER_BUSY_US ago), a batch
+ * of fewer than WRITER_GATHER_JOBS jobs waits up to WRITER_GATHER_US for
+ * more to share its commit: one fsync and one write of each changed page
+ * for all of them.  An inbox at rest commits a lone job at once. */
+static void gather(struct writer *w)
+{
+	long long start = now_us();
+	struct timespec until;
+	long long end;
+
+	if (start - w->last_commit_us >= WRITER_BUSY_US)
+		return;
+	end = start + WRITER_GATHER_US;
+	until.tv_sec = (time_t)(end / 1000000);
+	until.tv_nsec = (long)(end % 1000000) * 1000;
+	w->gathering = true;
+	while (w->queued < WRITER_GATHER_JOBS && !w->stopping)
+		if (pthread_cond_timedwait(&w->work, &w->lock, &until) == ETIMEDOUT)
+			break;
+	w->gathering = false;
+}
 
 void writer_batch_apply(struct store *st, struct writer_job *jobs)
 {
@@ -75,21 +110,46 @@ static void *writer_main(void *arg)
 	for (;;) {
 		struct writer_job *batch;
 
+		w->idle = true;
 		while (w->head == NULL && !w->stopping)
 			pthread_cond_wait(&w->work, &w->lock);
+		w->idle = false;
 		if (w->head == NULL)
 			break;
+		gather(w);
 		/* Take up to WRITER_BATCH_MAX jobs; the rest wait a turn. */
 		batch = writer_batch_take(&w->head, &w->tail, WRITER_BATCH_MAX);
+		for (struct writer_job *j = batch; j; j = j->next)
+			w->queued--;
 		pthread_mutex_unlock(&w->lock);
 		writer_batch_apply(w->st, batch);
 		pthread_mutex_lock(&w->lock);
-		for (struct writer_job *j = batch; j; j = j->next)
+		w->last_commit_us = now_us();
+		/* Each submitter is woken alone, not every waiting one: those
+		 * queued for the next batch sleep on.  A job is on its
+		 * submitter's stack, gone once it sees done: next is read
+		 * first (the lock keeps it until this loop ends anyway). */
+		for (struct writer_job *j = batch, *next; j; j = next) {
+			next = j->next;
 			j->done = true;
-		pthread_cond_broadcast(&w->done);
+			pthread_cond_signal(&j->wake);
+		}
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
+}
+
+/* A condition variable whose timed waits run on CLOCK_MONOTONIC. */
+static bool work_cond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+	bool ok;
+
+	if (pthread_condattr_init(&a) != 0)
+		return false;
+	ok = pthread_condattr_setclock(&a, CLOCK_MONOTONIC) == 0 && pthread_cond_init(c, &a) == 0;
+	pthread_condattr_destroy(&a);
+	return ok;
 }
 
 enum bb_rc writer_start(const char *database, struct writer **out, struct err *e)
@@ -110,16 +170,9 @@ enum bb_rc writer_start(const char *database, struct writer **out, struct err *e
 		free(w);
 		return err_set(e, BB_ERR_NOMEM, "cannot create the writer's lock");
 	}
-	if (pthread_cond_init(&w->work, NULL) != 0) {
+	if (!work_cond_init(&w->work)) {
 		store_close(w->st);
 		pthread_mutex_destroy(&w->lock);
-		free(w);
-		return err_set(e, BB_ERR_NOMEM, "cannot create the writer's condition variable");
-	}
-	if (pthread_cond_init(&w->done, NULL) != 0) {
-		store_close(w->st);
-		pthread_mutex_destroy(&w->lock);
-		pthread_cond_destroy(&w->work);
 		free(w);
 		return err_set(e, BB_ERR_NOMEM, "cannot create the writer's condition variable");
 	}
@@ -127,7 +180,6 @@ enum bb_rc writer_start(const char *database, struct writer **out, struct err *e
 		store_close(w->st);
 		pthread_mutex_destroy(&w->lock);
 		pthread_cond_destroy(&w->work);
-		pthread_cond_destroy(&w->done);
 		free(w);
 		return err_set(e, BB_ERR_NOMEM, "cannot start the writer thread");
 	}
@@ -139,9 +191,12 @@ enum bb_rc writer_run(struct writer *w, writer_job_fn fn, void *arg, struct err 
 {
 	struct writer_job job = {.fn = fn, .arg = arg};
 
+	if (pthread_cond_init(&job.wake, NULL) != 0)
+		return err_set(e, BB_ERR_NOMEM, "cannot create a condition variable");
 	pthread_mutex_lock(&w->lock);
 	if (w->stopping) {
 		pthread_mutex_unlock(&w->lock);
+		pthread_cond_destroy(&job.wake);
 		return err_set(e, BB_ERR_TEMPFAIL, "shutting down");
 	}
 	if (w->tail)
@@ -149,10 +204,14 @@ enum bb_rc writer_run(struct writer *w, writer_job_fn fn, void *arg, struct err 
 	else
 		w->head = &job;
 	w->tail = &job;
-	pthread_cond_signal(&w->work);
+	w->queued++;
+	/* The writer waits for a first job, or gathers until it has enough. */
+	if (w->idle || (w->gathering && w->queued >= WRITER_GATHER_JOBS))
+		pthread_cond_signal(&w->work);
 	while (!job.done)
-		pthread_cond_wait(&w->done, &w->lock);
+		pthread_cond_wait(&job.wake, &w->lock);
 	pthread_mutex_unlock(&w->lock);
+	pthread_cond_destroy(&job.wake);
 	if (job.rc != BB_OK && e)
 		*e = job.err;
 	return job.rc;
@@ -170,6 +229,5 @@ void writer_stop(struct writer *w)
 	store_close(w->st);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->work);
-	pthread_cond_destroy(&w->done);
 	free(w);
 }

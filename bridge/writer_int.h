@@ -12,6 +12,7 @@
 
 #include "writer.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,6 +22,7 @@ struct writer_job {
 	enum bb_rc rc;
 	struct err err;
 	bool done;
+	pthread_cond_t wake; /* signalled (under the queue's lock) once done */
 	struct writer_job *next;
 };
 

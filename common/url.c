@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <idn2.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,7 +231,89 @@ out:
 	return rc;
 }
 
+/* ---- a memo of recent parses, per thread -------------------------------
+ *
+ * One activity names the same few URLs many times (its id, its actor, the
+ * object, our post: each checked by several readers), and curl's parser
+ * allocates and copies for each part.  Each thread keeps its last
+ * URL_MEMO_SLOTS successful parses of short URLs, keyed by the exact
+ * input and flags: a hit copies the same result the parse gave.
+ * Failures are not kept (their messages name the input). */
+#define URL_MEMO_SLOTS 8
+#define URL_MEMO_KEY_MAX 255 /* longer URLs are parsed every time */
+
+struct url_memo {
+	unsigned flags;
+	size_t key_len; /* 0: empty slot */
+	char key[URL_MEMO_KEY_MAX + 1];
+	char scheme[URL_SCHEME_MAX + 1];
+	char host[URL_HOST_MAX + 1];
+	char port[6];
+	char target[URL_MEMO_KEY_MAX + 1]; /* never longer than the input */
+	size_t path_len;
+	bool has_query, has_fragment, has_userinfo;
+};
+
+static _Thread_local struct url_memo memo[URL_MEMO_SLOTS];
+static _Thread_local unsigned memo_next;
+
+static bool memo_get(const char *s, size_t len, unsigned flags, struct url *out)
+{
+	for (unsigned i = 0; i < URL_MEMO_SLOTS; i++) {
+		const struct url_memo *m = &memo[i];
+		if (m->key_len != len || m->flags != flags || memcmp(m->key, s, len) != 0)
+			continue;
+		memset(out, 0, offsetof(struct url, target));
+		memcpy(out->scheme, m->scheme, sizeof(m->scheme));
+		memcpy(out->host, m->host, sizeof(m->host));
+		memcpy(out->port, m->port, sizeof(m->port));
+		memcpy(out->target, m->target, strlen(m->target) + 1);
+		out->path_len = m->path_len;
+		out->has_query = m->has_query;
+		out->has_fragment = m->has_fragment;
+		out->has_userinfo = m->has_userinfo;
+		return true;
+	}
+	return false;
+}
+
+static void memo_put(const char *s, size_t len, unsigned flags, const struct url *u)
+{
+	struct url_memo *m;
+	size_t tlen = strlen(u->target);
+
+	if (len == 0 || len > URL_MEMO_KEY_MAX || tlen > URL_MEMO_KEY_MAX)
+		return;
+	m = &memo[memo_next++ % URL_MEMO_SLOTS];
+	m->flags = flags;
+	m->key_len = len;
+	memcpy(m->key, s, len + 1);
+	memcpy(m->scheme, u->scheme, sizeof(m->scheme));
+	memcpy(m->host, u->host, sizeof(m->host));
+	memcpy(m->port, u->port, sizeof(m->port));
+	memcpy(m->target, u->target, tlen + 1);
+	m->path_len = u->path_len;
+	m->has_query = u->has_query;
+	m->has_fragment = u->has_fragment;
+	m->has_userinfo = u->has_userinfo;
+}
+
+static enum bb_rc url_parse_curl(const char *s, unsigned flags, struct url *out, struct err *e);
+
 enum bb_rc url_parse(const char *s, unsigned flags, struct url *out, struct err *e)
+{
+	size_t len = s ? strnlen(s, URL_MEMO_KEY_MAX + 1) : 0;
+	enum bb_rc rc;
+
+	if (len > 0 && len <= URL_MEMO_KEY_MAX && memo_get(s, len, flags, out))
+		return BB_OK;
+	rc = url_parse_curl(s, flags, out, e);
+	if (rc == BB_OK)
+		memo_put(s, len, flags, out);
+	return rc;
+}
+
+static enum bb_rc url_parse_curl(const char *s, unsigned flags, struct url *out, struct err *e)
 {
 	CURLU *u = NULL;
 	char *scheme = NULL;

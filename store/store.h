@@ -115,6 +115,15 @@ enum bb_rc store_savepoint(struct store *st, struct err *e) BB_MUST_CHECK;
 enum bb_rc store_savepoint_release(struct store *st, struct err *e) BB_MUST_CHECK;
 void store_savepoint_rollback(struct store *st);
 
+/* A read snapshot: the reads between store_read_begin and store_read_end
+ * see one state of the database, and pay once for starting to read it
+ * (each read outside begins its own, and re-reads the pages another
+ * connection changed).  Only reads belong inside: nothing that writes,
+ * fetches or waits.  store_read_end ends it whatever happened inside, and
+ * does nothing when none is open. */
+enum bb_rc store_read_begin(struct store *st, struct err *e) BB_MUST_CHECK;
+void store_read_end(struct store *st);
+
 /* ---- remote actors, cached ------------------------------------------ */
 struct store_actor {
 	char *id;

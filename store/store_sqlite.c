@@ -919,6 +919,23 @@ void store_rollback(struct store *st)
 	(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+enum bb_rc store_read_begin(struct store *st, struct err *e)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		return err_set(e, BB_ERR_INVALID, "database: a read snapshot inside a transaction");
+	return sql_step_once(st, "BEGIN DEFERRED", "begin reading", e);
+}
+
+void store_read_end(struct store *st)
+{
+	/* Nothing was written: ending it cannot lose anything, and fails
+	 * only when no transaction is open. */
+	struct err ignored = {0};
+
+	if (!sqlite3_get_autocommit(st->db))
+		(void)sql_step_once(st, "ROLLBACK", "end reading", &ignored);
+}
+
 enum bb_rc store_savepoint(struct store *st, struct err *e)
 {
 	/* Outside a transaction SAVEPOINT would open a deferred one, which
