@@ -126,6 +126,7 @@ struct import_job {
 	const struct comments_env *env;
 	const struct ap_activity *a;
 	const json_t *trusted;
+	const struct comment_prepared *note; /* trusted, read and reduced */
 	const struct store_actor *author; /* to cache, or NULL */
 	int depth;			  /* of the reply's own collections */
 	time_t now;
@@ -145,7 +146,7 @@ static enum bb_rc import_job_run(struct store *st, void *arg, struct err *e)
 	if (j->author != NULL)
 		rc = store_actor_put(st, j->author, e);
 	if (rc == BB_OK)
-		rc = comments_apply(st, j->env, j->a, j->trusted, NULL, j->now, e);
+		rc = comments_apply(st, j->env, j->a, j->note, NULL, j->now, e);
 	if (rc != BB_OK)
 		return rc;
 	rc = store_comment_get(st, j->a->object.id, &c, e);
@@ -172,31 +173,36 @@ static enum bb_rc note_import(struct pass *p, json_t *trusted, bool *routed, str
 	struct ap_activity a = {.type = AP_TYPE_CREATE, .type_name = "Create"};
 	struct comment_target t = {0};
 	struct store_actor author = {0};
+	struct comment_prepared prep;
 	struct comment_note n;
 	struct import_job j;
 	bool barred = false, have_author = false;
 	enum bb_rc rc;
 
 	*routed = false;
-	if (comment_note_parse(trusted, env->site->actor_id, &n, e) != BB_OK ||
-	    n.attributed_to == NULL) {
-		err_clear(e);
-		return BB_OK;
+	rc = comment_prepare(&a, trusted, env->site->actor_id, &prep);
+	if (rc != BB_OK || !prep.parsed || prep.note.attributed_to == NULL) {
+		comment_prepared_clear(&prep);
+		return rc == BB_OK ? BB_OK : err_set(e, rc, "preparing a reply: out of memory");
 	}
+	n = prep.note;
 	rc = comments_route(p->st, n.in_reply_to, &t, e);
 	comment_target_clear(&t);
 	if (rc == BB_ERR_NOTFOUND) {
 		err_clear(e);
+		comment_prepared_clear(&prep);
 		return BB_OK;
 	}
-	if (rc != BB_OK)
+	if (rc == BB_OK) {
+		*routed = true;
+		rc = bf_url_barred(p, n.attributed_to, n.attributed_to, &barred, e);
+	}
+	if (rc == BB_OK && barred)
+		rc = item_refused(p, n.id, e);
+	if (rc != BB_OK || barred) {
+		comment_prepared_clear(&prep);
 		return rc;
-	*routed = true;
-	rc = bf_url_barred(p, n.attributed_to, n.attributed_to, &barred, e);
-	if (rc != BB_OK)
-		return rc;
-	if (barred)
-		return item_refused(p, n.id, e);
+	}
 	/* Its author's name and avatar, as for a reply that reached the
 	 * inbox (there the signature fetched them). */
 	rc = store_actor_get(p->st, n.attributed_to, &author, e);
@@ -210,6 +216,7 @@ static enum bb_rc note_import(struct pass *p, json_t *trusted, bool *routed, str
 		}
 		err_clear(e);
 	} else if (rc != BB_OK) {
+		comment_prepared_clear(&prep);
 		return rc;
 	}
 	a.id = n.id;
@@ -217,7 +224,7 @@ static enum bb_rc note_import(struct pass *p, json_t *trusted, bool *routed, str
 	a.object.id = n.id;
 	a.object.json = trusted;
 	j = (struct import_job){
-	    env, &a, trusted, have_author ? &author : NULL, p->row->depth + 1, p->now, false};
+	    env, &a, trusted, &prep, have_author ? &author : NULL, p->row->depth + 1, p->now, false};
 	rc = write_job(p, import_job_run, &j, e);
 	store_actor_clear(&author);
 	if (rc == BB_OK && j.stored) {
@@ -227,6 +234,7 @@ static enum bb_rc note_import(struct pass *p, json_t *trusted, bool *routed, str
 	} else if (rc == BB_OK) {
 		rc = item_refused(p, n.id, e);
 	}
+	comment_prepared_clear(&prep);
 	return rc;
 }
 

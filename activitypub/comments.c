@@ -228,6 +228,30 @@ enum bb_rc comments_sanitize(const char *content, const char *base, struct buf *
 	return html_reduce_reply(content, base, COMMENT_CONTENT_MAX, out, &visible);
 }
 
+enum bb_rc comment_prepare(const struct ap_activity *a, const json_t *trusted,
+			   const char *our_actor, struct comment_prepared *out)
+{
+	struct err ignored = {0};
+	const struct comment_note *n = &out->note;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->html, COMMENT_CONTENT_MAX + 1);
+	out->object = trusted;
+	if (trusted == NULL || comment_note_parse(trusted, our_actor, &out->note, &ignored) != BB_OK)
+		return BB_OK;
+	out->parsed = true;
+	if (n->attributed_to == NULL ||
+	    (a->type == AP_TYPE_CREATE && n->in_reply_to == NULL && !n->mentions_us))
+		return BB_OK;
+	return comments_sanitize(n->content, n->id, &out->html);
+}
+
+void comment_prepared_clear(struct comment_prepared *p)
+{
+	buf_free(&p->html);
+	memset(p, 0, sizeof(*p));
+}
+
 /* The host key of the URL s into host; false when it has none. */
 static bool host_of(const char *s, char host[URL_HOST_KEY_MAX + 1])
 {

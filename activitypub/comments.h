@@ -102,6 +102,27 @@ enum bb_rc comments_route(struct store *st, const char *in_reply_to, struct comm
  * must allow COMMENT_CONTENT_MAX bytes. */
 enum bb_rc comments_sanitize(const char *content, const char *base, struct buf *out) BB_MUST_CHECK;
 
+/* A believed note made ready for comments_apply before the write: read
+ * once (comment_note_parse) and its HTML reduced (comments_sanitize), on
+ * the thread that received or fetched it, so the writer's transaction
+ * waits on neither. */
+struct comment_prepared {
+	const json_t *object;	  /* the believed note (borrowed), or NULL */
+	bool parsed;		  /* note was read from it */
+	struct comment_note note; /* strings borrowed from object */
+	struct buf html;	  /* note.content reduced, when it may be kept */
+};
+
+/* Prepares trusted (comments_resolve's object, may be NULL: then nothing
+ * is parsed) for the activity a; our_actor as for comment_note_parse.  The
+ * HTML is reduced unless the note can change no comment (a Create that
+ * answers nothing and mentions no one of ours).  BB_ERR_NOMEM only; an
+ * object that is not a note leaves parsed false.  Clear with
+ * comment_prepared_clear (also after a failure). */
+enum bb_rc comment_prepare(const struct ap_activity *a, const json_t *trusted,
+			   const char *our_actor, struct comment_prepared *out) BB_MUST_CHECK;
+void comment_prepared_clear(struct comment_prepared *p);
+
 /* What comments_apply needs of the bridge's set-up. */
 struct comments_env {
 	const struct ap_site *site;
@@ -121,11 +142,11 @@ enum bb_rc comments_resolve(const struct fetch_config *fetch, const struct ap_ac
 
 /* Step 2: applies a (verified, not a replay) inside the caller's
  * transaction: Create, Update, Delete, Like, Announce, Undo (of a Like or
- * Announce) and QuoteRequest; other types change nothing.  trusted is
- * comments_resolve's object (may be NULL); inbox is the signer's inbox
- * (for the Accept of a QuoteRequest). */
+ * Announce) and QuoteRequest; other types change nothing.  note is
+ * comment_prepare's reading of comments_resolve's object (may be NULL);
+ * inbox is the signer's inbox (for the Accept of a QuoteRequest). */
 enum bb_rc comments_apply(struct store *st, const struct comments_env *env,
-			  const struct ap_activity *a, const json_t *trusted, const char *inbox,
-			  time_t now, struct err *e) BB_MUST_CHECK;
+			  const struct ap_activity *a, const struct comment_prepared *note,
+			  const char *inbox, time_t now, struct err *e) BB_MUST_CHECK;
 
 #endif

@@ -134,25 +134,23 @@ static enum bb_rc mention_add(struct store *st, const struct comment_note *n, co
 }
 
 static enum bb_rc apply_create(struct store *st, const struct comments_env *env,
-			       const struct ap_activity *a, const json_t *trusted,
+			       const struct ap_activity *a, const struct comment_prepared *note,
 			       const char *inbox, time_t now, struct err *e)
 {
-	struct comment_note n;
 	struct comment_target t = {0};
 	struct store_comment c = {0};
-	struct buf html;
+	const struct comment_note *np = note ? &note->note : NULL;
+	const char *html = note && note->html.data ? note->html.data : "";
+	struct comment_note n;
 	bool is_new = false;
 	enum bb_rc rc;
 
 	(void)a;
 	(void)inbox;
-	buf_init(&html, COMMENT_CONTENT_MAX + 1);
-	if (trusted == NULL || comment_note_parse(trusted, env->site->actor_id, &n, e) != BB_OK ||
-	    n.attributed_to == NULL || blocked(env, n.attributed_to) || blocked(env, n.id)) {
-		err_clear(e);
-		rc = BB_OK;
-		goto out;
-	}
+	if (note == NULL || !note->parsed || np->attributed_to == NULL ||
+	    blocked(env, np->attributed_to) || blocked(env, np->id))
+		return BB_OK;
+	n = *np;
 	rc = n.quote ? quote_reaction(st, &n, now, e) : BB_OK;
 	if (rc != BB_OK)
 		goto out;
@@ -168,13 +166,8 @@ static enum bb_rc apply_create(struct store *st, const struct comments_env *env,
 	} else if (rc != BB_OK) {
 		goto out;
 	}
-	/* Sanitized only once it is known to be kept. */
-	if (comments_sanitize(n.content, n.id, &html) != BB_OK) {
-		rc = err_set(e, BB_ERR_NOMEM, "sanitizing %.200s: out of memory", n.id);
-		goto out;
-	}
 	if (rc == BB_ERR_NOTFOUND) {
-		rc = mention_add(st, &n, html.data ? html.data : "", now, e);
+		rc = mention_add(st, &n, html, now, e);
 		goto out;
 	}
 	c.ap_id = (char *)n.id;
@@ -182,7 +175,7 @@ static enum bb_rc apply_create(struct store *st, const struct comments_env *env,
 	c.parent = t.parent;
 	c.author = (char *)n.attributed_to;
 	c.url = (char *)n.url;
-	c.content = html.data ? html.data : "";
+	c.content = (char *)html;
 	c.published = published_of(&n, now);
 	c.updated = n.updated > c.published ? n.updated : c.published;
 	c.received = now;
@@ -196,52 +189,41 @@ static enum bb_rc apply_create(struct store *st, const struct comments_env *env,
 		rc = ap_event_comment(st, &env->notify, env->site, &c, now, e);
 out:
 	comment_target_clear(&t);
-	buf_free(&html);
 	return rc;
 }
 
 static enum bb_rc apply_update(struct store *st, const struct comments_env *env,
-			       const struct ap_activity *a, const json_t *trusted,
+			       const struct ap_activity *a, const struct comment_prepared *note,
 			       const char *inbox, time_t now, struct err *e)
 {
-	struct comment_note n;
-	struct buf html;
+	const struct comment_note *n = note ? &note->note : NULL;
 	bool applied = false;
 	enum bb_rc rc = BB_OK;
 
 	(void)inbox;
 	(void)now;
-	buf_init(&html, COMMENT_CONTENT_MAX + 1);
 	/* Only the author edits, and only with a strictly newer `updated`
 	 * (the store compares). */
-	if (trusted == NULL || comment_note_parse(trusted, env->site->actor_id, &n, e) != BB_OK ||
-	    n.attributed_to == NULL || strcmp(n.attributed_to, a->actor) != 0 || n.updated == 0) {
-		err_clear(e);
-		goto out;
-	}
-	rc = comments_sanitize(n.content, n.id, &html);
-	if (rc != BB_OK) {
-		rc = err_set(e, rc, "sanitizing %.200s", n.id);
-		goto out;
-	}
-	rc = store_comment_edit(st, n.id, a->actor, html.data ? html.data : "", n.updated, &applied,
-				e);
+	(void)env;
+	if (note == NULL || !note->parsed || n->attributed_to == NULL ||
+	    strcmp(n->attributed_to, a->actor) != 0 || n->updated == 0)
+		return BB_OK;
+	rc = store_comment_edit(st, n->id, a->actor, note->html.data ? note->html.data : "",
+				n->updated, &applied, e);
 	if (rc == BB_OK && applied)
-		log_info("comment %s edited", n.id);
-out:
-	buf_free(&html);
+		log_info("comment %s edited", n->id);
 	return rc;
 }
 
 static enum bb_rc apply_delete(struct store *st, const struct comments_env *env,
-			       const struct ap_activity *a, const json_t *trusted,
+			       const struct ap_activity *a, const struct comment_prepared *note,
 			       const char *inbox, time_t now, struct err *e)
 {
 	struct store_comment c = {0};
 	int64_t n = 0;
 	enum bb_rc rc;
 
-	(void)env, (void)trusted, (void)inbox, (void)now;
+	(void)env, (void)note, (void)inbox, (void)now;
 	if (a->object.id == NULL)
 		return BB_OK;
 	if (strcmp(a->object.id, a->actor) == 0) {
@@ -268,7 +250,7 @@ static enum bb_rc apply_delete(struct store *st, const struct comments_env *env,
 }
 
 static enum bb_rc apply_reaction(struct store *st, const struct comments_env *env,
-				 const struct ap_activity *a, const json_t *trusted,
+				 const struct ap_activity *a, const struct comment_prepared *note,
 				 const char *inbox, time_t now, struct err *e)
 {
 	enum store_reaction_type type =
@@ -277,7 +259,7 @@ static enum bb_rc apply_reaction(struct store *st, const struct comments_env *en
 	bool is_new = false;
 	enum bb_rc rc;
 
-	(void)env, (void)trusted, (void)inbox;
+	(void)env, (void)note, (void)inbox;
 	rc = our_post(st, a->object.id, &post, e);
 	if (rc == BB_OK)
 		rc = store_reaction_add(st, post, type, a->actor, a->id, now, &is_new, e);
@@ -285,14 +267,14 @@ static enum bb_rc apply_reaction(struct store *st, const struct comments_env *en
 }
 
 static enum bb_rc apply_undo(struct store *st, const struct comments_env *env,
-			     const struct ap_activity *a, const json_t *trusted, const char *inbox,
+			     const struct ap_activity *a, const struct comment_prepared *note, const char *inbox,
 			     time_t now, struct err *e)
 {
 	const struct ap_object *o = &a->object;
 	int64_t removed = 0, post = 0;
 	enum bb_rc rc;
 
-	(void)env, (void)trusted, (void)inbox, (void)now;
+	(void)env, (void)note, (void)inbox, (void)now;
 	if (o->id == NULL ||
 	    (o->json != NULL && o->type != AP_TYPE_LIKE && o->type != AP_TYPE_ANNOUNCE))
 		return BB_OK; /* an Undo of a Follow, or of nothing we keep */
@@ -381,14 +363,14 @@ static enum bb_rc quote_accept(struct store *st, const struct comments_env *env,
 }
 
 static enum bb_rc apply_quote_request(struct store *st, const struct comments_env *env,
-				      const struct ap_activity *a, const json_t *trusted,
+				      const struct ap_activity *a, const struct comment_prepared *note,
 				      const char *inbox, time_t now, struct err *e)
 {
 	struct store_post p = {0};
 	bool is_new = false;
 	enum bb_rc rc;
 
-	(void)trusted;
+	(void)note;
 	if (a->instrument == NULL || inbox == NULL || blocked(env, a->instrument))
 		return BB_OK;
 	rc = store_post_by_ap_id(st, a->object.id ? a->object.id : "", &p, e);
@@ -406,7 +388,7 @@ static enum bb_rc apply_quote_request(struct store *st, const struct comments_en
 }
 
 typedef enum bb_rc (*apply_fn)(struct store *st, const struct comments_env *env,
-			       const struct ap_activity *a, const json_t *trusted,
+			       const struct ap_activity *a, const struct comment_prepared *note,
 			       const char *inbox, time_t now, struct err *e);
 
 static const struct {
@@ -423,11 +405,11 @@ static const struct {
 };
 
 enum bb_rc comments_apply(struct store *st, const struct comments_env *env,
-			  const struct ap_activity *a, const json_t *trusted, const char *inbox,
+			  const struct ap_activity *a, const struct comment_prepared *note, const char *inbox,
 			  time_t now, struct err *e)
 {
 	for (size_t i = 0; i < sizeof(appliers) / sizeof(appliers[0]); i++)
 		if (appliers[i].type == a->type)
-			return appliers[i].fn(st, env, a, trusted, inbox, now, e);
+			return appliers[i].fn(st, env, a, note, inbox, now, e);
 	return BB_OK;
 }

@@ -27,6 +27,7 @@ void inbox_verified_clear(struct inbox_verified *v)
 {
 	ap_activity_free(&v->act);
 	store_actor_clear(&v->signer);
+	comment_prepared_clear(&v->note);
 	json_decref(v->object);
 	v->object = NULL;
 	free(v->probe);
@@ -138,14 +139,17 @@ static void actor_refresh(struct store *st, const struct inbox_env *env, time_t 
 static void author_cache(struct store *st, const struct inbox_env *env, time_t now,
 			 const struct inbox_verified *v)
 {
+	const struct comment_note *np = &v->note.note;
 	struct comment_note n;
 	struct store_actor a = {0};
 	char host[URL_HOST_KEY_MAX + 1];
 	struct err ce = {0};
 	enum bb_rc rc;
 
-	if (comment_note_parse(v->object, env->site->actor_id, &n, &ce) != BB_OK ||
-	    n.attributed_to == NULL || (n.in_reply_to == NULL && !n.mentions_us) ||
+	if (!v->note.parsed)
+		return;
+	n = *np;
+	if (n.attributed_to == NULL || (n.in_reply_to == NULL && !n.mentions_us) ||
 	    strcmp(n.attributed_to, v->signer.id) == 0 ||
 	    url_host_key(n.attributed_to, host, NULL) != BB_OK ||
 	    url_host_blocked(env->blocked_domains, host))
@@ -192,6 +196,10 @@ static enum bb_rc resolve_object(struct store *st, const struct inbox_env *env, 
 		return BB_OK;
 	}
 	if (v->object != NULL) {
+		/* Read and reduced here, not in the writer's transaction. */
+		rc = comment_prepare(&v->act, v->object, env->site->actor_id, &v->note);
+		if (rc != BB_OK)
+			return err_set(e, rc, "preparing %.200s: out of memory", v->act.id);
 		actor_refresh(st, env, now, &v->signer, false);
 		author_cache(st, env, now, v);
 	}
@@ -525,7 +533,7 @@ static enum bb_rc apply_comments(struct store *st, const struct inbox_env *env,
 {
 	struct comments_env cenv = {env->site, env->blocked_domains, env->moderation, env->notify};
 
-	return comments_apply(st, &cenv, &v->act, v->object, v->signer.inbox, now, e);
+	return comments_apply(st, &cenv, &v->act, &v->note, v->signer.inbox, now, e);
 }
 
 static enum bb_rc apply_follow_v(struct store *st, const struct inbox_env *env,

@@ -55,6 +55,7 @@ struct inbox_verified {
 	bool ignore; /* acknowledged without effect (e.g. an unknown actor's self-delete) */
 	bool revive; /* deliveries to the sender's server were failing: they resume */
 	json_t *object; /* a Create's or Update's note as believed (comments_resolve), or NULL */
+	struct comment_prepared note; /* object read and reduced (comment_prepare) */
 	char *probe;    /* the doctor's probe (probe.h): the report to answer, nothing to apply */
 };
 

@@ -208,6 +208,7 @@ static void fixture_close(struct fixture *f)
 static enum bb_rc apply(struct fixture *f, const char *text, time_t now)
 {
 	struct ap_activity a;
+	struct comment_prepared note;
 	struct err e = {0};
 	enum bb_rc rc;
 
@@ -217,10 +218,14 @@ static enum bb_rc apply(struct fixture *f, const char *text, time_t now)
 		fprintf(stderr, "    %s\n", e.msg);
 		return rc;
 	}
-	rc = comments_apply(f->st, &f->env, &a, a.object.json,
-			    "https://m.example/users/alice/inbox", now, &e);
+	rc = comment_prepare(&a, a.object.json, f->env.site->actor_id, &note);
+	CHECK_INT(rc, BB_OK);
+	if (rc == BB_OK)
+		rc = comments_apply(f->st, &f->env, &a, &note,
+				    "https://m.example/users/alice/inbox", now, &e);
 	if (rc != BB_OK)
 		fprintf(stderr, "    apply: %s\n", e.msg);
+	comment_prepared_clear(&note);
 	ap_activity_free(&a);
 	return rc;
 }
