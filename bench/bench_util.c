@@ -79,3 +79,40 @@ int bench_cmp_double(const void *a, const void *b)
 
 	return x < y ? -1 : x > y;
 }
+
+/* See bench_util.h. */
+void bench_reply_body(char *buf, size_t size, const char *actor, int k, const char *post,
+		      unsigned bport)
+{
+	snprintf(
+	    buf, size,
+	    "{\"@context\":[\"https://www.w3.org/ns/activitystreams\",{\"ostatus\":"
+	    "\"http://ostatus.org#\",\"atomUri\":\"ostatus:atomUri\",\"inReplyToAtomUri\":"
+	    "\"ostatus:inReplyToAtomUri\",\"conversation\":\"ostatus:conversation\","
+	    "\"sensitive\":\"as:sensitive\",\"toot\":\"http://joinmastodon.org/ns#\"}],"
+	    "\"id\":\"%s/statuses/%d/activity\",\"type\":\"Create\",\"actor\":\"%s\","
+	    "\"published\":\"2026-11-21T14:02:11Z\","
+	    "\"to\":[\"https://www.w3.org/ns/activitystreams#Public\"],"
+	    "\"cc\":[\"%s/followers\",\"http://127.0.0.1:%u/ap/actor\"],"
+	    "\"object\":{\"id\":\"%s/statuses/%d\",\"type\":\"Note\",\"summary\":null,"
+	    "\"inReplyTo\":\"%s\",\"published\":\"2026-11-21T14:02:11Z\","
+	    "\"url\":\"%s/@u/%d\",\"attributedTo\":\"%s\","
+	    "\"to\":[\"https://www.w3.org/ns/activitystreams#Public\"],"
+	    "\"cc\":[\"%s/followers\",\"http://127.0.0.1:%u/ap/actor\"],"
+	    "\"sensitive\":false,\"atomUri\":\"%s/statuses/%d\",\"inReplyToAtomUri\":\"%s\","
+	    "\"conversation\":\"tag:127.0.0.2,2026-11-21:objectId=%d:objectType=Conversation\","
+	    "\"content\":\"<p><span class=\\\"h-card\\\" translate=\\\"no\\\"><a "
+	    "href=\\\"http://127.0.0.1:%u/\\\" class=\\\"u-url mention\\\">@<span>blog</span>"
+	    "</a></span> Thanks for writing this up &amp; for the examples. It matches what "
+	    "we saw last week, see <a href=\\\"https://example.org/notes/2026/11/field-report\\\" "
+	    "target=\\\"_blank\\\" rel=\\\"nofollow noopener\\\" translate=\\\"no\\\"><span "
+	    "class=\\\"invisible\\\">https://</span><span class=\\\"ellipsis\\\">example.org/"
+	    "notes/2026/11/fi</span><span class=\\\"invisible\\\">eld-report</span></a></p>"
+	    "<p>One question though: how do you handle the older posts? Reply %d.</p>\","
+	    "\"contentMap\":{\"en\":\"<p>Reply %d.</p>\"},\"attachment\":[],"
+	    "\"tag\":[{\"type\":\"Mention\",\"href\":\"http://127.0.0.1:%u/ap/actor\","
+	    "\"name\":\"@blog@127.0.0.1\"}],"
+	    "\"replies\":{\"id\":\"%s/statuses/%d/replies\",\"type\":\"Collection\"}}}",
+	    actor, k, actor, actor, bport, actor, k, post, actor, k, actor, actor, bport, actor,
+	    k, post, k, bport, k, k, bport, actor, k);
+}

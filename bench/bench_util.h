@@ -23,4 +23,10 @@ double bench_cpu_s(pid_t pid);
 /* qsort comparison of doubles, ascending. */
 int bench_cmp_double(const void *a, const void *b);
 
+/* A public reply as Mastodon sends it (Create of a Note with a mention, a
+ * link and two paragraphs; about 2 KB): activity k of actor (an actor id
+ * on the peer's host), answering post, mentioning the bridge on bport. */
+void bench_reply_body(char *buf, size_t size, const char *actor, int k, const char *post,
+		      unsigned bport);
+
 #endif

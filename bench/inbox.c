@@ -250,42 +250,6 @@ static void post_ids(const char *bin, const char *conf, const char *dir, char **
 
 /* A public reply as Mastodon sends it (MASTODON.md 7.2): Create of a Note
  * on the actor's host, attributed to the actor, answering post. */
-static void reply_body(char *buf, size_t size, const struct actor *a, int k, const char *post,
-		       unsigned bport)
-{
-	snprintf(
-	    buf, size,
-	    "{\"@context\":[\"https://www.w3.org/ns/activitystreams\",{\"ostatus\":"
-	    "\"http://ostatus.org#\",\"atomUri\":\"ostatus:atomUri\",\"inReplyToAtomUri\":"
-	    "\"ostatus:inReplyToAtomUri\",\"conversation\":\"ostatus:conversation\","
-	    "\"sensitive\":\"as:sensitive\",\"toot\":\"http://joinmastodon.org/ns#\"}],"
-	    "\"id\":\"%s/statuses/%d/activity\",\"type\":\"Create\",\"actor\":\"%s\","
-	    "\"published\":\"2026-11-21T14:02:11Z\","
-	    "\"to\":[\"https://www.w3.org/ns/activitystreams#Public\"],"
-	    "\"cc\":[\"%s/followers\",\"http://127.0.0.1:%u/ap/actor\"],"
-	    "\"object\":{\"id\":\"%s/statuses/%d\",\"type\":\"Note\",\"summary\":null,"
-	    "\"inReplyTo\":\"%s\",\"published\":\"2026-11-21T14:02:11Z\","
-	    "\"url\":\"%s/@u/%d\",\"attributedTo\":\"%s\","
-	    "\"to\":[\"https://www.w3.org/ns/activitystreams#Public\"],"
-	    "\"cc\":[\"%s/followers\",\"http://127.0.0.1:%u/ap/actor\"],"
-	    "\"sensitive\":false,\"atomUri\":\"%s/statuses/%d\",\"inReplyToAtomUri\":\"%s\","
-	    "\"conversation\":\"tag:127.0.0.2,2026-11-21:objectId=%d:objectType=Conversation\","
-	    "\"content\":\"<p><span class=\\\"h-card\\\" translate=\\\"no\\\"><a "
-	    "href=\\\"http://127.0.0.1:%u/\\\" class=\\\"u-url mention\\\">@<span>blog</span>"
-	    "</a></span> Thanks for writing this up &amp; for the examples. It matches what "
-	    "we saw last week, see <a href=\\\"https://example.org/notes/2026/11/field-report\\\" "
-	    "target=\\\"_blank\\\" rel=\\\"nofollow noopener\\\" translate=\\\"no\\\"><span "
-	    "class=\\\"invisible\\\">https://</span><span class=\\\"ellipsis\\\">example.org/"
-	    "notes/2026/11/fi</span><span class=\\\"invisible\\\">eld-report</span></a></p>"
-	    "<p>One question though: how do you handle the older posts? Reply %d.</p>\","
-	    "\"contentMap\":{\"en\":\"<p>Reply %d.</p>\"},\"attachment\":[],"
-	    "\"tag\":[{\"type\":\"Mention\",\"href\":\"http://127.0.0.1:%u/ap/actor\","
-	    "\"name\":\"@blog@127.0.0.1\"}],"
-	    "\"replies\":{\"id\":\"%s/statuses/%d/replies\",\"type\":\"Collection\"}}}",
-	    a->id, k, a->id, a->id, bport, a->id, k, post, a->id, k, a->id, a->id, bport, a->id,
-	    k, post, k, bport, k, k, bport, a->id, k);
-}
-
 static size_t discard(char *p, size_t size, size_t n, void *arg)
 {
 	(void)p;
@@ -455,7 +419,7 @@ int main(int argc, char **argv)
 			 "\"object\":\"http://127.0.0.1:%u/ap/actor\"}",
 			 a->id, pair, a->id, bport);
 		if (replies && k < n)
-			reply_body(body, sizeof(body), a, k, posts[k % NPOSTS], bport);
+			bench_reply_body(body, sizeof(body), a->id, k, posts[k % NPOSTS], bport);
 		else if (likes && k < n)
 			snprintf(body, sizeof(body),
 				 "{\"@context\":\"https://www.w3.org/ns/activitystreams\","
