@@ -196,6 +196,55 @@ static void test_parse_percent(void)
 	CHECK_STR(u.target, "/b/c?q");
 }
 
+/* The per-thread memo of recent parses (url.c) gives what a parse gives:
+ * keyed by the flags too, every field as parsed, nothing of a failure or
+ * of a URL too long to keep. */
+static void test_parse_memo(void)
+{
+	static const char dots[] = "https://u@H.example:8443/a/../b?q#f";
+	char long_url[600];
+	struct err e = {0};
+
+	for (int round = 0; round < 3; round++) {
+		CHECK_INT(parse(dots, 0), BB_OK);
+		CHECK_STR(u.target, "/a/../b?q");
+		CHECK_STR(u.host, "h.example");
+		CHECK_STR(u.port, "8443");
+		CHECK_INT(u.path_len, 7);
+		CHECK(u.has_query && u.has_fragment && u.has_userinfo);
+		CHECK_INT(parse(dots, URL_REMOVE_DOTS), BB_OK);
+		CHECK_STR(u.target, "/b?q");
+		CHECK_INT(u.path_len, 2);
+	}
+	/* More distinct URLs than the memo keeps, then the first again. */
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 20; i++) {
+			char s[64], host[32], target[16];
+			snprintf(s, sizeof(s), "http://h%d.example/p%d", i, i);
+			snprintf(host, sizeof(host), "h%d.example", i);
+			snprintf(target, sizeof(target), "/p%d", i);
+			CHECK_INT(parse(s, 0), BB_OK);
+			CHECK_STR(u.host, host);
+			CHECK_STR(u.target, target);
+			CHECK_STR(u.scheme, "http");
+			CHECK(!u.has_query && !u.has_fragment && !u.has_userinfo);
+		}
+	CHECK_INT(parse(dots, 0), BB_OK);
+	CHECK_STR(u.target, "/a/../b?q");
+	/* A failure is one every time, with its message. */
+	for (int round = 0; round < 2; round++) {
+		err_clear(&e);
+		CHECK_INT(url_parse("https://h.example:99999/", 0, &u, &e), BB_ERR_INVALID);
+		CHECK(e.msg[0] != '\0');
+	}
+	/* Past the memo's key size: parsed every time, the same result. */
+	snprintf(long_url, sizeof(long_url), "https://h.example/%0500d", 7);
+	for (int round = 0; round < 2; round++) {
+		CHECK_INT(parse(long_url, 0), BB_OK);
+		CHECK_INT(strlen(u.target), 501);
+	}
+}
+
 static void test_parse_limits(void)
 {
 	char *s = malloc(URL_MAX + 2);
@@ -439,6 +488,7 @@ static const struct check_case cases[] = {
     {"parse_idn", test_parse_idn},
     {"parse_trailing_dot", test_parse_trailing_dot},
     {"parse_percent", test_parse_percent},
+    {"parse_memo", test_parse_memo},
     {"parse_limits", test_parse_limits},
     {"format", test_format},
     {"host_key", test_host_key},
