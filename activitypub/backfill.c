@@ -125,10 +125,9 @@ static enum bb_rc item_refused(struct pass *p, const char *id, struct err *e)
 struct import_job {
 	const struct comments_env *env;
 	const struct ap_activity *a;
-	const json_t *trusted;
-	const struct comment_prepared *note; /* trusted, read and reduced */
-	const struct store_actor *author; /* to cache, or NULL */
-	int depth;			  /* of the reply's own collections */
+	const struct comment_prepared *note; /* the believed note, read and reduced */
+	const struct store_actor *author;    /* to cache, or NULL */
+	int depth;			     /* of the reply's own collections */
 	time_t now;
 	bool stored; /* out: it is a comment now */
 };
@@ -156,7 +155,7 @@ static enum bb_rc import_job_run(struct store *st, void *arg, struct err *e)
 	}
 	if (rc == BB_OK) {
 		j->stored = true;
-		rj = (struct rows_job){j->env, j->trusted, c.ap_id, c.post, j->depth, j->now};
+		rj = (struct rows_job){j->env, j->note->object, c.ap_id, c.post, j->depth, j->now};
 		rc = rows_job_run(st, &rj, e);
 	}
 	store_comment_clear(&c);
@@ -174,7 +173,7 @@ static enum bb_rc note_import(struct pass *p, json_t *trusted, bool *routed, str
 	struct comment_target t = {0};
 	struct store_actor author = {0};
 	struct comment_prepared prep;
-	struct comment_note n;
+	const struct comment_note *n = &prep.note;
 	struct import_job j;
 	bool barred = false, have_author = false;
 	enum bb_rc rc;
@@ -185,8 +184,7 @@ static enum bb_rc note_import(struct pass *p, json_t *trusted, bool *routed, str
 		comment_prepared_clear(&prep);
 		return rc == BB_OK ? BB_OK : err_set(e, rc, "preparing a reply: out of memory");
 	}
-	n = prep.note;
-	rc = comments_route(p->st, n.in_reply_to, &t, e);
+	rc = comments_route(p->st, n->in_reply_to, &t, e);
 	comment_target_clear(&t);
 	if (rc == BB_ERR_NOTFOUND) {
 		err_clear(e);
@@ -195,44 +193,45 @@ static enum bb_rc note_import(struct pass *p, json_t *trusted, bool *routed, str
 	}
 	if (rc == BB_OK) {
 		*routed = true;
-		rc = bf_url_barred(p, n.attributed_to, n.attributed_to, &barred, e);
+		rc = bf_url_barred(p, n->attributed_to, n->attributed_to, &barred, e);
 	}
 	if (rc == BB_OK && barred)
-		rc = item_refused(p, n.id, e);
+		rc = item_refused(p, n->id, e);
 	if (rc != BB_OK || barred) {
 		comment_prepared_clear(&prep);
 		return rc;
 	}
 	/* Its author's name and avatar, as for a reply that reached the
 	 * inbox (there the signature fetched them). */
-	rc = store_actor_get(p->st, n.attributed_to, &author, e);
+	rc = store_actor_get(p->st, n->attributed_to, &author, e);
 	if (rc == BB_ERR_NOTFOUND) {
 		err_clear(e);
 		store_actor_clear(&author);
-		if (bf_budget_take(p, n.attributed_to, ACTOR_FETCH_COST, e) == BB_OK) {
-			rc = remote_actor_fetch(&p->bf->fetch, n.attributed_to, p->now, &author, e);
+		if (bf_budget_take(p, n->attributed_to, ACTOR_FETCH_COST, e) == BB_OK) {
+			rc =
+			    remote_actor_fetch(&p->bf->fetch, n->attributed_to, p->now, &author, e);
 			have_author = rc == BB_OK;
-			bf_host_failed(p, n.attributed_to, rc);
+			bf_host_failed(p, n->attributed_to, rc);
 		}
 		err_clear(e);
 	} else if (rc != BB_OK) {
 		comment_prepared_clear(&prep);
 		return rc;
 	}
-	a.id = n.id;
-	a.actor = n.attributed_to;
-	a.object.id = n.id;
+	a.id = n->id;
+	a.actor = n->attributed_to;
+	a.object.id = n->id;
 	a.object.json = trusted;
 	j = (struct import_job){
-	    env, &a, trusted, &prep, have_author ? &author : NULL, p->row->depth + 1, p->now, false};
+	    env, &a, &prep, have_author ? &author : NULL, p->row->depth + 1, p->now, false};
 	rc = write_job(p, import_job_run, &j, e);
 	store_actor_clear(&author);
 	if (rc == BB_OK && j.stored) {
 		p->stats->imported++;
-		log_info("backfill: comment %s by %s, found in %s", n.id, n.attributed_to,
+		log_info("backfill: comment %s by %s, found in %s", n->id, n->attributed_to,
 			 p->row->url);
 	} else if (rc == BB_OK) {
-		rc = item_refused(p, n.id, e);
+		rc = item_refused(p, n->id, e);
 	}
 	comment_prepared_clear(&prep);
 	return rc;

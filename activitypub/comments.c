@@ -237,7 +237,8 @@ enum bb_rc comment_prepare(const struct ap_activity *a, const json_t *trusted,
 	memset(out, 0, sizeof(*out));
 	buf_init(&out->html, COMMENT_CONTENT_MAX + 1);
 	out->object = trusted;
-	if (trusted == NULL || comment_note_parse(trusted, our_actor, &out->note, &ignored) != BB_OK)
+	if (trusted == NULL ||
+	    comment_note_parse(trusted, our_actor, &out->note, &ignored) != BB_OK)
 		return BB_OK;
 	out->parsed = true;
 	if (n->attributed_to == NULL ||

@@ -139,27 +139,25 @@ static enum bb_rc apply_create(struct store *st, const struct comments_env *env,
 {
 	struct comment_target t = {0};
 	struct store_comment c = {0};
-	const struct comment_note *np = note ? &note->note : NULL;
+	const struct comment_note *n = note ? &note->note : NULL;
 	const char *html = note && note->html.data ? note->html.data : "";
-	struct comment_note n;
 	bool is_new = false;
 	enum bb_rc rc;
 
 	(void)a;
 	(void)inbox;
-	if (note == NULL || !note->parsed || np->attributed_to == NULL ||
-	    blocked(env, np->attributed_to) || blocked(env, np->id))
+	if (note == NULL || !note->parsed || n->attributed_to == NULL ||
+	    blocked(env, n->attributed_to) || blocked(env, n->id))
 		return BB_OK;
-	n = *np;
-	rc = n.quote ? quote_reaction(st, &n, now, e) : BB_OK;
+	rc = n->quote ? quote_reaction(st, n, now, e) : BB_OK;
 	if (rc != BB_OK)
 		goto out;
 	/* Routed by inReplyTo alone: replies reach the shared inbox without
 	 * our actor in to/cc (MASTODON.md §7.1). */
-	rc = comments_route(st, n.in_reply_to, &t, e);
+	rc = comments_route(st, n->in_reply_to, &t, e);
 	if (rc == BB_ERR_NOTFOUND) {
 		err_clear(e);
-		if (!n.mentions_us || n.quote) {
+		if (!n->mentions_us || n->quote) {
 			rc = BB_OK;
 			goto out;
 		}
@@ -167,23 +165,23 @@ static enum bb_rc apply_create(struct store *st, const struct comments_env *env,
 		goto out;
 	}
 	if (rc == BB_ERR_NOTFOUND) {
-		rc = mention_add(st, &n, html, now, e);
+		rc = mention_add(st, n, html, now, e);
 		goto out;
 	}
-	c.ap_id = (char *)n.id;
+	c.ap_id = (char *)n->id;
 	c.post = t.post;
 	c.parent = t.parent;
-	c.author = (char *)n.attributed_to;
-	c.url = (char *)n.url;
+	c.author = (char *)n->attributed_to;
+	c.url = (char *)n->url;
 	c.content = (char *)html;
-	c.published = published_of(&n, now);
-	c.updated = n.updated > c.published ? n.updated : c.published;
+	c.published = published_of(n, now);
+	c.updated = n->updated > c.published ? n->updated : c.published;
 	c.received = now;
-	rc = status_for(st, env, &n, &c.status, e);
+	rc = status_for(st, env, n, &c.status, e);
 	if (rc == BB_OK)
 		rc = store_comment_add(st, &c, &is_new, e);
 	if (rc == BB_OK && is_new)
-		log_info("comment %s by %s (%s)", n.id, n.attributed_to,
+		log_info("comment %s by %s (%s)", n->id, n->attributed_to,
 			 store_comment_status_name(c.status));
 	if (rc == BB_OK && is_new && c.status == STORE_COMMENT_PENDING)
 		rc = ap_event_comment(st, &env->notify, env->site, &c, now, e);
@@ -267,8 +265,8 @@ static enum bb_rc apply_reaction(struct store *st, const struct comments_env *en
 }
 
 static enum bb_rc apply_undo(struct store *st, const struct comments_env *env,
-			     const struct ap_activity *a, const struct comment_prepared *note, const char *inbox,
-			     time_t now, struct err *e)
+			     const struct ap_activity *a, const struct comment_prepared *note,
+			     const char *inbox, time_t now, struct err *e)
 {
 	const struct ap_object *o = &a->object;
 	int64_t removed = 0, post = 0;
@@ -363,8 +361,9 @@ static enum bb_rc quote_accept(struct store *st, const struct comments_env *env,
 }
 
 static enum bb_rc apply_quote_request(struct store *st, const struct comments_env *env,
-				      const struct ap_activity *a, const struct comment_prepared *note,
-				      const char *inbox, time_t now, struct err *e)
+				      const struct ap_activity *a,
+				      const struct comment_prepared *note, const char *inbox,
+				      time_t now, struct err *e)
 {
 	struct store_post p = {0};
 	bool is_new = false;
@@ -405,8 +404,8 @@ static const struct {
 };
 
 enum bb_rc comments_apply(struct store *st, const struct comments_env *env,
-			  const struct ap_activity *a, const struct comment_prepared *note, const char *inbox,
-			  time_t now, struct err *e)
+			  const struct ap_activity *a, const struct comment_prepared *note,
+			  const char *inbox, time_t now, struct err *e)
 {
 	for (size_t i = 0; i < sizeof(appliers) / sizeof(appliers[0]); i++)
 		if (appliers[i].type == a->type)

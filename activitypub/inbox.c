@@ -139,34 +139,31 @@ static void actor_refresh(struct store *st, const struct inbox_env *env, time_t 
 static void author_cache(struct store *st, const struct inbox_env *env, time_t now,
 			 const struct inbox_verified *v)
 {
-	const struct comment_note *np = &v->note.note;
-	struct comment_note n;
+	const struct comment_note *n = &v->note.note;
 	struct store_actor a = {0};
 	char host[URL_HOST_KEY_MAX + 1];
 	struct err ce = {0};
 	enum bb_rc rc;
 
-	if (!v->note.parsed)
-		return;
-	n = *np;
-	if (n.attributed_to == NULL || (n.in_reply_to == NULL && !n.mentions_us) ||
-	    strcmp(n.attributed_to, v->signer.id) == 0 ||
-	    url_host_key(n.attributed_to, host, NULL) != BB_OK ||
+	if (!v->note.parsed || n->attributed_to == NULL ||
+	    (n->in_reply_to == NULL && !n->mentions_us) ||
+	    strcmp(n->attributed_to, v->signer.id) == 0 ||
+	    url_host_key(n->attributed_to, host, NULL) != BB_OK ||
 	    url_host_blocked(env->blocked_domains, host))
 		return;
-	rc = store_actor_get(st, n.attributed_to, &a, &ce);
+	rc = store_actor_get(st, n->attributed_to, &a, &ce);
 	if (rc == BB_OK && now - a.fetched_at < INBOX_ACTOR_REFRESH_S) {
 		store_actor_clear(&a);
 		return;
 	}
 	store_actor_clear(&a);
 	if (rc != BB_OK && rc != BB_ERR_NOTFOUND) {
-		log_warn("cannot read the cached actor %s: %s", n.attributed_to, ce.msg);
+		log_warn("cannot read the cached actor %s: %s", n->attributed_to, ce.msg);
 		return;
 	}
 	err_clear(&ce);
-	if (remote_actor_fetch(env->fetch, n.attributed_to, now, &a, &ce) != BB_OK) {
-		log_info("no actor document for %s: %s", n.attributed_to, ce.msg);
+	if (remote_actor_fetch(env->fetch, n->attributed_to, now, &a, &ce) != BB_OK) {
+		log_info("no actor document for %s: %s", n->attributed_to, ce.msg);
 		return;
 	}
 	if (store_actor_put(st, &a, &ce) != BB_OK)

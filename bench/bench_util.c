@@ -113,6 +113,6 @@ void bench_reply_body(char *buf, size_t size, const char *actor, int k, const ch
 	    "\"tag\":[{\"type\":\"Mention\",\"href\":\"http://127.0.0.1:%u/ap/actor\","
 	    "\"name\":\"@blog@127.0.0.1\"}],"
 	    "\"replies\":{\"id\":\"%s/statuses/%d/replies\",\"type\":\"Collection\"}}}",
-	    actor, k, actor, actor, bport, actor, k, post, actor, k, actor, actor, bport, actor,
-	    k, post, k, bport, k, k, bport, actor, k);
+	    actor, k, actor, actor, bport, actor, k, post, actor, k, actor, actor, bport, actor, k,
+	    post, k, bport, k, k, bport, actor, k);
 }

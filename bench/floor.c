@@ -8,15 +8,16 @@
  * On bench_inbox's reply (bench_reply_body, about 2 KB), times, ROUNDS
  * rounds (default 5) of ITERATIONS each, the pieces in turn in each round,
  * and prints each piece's median CPU microseconds (this thread's own, so
- * the disk's wait is not counted, its system calls are): the JSON parse alone (jansson); the activity read
- * (ap_activity_parse, the JSON included); the RSA-2048 check of a
- * draft-cavage signing string (OpenSSL, through pubkey_verify); the note
- * read and its HTML reduced (comment_prepare: libxml2); and the comment
- * with its replay record stored durably (SQLite, WAL, synchronous=FULL)
- * in a file of DIRECTORY, 32 a commit as the writer batches them under
- * load.  Then their sum, beside the budget the inbox benchmark's aim
- * leaves: at 8,000 replies/s on 2 cores, 250 us of CPU per reply for the
- * bridge, its HTTP and the benchmark's own client together.
+ * the disk's wait is not counted, its system calls are): the JSON parse
+ * alone (jansson); the activity read (ap_activity_parse, the JSON
+ * included); the RSA-2048 check of a draft-cavage signing string
+ * (OpenSSL, through pubkey_verify); the note read and its HTML reduced
+ * (comment_prepare: libxml2); and the comment with its replay record
+ * stored durably (SQLite, WAL, synchronous=FULL) in a file of DIRECTORY,
+ * 32 a commit as the writer batches them under load.  Then their sum,
+ * beside the budget the inbox benchmark's aim leaves: at 8,000 replies/s
+ * on 2 cores, 250 us of CPU per reply for the bridge, its HTTP and the
+ * benchmark's own client together.
  */
 #include "activity.h"
 #include "bench_util.h"
@@ -41,11 +42,10 @@ static size_t body_len;
 static struct pubkey *pk;
 static unsigned char *sig;
 static size_t siglen;
-static const char signing[] =
-    "(request-target): post /ap/inbox\nhost: blog.example\n"
-    "date: Sat, 21 Nov 2026 14:02:11 GMT\n"
-    "digest: SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"
-    "content-type: application/activity+json";
+static const char signing[] = "(request-target): post /ap/inbox\nhost: blog.example\n"
+			      "date: Sat, 21 Nov 2026 14:02:11 GMT\n"
+			      "digest: SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"
+			      "content-type: application/activity+json";
 static struct store *st;
 static long serial;
 
@@ -161,7 +161,8 @@ static void time_ops(struct op *ops, size_t n, int rounds)
 			double t0 = cpu_now_s();
 			for (int c = 0; c < ops[i].calls; c++)
 				ops[i].fn();
-			ops[i].r[k] = (cpu_now_s() - t0) * 1e6 / ((double)ops[i].calls * ops[i].per);
+			ops[i].r[k] =
+			    (cpu_now_s() - t0) * 1e6 / ((double)ops[i].calls * ops[i].per);
 		}
 	for (size_t i = 0; i < n; i++)
 		qsort(ops[i].r, (size_t)rounds, sizeof(double), bench_cmp_double);
@@ -169,21 +170,24 @@ static void time_ops(struct op *ops, size_t n, int rounds)
 
 int main(int argc, char **argv)
 {
-	struct store_post p = {0,  "floor-guid", POST_ID,    "https://blog.example/floor",
-			       "A post", "h", "{}", 1764000000, 1764000000, 0};
+	struct store_post p = {
+	    0,		"floor-guid", POST_ID, "https://blog.example/floor", "A post", "h", "{}",
+	    1764000000, 1764000000,   0};
 	struct err e = {0};
 	struct key *k = NULL;
 	char path[4096];
 	int rounds = 5;
 	double t_json, t_act, t_verify, t_prep, t_store;
 	struct op ops[] = {
-	    {op_json, ITERATIONS, 1, {0}},	    {op_activity, ITERATIONS, 1, {0}},
-	    {op_verify, ITERATIONS, 1, {0}},	    {op_prepare, ITERATIONS, 1, {0}},
+	    {op_json, ITERATIONS, 1, {0}},
+	    {op_activity, ITERATIONS, 1, {0}},
+	    {op_verify, ITERATIONS, 1, {0}},
+	    {op_prepare, ITERATIONS, 1, {0}},
 	    {op_store_batch, ITERATIONS / BATCH, BATCH, {0}},
 	};
 
-	if (argc < 2 || argc > 3 || (argc == 3 && ((rounds = atoi(argv[2])) < 1 ||
-						   rounds > ROUNDS_MAX))) {
+	if (argc < 2 || argc > 3 ||
+	    (argc == 3 && ((rounds = atoi(argv[2])) < 1 || rounds > ROUNDS_MAX))) {
 		fprintf(stderr, "usage: bench_floor DIRECTORY [ROUNDS (1-%d)]\n", ROUNDS_MAX);
 		return 2;
 	}
@@ -194,7 +198,8 @@ int main(int argc, char **argv)
 
 	snprintf(path, sizeof(path), "%s/floor-key.pem", argv[1]);
 	unlink(path);
-	if (key_load_or_create(path, &k, NULL, &e) != BB_OK || pubkey_from_key(k, &pk, &e) != BB_OK ||
+	if (key_load_or_create(path, &k, NULL, &e) != BB_OK ||
+	    pubkey_from_key(k, &pk, &e) != BB_OK ||
 	    key_sign_rsa_sha256(k, signing, strlen(signing), &sig, &siglen, &e) != BB_OK)
 		die("key", &e);
 	unlink(path);
@@ -222,8 +227,9 @@ int main(int argc, char **argv)
 	       BATCH);
 	printf("sum                   %6.1f us of one core, before HTTP, threads and the client\n",
 	       t_act + t_verify + t_prep + t_store);
-	printf("aim's budget          %6.1f us of CPU per reply (8,000/s on 2 cores, all included)\n",
-	       2.0 * 1e6 / 8000);
+	printf(
+	    "aim's budget          %6.1f us of CPU per reply (8,000/s on 2 cores, all included)\n",
+	    2.0 * 1e6 / 8000);
 
 	ap_activity_free(&parsed);
 	store_close(st);

@@ -15,11 +15,11 @@ struct writer {
 	struct store *st;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t work;  /* jobs queued, or stopping (on CLOCK_MONOTONIC) */
+	pthread_cond_t work; /* jobs queued, or stopping (on CLOCK_MONOTONIC) */
 	struct writer_job *head, *tail;
-	size_t queued;	      /* jobs in head .. tail */
-	bool idle;	      /* waiting for a first job */
-	bool gathering;	      /* waiting for WRITER_GATHER_JOBS, or WRITER_GATHER_US */
+	size_t queued;		  /* jobs in head .. tail */
+	bool idle;		  /* waiting for a first job */
+	bool gathering;		  /* waiting for WRITER_GATHER_JOBS, or WRITER_GATHER_US */
 	long long last_commit_us; /* when the last batch ended */
 	bool stopping;
 };

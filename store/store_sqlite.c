@@ -916,7 +916,9 @@ void store_rollback(struct store *st)
 {
 	/* Fails only when no transaction is open (or SQLite already rolled
 	 * it back after an I/O error): either way nothing is left to undo. */
-	(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	struct err ignored = {0};
+
+	(void)sql_step_once(st, "ROLLBACK", "rollback", &ignored);
 }
 
 enum bb_rc store_read_begin(struct store *st, struct err *e)
@@ -928,12 +930,9 @@ enum bb_rc store_read_begin(struct store *st, struct err *e)
 
 void store_read_end(struct store *st)
 {
-	/* Nothing was written: ending it cannot lose anything, and fails
-	 * only when no transaction is open. */
-	struct err ignored = {0};
-
+	/* Nothing was written: ending it cannot lose anything. */
 	if (!sqlite3_get_autocommit(st->db))
-		(void)sql_step_once(st, "ROLLBACK", "end reading", &ignored);
+		store_rollback(st);
 }
 
 enum bb_rc store_savepoint(struct store *st, struct err *e)
