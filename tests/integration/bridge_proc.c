@@ -23,6 +23,8 @@
 #define HTTP_TIMEOUT_S 15L
 #define REPLY_MAX (1024 * 1024)
 #define DB_BUSY_MS 5000
+#define DB_PROBE_MS 500 /* longer than any write transaction of a running bridge */
+#define PAUSE_TRIES 20
 
 void sleep_ms(long ms)
 {
@@ -390,6 +392,60 @@ static sqlite3 *db_open(const struct bridge *b)
 		return NULL;
 	}
 	return db;
+}
+
+/* Whether a write transaction can begin on b's database within
+ * DB_PROBE_MS: a process that is running ends its own at once. */
+static bool db_writable(const struct bridge *b)
+{
+	sqlite3 *db = NULL;
+	bool ok;
+
+	ok = sqlite3_open_v2(b->db, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	     sqlite3_busy_timeout(db, DB_PROBE_MS) == SQLITE_OK &&
+	     sqlite3_exec(db, "BEGIN IMMEDIATE; ROLLBACK", NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(db);
+	return ok;
+}
+
+/* Whether the kernel has stopped pid ('T' in /proc/PID/stat). */
+static bool proc_stopped(pid_t pid)
+{
+	char path[64], line[512], *paren;
+	bool stopped = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	if (fgets(line, sizeof(line), f) != NULL && (paren = strrchr(line, ')')) != NULL)
+		stopped = paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't');
+	fclose(f);
+	return stopped;
+}
+
+bool bridge_pause(const struct bridge *b)
+{
+	for (int tries = 0; tries < PAUSE_TRIES; tries++) {
+		if (kill(b->pid, SIGSTOP) != 0)
+			break;
+		for (int waited = 0; !proc_stopped(b->pid) && waited < BRIDGE_WAIT_MS; waited++)
+			sleep_ms(1);
+		if (proc_stopped(b->pid) && db_writable(b))
+			return true;
+		/* Stopped inside a transaction: let it end it, then again. */
+		kill(b->pid, SIGCONT);
+		sleep_ms(tries + 1);
+	}
+	check_fail(__FILE__, __LINE__, "could not stop pid %d outside a write transaction",
+		   (int)b->pid);
+	return false;
+}
+
+bool bridge_resume(const struct bridge *b)
+{
+	return kill(b->pid, SIGCONT) == 0;
 }
 
 long long bridge_db_int(const struct bridge *b, const char *fmt, ...)

@@ -99,6 +99,13 @@ bool bridge_start(struct bridge *b);
  * or had to be killed. */
 int bridge_stop(struct bridge *b, int sig);
 
+/* Stops b (SIGSTOP) at a moment it holds no write transaction on the
+ * database, so that other processes can go on writing while it is
+ * stopped; a process stopped inside one would lock them all out.  False
+ * (reported) if no such moment came.  bridge_resume lets it go on. */
+bool bridge_pause(const struct bridge *b);
+bool bridge_resume(const struct bridge *b);
+
 /* Prints the log to stderr. */
 void bridge_dump_log(const struct bridge *b);
 

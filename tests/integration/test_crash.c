@@ -533,7 +533,7 @@ static void t_two_serves(void)
 	 * and is killed during it, holding the leases of the rest; the
 	 * second, let go, frees them at its next heartbeat (the dead
 	 * process is on its host), well before the grace would. */
-	CHECK(kill(b2.pid, SIGSTOP) == 0);
+	CHECK(bridge_pause(&b2));
 	CHECK(queue_create(2));
 	CHECK(wait_for(sinks_reached, (2L << 16) | (HOSTS / 5), PHASE_MS));
 	CHECK_INT(bridge_stop(&br, SIGKILL), -1);
@@ -541,7 +541,7 @@ static void t_two_serves(void)
 	printf("     killed one serve with %d of %d hosts served\n", sinks_with(2), HOSTS);
 	CHECK(bridge_db_int(&br, "SELECT count(*) FROM deliveries WHERE state = 0"
 				 " AND lease_until > unixepoch()") > 0);
-	CHECK(kill(b2.pid, SIGCONT) == 0);
+	CHECK(bridge_resume(&b2));
 	CHECK(wait_for(all_served, 3, TAKEOVER_MS));
 	CHECK(wait_for(queue_empty, 0, DRAIN_MS));
 	for (int i = 0; i < HOSTS; i++)
