@@ -295,10 +295,14 @@ enum bb_rc store_changes_since(struct store *st, uint64_t *token, bool *changed,
  * from when its lease ends. */
 enum bb_rc store_delivery_next_due(struct store *st, time_t *out, struct err *e) BB_MUST_CHECK;
 
-/* Delivery health per host, for `blogbridge deliveries`: a walk (see
- * above), one call per host with deliveries, by host name.  last_error is
- * that of the host's most recently updated retrying or failed row that
- * has one. */
+/* Delivery health per host, for `blogbridge deliveries` and the
+ * deliveries page: a walk (see above), one call per host with deliveries,
+ * by host name.  last_error is that of the host's most recently updated
+ * retrying or failed row that has one.  The host's record says when it
+ * last took a delivery, when one last failed, on how many distinct days
+ * deliveries failed (STORE_HOST_FAILURE_DAYS make it unavailable), and
+ * since when it has been failing without a success between ("Retry now"
+ * does not end that, a success does). */
 struct store_host_stats {
 	const char *host;
 	int64_t pending;  /* waiting, never failed */
@@ -308,6 +312,11 @@ struct store_host_stats {
 	bool unavailable;
 	const char *last_error; /* NULL when none */
 	time_t next_attempt;    /* 0 when nothing waits */
+	/* The host's record: */
+	time_t failing_since; /* its first failure after its last success; 0: not failing */
+	time_t last_success;  /* 0: never */
+	time_t last_failure;  /* 0: never */
+	int64_t failure_days; /* distinct days with a failure since the last success */
 };
 typedef enum bb_rc (*store_host_stats_fn)(const struct store_host_stats *h, void *arg,
 					  struct err *e);
@@ -319,7 +328,7 @@ enum bb_rc store_host_stats_each(struct store *st, store_host_stats_fn fn, void 
  * given); compared in lower case. */
 
 /* A success clears the host's failure days, its unavailable mark and its
- * outage (see store_host_record). */
+ * outage (see store_host_stats). */
 enum bb_rc store_host_success(struct store *st, const char *host, time_t now, struct err *e)
     BB_MUST_CHECK;
 
@@ -774,25 +783,6 @@ typedef enum bb_rc (*store_follower_id_fn)(const char *actor, size_t len, void *
 enum bb_rc store_follower_server_each(struct store *st, const char *server,
 				      store_follower_id_fn fn, void *arg,
 				      struct err *e) BB_MUST_CHECK;
-
-/* A remote host's record, for the deliveries page: when it last took a
- * delivery, when one last failed, on how many distinct days deliveries
- * failed (STORE_HOST_FAILURE_DAYS make it unavailable), and since when it
- * has been failing without a success between (its first failure after
- * its last success; "Retry now" does not end it, a success does).  A walk
- * (see "walks"), by host name. */
-struct store_host_record {
-	const char *host;
-	time_t last_success; /* 0: never */
-	time_t last_failure; /* 0: never */
-	int64_t failure_days;
-	bool unavailable;
-	time_t failing_since; /* 0: not failing */
-};
-typedef enum bb_rc (*store_host_record_fn)(const struct store_host_record *h, void *arg,
-					   struct err *e);
-enum bb_rc store_host_record_each(struct store *st, store_host_record_fn fn, void *arg,
-				  struct err *e) BB_MUST_CHECK;
 
 
 /* ---- notifications for the admin (store_notify.c) -------------------

@@ -473,45 +473,6 @@ out:
 	return rc;
 }
 
-enum bb_rc store_host_record_each(struct store *st, store_host_record_fn fn, void *arg,
-				  struct err *e)
-{
-	sqlite3_stmt *stmt = NULL;
-	enum bb_rc rc;
-	int src;
-
-	rc = sql_prepare(
-	    st,
-	    "SELECT h.host, coalesce(h.last_success, 0), coalesce(h.last_failure, 0),"
-	    " (SELECT count(*) FROM host_failures f WHERE f.host = h.host), h.unavailable,"
-	    " coalesce((SELECT o.since FROM host_outages o WHERE o.host = h.host), 0)"
-	    " FROM hosts h ORDER BY h.host",
-	    &stmt, e);
-	if (rc != BB_OK)
-		goto out;
-	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_host_record h = {
-		    .host = (const char *)sqlite3_column_text(stmt, 0),
-		    .last_success = (time_t)sqlite3_column_int64(stmt, 1),
-		    .last_failure = (time_t)sqlite3_column_int64(stmt, 2),
-		    .failure_days = sqlite3_column_int64(stmt, 3),
-		    .unavailable = sqlite3_column_int64(stmt, 4) != 0,
-		    .failing_since = (time_t)sqlite3_column_int64(stmt, 5),
-		};
-		if (h.host == NULL) {
-			rc = err_set(e, BB_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		if ((rc = fn(&h, arg, e)) != BB_OK)
-			goto out;
-	}
-	if (src != SQLITE_DONE)
-		rc = sql_fail(st, src, "host records", e);
-out:
-	sql_release(st, stmt);
-	return rc;
-}
-
 enum bb_rc store_follower_server_each(struct store *st, const char *server, store_follower_id_fn fn,
 				      void *arg, struct err *e)
 {

@@ -653,7 +653,11 @@ enum bb_rc store_host_stats_each(struct store *st, store_host_stats_fn fn, void 
 			"  AND x.last_error IS NOT NULL"
 			"  AND (x.state = 2 OR (x.state = 0 AND x.attempts > 0))"
 			"  ORDER BY x.updated_at DESC, x.id DESC LIMIT 1),"
-			" coalesce(min(CASE WHEN d.state = 0 THEN d.next_attempt END), 0)"
+			" coalesce(min(CASE WHEN d.state = 0 THEN d.next_attempt END), 0),"
+			" coalesce((SELECT o.since FROM host_outages o WHERE o.host = d.host), 0),"
+			" coalesce((SELECT h.last_success FROM hosts h WHERE h.host = d.host), 0),"
+			" coalesce((SELECT h.last_failure FROM hosts h WHERE h.host = d.host), 0),"
+			" (SELECT count(*) FROM host_failures f WHERE f.host = d.host)"
 			" FROM deliveries d GROUP BY d.host ORDER BY d.host",
 			&stmt, e);
 	if (rc != BB_OK)
@@ -671,6 +675,10 @@ enum bb_rc store_host_stats_each(struct store *st, store_host_stats_fn fn, void 
 		    .unavailable = sqlite3_column_int64(stmt, 5) != 0,
 		    .last_error = (const char *)sqlite3_column_text(stmt, 6),
 		    .next_attempt = (time_t)sqlite3_column_int64(stmt, 7),
+		    .failing_since = (time_t)sqlite3_column_int64(stmt, 8),
+		    .last_success = (time_t)sqlite3_column_int64(stmt, 9),
+		    .last_failure = (time_t)sqlite3_column_int64(stmt, 10),
+		    .failure_days = sqlite3_column_int64(stmt, 11),
 		};
 
 		/* host is NOT NULL and last_error NULL only when absent: a

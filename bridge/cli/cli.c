@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "text.h"
+#include "timeutil.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -83,4 +84,14 @@ int cli_print_json(json_t *arr)
 json_t *cli_json_nullable(const char *s)
 {
 	return s ? json_string(s) : json_null();
+}
+
+json_t *cli_json_time(time_t t)
+{
+	char s[TIME_RFC3339_LEN];
+
+	if (t == 0)
+		return json_null();
+	time_rfc3339(t, s);
+	return json_string(s);
 }

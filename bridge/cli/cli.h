@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <jansson.h>
+#include <time.h>
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
@@ -38,6 +39,9 @@ int cli_print_json(json_t *arr);
 
 /* A JSON string, or null for NULL. */
 json_t *cli_json_nullable(const char *s);
+
+/* t as an RFC 3339 string, or null when 0 (never). */
+json_t *cli_json_time(time_t t);
 
 /* The commands, one file per group; each returns the exit status. */
 /* cli_serve.c */

@@ -2,7 +2,8 @@
  * cli_deliveries.c — `deliveries`: the delivery queue's health, one row
  * per host.  It opens the same database as a running `serve` (WAL lets
  * both work at once).  --json prints one JSON array, one object per host,
- * with the fields SPEC.md lists.
+ * with the fields SPEC.md lists and the host's record (failing since,
+ * last success, last failure, failing days).
  */
 #include "cli.h"
 #include "ops.h"
@@ -15,25 +16,33 @@
 
 static enum bb_rc print_host(const struct store_host_stats *h, void *arg, struct err *e)
 {
-	json_t *arr = arg;
-	char next[TIME_RFC3339_LEN] = "";
+	json_t *arr = arg, *o;
+	char next[TIME_RFC3339_LEN] = "", since[TIME_RFC3339_LEN] = "";
 
 	if (h->next_attempt)
 		time_rfc3339(h->next_attempt, next);
+	if (h->failing_since)
+		time_rfc3339(h->failing_since, since);
 	if (arr == NULL) {
-		printf("%-32s %7lld %8lld %6lld %8lld  %-11s %-20s %s\n", h->host,
+		printf("%-32s %7lld %8lld %6lld %8lld  %-11s %-20s %-20s %s\n", h->host,
 		       (long long)h->pending, (long long)h->retrying, (long long)h->failed,
-		       (long long)h->done, h->unavailable ? "unavailable" : "ok",
-		       next[0] ? next : "-", h->last_error ? h->last_error : "");
+		       (long long)h->done,
+		       h->unavailable	       ? "unavailable"
+		       : h->failing_since != 0 ? "failing"
+					       : "ok",
+		       since[0] ? since : "-", next[0] ? next : "-",
+		       h->last_error ? h->last_error : "");
 		return BB_OK;
 	}
-	if (json_array_append_new(
-		arr,
-		json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:o, s:o}", "host", h->host, "pending",
-			  (json_int_t)h->pending, "retrying", (json_int_t)h->retrying, "failed",
-			  (json_int_t)h->failed, "done", (json_int_t)h->done, "unavailable",
-			  h->unavailable, "next_attempt", next[0] ? json_string(next) : json_null(),
-			  "last_error", cli_json_nullable(h->last_error))) != 0)
+	o = json_pack(
+	    "{s:s, s:I, s:I, s:I, s:I, s:b, s:o, s:o, s:o, s:o, s:o, s:I}", "host", h->host,
+	    "pending", (json_int_t)h->pending, "retrying", (json_int_t)h->retrying, "failed",
+	    (json_int_t)h->failed, "done", (json_int_t)h->done, "unavailable", h->unavailable,
+	    "next_attempt", next[0] ? json_string(next) : json_null(), "last_error",
+	    cli_json_nullable(h->last_error), "failing_since", cli_json_time(h->failing_since),
+	    "last_success", cli_json_time(h->last_success), "last_failure",
+	    cli_json_time(h->last_failure), "failing_days", (json_int_t)h->failure_days);
+	if (json_array_append_new(arr, o) != 0)
 		return err_set(e, BB_ERR_NOMEM, "cannot list the hosts as JSON");
 	return BB_OK;
 }
@@ -59,8 +68,9 @@ int cmd_deliveries(struct cli *cli)
 		goto out;
 	}
 	if (!as_json)
-		printf("%-32s %7s %8s %6s %8s  %-11s %-20s %s\n", "HOST", "PENDING", "RETRYING",
-		       "FAILED", "DONE", "STATE", "NEXT ATTEMPT", "LAST ERROR");
+		printf("%-32s %7s %8s %6s %8s  %-11s %-20s %-20s %s\n", "HOST", "PENDING",
+		       "RETRYING", "FAILED", "DONE", "STATE", "FAILING SINCE", "NEXT ATTEMPT",
+		       "LAST ERROR");
 	if (ops_host_stats_each(app, print_host, arr, &e) != BB_OK) {
 		cli_fail("%s", e.msg);
 		json_decref(arr);

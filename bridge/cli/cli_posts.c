@@ -83,16 +83,6 @@ static enum bb_rc posts_add_counts(struct app *app, json_t *arr, struct err *e)
 	return BB_OK;
 }
 
-static json_t *json_time_or_null(time_t t)
-{
-	char s[TIME_RFC3339_LEN];
-
-	if (t == 0)
-		return json_null();
-	time_rfc3339(t, s);
-	return json_string(s);
-}
-
 static enum bb_rc print_post(const struct store_post *p, void *arg, struct err *e)
 {
 	struct post_walk *w = arg;
@@ -109,12 +99,11 @@ static enum bb_rc print_post(const struct store_post *p, void *arg, struct err *
 		return BB_OK;
 	}
 	if (json_array_append_new(
-		w->arr,
-		json_pack("{s:o, s:s, s:s, s:s, s:o, s:o}", "url",
-			  p->url ? json_string(p->url) : json_null(), "id", p->ap_id, "title",
-			  p->title ? p->title : "", "published", published, "updated",
-			  json_time_or_null(p->updated ? p->updated : p->published), "deleted",
-			  json_time_or_null(p->deleted))) != 0)
+		w->arr, json_pack("{s:o, s:s, s:s, s:s, s:o, s:o}", "url",
+				  p->url ? json_string(p->url) : json_null(), "id", p->ap_id,
+				  "title", p->title ? p->title : "", "published", published,
+				  "updated", cli_json_time(p->updated ? p->updated : p->published),
+				  "deleted", cli_json_time(p->deleted))) != 0)
 		return err_set(e, BB_ERR_NOMEM, "cannot list the posts as JSON");
 	return BB_OK;
 }

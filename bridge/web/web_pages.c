@@ -424,45 +424,9 @@ void web_do_follower_remove(struct web_ctx *c)
 
 /* ---- deliveries ------------------------------------------------------------ */
 
-/* The hosts' records, collected before the queue's walk (a walk may not
- * read the store), both in host order, matched as the rows go by. */
-struct host_records {
-	struct store_host_record *v;
-	size_t n, cap, at;
-	struct web_page *p;
-};
-
-static enum bb_rc keep_record(const struct store_host_record *h, void *arg, struct err *e)
-{
-	struct host_records *r = arg;
-
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct store_host_record *v = realloc(r->v, cap * sizeof(*v));
-		if (v == NULL)
-			return err_set(e, BB_ERR_NOMEM, "out of memory");
-		r->v = v;
-		r->cap = cap;
-	}
-	r->v[r->n] = *h;
-	if ((r->v[r->n].host = strdup(h->host)) == NULL)
-		return err_set(e, BB_ERR_NOMEM, "out of memory");
-	r->n++;
-	return BB_OK;
-}
-
-static const struct store_host_record *record_of(struct host_records *r, const char *host)
-{
-	while (r->at < r->n && strcmp(r->v[r->at].host, host) < 0)
-		r->at++;
-	return r->at < r->n && strcmp(r->v[r->at].host, host) == 0 ? &r->v[r->at] : NULL;
-}
-
 static enum bb_rc host_row(const struct store_host_stats *h, void *arg, struct err *e)
 {
-	struct host_records *r = arg;
-	struct web_page *p = r->p;
-	const struct store_host_record *rec = record_of(r, h->host);
+	struct web_page *p = arg;
 	const char *fields[] = {"host", h->host, NULL};
 
 	(void)e;
@@ -473,19 +437,19 @@ static enum bb_rc host_row(const struct store_host_stats *h, void *arg, struct e
 		    : h->retrying || h->failed ? "<span class=\"bad\">failing</span>"
 					       : "<span class=\"ok\">ok</span>");
 	/* An unavailable server says since when it has been failing. */
-	if (h->unavailable && rec != NULL && rec->failing_since != 0) {
+	if (h->unavailable && h->failing_since != 0) {
 		page_raw(p, "<br><span class=\"muted\">since ");
-		page_time(p, rec->failing_since);
+		page_time(p, h->failing_since);
 		page_raw(p, "</span>");
 	}
 	page_raw(p, "</td><td>");
-	page_time(p, rec ? rec->failing_since : 0);
+	page_time(p, h->failing_since);
 	page_raw(p, "</td><td>");
-	page_time(p, rec ? rec->last_success : 0);
+	page_time(p, h->last_success);
 	page_raw(p, "</td><td>");
-	page_time(p, rec ? rec->last_failure : 0);
+	page_time(p, h->last_failure);
 	page_raw(p, "</td><td>");
-	page_int(p, rec ? rec->failure_days : 0);
+	page_int(p, h->failure_days);
 	page_raw(p, "</td><td>");
 	page_int(p, h->pending);
 	page_raw(p, "</td><td>");
@@ -509,12 +473,8 @@ void web_page_deliveries(struct web_ctx *c)
 {
 	struct err e = {0};
 	struct web_page p;
-	struct host_records r = {.p = &p};
-	struct store *st = app_store(c->req->app, &e);
 
 	page_init(&p, c->csrf);
-	if (st == NULL || store_host_record_each(st, keep_record, &r, &e) != BB_OK)
-		goto fail;
 	page_begin(&p, "Deliveries", true);
 	page_raw(&p,
 		 "<p class=\"muted\">A failed attempt is retried after n⁴ + 15 s and a "
@@ -526,18 +486,14 @@ void web_page_deliveries(struct web_ctx *c)
 		 "failure</th><th>Failing days</th>"
 		 "<th>Pending</th><th>Retrying</th><th>Failed</th><th>Done</th>"
 		 "<th>Last error</th><th>Next attempt</th><th></th></tr>");
-	if (ops_host_stats_each(c->req->app, host_row, &r, &e) != BB_OK)
+	if (ops_host_stats_each(c->req->app, host_row, &p, &e) != BB_OK)
 		goto fail;
 	page_raw(&p, "</table></div>");
 	page_end(&p, c->res);
-	goto out;
+	return;
 fail:
 	buf_free(&p.b);
 	store_failed(c, &e);
-out:
-	for (size_t i = 0; i < r.n; i++)
-		free((char *)r.v[i].host);
-	free(r.v);
 }
 
 void web_do_retry(struct web_ctx *c)

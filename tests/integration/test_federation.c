@@ -998,7 +998,7 @@ static json_t *host_stats(const char *h)
 static void check_retrying(const char *host, const char *inbox, const char *reason)
 {
 	json_t *h = host_stats(host);
-	time_t next = 0, now = time(NULL);
+	time_t next = 0, since = 0, now = time(NULL);
 	long long backoff;
 
 	CHECK_INT(jint(h, "retrying"), 1);
@@ -1013,6 +1013,12 @@ static void check_retrying(const char *host, const char *inbox, const char *reas
 	if (next < now + 15 - 5 || next > now + 25)
 		check_fail(__FILE__, __LINE__, "%s: next attempt in %lld s", host,
 			   (long long)(next - now));
+	/* Its record: failing since its one failure, never a success. */
+	CHECK(jstr(h, "failing_since") && time_parse_rfc3339(jstr(h, "failing_since"), &since));
+	CHECK(since > now - 60 && since <= now);
+	CHECK_STR(jstr(h, "last_failure"), jstr(h, "failing_since"));
+	CHECK(json_is_null(jget(h, "last_success")));
+	CHECK_INT(jint(h, "failing_days"), 1);
 	json_decref(h);
 	/* Exactly: the time of the failure plus the first backoff. */
 	backoff = bridge_db_int(
@@ -1081,6 +1087,10 @@ static void t_delivery_resilience(void)
 	h = host_stats(peer_host(w.pfail));
 	CHECK_INT(jint(h, "done"), 1);
 	CHECK_INT(jint(h, "retrying"), 0);
+	/* The success ended the outage; the failure is remembered. */
+	CHECK(json_is_null(jget(h, "failing_since")));
+	CHECK(jstr(h, "last_success") != NULL && jstr(h, "last_failure") != NULL);
+	CHECK_INT(jint(h, "failing_days"), 0);
 	json_decref(h);
 	/* Release the hung request (closed unanswered: one more retry). */
 	peer_set_mode(w.phang, PEER_ACCEPT);
@@ -1128,6 +1138,8 @@ static void t_dead_host(void)
 	h = host_stats(w.dead_host);
 	CHECK(json_is_true(jget(h, "unavailable")));
 	CHECK(jint(h, "retrying") >= rows);
+	CHECK_INT(jint(h, "failing_days"), 7);
+	CHECK(jstr(h, "failing_since") != NULL);
 	json_decref(h);
 
 	/* Unavailable: due rows are not attempted. */

@@ -938,6 +938,63 @@ out:
 
 /* --- host health --- */
 
+/* What the walk says of each host's record. */
+static enum bb_rc record_fn(const struct store_host_stats *h, void *arg, struct err *e)
+{
+	struct stats *s = arg;
+	size_t used = strlen(s->text);
+
+	(void)e;
+	snprintf(s->text + used, sizeof(s->text) - used, "%s since %lld ok %lld fail %lld days %lld\n",
+		 h->host, (long long)h->failing_since, (long long)h->last_success,
+		 (long long)h->last_failure, (long long)h->failure_days);
+	return BB_OK;
+}
+
+static const char *records_of(struct store *st, struct stats *s, int line)
+{
+	struct err e = {0};
+
+	memset(s, 0, sizeof(*s));
+	if (store_host_stats_each(st, record_fn, s, &e) != BB_OK)
+		check_fail(__FILE__, line, "store_host_stats_each: %s", e.msg);
+	return s->text;
+}
+
+/* The host walk carries each host's record: failing since (its first
+ * failure after its last success), last success, last failure, days. */
+static void t_host_stats_record(void)
+{
+	const char *dir;
+	char *path;
+	struct store *st = fresh(&dir, &path);
+	struct err e = {0};
+	struct stats s;
+	int64_t act = 0;
+	bool down = false;
+
+	if (st == NULL)
+		goto out;
+	CHECK_INT(store_activity_add(st, "https://blog.example/a/1", "{}", 1, &act, &e), BB_OK);
+	CHECK_INT(store_delivery_add(st, act, "https://x.example/1", "x.example", 900, &e), BB_OK);
+	CHECK_INT(store_delivery_add(st, act, "https://y.example/1", "y.example", 900, &e), BB_OK);
+	CHECK_STR(records_of(st, &s, __LINE__), "x.example since 0 ok 0 fail 0 days 0\n"
+						"y.example since 0 ok 0 fail 0 days 0\n");
+	CHECK_INT(store_host_failure(st, "x.example", 1000, &down, &e), BB_OK);
+	CHECK_INT(store_host_failure(st, "x.example", 1000 + 86400, &down, &e), BB_OK);
+	CHECK_INT(store_host_success(st, "y.example", 500, &e), BB_OK);
+	CHECK_STR(records_of(st, &s, __LINE__), "x.example since 1000 ok 0 fail 87400 days 2\n"
+						"y.example since 0 ok 500 fail 0 days 0\n");
+	/* A success ends the outage and the days; the last failure stays. */
+	CHECK_INT(store_host_success(st, "x.example", 90000, &e), BB_OK);
+	CHECK_STR(records_of(st, &s, __LINE__), "x.example since 0 ok 90000 fail 87400 days 0\n"
+						"y.example since 0 ok 500 fail 0 days 0\n");
+out:
+	store_close(st);
+	free(path);
+	check_tmpdir_remove(dir);
+}
+
 static void t_host_failure_days(void)
 {
 	const char *dir;
@@ -1993,6 +2050,7 @@ static const struct check_case cases[] = {
     {"claim", t_claim},
     {"outcomes", t_outcomes},
     {"host_failure_days", t_host_failure_days},
+    {"host_stats_record", t_host_stats_record},
     {"concurrent_claim", t_concurrent_claim},
     {"transactions", t_transactions},
     {"migrate_from_v2", t_migrate_from_v2},
