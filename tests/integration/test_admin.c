@@ -545,7 +545,11 @@ static void t_csrf_and_actions(void)
 	answer_free(&a);
 	CHECK_INT(
 	    (int)bridge_db_int(&b, "SELECT unavailable FROM hosts WHERE host = 'good.example'"), 0);
-	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM host_failures"), 0);
+	/* Its failure days are gone (the worker, trying the row made due,
+	 * may already have recorded today's: good.example does not resolve). */
+	CHECK_INT((int)bridge_db_int(&b, "SELECT count(*) FROM host_failures"
+					 " WHERE day IN (20231113, 20231114)"),
+		  0);
 	/* "Retry now" does not end the outage: only a success does. */
 	CHECK(ask(&b, "/admin/deliveries", s.cookie, NULL, NULL, &a));
 	CHECK(check_contains(a.body, "<td>2023-11-13 18:26"));
