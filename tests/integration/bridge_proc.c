@@ -67,22 +67,6 @@ int bridge_main_end(struct bridge *b, int rc, void (*world_down)(void), const ch
 	return rc;
 }
 
-int free_port(const char *ip)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	if (fd < 0)
-		return -1;
-	if (inet_pton(AF_INET, ip, &a.sin_addr) == 1 &&
-	    bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 bool port_answers(int port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
@@ -105,7 +89,7 @@ bool bridge_prepare(struct bridge *b, const char *binary)
 	memset(b, 0, sizeof(*b));
 	b->binary = binary;
 	b->dir = check_tmpdir();
-	b->port = free_port("127.0.0.1");
+	b->port = check_free_port("127.0.0.1");
 	if (b->port <= 0)
 		return false;
 	snprintf(b->origin, sizeof(b->origin), "http://127.0.0.1:%d", b->port);

@@ -73,10 +73,6 @@ const char *bridge_main_init(int argc, char **argv, const char *prog);
  * rc. */
 int bridge_main_end(struct bridge *b, int rc, void (*world_down)(void), const char *keydir);
 
-/* A port on the IPv4 address ip that was free a moment ago (nobody
- * listens on it), or -1. */
-int free_port(const char *ip);
-
 /* Whether something listens on 127.0.0.1:port. */
 bool port_answers(int port);
 

@@ -68,7 +68,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static bool site_start(struct site *s)
 {
-	s->port = free_port("127.0.0.1");
+	s->port = check_free_port("127.0.0.1");
 	if (s->port <= 0)
 		return false;
 	s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,

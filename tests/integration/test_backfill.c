@@ -475,7 +475,7 @@ static void t_probe(void)
 static void t_failing(void)
 {
 	char u1[128], u2[128];
-	int port = free_port("127.0.0.5");
+	int port = check_free_port("127.0.0.5");
 	char *out;
 
 	if (!world_up() || port < 0)

@@ -156,7 +156,7 @@ static bool sinks_start(void)
 		struct sockaddr_in sa = {.sin_family = AF_INET};
 
 		snprintf(s->ip, sizeof(s->ip), "127.0.1.%d", i + 1);
-		s->port = free_port(s->ip);
+		s->port = check_free_port(s->ip);
 		if (s->port <= 0 || inet_pton(AF_INET, s->ip, &sa.sin_addr) != 1)
 			return false;
 		sa.sin_port = htons((uint16_t)s->port);
@@ -481,7 +481,7 @@ static bool second_start(const struct bridge *b, struct bridge *b2)
 	text[n] = '\0';
 	*b2 = *b;
 	b2->pid = 0;
-	b2->port = free_port("127.0.0.1");
+	b2->port = check_free_port("127.0.0.1");
 	snprintf(from, sizeof(from), "listen = 127.0.0.1:%d\n", b->port);
 	snprintf(to, sizeof(to), "listen = 127.0.0.1:%d\n", b2->port);
 	at = strstr(text, from);

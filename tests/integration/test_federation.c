@@ -361,7 +361,7 @@ static bool world_up(void)
 	w.pblock = start_peer("127.0.0.1", "localhost");
 	w.pbusy = start_peer("127.0.0.9", NULL);
 	w.pstrict = start_peer("127.0.0.10", NULL);
-	dead_port = free_port("127.0.0.4");
+	dead_port = check_free_port("127.0.0.4");
 	snprintf(w.dead_host, sizeof(w.dead_host), "127.0.0.4:%d", dead_port);
 	snprintf(dead, sizeof(dead), "http://%s", w.dead_host);
 	w.alice = actor(w.pa, "alice", NULL);

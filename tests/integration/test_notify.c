@@ -412,7 +412,7 @@ static void hook_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static bool hook_start(void)
 {
-	hook.port = free_port("127.0.0.1");
+	hook.port = check_free_port("127.0.0.1");
 	if (hook.port <= 0)
 		return false;
 	hook.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,

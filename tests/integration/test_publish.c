@@ -1041,21 +1041,6 @@ static long now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 static pid_t serve_start(const struct env *v)
 {
 	char log[PATH_MAX];
@@ -1116,7 +1101,7 @@ static void test_serve_poller(void)
 	int before = check_failures;
 	char url[128];
 
-	env_init(&v, NULL, free_port());
+	env_init(&v, NULL, check_free_port("127.0.0.1"));
 	feed_write(&v, items, 2);
 	pid = serve_start(&v);
 	deadline = now_ms() + WAIT_MS;
@@ -1139,7 +1124,7 @@ static void test_serve_poller(void)
 		return;
 	}
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hang", s.port);
-	env_init(&v, url, free_port());
+	env_init(&v, url, check_free_port("127.0.0.1"));
 	pid = serve_start(&v);
 	/* Started, and waiting for the feed. */
 	deadline = now_ms() + WAIT_MS;

@@ -3,14 +3,19 @@
  */
 #include "check.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 int check_failures;
@@ -173,4 +178,70 @@ int check_run(char *const argv[], const char *stdin_text, char **out, char **err
 	else
 		free(eb);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The lowest port of the kernel's ephemeral range, or 0 when unknown. */
+static int ephemeral_low(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int low = 0, high = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%d %d", &low, &high) != 2)
+		low = 0;
+	fclose(f);
+	return low;
+}
+
+/* Whether a socket can be bound to ip:port (port 0: any), the port bound
+ * in *port. */
+static bool port_bindable(const char *ip, int *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*port)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = inet_pton(AF_INET, ip, &a.sin_addr) == 1 &&
+	     bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	     getsockname(fd, (struct sockaddr *)&a, &len) == 0;
+	if (ok)
+		*port = ntohs(a.sin_port);
+	close(fd);
+	return ok;
+}
+
+#define PORT_FLOOR 10000 /* below: ports other services are configured on */
+#define PORT_TRIES 500
+
+int check_free_port(const char *ip)
+{
+	static atomic_uint next;
+	int low = ephemeral_low(), port;
+	unsigned span, step, expected = 0;
+	struct timespec ts;
+
+	if (low - 1 <= PORT_FLOOR) { /* an unusual range: let the kernel choose */
+		port = 0;
+		return port_bindable(ip, &port) ? port : -1;
+	}
+	span = (unsigned)(low - PORT_FLOOR);
+	/* Each process starts at a place of its own, then walks on, so that
+	 * tests running side by side seldom try the same ports. */
+	if (atomic_load(&next) == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		atomic_compare_exchange_strong(
+		    &next, &expected,
+		    ((unsigned)getpid() * 2654435761u ^ (unsigned)ts.tv_nsec) | 1u);
+	}
+	for (int i = 0; i < PORT_TRIES; i++) {
+		step = atomic_fetch_add(&next, 1);
+		port = PORT_FLOOR + (int)(step % span);
+		if (port_bindable(ip, &port))
+			return port;
+	}
+	return -1;
 }

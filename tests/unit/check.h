@@ -55,6 +55,13 @@ int check_main(int argc, char **argv, const struct check_case *cases, size_t cou
 const char *check_tmpdir(void);
 void check_tmpdir_remove(const char *dir);
 
+/* A TCP port on ip (an IPv4 address) that nothing listens on, for a
+ * server about to start there; -1 when none was found.  It is taken
+ * below the kernel's ephemeral range: a port found free inside it could
+ * become the local port of any outgoing connection before the server
+ * binds it. */
+int check_free_port(const char *ip);
+
 /* Writes text to dir/name; returns the path (caller frees). */
 char *check_write_file(const char *dir, const char *name, const char *text);
 
