@@ -164,6 +164,25 @@ static enum bb_rc import_job_run(struct store *st, void *arg, struct err *e)
 
 /* ---- items ---- */
 
+/* Whether id is a stored comment already. */
+static enum bb_rc comment_known(struct pass *p, const char *id, bool *known, struct err *e)
+{
+	struct store_comment c = {0};
+	enum bb_rc rc;
+
+	*known = false;
+	if (id == NULL)
+		return BB_OK;
+	rc = store_comment_get(p->st, id, &c, e);
+	store_comment_clear(&c);
+	*known = rc == BB_OK;
+	if (rc == BB_ERR_NOTFOUND) {
+		err_clear(e);
+		rc = BB_OK;
+	}
+	return rc;
+}
+
 /* Imports a believed note when it answers ours; *routed false (nothing
  * done) when it answers nothing stored. */
 static enum bb_rc note_import(struct pass *p, json_t *trusted, bool *routed, struct err *e)
@@ -270,13 +289,12 @@ static enum bb_rc item_resolve(struct pass *p, const char *id, const json_t *emb
  * (its object, by id: an embedded activity vouches for nothing). */
 static enum bb_rc item_take(struct pass *p, const json_t *item, const char *page_url, struct err *e)
 {
-	struct store_comment c = {0};
 	struct store_backfill seen = {0};
 	const json_t *embedded = json_is_object(item) ? item : NULL;
 	const char *type = json_string_value(json_object_get(item, "type"));
 	const char *id = bf_id_of(item);
 	json_t *trusted = NULL;
-	bool barred = false, routed = false;
+	bool barred = false, routed = false, known = false;
 	enum bb_rc rc;
 
 	if (type && (strcmp(type, "Create") == 0 || strcmp(type, "Update") == 0)) {
@@ -289,9 +307,8 @@ static enum bb_rc item_take(struct pass *p, const json_t *item, const char *page
 	if (rc != BB_OK || barred)
 		return rc;
 	/* Known already: a comment, or fetched lately for nothing. */
-	rc = store_comment_get(p->st, id, &c, e);
-	store_comment_clear(&c);
-	if (rc != BB_ERR_NOTFOUND)
+	rc = comment_known(p, id, &known, e);
+	if (rc != BB_OK || known)
 		return rc;
 	rc = store_backfill_get(p->st, id, &seen, e);
 	if (rc == BB_OK && seen.kind == STORE_BACKFILL_ITEM &&
@@ -359,21 +376,27 @@ static enum bb_rc page_take(struct pass *p, const json_t *page, const char *page
 }
 
 /* The deferred notes again, while some are imported; those left are
- * refused. */
+ * refused.  A note stored meanwhile (listed twice, or again after
+ * its parent) is dropped: it is imported once. */
 static enum bb_rc deferred_retry(struct pass *p, struct err *e)
 {
-	bool progress = true, routed;
+	bool progress = true, routed, known;
 	enum bb_rc rc;
 
 	while (progress && json_array_size(p->deferred) > 0) {
 		progress = false;
 		for (size_t i = 0; i < json_array_size(p->deferred);) {
-			rc = note_import(p, json_array_get(p->deferred, i), &routed, e);
+			json_t *n = json_array_get(p->deferred, i);
+
+			routed = false;
+			rc = comment_known(p, bf_id_of(n), &known, e);
+			if (rc == BB_OK && !known)
+				rc = note_import(p, n, &routed, e);
 			if (rc != BB_OK)
 				return rc;
-			if (routed) {
+			if (known || routed) {
 				json_array_remove(p->deferred, i);
-				progress = true;
+				progress = progress || routed;
 			} else {
 				i++;
 			}
